@@ -1,0 +1,36 @@
+/**
+ * `npm start`: the daemon against an embedded fauxqs SQS emulator, for trying it out.
+ * Says loudly that it is an emulator; the real CLI never falls back to one.
+ */
+import { buildApp } from 'fauxqs';
+import { loadConfig } from '../src/config.js';
+import { installSignalHandlers } from '../src/cli.js';
+import { startDaemon } from '../src/main.js';
+
+const emulator = buildApp({ logger: false });
+const endpoint = await emulator.listen({ host: '127.0.0.1', port: 0 });
+// Demo queues, created through the emulator's own API.
+for (const [name, attrs] of [['demo', {}], ['demo.fifo', { FifoQueue: 'true', ContentBasedDeduplication: 'false' }]] as const) {
+  await fetch(`${endpoint}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.CreateQueue', authorization: 'AWS4-HMAC-SHA256 Credential=demo/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0' },
+    body: JSON.stringify({ QueueName: name, Attributes: attrs }),
+  });
+}
+const config = loadConfig(process.argv.slice(2), { ...process.env, SQS_ACCELERATOR_ENDPOINT: endpoint, SQS_ACCELERATOR_REGION: 'us-east-1' });
+const daemon = await startDaemon(config);
+process.stdout.write(
+  [
+    '',
+    `  sqs-accelerator is running at ${daemon.url}`,
+    `  UPSTREAM IS AN EMBEDDED LOCAL SQS EMULATOR (fauxqs) at ${endpoint}, not Amazon SQS.`,
+    '  Messages live in this process only. For real SQS run: npx sqs-accelerator --region <region>',
+    '  Demo queues: demo, demo.fifo. Any Basic-auth pair works against the emulator, e.g.:',
+    `    curl -u AKIDEXAMPLE:secret -d message_body=hello ${daemon.url}/queues/demo`,
+    '',
+  ].join('\n'),
+);
+installSignalHandlers(async () => {
+  await daemon.stop();
+  await emulator.close();
+});

@@ -1,0 +1,377 @@
+import type { Logger } from 'pino';
+import type { SqsClient } from '../sqs/client.js';
+import type { SqsError } from '../sqs/errors.js';
+import type { Destination, QueueResolver } from '../sqs/resolver.js';
+import type { OutgoingMessage } from '../sqs/types.js';
+import { Batcher } from './batcher.js';
+import { type Envelope, newMessageId } from './envelope.js';
+import { backoffMs } from './retry.js';
+import { sendBatch } from './sender.js';
+import type { MessageStore } from './store.js';
+
+export interface PipelineOptions {
+  /** How long a partial batch waits for company while another batch of its queue is in flight. ms. */
+  lingerMs: number;
+  /** SendMessageBatch requests in flight at once, all queues together. */
+  maxConcurrency: number;
+  /** Most messages accepted but not yet delivered; beyond it accept() returns false (HTTP 503). */
+  maxBacklogMessages: number;
+  /** Most bytes accepted but not yet delivered. */
+  maxBacklogBytes: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A message still undelivered this long after it was accepted is dead-lettered. 0 = never. ms. */
+  maxMessageAgeMs: number;
+}
+
+/** Per queue name, what this daemon did (summed over credentials). */
+export interface QueueStats {
+  accepted: number;
+  sent: number;
+  retried: number;
+  deadLettered: number;
+  md5Mismatch: number;
+  backlog: number;
+  inFlight: number;
+}
+
+/** Hooks for metrics; every method optional. Called synchronously, must not throw. */
+export interface PipelineObserver {
+  accepted?(dest: Destination, count: number, bytes: number): void;
+  batchDone?(dest: Destination, entries: number, latencyMs: number, requestError: SqsError | undefined): void;
+  retried?(dest: Destination, code: string, count: number): void;
+  deadLettered?(dest: Destination, code: string, count: number): void;
+  delivered?(dest: Destination, count: number): void;
+}
+
+export interface Validated {
+  message: OutgoingMessage;
+  bytes: number;
+}
+
+/**
+ * The delivery pipeline behind every front door: accept() records and queues messages,
+ * batches go out as send slots free up (so batches fill while they wait), failures are
+ * retried per entry, and permanent rejections go to the store's dead letters.
+ */
+export class Pipeline {
+  private readonly batchers = new Map<string, Batcher>();
+  private readonly ready = new Set<Batcher>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly queueStats = new Map<string, QueueStats>();
+  private pumpScheduled = false;
+  private closing = false;
+  private idleWaiters: Array<() => void> = [];
+
+  inFlightRequests = 0;
+  backlogMessages = 0;
+  backlogBytes = 0;
+  readonly totals = { accepted: 0, sent: 0, retried: 0, deadLettered: 0, md5Mismatch: 0, requests: 0, requestErrors: 0 };
+
+  constructor(
+    private readonly client: SqsClient,
+    private readonly store: MessageStore,
+    private readonly options: PipelineOptions,
+    private readonly log: Logger,
+    private readonly resolver?: QueueResolver,
+    private readonly observer: PipelineObserver = {},
+  ) {}
+
+  /** Is there room for `count` messages of `bytes`? */
+  hasRoom(count: number, bytes: number): boolean {
+    return this.backlogMessages + count <= this.options.maxBacklogMessages && this.backlogBytes + bytes <= this.options.maxBacklogBytes;
+  }
+
+  /**
+   * Accepts validated messages for one destination. Returns false when the backlog is
+   * full (nothing was accepted), else a promise of their ids that resolves once the store
+   * has recorded them: only then may the caller acknowledge.
+   */
+  accept(dest: Destination, items: readonly Validated[]): Promise<string[]> | false {
+    let bytes = 0;
+    for (const it of items) bytes += it.bytes;
+    if (this.closing || !this.hasRoom(items.length, bytes)) return false;
+    const now = Date.now();
+    const needDedup = dest.limits.fifo && !dest.limits.contentBasedDedup;
+    const envs: Envelope[] = new Array(items.length);
+    const ids: string[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i] as Validated;
+      const id = newMessageId();
+      // A stable deduplication id per accepted message, so a retry can never duplicate.
+      const message = needDedup && it.message.dedupId === undefined ? { ...it.message, dedupId: id } : it.message;
+      envs[i] = { id, dest, message, bytes: it.bytes, acceptedAt: now, attempts: 0 };
+      ids[i] = id;
+    }
+    this.backlogMessages += items.length;
+    this.backlogBytes += bytes;
+    const stats = this.statsFor(dest.queueName);
+    stats.accepted += items.length;
+    stats.backlog += items.length;
+    this.totals.accepted += items.length;
+    this.observer.accepted?.(dest, items.length, bytes);
+    let stored: void | Promise<void>;
+    try {
+      stored = this.store.append(envs);
+    } catch (err) {
+      this.unaccount(envs, stats);
+      return Promise.reject(err);
+    }
+    if (stored === undefined) {
+      this.enqueue(envs);
+      return Promise.resolve(ids);
+    }
+    return stored.then(
+      () => {
+        this.enqueue(envs);
+        return ids;
+      },
+      (err: unknown) => {
+        this.unaccount(envs, stats);
+        throw err;
+      },
+    );
+  }
+
+  /** Re-injects messages recovered from a spool at start (already recorded, already counted nowhere). */
+  restore(envs: readonly Envelope[]): void {
+    for (const e of envs) {
+      this.backlogMessages += 1;
+      this.backlogBytes += e.bytes;
+      this.statsFor(e.dest.queueName).backlog += 1;
+    }
+    this.enqueue(envs);
+  }
+
+  stats(queueName: string): QueueStats | undefined {
+    return this.queueStats.get(queueName);
+  }
+
+  allStats(): ReadonlyMap<string, QueueStats> {
+    return this.queueStats;
+  }
+
+  /**
+   * Stops accepting, sends everything without lingering and waits up to `graceMs` for the
+   * backlog to empty. What is left is handed to the store (a spool keeps it).
+   */
+  async close(graceMs: number): Promise<{ remaining: number }> {
+    this.closing = true;
+    for (const b of this.batchers.values()) {
+      if (b.lingerTimer) clearTimeout(b.lingerTimer);
+      b.lingerTimer = undefined;
+      if (b.hasSendable()) this.ready.add(b);
+    }
+    this.pump();
+    if (this.backlogMessages > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
+    const remaining = this.backlogMessages;
+    const left: Envelope[] = [];
+    for (const b of this.batchers.values()) left.push(...b.drainAll());
+    // Entries in flight or backing off are not in a batcher; the store still holds them.
+    this.store.abandon(left);
+    return { remaining };
+  }
+
+  private enqueue(envs: readonly Envelope[]): void {
+    for (const env of envs) {
+      let b = this.batchers.get(env.dest.key);
+      if (!b) {
+        b = new Batcher(env.dest);
+        this.batchers.set(env.dest.key, b);
+      }
+      b.add(env);
+      this.consider(b);
+    }
+  }
+
+  /** Decide whether a batcher may send now, or linger for more entries. */
+  private consider(b: Batcher): void {
+    if (!b.hasSendable()) return;
+    if (b.fullBatchReady() || b.inFlight === 0 || this.closing) {
+      if (!this.ready.has(b)) this.ready.add(b);
+      this.schedulePump();
+    } else if (b.lingerTimer === undefined) {
+      b.lingerTimer = setTimeout(() => {
+        b.lingerTimer = undefined;
+        if (b.hasSendable()) {
+          this.ready.add(b);
+          this.pump();
+        }
+      }, this.options.lingerMs);
+    }
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    // setImmediate, not a microtask: messages parsed in the same I/O turn share a batch.
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlightRequests < this.options.maxConcurrency && this.ready.size > 0) {
+      const b = this.ready.values().next().value as Batcher;
+      this.ready.delete(b);
+      const batch = b.takeBatch();
+      if (batch.length > 0) void this.dispatch(b, batch);
+      if (b.hasSendable()) {
+        if (b.fullBatchReady() || this.closing) this.ready.add(b); // back of the line: round robin
+        else this.consider(b);
+      }
+    }
+  }
+
+  private async dispatch(b: Batcher, batch: Envelope[]): Promise<void> {
+    this.inFlightRequests += 1;
+    b.inFlight += 1;
+    const stats = this.statsFor(b.dest.queueName);
+    stats.inFlight += batch.length;
+    const started = Date.now();
+    for (const e of batch) {
+      e.attempts += 1;
+      e.firstAttemptAt ??= started;
+      e.lastAttemptAt = started;
+    }
+    const outcome = await sendBatch(this.client, batch);
+    this.inFlightRequests -= 1;
+    b.inFlight -= 1;
+    stats.inFlight -= batch.length;
+    this.totals.requests += 1;
+    if (outcome.requestError) this.totals.requestErrors += 1;
+    this.observer.batchDone?.(b.dest, batch.length, Date.now() - started, outcome.requestError);
+
+    if (outcome.delivered.length > 0) this.finish(outcome.delivered, stats, 'sent');
+
+    const retry: Envelope[] = [];
+    const dead = new Map<string, { envs: Envelope[]; error: SqsError }>();
+    let refresh = false;
+    for (const env of outcome.md5Mismatch) {
+      // SQS stored something other than what we sent: send this entry again, not the batch.
+      env.lastError = { code: 'MD5Mismatch', message: 'MD5OfMessageBody did not match the body sent' };
+      this.totals.md5Mismatch += 1;
+      stats.md5Mismatch += 1;
+      this.log.warn({ msgId: env.id, queue: b.dest.queueName }, 'SQS answered with a mismatching MD5 of the body; resending that entry');
+      retry.push(env);
+    }
+    for (const { env, error } of outcome.failed) {
+      env.lastError = { code: error.code, message: error.message };
+      let disposition = error.disposition;
+      if (disposition === 'refresh-credentials') {
+        if (b.dest.credentials.refreshable) refresh = true;
+        else disposition = 'permanent';
+      }
+      const tooOld = this.options.maxMessageAgeMs > 0 && started - env.acceptedAt > this.options.maxMessageAgeMs;
+      if (disposition === 'permanent' || tooOld) {
+        const code = tooOld && disposition !== 'permanent' ? 'MaxAgeExceeded' : error.code;
+        const message = code === 'MaxAgeExceeded' ? `undelivered after ${this.options.maxMessageAgeMs} ms; last error ${error.code}: ${error.message}` : error.message;
+        let entry = dead.get(code);
+        if (!entry) dead.set(code, (entry = { envs: [], error: { ...error, code, message } as SqsError }));
+        entry.envs.push(env);
+      } else {
+        retry.push(env);
+      }
+    }
+    if (outcome.requestError?.queueMissing && this.resolver) this.resolver.invalidate(b.dest);
+
+    for (const [code, { envs, error }] of dead) {
+      this.log.warn({ queue: b.dest.queueName, code, count: envs.length, msgIds: envs.slice(0, 10).map((e) => e.id), attempts: envs[0]?.attempts }, 'SQS rejected messages for good; dead-lettered');
+      this.store.deadLettered(envs, { code, message: error.message });
+      this.observer.deadLettered?.(b.dest, code, envs.length);
+      this.finish(envs, stats, 'deadLettered');
+    }
+
+    const held = new Set<string>();
+    if (retry.length > 0) {
+      for (const e of retry) held.add(e.message.groupId ?? '');
+      this.scheduleRetry(b, retry, refresh, stats);
+    }
+    b.release(batch, held);
+    if (this.backlogMessages === 0) this.notifyIdle();
+    this.consider(b);
+    this.pump();
+  }
+
+  private scheduleRetry(b: Batcher, retry: Envelope[], refresh: boolean, stats: QueueStats): void {
+    const first = retry[0] as Envelope;
+    const code = first.lastError?.code ?? 'unknown';
+    this.totals.retried += retry.length;
+    stats.retried += retry.length;
+    this.observer.retried?.(b.dest, code, retry.length);
+    this.log.debug({ queue: b.dest.queueName, code, count: retry.length, attempt: first.attempts }, 'retrying failed entries');
+    let attempts = 0;
+    for (const e of retry) attempts = Math.max(attempts, e.attempts);
+    const delay = refresh ? 0 : backoffMs(attempts, { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs });
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      const go = () => {
+        b.requeue(retry);
+        this.consider(b);
+      };
+      if (refresh) {
+        b.dest.credentials.refresh().then(go, (err: unknown) => {
+          this.log.warn({ err: (err as Error)?.name }, 'refreshing AWS credentials failed; retrying later');
+          go();
+        });
+      } else go();
+    }, delay);
+    this.retryTimers.add(timer);
+  }
+
+  private finish(envs: readonly Envelope[], stats: QueueStats, kind: 'sent' | 'deadLettered'): void {
+    let bytes = 0;
+    for (const e of envs) bytes += e.bytes;
+    this.backlogMessages -= envs.length;
+    this.backlogBytes -= bytes;
+    stats.backlog -= envs.length;
+    stats[kind] += envs.length;
+    this.totals[kind] += envs.length;
+    if (kind === 'sent') {
+      this.store.delivered(envs);
+      this.observer.delivered?.(envs[0]!.dest, envs.length);
+    }
+  }
+
+  private unaccount(envs: readonly Envelope[], stats: QueueStats): void {
+    let bytes = 0;
+    for (const e of envs) bytes += e.bytes;
+    this.backlogMessages -= envs.length;
+    this.backlogBytes -= bytes;
+    stats.accepted -= envs.length;
+    stats.backlog -= envs.length;
+    this.totals.accepted -= envs.length;
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves when nothing is waiting or in flight (tests, shutdown). */
+  idle(): Promise<void> {
+    if (this.backlogMessages === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private statsFor(queueName: string): QueueStats {
+    let s = this.queueStats.get(queueName);
+    if (!s) {
+      s = { accepted: 0, sent: 0, retried: 0, deadLettered: 0, md5Mismatch: 0, backlog: 0, inFlight: 0 };
+      this.queueStats.set(queueName, s);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import type { SqsClient } from '../sqs/client.js';
+import { classifyEntry, type Disposition, isSqsError, SqsError } from '../sqs/errors.js';
+import type { SendMessageBatchRequestEntry } from '../sqs/types.js';
+import type { Envelope } from './envelope.js';
+
+/** What happened to each entry of one SendMessageBatch. */
+export interface BatchOutcome {
+  delivered: Envelope[];
+  /** Failed entries with what to do about them; `error` is already classified. */
+  failed: Array<{ env: Envelope; error: SqsError }>;
+  /** Accepted by SQS but answered with an MD5 that does not match what we sent. */
+  md5Mismatch: Envelope[];
+  /** The request as a whole failed (no entry was accepted). */
+  requestError?: SqsError;
+}
+
+function toEntry(env: Envelope, index: number): SendMessageBatchRequestEntry {
+  const m = env.message;
+  const entry: SendMessageBatchRequestEntry = { Id: String(index), MessageBody: m.body };
+  if (m.attributes) entry.MessageAttributes = m.attributes;
+  if (m.delaySeconds !== undefined) entry.DelaySeconds = m.delaySeconds;
+  if (m.groupId !== undefined) entry.MessageGroupId = m.groupId;
+  if (m.dedupId !== undefined) entry.MessageDeduplicationId = m.dedupId;
+  return entry;
+}
+
+function md5(body: string): string {
+  return createHash('md5').update(body, 'utf8').digest('hex');
+}
+
+/**
+ * Sends one batch and sorts its entries by outcome. Never throws: a failed request
+ * becomes a `requestError` and every entry fails with it.
+ */
+export async function sendBatch(client: SqsClient, batch: readonly Envelope[]): Promise<BatchOutcome> {
+  const dest = (batch[0] as Envelope).dest;
+  const outcome: BatchOutcome = { delivered: [], failed: [], md5Mismatch: [] };
+  let result;
+  try {
+    const credentials = await dest.credentials.get();
+    result = await client.sendMessageBatch(dest.queueUrl, batch.map(toEntry), credentials);
+  } catch (err) {
+    const error = isSqsError(err) ? err : credentialError(err);
+    outcome.requestError = error;
+    for (const env of batch) outcome.failed.push({ env, error });
+    return outcome;
+  }
+  const seen = new Uint8Array(batch.length);
+  for (const ok of result.Successful ?? []) {
+    const i = Number(ok.Id);
+    const env = batch[i];
+    if (env === undefined || seen[i]) continue;
+    seen[i] = 1;
+    if (ok.MD5OfMessageBody !== undefined && ok.MD5OfMessageBody !== md5(env.message.body)) outcome.md5Mismatch.push(env);
+    else outcome.delivered.push(env);
+  }
+  for (const bad of result.Failed ?? []) {
+    const i = Number(bad.Id);
+    const env = batch[i];
+    if (env === undefined || seen[i]) continue;
+    seen[i] = 1;
+    const code = bad.Code || 'UnknownError';
+    const disposition: Disposition = classifyEntry(code, bad.SenderFault === true);
+    outcome.failed.push({ env, error: new SqsError(code, bad.Message ?? code, 200, undefined, disposition) });
+  }
+  // An entry SQS did not mention at all: we cannot know, so it is retried (at-least-once).
+  for (let i = 0; i < batch.length; i++) {
+    if (!seen[i]) {
+      outcome.failed.push({ env: batch[i] as Envelope, error: new SqsError('MissingEntryResult', 'SQS answered without a result for this entry', 200, undefined, 'retry') });
+    }
+  }
+  return outcome;
+}
+
+/** The credential provider itself failed (instance metadata down, SSO expired). Retry. */
+function credentialError(err: unknown): SqsError {
+  const detail = err instanceof Error ? err.name : 'unknown error';
+  return new SqsError('CredentialsUnavailable', `could not load AWS credentials (${detail})`, 0, undefined, 'retry');
+}

@@ -1,0 +1,71 @@
+import Router from '@koa/router';
+import Koa, { type Context, type Next } from 'koa';
+import type { AppDeps } from './deps.js';
+import { HttpError, isHttpError } from './errors.js';
+import { fromBrowser, hostGuard, sameOrigin } from './guards.js';
+import { registerSendRoutes } from './routes/send.js';
+import { escapeHtml } from './html.js';
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Builds the daemon's Koa app as a value; only main() listens. Tests call
+ * `createApp(deps).callback()` with their own deps.
+ */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: false });
+  app.silent = true; // errors are logged by errorHandler, once, without secrets
+  app.use(errorHandler(deps));
+  app.use(hostGuard(deps.config.allowedHosts));
+  app.use(crossOriginGuard);
+  const router = new Router();
+  registerSendRoutes(router, deps);
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}
+
+/**
+ * Cached Basic credentials make the browser a confused deputy: another site's page could
+ * POST here. State-changing requests that come from a browser must come from our own origin.
+ * Scripts (no Origin, no Sec-Fetch-*, no Referer) are not browsers and pass.
+ */
+async function crossOriginGuard(ctx: Context, next: Next): Promise<void> {
+  if (STATE_CHANGING.has(ctx.method) && fromBrowser(ctx) && !sameOrigin(ctx) && ctx.get('sec-fetch-site') !== 'same-origin') {
+    throw new HttpError(403, 'CrossOriginRequest', 'state-changing requests from another origin are refused (CSRF protection)');
+  }
+  await next();
+}
+
+function errorHandler(deps: AppDeps) {
+  return async function handleErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, 'NotFound', `no route for ${ctx.method} ${ctx.path.slice(0, 200)}`);
+    } catch (err) {
+      let e: HttpError;
+      if (isHttpError(err)) e = err;
+      else if (typeof (err as { status?: unknown })?.status === 'number' && (err as { expose?: boolean }).expose) {
+        // koa/router's own (405 Method Not Allowed, 501): safe to show.
+        const ke = err as { status: number; message: string; headers?: Record<string, string> };
+        e = new HttpError(ke.status, ke.status === 405 ? 'MethodNotAllowed' : 'BadRequest', ke.message, ke.headers ? { headers: ke.headers } : {});
+      } else {
+        deps.log.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack }, method: ctx.method, path: ctx.path }, 'unexpected error while serving a request');
+        e = new HttpError(500, 'InternalError', 'internal error; see the daemon log');
+      }
+      ctx.status = e.status;
+      ctx.set(e.headers);
+      const payload = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
+      if (ctx.accepts('json', 'html') === 'html') {
+        ctx.type = 'html';
+        ctx.body = errorPage(e);
+      } else {
+        ctx.body = payload;
+      }
+    }
+  };
+}
+
+function errorPage(e: HttpError): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${e.status} ${escapeHtml(e.code)}</title></head><body><h1>${e.status} ${escapeHtml(e.code)}</h1><p>${escapeHtml(e.message)}</p><p><a href="/">Home</a></p></body></html>`;
+}

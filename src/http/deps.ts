@@ -1,0 +1,22 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Pipeline } from '../delivery/pipeline.js';
+import type { MessageStore } from '../delivery/store.js';
+import type { SqsClient } from '../sqs/client.js';
+import type { CredentialSource } from '../sqs/credentials.js';
+import type { QueueResolver } from '../sqs/resolver.js';
+
+/** Everything the HTTP side needs, built once in main and injected (tests build their own). */
+export interface AppDeps {
+  config: Readonly<Config>;
+  client: SqsClient;
+  resolver: QueueResolver;
+  pipeline: Pipeline;
+  store: MessageStore;
+  log: Logger;
+  /** The daemon's own credentials when config.credentials is 'chain'. */
+  daemonCredentials?: CredentialSource;
+  startedAt: number;
+  /** True once the spool is recovered and the listener is up (readiness). */
+  ready?: () => boolean;
+}

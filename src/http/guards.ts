@@ -1,0 +1,47 @@
+import type { Context, Next } from 'koa';
+import { HttpError } from './errors.js';
+
+const LOCAL_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * DNS-rebinding guard: a page on evil.example that rebinds its name to 127.0.0.1 still
+ * sends `Host: evil.example`. Only the daemon's own names are served. A missing Host (HTTP/1.0)
+ * is accepted: no browser sends such requests.
+ */
+export function hostGuard(extraHosts: readonly string[]) {
+  const allowed = new Set([...LOCAL_NAMES, ...extraHosts.map((h) => h.toLowerCase())]);
+  return async function checkHost(ctx: Context, next: Next): Promise<void> {
+    const host = ctx.get('host');
+    if (host !== '' && !allowed.has(hostName(host))) {
+      throw new HttpError(421, 'HostNotAllowed', `Host ${JSON.stringify(host.slice(0, 100))} is not served here; add it with --allowed-hosts if it is really this daemon`);
+    }
+    await next();
+  };
+}
+
+/** `LOCALHOST:9292` -> `localhost`, `[::1]:9292` -> `[::1]`. */
+export function hostName(host: string): string {
+  const h = host.toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end > 0 ? h.slice(0, end + 1) : h;
+  }
+  const colon = h.indexOf(':');
+  return colon >= 0 ? h.slice(0, colon) : h;
+}
+
+/** True when the request's Origin (or Referer) names this daemon's own origin. */
+export function sameOrigin(ctx: Context): boolean {
+  const source = ctx.get('origin') || ctx.get('referer');
+  if (source === '' || source === 'null') return false;
+  try {
+    return new URL(source).host.toLowerCase() === ctx.get('host').toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+/** Did a browser send this? Scripts (curl, SDKs) send none of these headers. */
+export function fromBrowser(ctx: Context): boolean {
+  return ctx.get('origin') !== '' || ctx.get('sec-fetch-site') !== '' || ctx.get('sec-fetch-mode') !== '' || ctx.get('referer') !== '';
+}

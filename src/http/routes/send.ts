@@ -1,0 +1,116 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Validated } from '../../delivery/pipeline.js';
+import { ACCESS_DENIED_CODES, BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs/errors.js';
+import { validateMessage } from '../../sqs/limits.js';
+import type { Destination } from '../../sqs/resolver.js';
+import { credentialsFor } from '../auth.js';
+import { decodeUtf8, readBody } from '../body.js';
+import type { AppDeps } from '../deps.js';
+import { BASIC_CHALLENGE, HttpError } from '../errors.js';
+import { parseSend } from '../ingest.js';
+
+/** SQS queue names: 1-80 of [A-Za-z0-9_-], FIFO ones ending in ".fifo" (within the 80). */
+export const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$|^[A-Za-z0-9_-]{1,75}\.fifo$/;
+
+export function checkQueueName(name: string): void {
+  if (!QUEUE_NAME.test(name)) {
+    throw new HttpError(400, 'InvalidQueueName', `queue name ${JSON.stringify(name.slice(0, 100))} is not valid: 1-80 letters, digits, "-" or "_", FIFO queues end in ".fifo"`);
+  }
+}
+
+/** Resolves a queue for these credentials, turning SQS's refusals into HTTP answers. */
+export async function destinationFor(deps: AppDeps, ctx: Context, queueName: string): Promise<Destination> {
+  const creds = credentialsFor(ctx, deps.config, deps.daemonCredentials);
+  const hit = deps.resolver.cached(creds, queueName);
+  if (hit) return hit;
+  try {
+    return await deps.resolver.resolve(creds, queueName);
+  } catch (err) {
+    throw sqsToHttp(err, queueName);
+  }
+}
+
+/** Maps an SQS failure seen while serving a request to an HTTP error. */
+export function sqsToHttp(err: unknown, queueName?: string): HttpError {
+  if (!isSqsError(err)) {
+    return new HttpError(503, 'CredentialsUnavailable', 'could not load the daemon\'s AWS credentials', { headers: { 'retry-after': '5' } });
+  }
+  if (err.queueMissing) return new HttpError(404, 'QueueDoesNotExist', `queue ${JSON.stringify(queueName ?? '')} does not exist (or is not visible to these credentials)`);
+  if (BAD_CREDENTIAL_CODES.has(err.code)) {
+    return new HttpError(401, err.code, `SQS refused the credentials (${err.code}): check the access key id and secret`, { headers: { 'www-authenticate': BASIC_CHALLENGE } });
+  }
+  if (ACCESS_DENIED_CODES.has(err.code)) return new HttpError(403, err.code, `SQS denied access (${err.code}): ${err.message}`);
+  if (err.disposition === 'retry') {
+    return new HttpError(503, err.code, `SQS is not answering right now (${err.code}); try again`, { headers: { 'retry-after': '2' } });
+  }
+  return new HttpError(502, err.code, `SQS answered ${err.code}: ${err.message}`);
+}
+
+export function registerSendRoutes(router: Router, deps: AppDeps): void {
+  const { config, pipeline } = deps;
+  const defaultGroup = config.fifoDefaultGroupId === '' ? undefined : { defaultGroupId: config.fifoDefaultGroupId };
+
+  router.post('/queues/:name', async (ctx) => {
+    const name = ctx.params.name as string;
+    checkQueueName(name);
+    const mime = ctx.request.type;
+    const charset = ctx.request.charset;
+    if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+      throw new HttpError(415, 'UnsupportedCharset', `charset ${JSON.stringify(charset)} is not supported; send UTF-8`);
+    }
+    // Credentials and queue first: a wrong password must not learn anything from validation.
+    const dest = await destinationFor(deps, ctx, name);
+    const raw = await readBody(ctx.req, config.maxRequestBytes);
+    const parsed = parseSend(mime, decodeUtf8(raw));
+
+    const valid: Validated[] = [];
+    const slots: Array<number | { code: string; message: string }> = [];
+    for (const entry of parsed.entries) {
+      if ('error' in entry) {
+        slots.push(entry.error);
+        continue;
+      }
+      const v = validateMessage(entry.input, dest.limits, defaultGroup);
+      if (v.ok) {
+        slots.push(valid.length);
+        valid.push({ message: v.message, bytes: v.bytes });
+      } else if (!parsed.batch) {
+        throw new HttpError(v.status, v.code, v.message, v.field ? { details: { field: v.field } } : {});
+      } else {
+        slots.push({ code: v.code, message: v.message });
+      }
+    }
+    if (parsed.batch && parsed.entries.length === 0) throw new HttpError(400, 'EmptyBatch', 'the batch holds no messages');
+
+    let ids: string[] = [];
+    if (valid.length > 0) {
+      const accepted = pipeline.accept(dest, valid);
+      if (accepted === false) {
+        throw new HttpError(503, 'BacklogFull', 'the daemon\'s backlog is full (SQS slow or unreachable); retry later', { headers: { 'retry-after': '1' } });
+      }
+      try {
+        ids = await accepted;
+      } catch (err) {
+        deps.log.error({ err: (err as Error).message, queue: name }, 'could not record accepted messages');
+        throw new HttpError(503, 'SpoolUnavailable', 'the daemon could not record the message (spool unavailable); nothing was accepted', { headers: { 'retry-after': '5' } });
+      }
+    }
+
+    ctx.status = valid.length === 0 ? 400 : 202;
+    if (!parsed.batch) {
+      const id = ids[0] as string;
+      ctx.set('x-message-id', id);
+      if (ctx.accepts('json', 'html') === 'html') {
+        // A browser form: back to the queue page (post/redirect/get).
+        ctx.status = 303;
+        ctx.redirect(`/queues/${encodeURIComponent(name)}?sent=${encodeURIComponent(id)}`);
+        return;
+      }
+      ctx.body = { id, queue: name };
+      return;
+    }
+    const results = slots.map((s) => (typeof s === 'number' ? { id: ids[s] as string } : { error: s }));
+    ctx.body = { queue: name, accepted: valid.length, rejected: results.length - valid.length, results };
+  });
+}

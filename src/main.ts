@@ -1,0 +1,99 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { Pipeline } from './delivery/pipeline.js';
+import { MemoryStore, type MessageStore } from './delivery/store.js';
+import { createApp } from './http/app.js';
+import type { AppDeps } from './http/deps.js';
+import { createLogger } from './log.js';
+import { endpointFor, SqsClient } from './sqs/client.js';
+import { type CredentialProvider, type CredentialSource, providerCredentials } from './sqs/credentials.js';
+import { QueueResolver } from './sqs/resolver.js';
+
+export interface Daemon {
+  readonly server: Server;
+  readonly url: string;
+  readonly deps: AppDeps;
+  /** Graceful stop: stop accepting, flush, wait up to the grace period. Idempotent. */
+  stop(): Promise<{ remaining: number }>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  /** Replace the store (the spool); default memory-only. */
+  store?: MessageStore;
+  /** Credential provider for chain mode; default the AWS default provider chain. */
+  credentialProvider?: CredentialProvider;
+}
+
+/** Builds every part from the config, starts listening, and returns a handle. */
+export async function startDaemon(config: Readonly<Config>, options: StartOptions = {}): Promise<Daemon> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const endpoint = endpointFor(config.region, config.endpoint || undefined);
+  const client = new SqsClient({ endpoint, region: config.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
+  const resolver = new QueueResolver(client, { maxMessageBytes: config.maxMessageBytes });
+  const store = options.store ?? new MemoryStore(log.child({ mod: 'store' }));
+  let daemonCredentials: CredentialSource | undefined;
+  if (config.credentials === 'chain') {
+    let provider = options.credentialProvider;
+    if (!provider) {
+      const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+      provider = fromNodeProviderChain() as CredentialProvider;
+    }
+    daemonCredentials = providerCredentials(provider);
+  }
+  const pipeline = new Pipeline(
+    client,
+    store,
+    {
+      lingerMs: config.lingerMs,
+      maxConcurrency: config.maxConcurrency,
+      maxBacklogMessages: config.maxBacklogMessages,
+      maxBacklogBytes: config.maxBacklogBytes,
+      retryBaseMs: config.retryBaseMs,
+      retryMaxMs: config.retryMaxMs,
+      maxMessageAgeMs: config.maxMessageAgeMs,
+    },
+    log.child({ mod: 'delivery' }),
+    resolver,
+  );
+  let listening = false;
+  const deps: AppDeps = { config, client, resolver, pipeline, store, log, startedAt: Date.now(), ready: () => listening };
+  if (daemonCredentials) deps.daemonCredentials = daemonCredentials;
+  const app = createApp(deps);
+  const server = app.listen({ host: config.host, port: config.port });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  listening = true;
+  server.keepAliveTimeout = 65_000;
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  log.info({ url, upstream: endpoint, region: config.region, credentialMode: config.credentials, durable: store.durable }, 'sqs-accelerator listening');
+
+  let stopping: Promise<{ remaining: number }> | undefined;
+  const stop = (): Promise<{ remaining: number }> => {
+    stopping ??= (async () => {
+      listening = false;
+      log.info({ backlog: pipeline.backlogMessages, graceMs: config.shutdownGraceMs }, 'shutting down: no new messages, flushing');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const result = await pipeline.close(config.shutdownGraceMs);
+      server.closeAllConnections();
+      await closed;
+      await store.close();
+      await client.close();
+      if (result.remaining > 0) {
+        log.warn({ remaining: result.remaining, durable: store.durable }, store.durable ? 'undelivered messages stay in the spool for the next start' : 'undelivered messages are lost (memory-only mode)');
+      } else {
+        log.info('all accepted messages delivered');
+      }
+      return result;
+    })();
+    return stopping;
+  };
+  return { server, url, deps, stop };
+}

@@ -1,0 +1,107 @@
+import { Pool, type Dispatcher } from 'undici';
+import { fromNetworkError, fromResponse, SqsError } from './errors.js';
+import { signRequest } from './sign.js';
+import type { Credentials, SendMessageBatchRequestEntry, SendMessageBatchResult } from './types.js';
+
+export interface SqsClientOptions {
+  /** Origin of the SQS endpoint, e.g. `https://sqs.eu-west-1.amazonaws.com`. */
+  endpoint: string;
+  /** Region used in the signature scope. */
+  region: string;
+  /** Dispatcher to send through; defaults to a new keep-alive Pool for `endpoint` owned by the client. */
+  dispatcher?: Dispatcher;
+  /** Time to wait for response headers, then body, per request. Default 10000 ms. */
+  requestTimeoutMs?: number;
+  /** Connections kept to the endpoint when the client owns the pool. Default 64. */
+  connections?: number;
+}
+
+/**
+ * A small SQS client speaking the JSON protocol over one long-lived undici pool.
+ * Every SQS call the daemon makes goes through `call`, so errors are mapped in one place
+ * (`errors.ts`). Answers and errors never carry credentials.
+ */
+export class SqsClient {
+  readonly endpoint: string;
+  readonly region: string;
+  private readonly host: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly timeoutMs: number;
+
+  constructor(options: SqsClientOptions) {
+    const url = new URL(options.endpoint);
+    this.endpoint = url.origin;
+    this.host = url.host;
+    this.region = options.region;
+    this.timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.ownsDispatcher = options.dispatcher === undefined;
+    this.dispatcher =
+      options.dispatcher ??
+      new Pool(this.endpoint, {
+        connections: options.connections ?? 64,
+        keepAliveTimeout: 30_000,
+        keepAliveMaxTimeout: 120_000,
+        pipelining: 1,
+      });
+  }
+
+  /** Calls an SQS action; resolves with the parsed answer or rejects with an SqsError. */
+  async call<T = Record<string, unknown>>(action: string, params: object, credentials: Credentials): Promise<T> {
+    const body = JSON.stringify(params);
+    const headers = signRequest({ host: this.host, region: this.region, target: `AmazonSQS.${action}`, body, credentials });
+    let status: number;
+    let text: string;
+    let requestId: string | undefined;
+    try {
+      const res = await this.dispatcher.request({
+        origin: this.endpoint,
+        path: '/',
+        method: 'POST',
+        headers,
+        body,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      status = res.statusCode;
+      const rid = res.headers['x-amzn-requestid'] ?? res.headers['x-amz-request-id'];
+      requestId = typeof rid === 'string' ? rid : undefined;
+      text = await res.body.text();
+    } catch (err) {
+      throw fromNetworkError(err);
+    }
+    if (status < 200 || status >= 300) throw fromResponse(status, text, requestId);
+    if (text === '') return {} as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new SqsError('BadResponse', `SQS answered ${action} with a body that is not JSON`, status, requestId, 'retry');
+    }
+  }
+
+  sendMessageBatch(queueUrl: string, entries: SendMessageBatchRequestEntry[], credentials: Credentials): Promise<SendMessageBatchResult> {
+    return this.call<SendMessageBatchResult>('SendMessageBatch', { QueueUrl: queueUrl, Entries: entries }, credentials);
+  }
+
+  async getQueueUrl(queueName: string, credentials: Credentials): Promise<string> {
+    const out = await this.call<{ QueueUrl?: string }>('GetQueueUrl', { QueueName: queueName }, credentials);
+    if (typeof out.QueueUrl !== 'string') throw new SqsError('BadResponse', 'GetQueueUrl answered without QueueUrl', 200, undefined, 'retry');
+    return out.QueueUrl;
+  }
+
+  async getQueueAttributes(queueUrl: string, names: string[], credentials: Credentials): Promise<Record<string, string>> {
+    const out = await this.call<{ Attributes?: Record<string, string> }>('GetQueueAttributes', { QueueUrl: queueUrl, AttributeNames: names }, credentials);
+    return out.Attributes ?? {};
+  }
+
+  /** Closes the pool if this client made it; waits for requests in flight. */
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+}
+
+/** The endpoint for a region, or the configured override. */
+export function endpointFor(region: string, override?: string): string {
+  if (override) return new URL(override).origin;
+  return region.startsWith('cn-') ? `https://sqs.${region}.amazonaws.com.cn` : `https://sqs.${region}.amazonaws.com`;
+}
