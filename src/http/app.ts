@@ -3,7 +3,9 @@ import Koa, { type Context, type Next } from 'koa';
 import type { AppDeps } from './deps.js';
 import { HttpError, isHttpError } from './errors.js';
 import { fromBrowser, hostGuard, sameOrigin } from './guards.js';
+import { registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
+import { registerUiRoutes } from './routes/ui.js';
 import { escapeHtml } from './html.js';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -19,7 +21,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(hostGuard(deps.config.allowedHosts));
   app.use(crossOriginGuard);
   const router = new Router();
+  registerOpsRoutes(router, deps);
   registerSendRoutes(router, deps);
+  registerUiRoutes(router, deps);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;
