@@ -16,6 +16,51 @@ export interface MessageStore {
   close(): Promise<void>;
   /** True when the store keeps messages across restarts. */
   readonly durable: boolean;
+  /** For the status page, readiness and metrics. */
+  info(): StoreInfo;
+  /** The dead-letter store, when there is one (the spool); memory-only mode only logs. */
+  readonly deadLetters?: DeadLetterStore;
+}
+
+export type Durability = 'memory' | 'write' | 'fsync';
+
+export interface StoreInfo {
+  durability: Durability;
+  /** Spool directory, when there is one. */
+  dir?: string;
+  /** Bytes on disk used by the journal. */
+  spoolBytes: number;
+  /** Dead letters kept. */
+  deadLetters: number;
+  /** Messages recovered from the journal at start. */
+  recovered: number;
+  /** Damaged records found at start (torn or corrupt tail). */
+  corruptRecords: number;
+  /** False when the spool cannot be written (disk full, unwritable): sends get 503. */
+  writable: boolean;
+}
+
+/** A message SQS refused for good, as kept by the dead-letter store. */
+export interface DeadLetter {
+  id: string;
+  queueName: string;
+  body: string;
+  attributes?: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
+  delaySeconds?: number;
+  groupId?: string;
+  dedupId?: string;
+  code: string;
+  reason: string;
+  attempts: number;
+  acceptedAt: number;
+  firstAttemptAt?: number;
+  lastAttemptAt?: number;
+  deadAt: number;
+}
+
+export interface DeadLetterStore {
+  list(options?: { queue?: string; limit?: number; offset?: number }): { total: number; items: DeadLetter[] };
+  get(id: string): DeadLetter | undefined;
 }
 
 /**
@@ -45,4 +90,8 @@ export class MemoryStore implements MessageStore {
   }
 
   async close(): Promise<void> {}
+
+  info(): StoreInfo {
+    return { durability: 'memory', spoolBytes: 0, deadLetters: 0, recovered: 0, corruptRecords: 0, writable: true };
+  }
 }
