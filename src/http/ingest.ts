@@ -39,8 +39,10 @@ export function parseSend(mime: string, text: string): ParsedSend {
     case 'application/x-ndjson':
     case 'application/jsonl':
     case 'application/jsonlines':
+      return parseNdjson(text, '\n');
     case 'application/json-seq':
-      return parseNdjson(text);
+      // RFC 7464: every record starts with RS (U+001E) and may span lines.
+      return parseNdjson(text, '\x1e');
     default:
       if (mime.startsWith('multipart/')) {
         throw new HttpError(415, 'UnsupportedMediaType', 'multipart bodies are not supported; send application/x-www-form-urlencoded with message_body, JSON, NDJSON or a raw body');
@@ -80,12 +82,12 @@ function parseJson(text: string): ParsedSend {
   return { batch: false, entries: [entry] };
 }
 
-function parseNdjson(text: string): ParsedSend {
+function parseNdjson(text: string, separator: string): ParsedSend {
   const entries: ParsedEntry[] = [];
   let start = 0;
   let lineNo = 0;
   while (start <= text.length) {
-    let end = text.indexOf('\n', start);
+    let end = text.indexOf(separator, start);
     if (end < 0) end = text.length;
     const line = text.slice(start, end).trim();
     lineNo += 1;
