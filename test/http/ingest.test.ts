@@ -1,0 +1,122 @@
+import { parseSend, type ParsedEntry } from '../../src/http/ingest.js';
+
+const inputs = (entries: ParsedEntry[]) => entries.map((e) => ('input' in e ? e.input : e.error));
+
+/** The HttpError (status, code) parseSend throws for this body. */
+function refusal(mime: string, text: string): { status: number; code: string; message: string } {
+  try {
+    parseSend(mime, text);
+  } catch (err) {
+    const e = err as { status: number; code: string; message: string; name: string };
+    expect(e.name).toBe('HttpError');
+    return { status: e.status, code: e.code, message: e.message };
+  }
+  throw new Error('expected parseSend to throw');
+}
+
+describe('parseSend: form (the 2009 API)', () => {
+  it('reads message_body and the optional fields, attributes as attr.<name>', () => {
+    const p = parseSend('application/x-www-form-urlencoded', 'message_body=hello+w%C3%B6rld&delay_seconds=5&group_id=g1&deduplication_id=d1&attr.kind=created&attr.n=3&_csrf=tok&submit=Send');
+    expect(p.batch).toBe(false);
+    expect(inputs(p.entries)).toEqual([{ body: 'hello wörld', delaySeconds: '5', groupId: 'g1', deduplicationId: 'd1', attributes: { kind: 'created', n: '3' } }]);
+  });
+  it('accepts the SQS-style field names too', () => {
+    const p = parseSend('application/x-www-form-urlencoded', 'message_body=x&message_group_id=g&message_deduplication_id=d');
+    expect(inputs(p.entries)).toEqual([{ body: 'x', groupId: 'g', deduplicationId: 'd' }]);
+  });
+  it('keeps an empty message_body (validation rejects it) and refuses a missing one', () => {
+    expect(inputs(parseSend('application/x-www-form-urlencoded', 'message_body=').entries)).toEqual([{ body: '' }]);
+    expect(refusal('application/x-www-form-urlencoded', 'body=hello')).toMatchObject({ status: 400, code: 'MissingBody' });
+    expect(refusal('application/x-www-form-urlencoded', '')).toMatchObject({ status: 400, code: 'MissingBody' });
+  });
+  it('ignores a bare "attr." field', () => {
+    expect(inputs(parseSend('application/x-www-form-urlencoded', 'message_body=x&attr.=y').entries)).toEqual([{ body: 'x' }]);
+  });
+});
+
+describe('parseSend: JSON', () => {
+  it('reads one object with every field', () => {
+    const msg = { body: 'b', attributes: { a: { DataType: 'Number', StringValue: '1' } }, delaySeconds: 3, groupId: 'g', deduplicationId: 'd' };
+    const p = parseSend('application/json', JSON.stringify(msg));
+    expect(p.batch).toBe(false);
+    expect(inputs(p.entries)).toEqual([msg]);
+  });
+  it('accepts message_body as a synonym and a bare string as a message', () => {
+    expect(inputs(parseSend('application/json', '{"message_body":"m"}').entries)).toEqual([{ body: 'm' }]);
+    expect(inputs(parseSend('application/json', '"just text"').entries)).toEqual([{ body: 'just text' }]);
+  });
+  it('reads arrays and {"messages": [...]} as batches, a bad entry reported on its own', () => {
+    const p = parseSend('application/json', JSON.stringify([{ body: 'a' }, 'b', 42, null, [1], { body: 'c', extra: 1 }]));
+    expect(p.batch).toBe(true);
+    const out = inputs(p.entries);
+    expect(out[0]).toEqual({ body: 'a' });
+    expect(out[1]).toEqual({ body: 'b' });
+    expect(out[2]).toMatchObject({ code: 'InvalidEntry' });
+    expect(out[3]).toMatchObject({ code: 'InvalidEntry' });
+    expect(out[4]).toMatchObject({ code: 'InvalidEntry' });
+    expect(out[5]).toMatchObject({ code: 'UnknownField' });
+    expect((out[5] as { message: string }).message).toContain('"extra"');
+    const wrapped = parseSend('application/json', '{"messages":[{"body":"x"},"y"]}');
+    expect(wrapped.batch).toBe(true);
+    expect(inputs(wrapped.entries)).toEqual([{ body: 'x' }, { body: 'y' }]);
+    expect(parseSend('application/json', '[]')).toEqual({ batch: true, entries: [] });
+  });
+  it.each([
+    ['{"body": "x"', 'MalformedJson'],
+    ['', 'MalformedJson'],
+    ['{body: 1}', 'MalformedJson'],
+    ['null', 'InvalidEntry'],
+    ['12', 'InvalidEntry'],
+    ['true', 'InvalidEntry'],
+    ['{"body":"x","Body":"y"}', 'UnknownField'],
+    ['{"MessageBody":"x"}', 'UnknownField'],
+  ])('refuses %j with 400 %s', (text, code) => {
+    expect(refusal('application/json', text)).toMatchObject({ status: 400, code });
+  });
+  it('caps what it echoes from a huge unknown field name', () => {
+    const r = refusal('application/json', JSON.stringify({ ['x'.repeat(10_000)]: 1 }));
+    expect(r.message.length).toBeLessThan(300);
+  });
+  it('does not let __proto__ or constructor slip through as fields', () => {
+    expect(refusal('application/json', '{"body":"x","__proto__":{"polluted":1}}')).toMatchObject({ code: 'UnknownField' });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(refusal('application/json', '{"body":"x","constructor":1}')).toMatchObject({ code: 'UnknownField' });
+  });
+});
+
+describe('parseSend: NDJSON', () => {
+  it('reads one message per line, skipping blank lines, CRLF tolerated, bad lines reported with their number', () => {
+    const text = '{"body":"a"}\r\n\n"b"\n{oops\n{"body":"c","delaySeconds":2}\n   \n[1]';
+    const p = parseSend('application/x-ndjson', text);
+    expect(p.batch).toBe(true);
+    const out = inputs(p.entries);
+    expect(out).toHaveLength(5);
+    expect(out[0]).toEqual({ body: 'a' });
+    expect(out[1]).toEqual({ body: 'b' });
+    expect(out[2]).toMatchObject({ code: 'MalformedJson' });
+    expect((out[2] as { message: string }).message).toContain('line 4');
+    expect(out[3]).toEqual({ body: 'c', delaySeconds: 2 });
+    expect(out[4]).toMatchObject({ code: 'InvalidEntry' });
+  });
+  it.each(['application/jsonl', 'application/jsonlines'])('accepts %s too', (mime) => {
+    expect(inputs(parseSend(mime, '"x"\n"y"\n').entries)).toEqual([{ body: 'x' }, { body: 'y' }]);
+  });
+  it('reads application/json-seq (RFC 7464: each record starts with RS, may span lines)', () => {
+    const text = '\x1e{"body":"a"}\n\x1e"b"\n\x1e{\n  "body": "c",\n  "groupId": "g"\n}\n';
+    expect(inputs(parseSend('application/json-seq', text).entries)).toEqual([{ body: 'a' }, { body: 'b' }, { body: 'c', groupId: 'g' }]);
+  });
+  it('an empty body is an empty batch', () => {
+    expect(parseSend('application/x-ndjson', '')).toEqual({ batch: true, entries: [] });
+  });
+});
+
+describe('parseSend: raw bodies', () => {
+  it.each(['text/plain', 'application/xml', 'application/octet-stream', ''])('%j: the body is the message, untouched', (mime) => {
+    const text = '  {"not": "parsed"}\n<xml/>  ';
+    expect(parseSend(mime, text)).toEqual({ batch: false, entries: [{ input: { body: text } }] });
+  });
+  it('refuses multipart with 415', () => {
+    expect(refusal('multipart/form-data', '--x\r\n')).toMatchObject({ status: 415, code: 'UnsupportedMediaType' });
+    expect(refusal('multipart/mixed', '')).toMatchObject({ status: 415 });
+  });
+});
