@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, helpText, loadConfig, parseArgs } from './config.js';
-import { startDaemon } from './main.js';
+import { waitUntilReady } from './http/routes/ops.js';
+import { type Daemon, startDaemon } from './main.js';
 
-/** Exit codes, documented in the README: systemd's RestartPreventExitStatus= uses 2. */
+/**
+ * Exit codes, documented in the README and systemd/README.md: systemd's
+ * RestartPreventExitStatus=2 stops a restart loop on bad configuration. `--wait-ready`
+ * exits 1 when the daemon did not become ready in time.
+ */
 export const EXIT = { ok: 0, crash: 1, badConfig: 2, forced: 130 } as const;
+
+/** How long `--wait-ready` polls; under systemd, TimeoutStartSec= usually ends it first. */
+const WAIT_READY_MS = 120_000;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -12,8 +20,10 @@ function version(): string {
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   let config;
+  let waitReady = false;
   try {
     const args = parseArgs(argv);
+    waitReady = args.waitReady;
     if (args.help) {
       process.stdout.write(`${helpText()}\n`);
       return;
@@ -31,6 +41,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     }
     throw err;
   }
+  if (waitReady) {
+    try {
+      if (await waitUntilReady(config, WAIT_READY_MS)) return;
+      process.stderr.write(`sqs-accelerator: not ready at ${config.host}:${config.port} after ${WAIT_READY_MS} ms\n`);
+      process.exitCode = EXIT.crash;
+    } catch (err) {
+      process.stderr.write(`sqs-accelerator: ${(err as Error).message}\n`);
+      process.exitCode = EXIT.badConfig;
+    }
+    return;
+  }
   let daemon;
   try {
     daemon = await startDaemon(config);
@@ -40,11 +61,27 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     process.exitCode = e.code === 'EADDRINUSE' || e.code === 'EACCES' ? EXIT.badConfig : EXIT.crash;
     return;
   }
-  installSignalHandlers(daemon.stop);
+  const running = daemon;
+  installSignalHandlers(daemon.stop, () => reloadConfig(running, argv, env));
 }
 
-/** First SIGTERM/SIGINT: graceful stop, exit 0. A second one: exit at once. */
-export function installSignalHandlers(stop: () => Promise<unknown>): void {
+/**
+ * SIGHUP: reads the configuration again with the same flags and environment (so the config
+ * file is what changes) and applies what can change live. A bad file changes nothing.
+ */
+function reloadConfig(daemon: Daemon, argv: readonly string[], env: NodeJS.ProcessEnv): void {
+  try {
+    daemon.reload(loadConfig(argv, env));
+  } catch (err) {
+    daemon.deps.log.error({ problem: (err as Error).message }, 'SIGHUP: configuration not reloaded; the running one stays');
+  }
+}
+
+/**
+ * First SIGTERM/SIGINT: graceful stop, exit 0. A second one: exit at once (130).
+ * SIGHUP: `reload`, when given (otherwise Node's default, which ends the process).
+ */
+export function installSignalHandlers(stop: () => Promise<unknown>, reload?: () => void): void {
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
@@ -62,4 +99,5 @@ export function installSignalHandlers(stop: () => Promise<unknown>): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  if (reload) process.on('SIGHUP', () => reload());
 }

@@ -1,13 +1,17 @@
 /**
  * All options in one table: flag, environment variable, default, unit and meaning.
  * loadConfig() validates them once, naming the offending option, and returns a frozen
- * Config. Precedence: flags > environment > defaults.
+ * Config. Precedence: flags > environment > config file (--config, JSON) > defaults.
  */
+
+import { readFileSync } from 'node:fs';
 
 export type CredentialMode = 'pass-through' | 'chain';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
+  /** JSON file of options keyed by their Config names; empty = none. */
+  configFile: string;
   /** Address to listen on. Default 127.0.0.1. */
   host: string;
   /** TCP port. Default 9292. */
@@ -60,31 +64,36 @@ interface OptionSpec {
   min?: number;
   max?: number;
   doc: string;
+  /** A realistic value for the README's table; the default is shown when absent. */
+  example?: string;
+  /** SIGHUP applies a new value without a restart. */
+  reloadable?: boolean;
 }
 
 const MiB = 1_048_576;
 
 export const OPTIONS: readonly OptionSpec[] = [
-  { key: 'host', flag: '--host', env: ['SQS_ACCELERATOR_HOST'], kind: 'string', default: '127.0.0.1', doc: 'Address to listen on. Keep it on loopback: senders are local apps.' },
-  { key: 'port', flag: '--port', env: ['SQS_ACCELERATOR_PORT'], kind: 'int', default: '9292', min: 0, max: 65535, doc: 'TCP port to listen on (0 = any free port).' },
-  { key: 'region', flag: '--region', env: ['SQS_ACCELERATOR_REGION', 'AWS_REGION', 'AWS_DEFAULT_REGION'], kind: 'string', default: '', doc: 'AWS region, e.g. eu-west-1. Required unless --endpoint is given (then default us-east-1).' },
-  { key: 'endpoint', flag: '--endpoint', env: ['SQS_ACCELERATOR_ENDPOINT', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL'], kind: 'string', default: '', doc: 'SQS endpoint URL (an SQS-compatible service or emulator). Default: the region\'s AWS endpoint.' },
-  { key: 'credentials', flag: '--credentials', env: ['SQS_ACCELERATOR_CREDENTIALS'], kind: 'enum', values: ['pass-through', 'chain'], default: 'pass-through', doc: 'pass-through: sign with the Basic-auth pair each client sends (user = access key id, password = secret). chain: sign with the AWS default provider chain (env, profile, SSO, ECS/EC2 roles).' },
-  { key: 'lingerMs', flag: '--linger-ms', env: ['SQS_ACCELERATOR_LINGER_MS'], kind: 'int', default: '10', unit: 'ms', min: 0, max: 10_000, doc: 'How long a partial batch waits for more messages while another batch of its queue is in flight. Idle queues send at once.' },
-  { key: 'maxConcurrency', flag: '--max-concurrency', env: ['SQS_ACCELERATOR_MAX_CONCURRENCY'], kind: 'int', default: '64', min: 1, max: 10_000, doc: 'SendMessageBatch requests in flight at once, all queues together.' },
-  { key: 'connections', flag: '--connections', env: ['SQS_ACCELERATOR_CONNECTIONS'], kind: 'int', default: '64', min: 1, max: 10_000, doc: 'Keep-alive connections to the SQS endpoint.' },
-  { key: 'requestTimeoutMs', flag: '--request-timeout-ms', env: ['SQS_ACCELERATOR_REQUEST_TIMEOUT_MS'], kind: 'int', default: '10000', unit: 'ms', min: 100, max: 600_000, doc: 'Timeout of one request to SQS (headers, then body); a timeout is retried.' },
-  { key: 'retryBaseMs', flag: '--retry-base-ms', env: ['SQS_ACCELERATOR_RETRY_BASE_MS'], kind: 'int', default: '100', unit: 'ms', min: 1, max: 600_000, doc: 'First retry delay; doubles per attempt, jittered.' },
-  { key: 'retryMaxMs', flag: '--retry-max-ms', env: ['SQS_ACCELERATOR_RETRY_MAX_MS'], kind: 'int', default: '20000', unit: 'ms', min: 1, max: 3_600_000, doc: 'Longest retry delay.' },
-  { key: 'maxMessageAgeMs', flag: '--max-message-age-ms', env: ['SQS_ACCELERATOR_MAX_MESSAGE_AGE_MS'], kind: 'int', default: '604800000', unit: 'ms', min: 0, doc: 'Dead-letter a message still undelivered this long after it was accepted (default 7 days; 0 = never).' },
-  { key: 'maxMessageBytes', flag: '--max-message-bytes', env: ['SQS_ACCELERATOR_MAX_MESSAGE_BYTES'], kind: 'int', default: String(MiB), unit: 'bytes', min: 1, max: MiB, doc: 'Largest message (body + attributes). SQS allows 1 MiB; a queue\'s MaximumMessageSize can lower it further.' },
-  { key: 'maxRequestBytes', flag: '--max-request-bytes', env: ['SQS_ACCELERATOR_MAX_REQUEST_BYTES'], kind: 'int', default: String(32 * MiB), unit: 'bytes', min: 1024, doc: 'Largest HTTP request body (batch ingest).' },
-  { key: 'maxBacklogMessages', flag: '--max-backlog-messages', env: ['SQS_ACCELERATOR_MAX_BACKLOG_MESSAGES'], kind: 'int', default: '1000000', min: 1, doc: 'Messages accepted but not yet delivered before new sends get 503 + Retry-After.' },
-  { key: 'maxBacklogBytes', flag: '--max-backlog-bytes', env: ['SQS_ACCELERATOR_MAX_BACKLOG_BYTES'], kind: 'int', default: String(1024 * MiB), unit: 'bytes', min: MiB, doc: 'Bytes accepted but not yet delivered before new sends get 503 + Retry-After.' },
-  { key: 'shutdownGraceMs', flag: '--shutdown-grace-ms', env: ['SQS_ACCELERATOR_SHUTDOWN_GRACE_MS'], kind: 'int', default: '10000', unit: 'ms', min: 0, max: 600_000, doc: 'On SIGTERM, how long to keep delivering before exiting.' },
-  { key: 'fifoDefaultGroupId', flag: '--fifo-default-group-id', env: ['SQS_ACCELERATOR_FIFO_DEFAULT_GROUP_ID'], kind: 'string', default: '', doc: 'Message group for FIFO sends that name none. Empty: such sends get 400.' },
-  { key: 'allowedHosts', flag: '--allowed-hosts', env: ['SQS_ACCELERATOR_ALLOWED_HOSTS'], kind: 'list', default: '', doc: 'Comma-separated extra Host names accepted (besides localhost, 127.0.0.1, [::1]); guards against DNS rebinding.' },
-  { key: 'logLevel', flag: '--log-level', env: ['SQS_ACCELERATOR_LOG_LEVEL', 'LOG_LEVEL'], kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', doc: 'Log level; logs are JSON lines on stdout.' },
+  { key: 'configFile', flag: '--config', env: ['SQS_ACCELERATOR_CONFIG'], kind: 'string', default: '', example: '/etc/sqs-accelerator/config.json', doc: 'JSON file of options keyed by the names in this table, e.g. {"region": "eu-west-1", "lingerMs": 5}. Flags and environment variables win over it.' },
+  { key: 'host', flag: '--host', env: ['SQS_ACCELERATOR_HOST'], kind: 'string', default: '127.0.0.1', example: '127.0.0.1', doc: 'Address to listen on. Keep it on loopback: senders are local apps.' },
+  { key: 'port', flag: '--port', env: ['SQS_ACCELERATOR_PORT'], kind: 'int', default: '9292', min: 0, max: 65535, example: '9292', doc: 'TCP port to listen on (0 = any free port).' },
+  { key: 'region', flag: '--region', env: ['SQS_ACCELERATOR_REGION', 'AWS_REGION', 'AWS_DEFAULT_REGION'], kind: 'string', default: '', example: 'eu-west-1', doc: 'AWS region, e.g. eu-west-1. Required unless --endpoint is given (then default us-east-1).' },
+  { key: 'endpoint', flag: '--endpoint', env: ['SQS_ACCELERATOR_ENDPOINT', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL'], kind: 'string', default: '', example: 'http://127.0.0.1:4566', doc: 'SQS endpoint URL (an SQS-compatible service or emulator). Default: the region\'s AWS endpoint.' },
+  { key: 'credentials', flag: '--credentials', env: ['SQS_ACCELERATOR_CREDENTIALS'], kind: 'enum', values: ['pass-through', 'chain'], default: 'pass-through', example: 'chain', doc: 'pass-through: sign with the Basic-auth pair each client sends (user = access key id, password = secret). chain: sign with the AWS default provider chain (env, profile, SSO, ECS/EC2 roles).' },
+  { key: 'lingerMs', flag: '--linger-ms', env: ['SQS_ACCELERATOR_LINGER_MS'], kind: 'int', default: '10', unit: 'ms', min: 0, max: 10_000, example: '5', doc: 'How long a partial batch waits for more messages while another batch of its queue is in flight. Idle queues send at once.' },
+  { key: 'maxConcurrency', flag: '--max-concurrency', env: ['SQS_ACCELERATOR_MAX_CONCURRENCY'], kind: 'int', default: '64', min: 1, max: 10_000, example: '128', doc: 'SendMessageBatch requests in flight at once, all queues together.' },
+  { key: 'connections', flag: '--connections', env: ['SQS_ACCELERATOR_CONNECTIONS'], kind: 'int', default: '64', min: 1, max: 10_000, example: '32', doc: 'Keep-alive connections to the SQS endpoint.' },
+  { key: 'requestTimeoutMs', flag: '--request-timeout-ms', env: ['SQS_ACCELERATOR_REQUEST_TIMEOUT_MS'], kind: 'int', default: '10000', unit: 'ms', min: 100, max: 600_000, example: '5000', doc: 'Timeout of one request to SQS (headers, then body); a timeout is retried.' },
+  { key: 'retryBaseMs', flag: '--retry-base-ms', env: ['SQS_ACCELERATOR_RETRY_BASE_MS'], kind: 'int', default: '100', unit: 'ms', min: 1, max: 600_000, example: '200', doc: 'First retry delay; doubles per attempt, jittered.' },
+  { key: 'retryMaxMs', flag: '--retry-max-ms', env: ['SQS_ACCELERATOR_RETRY_MAX_MS'], kind: 'int', default: '20000', unit: 'ms', min: 1, max: 3_600_000, example: '60000', doc: 'Longest retry delay.' },
+  { key: 'maxMessageAgeMs', flag: '--max-message-age-ms', env: ['SQS_ACCELERATOR_MAX_MESSAGE_AGE_MS'], kind: 'int', default: '604800000', unit: 'ms', min: 0, example: '86400000', doc: 'Dead-letter a message still undelivered this long after it was accepted (default 7 days; 0 = never).' },
+  { key: 'maxMessageBytes', flag: '--max-message-bytes', env: ['SQS_ACCELERATOR_MAX_MESSAGE_BYTES'], kind: 'int', default: String(MiB), unit: 'bytes', min: 1, max: MiB, example: '262144', doc: 'Largest message (body + attributes). SQS allows 1 MiB; a queue\'s MaximumMessageSize can lower it further.' },
+  { key: 'maxRequestBytes', flag: '--max-request-bytes', env: ['SQS_ACCELERATOR_MAX_REQUEST_BYTES'], kind: 'int', default: String(32 * MiB), unit: 'bytes', min: 1024, example: '8388608', doc: 'Largest HTTP request body (batch ingest).' },
+  { key: 'maxBacklogMessages', flag: '--max-backlog-messages', env: ['SQS_ACCELERATOR_MAX_BACKLOG_MESSAGES'], kind: 'int', default: '1000000', min: 1, example: '100000', doc: 'Messages accepted but not yet delivered before new sends get 503 + Retry-After.' },
+  { key: 'maxBacklogBytes', flag: '--max-backlog-bytes', env: ['SQS_ACCELERATOR_MAX_BACKLOG_BYTES'], kind: 'int', default: String(1024 * MiB), unit: 'bytes', min: MiB, example: '268435456', doc: 'Bytes accepted but not yet delivered before new sends get 503 + Retry-After.' },
+  { key: 'shutdownGraceMs', flag: '--shutdown-grace-ms', env: ['SQS_ACCELERATOR_SHUTDOWN_GRACE_MS'], kind: 'int', default: '10000', unit: 'ms', min: 0, max: 600_000, example: '20000', doc: 'On SIGTERM, how long to keep delivering before exiting.' },
+  { key: 'fifoDefaultGroupId', flag: '--fifo-default-group-id', env: ['SQS_ACCELERATOR_FIFO_DEFAULT_GROUP_ID'], kind: 'string', default: '', example: 'default', doc: 'Message group for FIFO sends that name none. Empty: such sends get 400.' },
+  { key: 'allowedHosts', flag: '--allowed-hosts', env: ['SQS_ACCELERATOR_ALLOWED_HOSTS'], kind: 'list', default: '', example: 'sqs-accelerator.internal', doc: 'Comma-separated extra Host names accepted (besides localhost, 127.0.0.1, [::1]); guards against DNS rebinding.' },
+  { key: 'logLevel', flag: '--log-level', env: ['SQS_ACCELERATOR_LOG_LEVEL', 'LOG_LEVEL'], kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', example: 'debug', reloadable: true, doc: 'Log level; logs are JSON lines on stdout.' },
 ];
 
 export class ConfigError extends Error {
@@ -96,6 +105,8 @@ export interface ParsedArgs {
   values: Map<string, string>;
   help: boolean;
   version: boolean;
+  /** `--wait-ready`: poll a running daemon's /readyz instead of starting one (systemd ExecStartPost). */
+  waitReady: boolean;
 }
 
 /** Parses `--flag value` and `--flag=value`; rejects unknown flags by name. */
@@ -104,6 +115,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const values = new Map<string, string>();
   let help = false;
   let version = false;
+  let waitReady = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') {
@@ -114,6 +126,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       version = true;
       continue;
     }
+    if (arg === '--wait-ready') {
+      waitReady = true;
+      continue;
+    }
     const eq = arg.indexOf('=');
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
     const spec = byFlag.get(flag);
@@ -122,7 +138,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
     values.set(spec.key, value);
   }
-  return { values, help, version };
+  return { values, help, version, waitReady };
 }
 
 function convert(spec: OptionSpec, raw: string, source: string): unknown {
@@ -146,22 +162,40 @@ function convert(spec: OptionSpec, raw: string, source: string): unknown {
   }
 }
 
-/** Builds the daemon's Config from command-line arguments and environment. Throws ConfigError naming the bad option. */
+/** The daemon's own environment variables share this prefix; an unknown one is a typo. */
+const ENV_PREFIX = 'SQS_ACCELERATOR_';
+
+/**
+ * Builds the daemon's Config from command-line arguments, environment and the --config
+ * file, in that order of precedence. Throws ConfigError naming the bad option.
+ */
 export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Readonly<Config> {
   const { values } = parseArgs(argv);
+  checkEnvNames(env);
+  const fromEnv = (spec: OptionSpec): { raw: string; name: string } | undefined => {
+    for (const name of spec.env) {
+      const v = env[name];
+      if (v !== undefined && v !== '') return { raw: v, name };
+    }
+    return undefined;
+  };
+  const fileSpec = OPTIONS.find((o) => o.key === 'configFile') as OptionSpec;
+  const filePath = (values.get('configFile') ?? fromEnv(fileSpec)?.raw ?? '').trim();
+  const file = filePath === '' ? new Map<string, string>() : readConfigFile(filePath);
   const out: Record<string, unknown> = {};
   for (const spec of OPTIONS) {
     let raw = values.get(spec.key);
     let source = 'command line';
     if (raw === undefined) {
-      for (const name of spec.env) {
-        const v = env[name];
-        if (v !== undefined && v !== '') {
-          raw = v;
-          source = `environment ${name}`;
-          break;
-        }
+      const e = fromEnv(spec);
+      if (e) {
+        raw = e.raw;
+        source = `environment ${e.name}`;
       }
+    }
+    if (raw === undefined) {
+      raw = file.get(spec.key);
+      source = `config file ${filePath}, key "${spec.key}"`;
     }
     if (raw === undefined) {
       raw = spec.default;
@@ -180,12 +214,83 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--endpoint must use http or https; got ${url.protocol}`);
     if (config.region === '') config.region = 'us-east-1';
   } else if (config.region === '') {
-    throw new ConfigError('no SQS upstream: set --region (or AWS_REGION) for AWS, or --endpoint (or AWS_ENDPOINT_URL_SQS) for an SQS-compatible service');
+    throw new ConfigError('no SQS upstream: set --region (or AWS_REGION, or "region" in the config file) for AWS, or --endpoint (or AWS_ENDPOINT_URL_SQS, or "endpoint") for an SQS-compatible service');
   } else if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(config.region)) {
     throw new ConfigError(`--region must look like eu-west-1; got ${JSON.stringify(config.region)}`);
   }
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
   return Object.freeze(config);
+}
+
+function checkEnvNames(env: Readonly<Record<string, string | undefined>>): void {
+  const known = new Set(OPTIONS.flatMap((o) => o.env));
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith(ENV_PREFIX) || known.has(name) || env[name] === undefined) continue;
+    const guess = closest(name, [...known].filter((k) => k.startsWith(ENV_PREFIX)));
+    throw new ConfigError(`unknown environment variable ${name}${guess ? ` (did you mean ${guess}?)` : ''}; see --help`);
+  }
+}
+
+/**
+ * Reads the --config file: one JSON object keyed by option names (`lingerMs`, not
+ * `--linger-ms`). Values keep their JSON types (numbers for numbers, strings, arrays of
+ * strings for lists) and go through the same validation as flags.
+ */
+function readConfigFile(path: string): Map<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(`--config: cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError(`config file ${path} must hold one JSON object, like {"region": "eu-west-1", "lingerMs": 5}`);
+  }
+  const byKey = new Map<string, OptionSpec>(OPTIONS.filter((o) => o.key !== 'configFile').map((o) => [o.key, o]));
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+    const spec = byKey.get(key);
+    if (!spec) {
+      const guess = closest(key, [...byKey.keys()]);
+      throw new ConfigError(`config file ${path}: unknown option ${JSON.stringify(key)}${guess ? ` (did you mean "${guess}"?)` : ''}; keys are the option names of --help's "config key"`);
+    }
+    out.set(key, fileValue(spec, value, path));
+  }
+  return out;
+}
+
+function fileValue(spec: OptionSpec, value: unknown, path: string): string {
+  const where = `config file ${path}: "${spec.key}"`;
+  switch (spec.kind) {
+    case 'int':
+      if (typeof value !== 'number') throw new ConfigError(`${where} must be a JSON number${spec.unit ? ` of ${spec.unit}` : ''}; got ${JSON.stringify(value)}`);
+      return String(value);
+    case 'list':
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join(',');
+      if (typeof value !== 'string') throw new ConfigError(`${where} must be an array of strings; got ${JSON.stringify(value)}`);
+      return value;
+    case 'string':
+    case 'enum':
+      if (typeof value !== 'string') throw new ConfigError(`${where} must be a JSON string; got ${JSON.stringify(value)}`);
+      return value;
+    default:
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw new ConfigError(`${where} has the wrong type; got ${JSON.stringify(value)}`);
+      return String(value);
+  }
+}
+
+/** The candidate that differs from `name` only in case and separators, if any. */
+function closest(name: string, candidates: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const n = norm(name);
+  return candidates.find((c) => norm(c) === n) ?? candidates.find((c) => norm(c).startsWith(n) || n.startsWith(norm(c)));
 }
 
 /** The --help text, generated from OPTIONS so it cannot drift. */
@@ -195,7 +300,8 @@ export function helpText(): string {
     '       sqs-accelerator --help | --version',
     '',
     'Accepts messages on HTTP and delivers them to Amazon SQS in the background.',
-    'Every option can also be set by environment variable; flags win.',
+    'Every option can also be set by environment variable or in the --config file (a JSON',
+    'object keyed by "config key"). Precedence: flags > environment > config file > defaults.',
     '',
     'Options:',
   ];
@@ -203,7 +309,7 @@ export function helpText(): string {
     const def = o.default === '' ? '(none)' : o.default;
     lines.push(`  ${o.flag} <${o.kind === 'enum' ? o.values?.join('|') : o.kind === 'int' ? (o.unit ?? 'n') : 'value'}>`);
     lines.push(`      ${o.doc}`);
-    lines.push(`      default: ${def}${o.unit ? ` ${o.unit}` : ''}; env: ${o.env.join(', ')}`);
+    lines.push(`      default: ${def}${o.unit ? ` ${o.unit}` : ''}; env: ${o.env.join(', ')}${o.key === 'configFile' ? '' : `; config key: ${o.key}`}${o.reloadable ? '; reloaded on SIGHUP' : ''}`);
   }
   return lines.join('\n');
 }

@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { type Config, OPTIONS } from './config.js';
 import { Pipeline } from './delivery/pipeline.js';
 import { MemoryStore, type MessageStore } from './delivery/store.js';
 import { createApp } from './http/app.js';
 import type { AppDeps } from './http/deps.js';
 import { createLogger } from './log.js';
+import { Metrics } from './metrics.js';
 import { endpointFor, SqsClient } from './sqs/client.js';
 import { type CredentialProvider, type CredentialSource, providerCredentials } from './sqs/credentials.js';
 import { QueueResolver } from './sqs/resolver.js';
@@ -17,6 +18,11 @@ export interface Daemon {
   readonly deps: AppDeps;
   /** Graceful stop: stop accepting, flush, wait up to the grace period. Idempotent. */
   stop(): Promise<{ remaining: number }>;
+  /**
+   * SIGHUP: applies what can change without a restart (options marked `reloadable`: the log
+   * level) and names the changed options that need one.
+   */
+  reload(next: Readonly<Config>): { applied: string[]; needRestart: string[] };
 }
 
 export interface StartOptions {
@@ -43,6 +49,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
     }
     daemonCredentials = providerCredentials(provider);
   }
+  const metrics = new Metrics({ log: log.child({ mod: 'metrics' }) });
   const pipeline = new Pipeline(
     client,
     store,
@@ -57,10 +64,13 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
     },
     log.child({ mod: 'delivery' }),
     resolver,
+    metrics.observer,
   );
+  metrics.attach({ pipeline, store, client });
   let listening = false;
   const deps: AppDeps = { config, client, resolver, pipeline, store, log, startedAt: Date.now(), ready: () => listening };
   if (daemonCredentials) deps.daemonCredentials = daemonCredentials;
+  deps.metrics = metrics;
   const app = createApp(deps);
   const server = app.listen({ host: config.host, port: config.port });
   await new Promise<void>((resolve, reject) => {
@@ -95,5 +105,18 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
     })();
     return stopping;
   };
-  return { server, url, deps, stop };
+
+  let current = config;
+  const reload = (next: Readonly<Config>): { applied: string[]; needRestart: string[] } => {
+    const applied: string[] = [];
+    const needRestart: string[] = [];
+    for (const o of OPTIONS) {
+      if (JSON.stringify(current[o.key]) !== JSON.stringify(next[o.key])) (o.reloadable ? applied : needRestart).push(o.key);
+    }
+    log.info({ applied, needRestart }, needRestart.length > 0 ? 'configuration reloaded; restart to apply the options in needRestart' : 'configuration reloaded');
+    if (applied.includes('logLevel')) log.level = next.logLevel;
+    current = { ...current, logLevel: next.logLevel };
+    return { applied, needRestart };
+  };
+  return { server, url, deps, stop, reload };
 }

@@ -3,7 +3,7 @@ import Koa, { type Context, type Next } from 'koa';
 import type { AppDeps } from './deps.js';
 import { HttpError, isHttpError } from './errors.js';
 import { fromBrowser, hostGuard, sameOrigin } from './guards.js';
-import { registerOpsRoutes } from './routes/ops.js';
+import { observeRequests, registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
 import { registerUiRoutes } from './routes/ui.js';
 import { escapeHtml } from './html.js';
@@ -17,6 +17,7 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true; // errors are logged by errorHandler, once, without secrets
+  app.use(observeRequests(deps)); // outermost: ack latency and the debug access log see the final status
   app.use(errorHandler(deps));
   app.use(hostGuard(deps.config.allowedHosts));
   app.use(crossOriginGuard);

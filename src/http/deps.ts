@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Pipeline } from '../delivery/pipeline.js';
 import type { MessageStore } from '../delivery/store.js';
+import type { Metrics } from '../metrics.js';
 import type { SqsClient } from '../sqs/client.js';
 import type { CredentialSource } from '../sqs/credentials.js';
 import type { QueueResolver } from '../sqs/resolver.js';
@@ -19,4 +20,6 @@ export interface AppDeps {
   startedAt: number;
   /** True once the spool is recovered and the listener is up (readiness). */
   ready?: () => boolean;
+  /** Prometheus metrics and what is known of the upstream (GET /metrics, /readyz). */
+  metrics?: Metrics;
 }

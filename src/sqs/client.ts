@@ -16,6 +16,16 @@ export interface SqsClientOptions {
   connections?: number;
 }
 
+/** undici's PoolStats, copied: open/free connections; pending, queued, running and all requests. */
+export interface PoolStatsSnapshot {
+  connected: number;
+  free: number;
+  pending: number;
+  queued: number;
+  running: number;
+  size: number;
+}
+
 /**
  * A small SQS client speaking the JSON protocol over one long-lived undici pool.
  * Every SQS call the daemon makes goes through `call`, so errors are mapped in one place
@@ -92,6 +102,13 @@ export class SqsClient {
   async getQueueAttributes(queueUrl: string, names: string[], credentials: Credentials): Promise<Record<string, string>> {
     const out = await this.call<{ Attributes?: Record<string, string> }>('GetQueueAttributes', { QueueUrl: queueUrl, AttributeNames: names }, credentials);
     return out.Attributes ?? {};
+  }
+
+  /** Connection-pool counters for metrics (read-only), when the client owns its undici Pool. */
+  stats(): PoolStatsSnapshot | undefined {
+    if (!this.ownsDispatcher) return undefined;
+    const { connected, free, pending, queued, running, size } = (this.dispatcher as Pool).stats;
+    return { connected, free, pending, queued, running, size };
   }
 
   /** Closes the pool if this client made it; waits for requests in flight. */

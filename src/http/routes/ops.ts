@@ -1,5 +1,118 @@
+import { request } from 'node:http';
 import type Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type { Config } from '../../config.js';
 import type { AppDeps } from '../deps.js';
 
-/** Health, readiness and metrics (issue 5). Filled in by the operations work. */
-export function registerOpsRoutes(_router: Router, _deps: AppDeps): void {}
+/**
+ * Health, readiness and metrics for sysadmins and their tools. No credentials, and nothing
+ * in the answers that a local process could not already learn: states, not details. The
+ * Host guard still applies (a DNS-rebinding page must not read /metrics).
+ */
+export function registerOpsRoutes(router: Router, deps: AppDeps): void {
+  /** Alive: the process answers HTTP. Nothing else is checked. */
+  router.get('/healthz', (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+
+  /**
+   * Ready to take messages: listener up and spool recovered (not starting or stopping), spool
+   * writable, backlog not full, and SQS not known to be unreachable. `?exclude=upstream,backlog`
+   * leaves checks out (the systemd start-up gate does: a daemon that buffers is ready to
+   * accept even while SQS is away).
+   */
+  router.get('/readyz', (ctx) => {
+    const exclude = new Set(([] as string[]).concat(ctx.query.exclude ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()));
+    const checks = readiness(deps);
+    const failing = Object.entries(checks).filter(([name, state]) => !exclude.has(name) && !OK.has(state));
+    ctx.set('cache-control', 'no-store');
+    ctx.status = failing.length === 0 ? 200 : 503;
+    ctx.body = { status: failing.length === 0 ? 'ready' : 'not ready', checks };
+  });
+
+  router.get('/metrics', async (ctx) => {
+    const { metrics } = deps;
+    if (!metrics) {
+      ctx.status = 404;
+      ctx.body = { error: { code: 'NotFound', message: 'metrics are not enabled in this process' } };
+      return;
+    }
+    ctx.set('cache-control', 'no-store');
+    ctx.type = metrics.contentType;
+    ctx.body = await metrics.render();
+  });
+}
+
+const OK = new Set(['ok', 'unknown', 'reachable']);
+
+export interface ReadinessChecks {
+  /** `ok`, or `down` while starting (spool recovery) or stopping. */
+  listener: 'ok' | 'down';
+  /** `ok`, or `unwritable` (disk full, permissions): sends get 503. */
+  spool: 'ok' | 'unwritable';
+  /** `ok`, or `full`: sends get 503 + Retry-After until SQS catches up. */
+  backlog: 'ok' | 'full';
+  /** From the daemon's own SQS requests: `unknown` until the first, then `reachable` or `unreachable`. */
+  upstream: 'unknown' | 'reachable' | 'unreachable';
+}
+
+export function readiness(deps: AppDeps): ReadinessChecks {
+  return {
+    listener: (deps.ready?.() ?? true) ? 'ok' : 'down',
+    spool: deps.store.info().writable ? 'ok' : 'unwritable',
+    backlog: deps.pipeline.hasRoom(1, 0) ? 'ok' : 'full',
+    upstream: deps.metrics?.upstream ?? 'unknown',
+  };
+}
+
+const SEND_PATH = /^\/queues\/[^/]+\/?$/;
+
+/**
+ * Outermost middleware: times every request, feeds POST /queues/:name into the ack-latency
+ * histogram, and logs one line per request at debug level (method, path, status, ms; never
+ * headers or query strings, which can carry credentials or tokens).
+ */
+export function observeRequests(deps: AppDeps) {
+  const log = deps.log.child({ mod: 'http' });
+  return async function observe(ctx: Context, next: Next): Promise<void> {
+    const start = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (ctx.method === 'POST' && SEND_PATH.test(ctx.path)) deps.metrics?.observeAck(ctx.status, seconds);
+      if (log.isLevelEnabled('debug')) log.debug({ method: ctx.method, path: ctx.path.slice(0, 200), status: ctx.status, ms: Math.round(seconds * 10_000) / 10 }, 'request');
+    }
+  };
+}
+
+/**
+ * `sqs-accelerator --wait-ready`: polls the configured daemon's /readyz (start-up checks only:
+ * listener and spool) until it answers 200 or `timeoutMs` passes. systemd's ExecStartPost runs
+ * it so that units ordered After=sqs-accelerator.service start once messages can be accepted.
+ */
+export async function waitUntilReady(config: Pick<Config, 'host' | 'port'>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+  if (config.port === 0) throw new Error('cannot wait for a daemon on port 0 (any free port): give --port');
+  const host = config.host === '0.0.0.0' || config.host === '' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await probe(host, config.port, Math.min(2000, timeoutMs))) === 200) return true;
+    if (Date.now() + intervalMs > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Status of GET /readyz?exclude=upstream,backlog, or 0 when nothing answers. */
+function probe(host: string, port: number, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    // Host: localhost passes the DNS-rebinding guard whatever address the daemon binds.
+    const req = request({ host, port, path: '/readyz?exclude=upstream,backlog', headers: { host: 'localhost', accept: 'application/json' }, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}

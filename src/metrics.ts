@@ -1,0 +1,220 @@
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PipelineObserver, QueueStats } from './delivery/pipeline.js';
+import type { StoreInfo } from './delivery/store.js';
+import type { PoolStatsSnapshot } from './sqs/client.js';
+import type { Destination } from './sqs/resolver.js';
+
+/** What the daemon knows about SQS from its own traffic; it never probes. */
+export type UpstreamState = 'unknown' | 'reachable' | 'unreachable';
+
+export interface MetricsOptions {
+  /** Logs the upstream turning unreachable and back. */
+  log?: Logger;
+  /** Distinct queue label values before new queues are counted as "(other)". Default 1000. */
+  maxQueueLabels?: number;
+  /** Distinct error-code label values before new codes are counted as "(other)". Default 100. */
+  maxCodeLabels?: number;
+  /** prom-client's process and Node.js metrics (CPU, memory, event loop, GC). Default true. */
+  processMetrics?: boolean;
+  /** Consecutive SQS requests failing at the network or with 5xx before SQS counts as unreachable. Default 3. */
+  unreachableAfter?: number;
+}
+
+/** The live state the gauges read at scrape time. */
+export interface MetricSources {
+  pipeline: { readonly backlogMessages: number; readonly backlogBytes: number; readonly inFlightRequests: number; readonly totals: { readonly md5Mismatch: number }; allStats(): ReadonlyMap<string, QueueStats> };
+  store: { info(): StoreInfo };
+  client: { stats(): PoolStatsSnapshot | undefined };
+}
+
+/** Not a valid SQS queue name, so it cannot be mistaken for one. */
+export const OTHER = '(other)';
+
+/** Keeps a label's distinct values bounded: the first `max` values seen keep their name. */
+class LabelCap {
+  private readonly seen = new Set<string>();
+  constructor(private readonly max: number) {}
+  get(value: string): string {
+    if (this.seen.has(value)) return value;
+    if (this.seen.size >= this.max) return OTHER;
+    this.seen.add(value);
+    return value;
+  }
+}
+
+const ACK_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const UPSTREAM_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const BATCH_BUCKETS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const POOL_STATS = ['connected', 'free', 'pending', 'queued', 'running', 'size'] as const;
+
+/**
+ * The daemon's Prometheus metrics, in a registry of its own (several daemons can share a
+ * process in tests). Counters move through the PipelineObserver hooks; gauges read the
+ * pipeline, store and pool when scraped. Labels: queue names (capped), SQS error codes
+ * (capped) and HTTP statuses; never message ids, never credentials.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly observer: PipelineObserver;
+  private sources: MetricSources | undefined;
+  private readonly queues: LabelCap;
+  private readonly codes: LabelCap;
+  private readonly log: Logger | undefined;
+  private readonly unreachableAfter: number;
+  private upstreamState: UpstreamState = 'unknown';
+  private upstreamFailures = 0;
+
+  private readonly accepted: Counter<'queue'>;
+  private readonly acceptedBytes: Counter<'queue'>;
+  private readonly sent: Counter<'queue'>;
+  private readonly retried: Counter<'queue' | 'code'>;
+  private readonly deadLettered: Counter<'queue' | 'code'>;
+  private readonly requests: Counter<'queue' | 'result'>;
+  private readonly requestErrors: Counter<'queue' | 'code'>;
+  private readonly batchSize: Histogram;
+  private readonly ackSeconds: Histogram<'status'>;
+  private readonly upstreamSeconds: Histogram<'result'>;
+
+  constructor(options: MetricsOptions = {}) {
+    this.queues = new LabelCap(options.maxQueueLabels ?? 1000);
+    this.codes = new LabelCap(options.maxCodeLabels ?? 100);
+    this.log = options.log;
+    this.unreachableAfter = options.unreachableAfter ?? 3;
+    const registers = [this.registry];
+    const p = 'sqs_accelerator_';
+    this.accepted = new Counter({ name: `${p}messages_accepted_total`, help: 'Messages acknowledged with 202 (recorded, on their way to SQS).', labelNames: ['queue'], registers });
+    this.acceptedBytes = new Counter({ name: `${p}accepted_bytes_total`, help: 'Bytes of accepted messages, body and attributes as SQS counts them.', labelNames: ['queue'], registers });
+    this.sent = new Counter({ name: `${p}messages_sent_total`, help: 'Messages SQS confirmed.', labelNames: ['queue'], registers });
+    this.retried = new Counter({ name: `${p}messages_retried_total`, help: 'Message send attempts that failed transiently and were scheduled again, by error code.', labelNames: ['queue', 'code'], registers });
+    this.deadLettered = new Counter({ name: `${p}messages_dead_lettered_total`, help: 'Messages SQS refused for good (or too old), by reason code.', labelNames: ['queue', 'code'], registers });
+    this.requests = new Counter({ name: `${p}sqs_requests_total`, help: 'SendMessageBatch requests, by whether the request as a whole succeeded.', labelNames: ['queue', 'result'], registers });
+    this.requestErrors = new Counter({ name: `${p}sqs_request_errors_total`, help: 'SendMessageBatch requests that failed as a whole, by error code (NetworkError, TimeoutError, throttling, 5xx, ...).', labelNames: ['queue', 'code'], registers });
+    this.batchSize = new Histogram({ name: `${p}batch_size`, help: 'Entries per SendMessageBatch request.', buckets: BATCH_BUCKETS, registers });
+    this.ackSeconds = new Histogram({ name: `${p}ack_duration_seconds`, help: 'Time to answer POST /queues/:name, from request to response, by HTTP status.', labelNames: ['status'], buckets: ACK_BUCKETS, registers });
+    this.upstreamSeconds = new Histogram({ name: `${p}sqs_request_duration_seconds`, help: 'SendMessageBatch round trip to SQS, by result.', labelNames: ['result'], buckets: UPSTREAM_BUCKETS, registers });
+
+    const self = this;
+    const gauge = (name: string, help: string, read: (s: MetricSources) => number) =>
+      new Gauge({
+        name: `${p}${name}`,
+        help,
+        registers,
+        collect() {
+          if (self.sources) this.set(read(self.sources));
+        },
+      });
+    gauge('backlog_messages', 'Messages accepted and not yet delivered or dead-lettered.', (s) => s.pipeline.backlogMessages);
+    gauge('backlog_bytes', 'Bytes accepted and not yet delivered or dead-lettered.', (s) => s.pipeline.backlogBytes);
+    gauge('inflight_requests', 'SendMessageBatch requests in flight.', (s) => s.pipeline.inFlightRequests);
+    gauge('spool_bytes', 'Bytes on disk used by the spool journal (0 in memory-only mode).', (s) => s.store.info().spoolBytes);
+    gauge('spool_writable', '1 when the spool can be written; 0 means sends get 503.', (s) => (s.store.info().writable ? 1 : 0));
+    gauge('spool_recovered_messages', 'Messages recovered from the spool at start.', (s) => s.store.info().recovered);
+    gauge('spool_corrupt_records', 'Damaged journal records found at start.', (s) => s.store.info().corruptRecords);
+    gauge('dead_letters_stored', 'Dead letters kept in the dead-letter store.', (s) => s.store.info().deadLetters);
+    new Gauge({
+      name: `${p}queue_backlog_messages`,
+      help: 'Messages not yet delivered, per queue.',
+      labelNames: ['queue'],
+      registers,
+      collect() {
+        if (!self.sources) return;
+        this.reset();
+        for (const [name, stats] of self.sources.pipeline.allStats()) this.inc({ queue: self.queues.get(name) }, stats.backlog);
+      },
+    });
+    new Gauge({
+      name: `${p}upstream_pool`,
+      help: 'The undici pool to SQS: connections (connected, free) and requests (pending, queued, running, size).',
+      labelNames: ['stat'],
+      registers,
+      collect() {
+        const stats = self.sources?.client.stats();
+        if (!stats) return;
+        for (const k of POOL_STATS) this.set({ stat: k }, stats[k]);
+      },
+    });
+    new Gauge({
+      name: `${p}upstream_state`,
+      help: 'What the daemon knows of SQS from its own requests: 1 for the current state (unknown, reachable, unreachable).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        for (const s of ['unknown', 'reachable', 'unreachable'] as const) this.set({ state: s }, s === self.upstreamState ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: `${p}md5_mismatches_total`,
+      help: 'Entries SQS stored with a body MD5 other than what was sent (resent).',
+      registers,
+      collect() {
+        if (!self.sources) return;
+        this.reset();
+        this.inc(self.sources.pipeline.totals.md5Mismatch);
+      },
+    });
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+
+    this.observer = {
+      accepted: (dest, count, bytes) => {
+        const queue = this.queues.get(dest.queueName);
+        this.accepted.inc({ queue }, count);
+        this.acceptedBytes.inc({ queue }, bytes);
+      },
+      delivered: (dest, count) => this.sent.inc({ queue: this.queues.get(dest.queueName) }, count),
+      retried: (dest, code, count) => this.retried.inc({ queue: this.queues.get(dest.queueName), code: this.codes.get(code) }, count),
+      deadLettered: (dest, code, count) => this.deadLettered.inc({ queue: this.queues.get(dest.queueName), code: this.codes.get(code) }, count),
+      batchDone: (dest, entries, latencyMs, requestError) => {
+        const queue = this.queues.get(dest.queueName);
+        const result = requestError ? 'error' : 'ok';
+        this.batchSize.observe(entries);
+        this.upstreamSeconds.observe({ result }, latencyMs / 1000);
+        this.requests.inc({ queue, result });
+        if (requestError) this.requestErrors.inc({ queue, code: this.codes.get(requestError.code) });
+        this.noteUpstream(dest, requestError);
+      },
+    };
+  }
+
+  /** Gives the gauges something to read; until then they stay at 0. */
+  attach(sources: MetricSources): void {
+    this.sources = sources;
+  }
+
+  /** One answered POST /queues/:name. */
+  observeAck(status: number, seconds: number): void {
+    this.ackSeconds.observe({ status: String(status) }, seconds);
+  }
+
+  get upstream(): UpstreamState {
+    return this.upstreamState;
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text exposition. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /**
+   * Network failures, timeouts and 5xx say SQS is not there; any other answer (even
+   * throttling or access denied) says it is. Credential-provider failures say nothing.
+   */
+  private noteUpstream(dest: Destination, err: { code: string; httpStatus: number } | undefined): void {
+    if (err && (err.httpStatus >= 500 || (err.httpStatus === 0 && (err.code === 'NetworkError' || err.code === 'TimeoutError')))) {
+      this.upstreamFailures += 1;
+      if (this.upstreamFailures >= this.unreachableAfter && this.upstreamState !== 'unreachable') {
+        this.upstreamState = 'unreachable';
+        this.log?.warn({ queue: dest.queueName, code: err.code, failures: this.upstreamFailures }, 'SQS looks unreachable: consecutive requests failed; accepted messages are kept and retried');
+      }
+      return;
+    }
+    if (err && err.httpStatus === 0) return;
+    if (this.upstreamState === 'unreachable') this.log?.info({ queue: dest.queueName }, 'SQS reachable again');
+    this.upstreamFailures = 0;
+    this.upstreamState = 'reachable';
+  }
+}
