@@ -6,6 +6,7 @@
 import { request, type Dispatcher } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import { MemoryStore } from '../../src/delivery/store.js';
 import { startDaemon, type Daemon } from '../../src/main.js';
 
 /** The credentials every test sends; the fake and fauxqs accept anything. */
@@ -40,7 +41,8 @@ export interface TestDaemon {
 
 /**
  * Starts a daemon against `endpoint` with fast-retry defaults for tests; `flags` override them
- * (later flags win). Logs at `logLevel` (default warn) go to `logs`.
+ * (later flags win). Logs at `logLevel` (default warn) go to `logs`. The store is memory-only
+ * (dead letters are logged), so no test writes a spool in the working tree.
  */
 export async function startTestDaemon(endpoint: string, flags: string[] = [], logLevel: 'warn' | 'info' | 'debug' | 'error' = 'warn'): Promise<TestDaemon> {
   const config = loadConfig(
@@ -49,7 +51,7 @@ export async function startTestDaemon(endpoint: string, flags: string[] = [], lo
   );
   const logs = new LogCapture();
   const log = createLogger(logLevel, { write: (s: string) => logs.write(s) });
-  const daemon = await startDaemon(config, { log });
+  const daemon = await startDaemon(config, { log, store: new MemoryStore(log.child({ mod: 'store' })) });
   return { daemon, url: daemon.url, logs, stop: () => daemon.stop() };
 }
 
