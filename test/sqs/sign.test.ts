@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { HttpRequest } from '@smithy/types';
 import { signRequest } from '../../src/sqs/sign.js';
 import type { Credentials } from '../../src/sqs/types.js';
 
@@ -24,20 +25,18 @@ class Sha256 {
 async function sdkHeaders(host: string, region: string, target: string, body: string, credentials: Credentials, now: Date): Promise<Record<string, string>> {
   // applyChecksum false: SigV4 makes x-amz-content-sha256 optional outside S3 and we do not send it.
   const signer = new SignatureV4({ service: 'sqs', region, credentials, sha256: Sha256 as never, uriEscapePath: true, applyChecksum: false });
-  const signed = await signer.sign(
-    {
-      method: 'POST',
-      protocol: 'https:',
-      hostname: host,
-      path: '/',
-      query: {},
-      headers: { host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': target },
-      body,
-    } as never,
-    { signingDate: now },
-  );
+  const request: HttpRequest = {
+    method: 'POST',
+    protocol: 'https:',
+    hostname: host,
+    path: '/',
+    query: {},
+    headers: { host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': target },
+    body,
+  };
+  const signed = await signer.sign(request, { signingDate: now });
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries((signed as { headers: Record<string, string> }).headers)) out[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(signed.headers)) out[k.toLowerCase()] = v;
   return out;
 }
 
