@@ -3,6 +3,9 @@ import { HttpError } from './errors.js';
 
 /** Reads the whole request body, refusing more than `limit` bytes with 413 as soon as it is known. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  // The client may have gone while we waited (first send: GetQueueUrl): its 'error' and
+  // 'close' have fired already and no listener added now would ever be called.
+  if (req.destroyed) return Promise.reject(new HttpError(400, 'BodyReadError', 'the client closed the connection before the body was read'));
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     req.resume();
