@@ -1,0 +1,108 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { decodeUtf8, readBody } from '../../src/http/body.js';
+
+/** A server whose handler hands each request to `onRequest`; answers 200 when it resolves. */
+async function withServer(onRequest: (req: IncomingMessage) => Promise<unknown>): Promise<{ port: number; server: Server; results: Array<{ ok: boolean; value: unknown }> }> {
+  const results: Array<{ ok: boolean; value: unknown }> = [];
+  const server = createServer((req, res) => {
+    onRequest(req).then(
+      (value) => {
+        results.push({ ok: true, value });
+        res.end('ok');
+      },
+      (err: unknown) => {
+        results.push({ ok: false, value: err });
+        if (!res.destroyed) res.end('err');
+      },
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, server, results };
+}
+
+/** Sends raw bytes and waits for the answer (or the close). */
+function raw(port: number, data: string | Buffer, options: { destroyAfterMs?: number } = {}): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const s = connect(port, '127.0.0.1', () => {
+      s.write(data);
+      if (options.destroyAfterMs !== undefined) setTimeout(() => s.destroy(), options.destroyAfterMs);
+    });
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    s.on('error', () => {});
+  });
+}
+
+async function until(predicate: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!predicate() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  return predicate();
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+describe('readBody', () => {
+  it('reads a body sent in one piece or in chunks', async () => {
+    const { port, server, results } = await withServer((req) => readBody(req, 1000));
+    servers.push(server);
+    await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+    await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n');
+    expect(results.map((r) => [r.ok, String(r.value)])).toEqual([[true, 'hello'], [true, 'abcde']]);
+  });
+
+  it('refuses a declared Content-Length over the limit at once, and a chunked body as soon as it passes the limit', async () => {
+    const { port, server, results } = await withServer((req) => readBody(req, 10));
+    servers.push(server);
+    await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nConnection: close\r\n\r\n01234567890');
+    await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n8\r\n01234567\r\n8\r\n01234567\r\n0\r\n\r\n');
+    expect(results).toHaveLength(2);
+    for (const r of results) expect(r.value).toMatchObject({ status: 413, code: 'RequestTooLarge' });
+    await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789');
+    expect(results[2]).toMatchObject({ ok: true });
+  });
+
+  it('rejects (does not hang) when the client goes away during the upload', async () => {
+    const { port, server, results } = await withServer((req) => readBody(req, 1000));
+    servers.push(server);
+    await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc', { destroyAfterMs: 20 });
+    expect(await until(() => results.length === 1, 2000)).toBe(true);
+    expect(results[0]?.value).toMatchObject({ status: 400, code: 'BodyReadError' });
+  });
+
+  it('rejects (does not hang) when the client went away before the body was read', async () => {
+    // As when the first send to a queue waits on GetQueueUrl before reading the body.
+    const { port, server, results } = await withServer(async (req) => {
+      await until(() => req.destroyed, 2000);
+      return readBody(req, 1000);
+    });
+    servers.push(server);
+    await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc', { destroyAfterMs: 20 });
+    expect(await until(() => results.length === 1, 2000)).toBe(true);
+    expect(results[0]?.ok).toBe(false);
+  });
+});
+
+describe('decodeUtf8', () => {
+  it('decodes UTF-8, keeping a BOM-less body byte for byte', () => {
+    expect(decodeUtf8(Buffer.from('héllo ✓ 😀', 'utf8'))).toBe('héllo ✓ 😀');
+    expect(decodeUtf8(Buffer.alloc(0))).toBe('');
+  });
+  it.each([
+    ['a lone continuation byte', Buffer.from([0x61, 0x80])],
+    ['Latin-1', Buffer.from('caf\xe9', 'latin1')],
+    ['a truncated sequence', Buffer.from([0xe2, 0x82])],
+    ['an overlong encoding', Buffer.from([0xc0, 0xaf])],
+    ['an encoded surrogate', Buffer.from([0xed, 0xa0, 0x80])],
+  ])('refuses %s with 400 InvalidEncoding', (_name, buf) => {
+    expect(() => decodeUtf8(buf)).toThrow(expect.objectContaining({ status: 400, code: 'InvalidEncoding' }));
+  });
+});
