@@ -55,7 +55,7 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
     const name = ctx.params.name as string;
     checkQueueName(name);
     const mime = ctx.request.type;
-    const charset = ctx.request.charset;
+    const charset = ctx.request.charset.toLowerCase(); // charset names are case-insensitive (RFC 9110)
     if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
       throw new HttpError(415, 'UnsupportedCharset', `charset ${JSON.stringify(charset)} is not supported; send UTF-8`);
     }
