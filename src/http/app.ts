@@ -26,7 +26,8 @@ export function createApp(deps: AppDeps): Koa {
   registerSendRoutes(router, deps);
   registerUiRoutes(router, deps);
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  // 501 from koa/router is an http-errors error with expose false: make it ours, or it is logged and answered as a 500.
+  app.use(router.allowedMethods({ throw: true, notImplemented: () => new HttpError(501, 'NotImplemented', 'this HTTP method is not supported') }));
   return app;
 }
 
