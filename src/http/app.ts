@@ -2,13 +2,13 @@ import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { AppDeps } from './deps.js';
 import { HttpError, isHttpError } from './errors.js';
-import { fromBrowser, hostGuard, sameOrigin } from './guards.js';
+import { csrfGuard } from './csrf.js';
+import { hostGuard } from './guards.js';
 import { observeRequests, registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
 import { registerUiRoutes } from './routes/ui.js';
-import { escapeHtml } from './html.js';
-
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+import { errorPage } from './ui/error-page.js';
+import { securityHeaders } from './ui/layout.js';
 
 /**
  * Builds the daemon's Koa app as a value; only main() listens. Tests call
@@ -19,8 +19,9 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true; // errors are logged by errorHandler, once, without secrets
   app.use(observeRequests(deps)); // outermost: ack latency and the debug access log see the final status
   app.use(errorHandler(deps));
+  app.use(securityHeaders);
   app.use(hostGuard(deps.config.allowedHosts));
-  app.use(crossOriginGuard);
+  app.use(csrfGuard({ maxRequestBytes: deps.config.maxRequestBytes }));
   const router = new Router();
   registerOpsRoutes(router, deps);
   registerSendRoutes(router, deps);
@@ -29,18 +30,6 @@ export function createApp(deps: AppDeps): Koa {
   // 501 from koa/router is an http-errors error with expose false: make it ours, or it is logged and answered as a 500.
   app.use(router.allowedMethods({ throw: true, notImplemented: () => new HttpError(501, 'NotImplemented', 'this HTTP method is not supported') }));
   return app;
-}
-
-/**
- * Cached Basic credentials make the browser a confused deputy: another site's page could
- * POST here. State-changing requests that come from a browser must come from our own origin.
- * Scripts (no Origin, no Sec-Fetch-*, no Referer) are not browsers and pass.
- */
-async function crossOriginGuard(ctx: Context, next: Next): Promise<void> {
-  if (STATE_CHANGING.has(ctx.method) && fromBrowser(ctx) && !sameOrigin(ctx) && ctx.get('sec-fetch-site') !== 'same-origin') {
-    throw new HttpError(403, 'CrossOriginRequest', 'state-changing requests from another origin are refused (CSRF protection)');
-  }
-  await next();
 }
 
 function errorHandler(deps: AppDeps) {
@@ -64,14 +53,10 @@ function errorHandler(deps: AppDeps) {
       const payload = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
       if (ctx.accepts('json', 'html') === 'html') {
         ctx.type = 'html';
-        ctx.body = errorPage(e);
+        ctx.body = errorPage(e, ctx.path);
       } else {
         ctx.body = payload;
       }
     }
   };
-}
-
-function errorPage(e: HttpError): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${e.status} ${escapeHtml(e.code)}</title></head><body><h1>${e.status} ${escapeHtml(e.code)}</h1><p>${escapeHtml(e.message)}</p><p><a href="/">Home</a></p></body></html>`;
 }

@@ -5,10 +5,12 @@ import { ACCESS_DENIED_CODES, BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs
 import { validateMessage } from '../../sqs/limits.js';
 import type { Destination } from '../../sqs/resolver.js';
 import { credentialsFor } from '../auth.js';
-import { decodeUtf8, readBody } from '../body.js';
+import { decodeUtf8 } from '../body.js';
+import { requestBody } from '../csrf.js';
 import type { AppDeps } from '../deps.js';
 import { BASIC_CHALLENGE, HttpError } from '../errors.js';
 import { parseSend } from '../ingest.js';
+import { addFormAttributeRows } from '../ui/form.js';
 
 /** SQS queue names: 1-80 of [A-Za-z0-9_-], FIFO ones ending in ".fifo" (within the 80). */
 export const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$|^[A-Za-z0-9_-]{1,75}\.fifo$/;
@@ -61,8 +63,10 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
     }
     // Credentials and queue first: a wrong password must not learn anything from validation.
     const dest = await destinationFor(deps, ctx, name);
-    const raw = await readBody(ctx.req, config.maxRequestBytes);
-    const parsed = parseSend(mime, decodeUtf8(raw));
+    // requestBody: the CSRF guard may already have read a browser form's body.
+    const text = decodeUtf8(await requestBody(ctx, config.maxRequestBytes));
+    const parsed = parseSend(mime, text);
+    if (mime === 'application/x-www-form-urlencoded') addFormAttributeRows(parsed, text);
 
     const valid: Validated[] = [];
     const slots: Array<number | { code: string; message: string }> = [];

@@ -1,0 +1,94 @@
+import type { QueueStats } from '../../../delivery/pipeline.js';
+import type { DeadLetter, StoreInfo } from '../../../delivery/store.js';
+import { bytes, count, duration, rate, timestamp, truncate } from '../format.js';
+import { type Flash, page } from '../layout.js';
+import { html, q, type SafeHtml } from '../template.js';
+
+/** The daemon status page's data; also the JSON answer of GET /status. */
+export interface StatusData {
+  startedAt: string;
+  uptimeSeconds: number;
+  upstream: { endpoint: string; region: string };
+  backlog: { messages: number; bytes: number };
+  inFlightRequests: number;
+  totals: { accepted: number; sent: number; retried: number; deadLettered: number; md5Mismatch: number; requests: number; requestErrors: number };
+  /** Averages since the daemon started, per second. */
+  rates: { acceptedPerSecond: number; sentPerSecond: number; requestsPerSecond: number };
+  store: StoreInfo;
+  queues: Array<{ name: string } & QueueStats>;
+  /** null: memory-only mode keeps no dead letters (they are only logged). */
+  deadLetters: null | { total: number; offset: number; limit: number; queue?: string; items: DeadLetter[] };
+}
+
+function stat(label: string, value: string, note?: string | SafeHtml): SafeHtml {
+  return html`<div class="stat"><div class="label">${label}</div><div class="value">${value}</div>${note ? html`<div class="label">${note}</div>` : ''}</div>`;
+}
+
+function storeSection(s: StoreInfo): SafeHtml {
+  if (s.durability === 'memory') {
+    return html`<div class="card"><strong>Memory only.</strong> Accepted messages live in this process until SQS confirms them: a crash or a
+restart past the shutdown grace period loses the backlog. Start the daemon with its spool for durability.</div>`;
+  }
+  return html`<table class="kv"><tbody>
+<tr><th scope="row">Durability</th><td>${s.durability === 'fsync' ? 'fsync: survives a power loss' : 'write: survives a crash of the daemon'}</td></tr>
+${s.dir ? html`<tr><th scope="row">Spool directory</th><td class="mono">${s.dir}</td></tr>` : ''}
+<tr><th scope="row">Spool size on disk</th><td>${bytes(s.spoolBytes)}</td></tr>
+<tr><th scope="row">Writable</th><td>${s.writable ? 'yes' : html`<strong>no</strong>: new sends are refused with 503 until it is`}</td></tr>
+<tr><th scope="row">Recovered at start</th><td>${count(s.recovered)} messages${s.corruptRecords > 0 ? html`; <strong>${count(s.corruptRecords)} damaged records</strong> skipped` : ''}</td></tr>
+</tbody></table>`;
+}
+
+function deadLetterSection(d: StatusData['deadLetters']): SafeHtml {
+  if (d === null) {
+    return html`<div class="card">This daemon runs without a dead-letter store (memory-only mode). A message SQS refuses for good is logged
+with its id, queue and reason, and counted under “dead-lettered” above; it is not kept, so it cannot be shown or replayed here.</div>`;
+  }
+  const filter = d.queue ? html` for <strong>${d.queue}</strong> (<a href="/status#dead-letters">all queues</a>)` : '';
+  if (d.items.length === 0) return html`<div class="card">No dead letters${filter}.</div>`;
+  const rows = d.items.map(
+    (x) => html`<tr>
+<td class="mono">${x.id}</td>
+<td><a href="/queues/${q(x.queueName)}">${x.queueName}</a></td>
+<td><code>${x.code}</code> ${truncate(x.reason, 160)}</td>
+<td class="num">${count(x.attempts)}</td>
+<td>${timestamp(x.deadAt)}</td>
+<td class="mono">${truncate(x.body, 120)}</td>
+</tr>`,
+  );
+  const base = d.queue ? `/status?queue=${q(d.queue)}&` : '/status?';
+  const next = d.offset + d.items.length < d.total ? html`<a href="${base}dl_offset=${String(d.offset + d.limit)}#dead-letters">Older →</a>` : '';
+  const prev = d.offset > 0 ? html`<a href="${base}dl_offset=${String(Math.max(0, d.offset - d.limit))}#dead-letters">← Newer</a>` : '';
+  return html`<p class="muted">${count(d.total)} kept${filter}; showing ${count(d.offset + 1)}–${count(d.offset + d.items.length)}. Replay them with the command-line tool.</p>
+<table><thead><tr><th>Id</th><th>Queue</th><th>Reason</th><th class="num">Attempts</th><th>Dead since</th><th>Body</th></tr></thead><tbody>${rows}</tbody></table>
+<div class="pager">${prev}${next}</div>`;
+}
+
+export function statusPage(data: StatusData, options: { user: string; flashes: Flash[] }): string {
+  const t = data.totals;
+  const queueRows = data.queues.map(
+    (x) => html`<tr><td><a href="/queues/${q(x.name)}">${x.name}</a></td><td class="num">${count(x.backlog)}</td><td class="num">${count(x.inFlight)}</td>
+<td class="num">${count(x.accepted)}</td><td class="num">${count(x.sent)}</td><td class="num">${count(x.retried)}</td><td class="num">${count(x.deadLettered)}</td></tr>`,
+  );
+  const body = html`<h1>Daemon status</h1>
+<p class="lead">Up ${duration(data.uptimeSeconds)} (since ${timestamp(Date.parse(data.startedAt))}) · upstream <span class="mono">${data.upstream.endpoint}</span> (${data.upstream.region})</p>
+<div class="grid">
+${stat('Backlog', count(data.backlog.messages), `${bytes(data.backlog.bytes)} accepted, not yet confirmed by SQS`)}
+${stat('Requests in flight', count(data.inFlightRequests), 'SendMessageBatch calls to SQS now')}
+${stat('Accepted', count(t.accepted), `${rate(data.rates.acceptedPerSecond)} on average`)}
+${stat('Sent', count(t.sent), `${rate(data.rates.sentPerSecond)} on average`)}
+${stat('Retried', count(t.retried), 'entries sent again after transient failures')}
+${stat('Dead-lettered', count(t.deadLettered), 'refused by SQS for good')}
+${stat('SQS requests', count(t.requests), `${rate(data.rates.requestsPerSecond)} on average; ${count(t.requestErrors)} failed`)}
+${stat('MD5 mismatches', count(t.md5Mismatch), 'entries resent because SQS\'s checksum differed')}
+</div>
+<h2>Queues this daemon has sent to</h2>
+${data.queues.length === 0
+  ? html`<div class="card">Nothing accepted since the daemon started.</div>`
+  : html`<table><thead><tr><th>Queue</th><th class="num">Backlog</th><th class="num">Sending</th><th class="num">Accepted</th><th class="num">Sent</th><th class="num">Retried</th><th class="num">Failed</th></tr></thead>
+<tbody>${queueRows}</tbody></table>`}
+<h2>Message store</h2>
+${storeSection(data.store)}
+<h2 id="dead-letters">Dead letters</h2>
+${deadLetterSection(data.deadLetters)}`;
+  return page({ title: 'Daemon status', section: 'status', user: options.user, flashes: options.flashes }, body);
+}

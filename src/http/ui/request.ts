@@ -1,0 +1,79 @@
+import type { Context } from 'koa';
+import { ADMIN_CLIENT_ERRORS, listQueueUrls } from '../../sqs/admin.js';
+import { BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs/errors.js';
+import type { Credentials } from '../../sqs/types.js';
+import { credentialsFor } from '../auth.js';
+import { basicUser } from '../csrf.js';
+import type { AppDeps } from '../deps.js';
+import { HttpError, isHttpError } from '../errors.js';
+import { sqsToHttp } from '../routes/send.js';
+
+/** The credentials this request signs with (401 without Basic auth in pass-through mode). */
+export async function credentialsOf(ctx: Context, deps: AppDeps): Promise<Credentials> {
+  const source = credentialsFor(ctx, deps.config, deps.daemonCredentials);
+  try {
+    return await source.get();
+  } catch (err) {
+    throw sqsToHttp(err);
+  }
+}
+
+/** Who the header says is signed in: the access key id, never the secret. */
+export function userLabel(ctx: Context, deps: AppDeps): string {
+  if (deps.config.credentials === 'chain') return 'daemon credentials';
+  return basicUser(ctx);
+}
+
+/**
+ * SQS failures of management calls as HTTP errors: the caller's own mistakes (name taken,
+ * invalid attribute, purge too soon) as 400/409 with SQS's code; the rest as sqsToHttp does.
+ */
+export function adminError(err: unknown, queueName?: string): HttpError {
+  if (isHttpError(err)) return err;
+  if (isSqsError(err) && !err.queueMissing) {
+    const status = ADMIN_CLIENT_ERRORS[err.code];
+    if (status !== undefined) return new HttpError(status, err.code, `SQS refused (${err.code}): ${err.message}`);
+  }
+  return sqsToHttp(err, queueName);
+}
+
+export type Verified = { ok: true } | { ok: false; code: string; message: string };
+
+/**
+ * One cheap call (ListQueues, 1 result) to learn whether SQS accepts these credentials. Wrong
+ * credentials throw 401 (the browser asks again); an unreachable or refusing SQS is reported,
+ * not thrown, so pages about the daemon itself still work during an outage.
+ */
+export async function verifyCredentials(deps: AppDeps, creds: Credentials): Promise<Verified> {
+  try {
+    await listQueueUrls(deps.client, creds, { maxResults: 1 });
+    return { ok: true };
+  } catch (err) {
+    if (!isSqsError(err)) throw err;
+    if (BAD_CREDENTIAL_CODES.has(err.code)) throw sqsToHttp(err);
+    const message = err.disposition === 'retry' ? 'SQS could not be reached just now' : `SQS answered: ${err.message}`;
+    return { ok: false, code: err.code, message };
+  }
+}
+
+/** All values of a query parameter. */
+export function queryAll(ctx: Context, name: string): string[] {
+  const v = ctx.query[name];
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+/** First value of a query parameter, or ''. */
+export function query(ctx: Context, name: string): string {
+  return queryAll(ctx, name)[0] ?? '';
+}
+
+/** An integer query parameter within bounds; 400 naming the parameter otherwise. */
+export function intQuery(ctx: Context, name: string, fallback: number, min: number, max: number): number {
+  const raw = query(ctx, name);
+  if (raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new HttpError(400, 'InvalidParameter', `query parameter ${name} must be a whole number from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
