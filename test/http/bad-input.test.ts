@@ -3,7 +3,8 @@
  * of garbage the daemon must survive.
  */
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { startFakeSqs, type FakeSqs } from '../support/fake-sqs.js';
 import { AUTH, post, postJson, type Reply, startTestDaemon, type TestDaemon } from '../support/daemon.js';
@@ -151,9 +152,7 @@ describe('413', () => {
       const big = JSON.stringify(Array.from({ length: 100 }, (_, i) => `message ${i} `.repeat(10)));
       expectError(await post(small.url, '/queues/q', big, { contentType: 'application/json' }), 413, 'RequestTooLarge');
       // Chunked: no Content-Length, refused once the limit is passed.
-      const chunks = (async function* () {
-        for (let i = 0; i < 10; i++) yield Buffer.alloc(1000, 0x61);
-      })();
+      const chunks = Readable.from(Array.from({ length: 10 }, () => Buffer.alloc(1000, 0x61)));
       const res = await request(`${small.url}/queues/q`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/plain' }, body: chunks });
       expect(res.statusCode).toBe(413);
       expect(((await res.body.json()) as { error: { code: string } }).error.code).toBe('RequestTooLarge');
