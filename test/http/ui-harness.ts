@@ -23,27 +23,33 @@ export const DENIED_KEY = 'AKIDDENIED';
 
 export interface Upstream {
   endpoint: string;
+  /** Action name (e.g. 'PurgeQueue') -> the error SQS should answer it with, until removed. */
+  faults: Map<string, { status: number; code: string; message: string }>;
   close(): Promise<void>;
 }
 
 /**
  * Forwards SQS JSON requests to `target`, except for two access key ids: BAD_KEY gets
- * 403 InvalidClientTokenId, DENIED_KEY gets 403 AccessDenied (as real SQS answers).
+ * 403 InvalidClientTokenId, DENIED_KEY gets 403 AccessDenied (as real SQS answers), and
+ * actions listed in `faults` get the error given there.
  */
 export async function startCredentialProxy(target: string): Promise<Upstream> {
+  const faults: Upstream['faults'] = new Map();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const auth = String(req.headers.authorization ?? '');
       const akid = /Credential=([^/]+)\//.exec(auth)?.[1] ?? '';
-      const refuse = (code: string, message: string): void => {
+      const refuse = (code: string, message: string, status = 403): void => {
         const body = JSON.stringify({ __type: `com.amazonaws.sqs#${code}`, message });
-        res.writeHead(403, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body) });
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body) });
         res.end(body);
       };
       if (akid === BAD_KEY) return refuse('InvalidClientTokenId', 'The security token included in the request is invalid.');
       if (akid === DENIED_KEY) return refuse('AccessDenied', 'User is not authorized to perform this action.');
+      const fault = faults.get(String(req.headers['x-amz-target'] ?? '').replace('AmazonSQS.', ''));
+      if (fault) return refuse(fault.code, fault.message, fault.status);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'connection') headers[k] = v;
       request(`${target}/`, { method: 'POST', headers, body: Buffer.concat(chunks) })
@@ -62,6 +68,7 @@ export async function startCredentialProxy(target: string): Promise<Upstream> {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    faults,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -148,15 +148,19 @@ ${attributeTable(a)}
   return page({ title: data.name, section: 'queues', user: options.user, flashes: options.flashes }, body);
 }
 
+function messages(n: number): string {
+  return `${count(n)} message${n === 1 ? '' : 's'}`;
+}
+
 /** Confirmation step for purge or delete of one queue (GET /queues/:name/purge|delete). */
 export function confirmQueueActionPage(action: 'purge' | 'delete', data: { name: string; visible?: number; backlog: number }, options: { user: string; token: string }): string {
   const what = action === 'purge' ? 'Purge' : 'Delete';
   const warning =
     action === 'purge'
       ? html`Purging deletes every message in <strong>${data.name}</strong>${data.visible !== undefined ? html` (about ${count(data.visible)} available)` : ''}; it cannot be undone. SQS allows one purge per queue every 60 seconds.
-${data.backlog > 0 ? html` The ${count(data.backlog)} messages this daemon has not delivered yet are not affected and arrive afterwards.` : ''}`
+${data.backlog > 0 ? html` The ${messages(data.backlog)} this daemon has not delivered yet ${data.backlog === 1 ? 'is' : 'are'} not affected and arrive${data.backlog === 1 ? 's' : ''} afterwards.` : ''}`
       : html`Deleting <strong>${data.name}</strong> deletes the queue and its messages${data.visible !== undefined ? html` (about ${count(data.visible)} available)` : ''}; it cannot be undone, and the name cannot be reused for 60 seconds.
-${data.backlog > 0 ? html` The ${count(data.backlog)} messages this daemon still holds for it will be refused by SQS and kept as dead letters.` : ''}`;
+${data.backlog > 0 ? html` The ${messages(data.backlog)} this daemon still holds for it will be refused by SQS and dead-lettered.` : ''}`;
   const body = html`<h1>${what} ${data.name}?</h1>
 <div class="flash warn">${warning}</div>
 <form method="post" action="/queues/${q(data.name)}/${action}" class="card">

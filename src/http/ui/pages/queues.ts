@@ -85,13 +85,13 @@ export interface DeleteManyData {
 export function confirmDeleteManyPage(data: DeleteManyData, options: { user: string; token: string }): string {
   const items = data.queues.map(
     (qu) => html`<li><strong>${qu.name}</strong>${qu.exists
-      ? html` <span class="muted">(${qu.visible === undefined ? 'message count unknown' : `${count(qu.visible)} messages available`}${qu.backlog > 0 ? `, ${count(qu.backlog)} still in this daemon's backlog` : ''})</span>`
+      ? html` <span class="muted">(${qu.visible === undefined ? 'message count unknown' : `${count(qu.visible)} message${qu.visible === 1 ? '' : 's'} available`}${qu.backlog > 0 ? `, ${count(qu.backlog)} still in this daemon's backlog` : ''})</span>`
       : html` <span class="muted">(does not exist)</span>`}
 <input type="hidden" name="name" value="${qu.name}"></li>`,
   );
   const body = html`<h1>Delete ${count(data.queues.length)} queue${data.queues.length === 1 ? '' : 's'}?</h1>
 <div class="flash warn">Deleting a queue deletes its messages. SQS may take up to 60 seconds to finish, and a queue with the same name cannot be created during that time.
-Messages this daemon still holds for these queues will be refused by SQS and end up in the dead letters.</div>
+Messages this daemon still holds for these queues will be refused by SQS and dead-lettered.</div>
 <form method="post" action="/delete-queues" class="card">
 <input type="hidden" name="_csrf" value="${options.token}">
 <ul>${items}</ul>
