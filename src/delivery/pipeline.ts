@@ -313,7 +313,8 @@ export class Pipeline {
     this.log.debug({ queue: b.dest.queueName, code, count: retry.length, attempt: first.attempts }, 'retrying failed entries');
     let attempts = 0;
     for (const e of retry) attempts = Math.max(attempts, e.attempts);
-    const delay = refresh ? 0 : backoffMs(attempts, { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs });
+    // Refresh and resend at once the first time; credentials still expired after a refresh back off like any failure.
+    const delay = refresh && attempts <= 1 ? 0 : backoffMs(attempts, { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs });
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
       const go = () => {
