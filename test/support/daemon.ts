@@ -3,11 +3,12 @@
  * or fauxqs), capture its logs in memory, and talk to it over HTTP with undici (which, unlike
  * fetch, lets a test set any header, Host included).
  */
+import { createHash } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { MemoryStore } from '../../src/delivery/store.js';
-import { startDaemon, type Daemon } from '../../src/main.js';
+import { startDaemon, type Daemon, type StartOptions } from '../../src/main.js';
 
 /** The credentials every test sends; the fake and fauxqs accept anything. */
 export const AKID = 'AKIDTEST';
@@ -44,14 +45,19 @@ export interface TestDaemon {
  * (later flags win). Logs at `logLevel` (default warn) go to `logs`. The store is memory-only
  * (dead letters are logged), so no test writes a spool in the working tree.
  */
-export async function startTestDaemon(endpoint: string, flags: string[] = [], logLevel: 'warn' | 'info' | 'debug' | 'error' = 'warn'): Promise<TestDaemon> {
+export async function startTestDaemon(
+  endpoint: string,
+  flags: string[] = [],
+  logLevel: 'warn' | 'info' | 'debug' | 'error' = 'warn',
+  options: Omit<StartOptions, 'log' | 'store'> = {},
+): Promise<TestDaemon> {
   const config = loadConfig(
     ['--port', '0', '--host', '127.0.0.1', '--retry-base-ms', '5', '--retry-max-ms', '50', '--shutdown-grace-ms', '5000', ...flags],
     { SQS_ACCELERATOR_ENDPOINT: endpoint },
   );
   const logs = new LogCapture();
   const log = createLogger(logLevel, { write: (s: string) => logs.write(s) });
-  const daemon = await startDaemon(config, { log, store: new MemoryStore(log.child({ mod: 'store' })) });
+  const daemon = await startDaemon(config, { ...options, log, store: new MemoryStore(log.child({ mod: 'store' })) });
   return { daemon, url: daemon.url, logs, stop: () => daemon.stop() };
 }
 
@@ -115,4 +121,87 @@ export async function until(predicate: () => boolean, timeoutMs: number, what: s
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+export interface StubCall {
+  action: string;
+  params: Record<string, any>;
+  accessKeyId: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface StubAnswer {
+  status?: number;
+  /** JSON-encoded unless a string. */
+  body?: unknown;
+  /** Destroy the socket without answering. */
+  drop?: boolean;
+}
+
+export interface StubSqs {
+  endpoint: string;
+  calls: StubCall[];
+  close(): Promise<void>;
+}
+
+/** SQS's JSON error shape. */
+export const sqsError = (status: number, code: string, message = code): StubAnswer => ({ status, body: { __type: `com.amazonaws.sqs#${code}`, message } });
+
+/**
+ * A scripted SQS endpoint for cases the fake cannot produce (ExpiredToken, AccessDenied on one
+ * action, odd answers): `answer` decides each call from its action, parameters and access key id.
+ */
+export async function startStubSqs(answer: (call: StubCall) => StubAnswer | Promise<StubAnswer>): Promise<StubSqs> {
+  const { createServer } = await import('node:http');
+  const calls: StubCall[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      let params: Record<string, any> = {};
+      try {
+        params = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, any>;
+      } catch {
+        params = {};
+      }
+      const call: StubCall = {
+        action: target.replace(/^AmazonSQS\./, ''),
+        params,
+        accessKeyId: /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? '',
+        headers: req.headers,
+      };
+      calls.push(call);
+      void Promise.resolve(answer(call)).then((a) => {
+        if (a.drop) {
+          req.socket.destroy();
+          return;
+        }
+        const body = typeof a.body === 'string' ? a.body : JSON.stringify(a.body ?? {});
+        res.writeHead(a.status ?? 200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `req-${calls.length}` });
+        res.end(body);
+      });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    calls,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A successful SendMessageBatch answer for `params`, with correct MD5s. */
+export function batchSuccess(params: Record<string, any>): StubAnswer {
+  const Successful = (params.Entries as Array<{ Id: string; MessageBody: string }>).map((e) => ({
+    Id: e.Id,
+    MessageId: `mid-${e.Id}`,
+    MD5OfMessageBody: createHash('md5').update(e.MessageBody, 'utf8').digest('hex'),
+  }));
+  return { body: { Successful, Failed: [] } };
 }
