@@ -1,0 +1,207 @@
+/** Renders a BenchReport as markdown: tables, ratios against the baselines, targets, profile. */
+import type { BenchReport, RunRecord } from './types.js';
+
+const MB = 1_048_576;
+
+const ms = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : x < 10 ? x.toFixed(3) : x.toFixed(1));
+const n0 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const n1 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(1));
+const n2 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(2));
+const mb = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : (x / MB).toFixed(0));
+const ratio = (a: number | undefined, b: number | undefined): string =>
+  a === undefined || b === undefined || !(a > 0) || !(b > 0) ? '–' : `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}×`;
+
+function systemLabel(r: RunRecord): string {
+  return r.mode ? `${r.system} (${r.mode})` : r.system;
+}
+
+function lostCell(r: RunRecord): string {
+  if (!r.delivery) return 'n/a';
+  return r.delivery.ok ? `0 of ${n0(r.delivery.acked)}` : `**${n0(r.delivery.missing)} LOST** of ${n0(r.delivery.acked)}`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const align = head.map((_, i) => (i === 0 ? '---' : '---:'));
+  return [`| ${head.join(' | ')} |`, `|${align.join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean | undefined;
+  where: string;
+}
+
+/** The issue's targets, judged on the default durability mode. */
+export function targets(report: BenchReport): Target[] {
+  const mode = report.defaultMode;
+  const find = (suffix: string): RunRecord | undefined => report.runs.find((r) => r.id === `daemon-${mode}-${suffix}`);
+  const at2000 = find('open-2000');
+  const sustained = find('sustained');
+  const batch = find('batch');
+  const backlog = find('backlog');
+  const sdk = report.runs.find((r) => r.id === 'sdk-closed-10');
+  const out: Target[] = [];
+  if (at2000?.result) {
+    const { p50, p99 } = at2000.result.latency;
+    out.push({ name: 'Ack latency at 2,000 msg/s', goal: 'p50 ≤ 0.5 ms, p99 ≤ 5 ms', measured: `p50 ${ms(p50)} ms, p99 ${ms(p99)} ms`, met: p50 <= 0.5 && p99 <= 5, where: at2000.id });
+  }
+  const cpuRuns = [at2000, sustained].filter((r): r is RunRecord => r !== undefined);
+  if (cpuRuns.length > 0) {
+    const worst = cpuRuns.reduce((a, b) => (b.cpuUsPerMsg > a.cpuUsPerMsg ? b : a));
+    out.push({
+      name: 'Daemon CPU per delivered message (single-message POSTs)',
+      goal: '≤ 80 µs',
+      measured: cpuRuns.map((r) => `${n1(r.cpuUsPerMsg)} µs (${r.scenario})`).join('; '),
+      met: worst.cpuUsPerMsg <= 80,
+      where: cpuRuns.map((r) => r.id).join(', '),
+    });
+    if (sdk) {
+      const x = sdk.cpuUsPerMsg / worst.cpuUsPerMsg;
+      out.push({ name: 'CPU per message vs the SDK app', goal: '≥ 8× less', measured: `${x.toFixed(1)}× (SDK app ${n1(sdk.cpuUsPerMsg)} µs vs daemon ${n1(worst.cpuUsPerMsg)} µs)`, met: x >= 8, where: `${sdk.id} vs ${worst.id}` });
+    }
+  }
+  if (sustained) out.push({ name: 'Sustained delivery, single-message POSTs', goal: '≥ 10,000 msg/s', measured: `${n0(sustained.deliveredPerSec)} msg/s`, met: (sustained.deliveredPerSec ?? 0) >= 10_000, where: sustained.id });
+  if (batch) out.push({ name: 'Sustained delivery, batch ingest', goal: '≥ 30,000 msg/s', measured: `${n0(batch.deliveredPerSec)} msg/s`, met: (batch.deliveredPerSec ?? 0) >= 30_000, where: batch.id });
+  const fill = [sustained, batch].filter((r): r is RunRecord => r?.sqs !== undefined);
+  if (fill.length > 0) {
+    const worst = fill.reduce((a, b) => ((b.sqs?.entriesPerRequest ?? 0) < (a.sqs?.entriesPerRequest ?? 0) ? b : a));
+    out.push({ name: 'Entries per SendMessageBatch under sustained load', goal: '≥ 9.5', measured: fill.map((r) => `${n2(r.sqs?.entriesPerRequest)} (${r.scenario})`).join('; '), met: (worst.sqs?.entriesPerRequest ?? 0) >= 9.5, where: fill.map((r) => r.id).join(', ') });
+  }
+  if (backlog?.backlog) {
+    const full = backlog.backlog.messages >= 1_000_000;
+    out.push({
+      name: `RSS with ${n0(backlog.backlog.messages)} messages backlogged`,
+      goal: '≤ 200 MB at 1,000,000',
+      measured: `${mb(backlog.backlog.rssBytes)} MB (peak ${mb(backlog.rssPeakBytes)} MB)`,
+      met: full ? backlog.backlog.rssBytes <= 200 * MB && backlog.rssPeakBytes <= 200 * MB : undefined,
+      where: backlog.id,
+    });
+  }
+  return out;
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const m = report.machine;
+  const runs = report.runs.filter((r) => !r.id.startsWith('profile-'));
+  const out: string[] = [];
+  out.push(`## Results ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC (${report.quick ? 'quick' : 'full'} run)`);
+  out.push('');
+  out.push(`- Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memTotalGiB} GiB RAM, Linux ${m.kernel}; load average ${m.loadAvgStart.join(' ')} at start, ${m.loadAvgEnd?.join(' ') ?? '?'} at end`);
+  out.push(`- Node ${m.node}; ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out.push(`- Daemon: ${m.daemonCommit}${m.daemonDir === '.' ? '' : ` (built in ${m.daemonDir})`}; durability modes run: ${report.durabilityModes.join(', ')} (the daemon's default: ${report.daemonDefaultMode})`);
+  out.push(`- Command: \`${report.command}\`; ${m.pinning}`);
+  out.push(`- Fake SQS latency ${String(report.settings.upstreamLatencyMs)} ms per request; message bodies ${String(report.settings.bodyBytes)} bytes, each unique, every delivery checked message by message`);
+  if (report.durationMs) out.push(`- Took ${Math.round(report.durationMs / 1000)} s`);
+  out.push('');
+  if (report.failures.length > 0) {
+    out.push('**FAILED:**');
+    out.push('');
+    for (const f of report.failures) out.push(`- **${f.split('\n')[0]}**`);
+    out.push('');
+  }
+
+  const open = runs.filter((r) => r.load.mode === 'open');
+  if (open.length > 0) {
+    out.push('### Ack latency under open-loop load');
+    out.push('');
+    out.push('Latency in ms from each request\'s intended send time to the end of the answer (queueing included). CPU per message: per delivered message for the daemon and the SDK app, per request for the floors.');
+    out.push('');
+    out.push(
+      table(
+        ['server', 'offered', 'acked/s', 'p50', 'p99', 'p99.9', 'max', 'CPU µs/msg', 'entries/batch', 'RSS MB', 'lost'],
+        open.map((r) => [systemLabel(r), `${n0(r.load.rate)}/s`, n0(r.ackedPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), ms(r.result?.latency.p999), ms(r.result?.latency.max), n1(r.cpuUsPerMsg), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r)]),
+      ),
+    );
+    out.push('');
+  }
+
+  const closed = runs.filter((r) => r.load.mode === 'closed' && !r.backlog);
+  if (closed.length > 0) {
+    out.push('### Throughput (closed loop)');
+    out.push('');
+    out.push('Delivered/s: messages stored in the fake SQS per second, from the first send to the last message stored.');
+    out.push('');
+    out.push(
+      table(
+        ['server', 'scenario', 'messages', 'acked/s', 'delivered/s', 'p50 ms', 'p99 ms', 'CPU µs/msg', 'entries/batch', 'RSS MB', 'lost'],
+        closed.map((r) => [systemLabel(r), r.scenario, n0(r.result?.messages), n0(r.ackedPerSec), n0(r.deliveredPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), n1(r.cpuUsPerMsg), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r)]),
+      ),
+    );
+    out.push('');
+  }
+
+  const backlogs = runs.filter((r) => r.backlog);
+  if (backlogs.length > 0) {
+    out.push('### Backlog: SQS down, then back');
+    out.push('');
+    out.push(
+      table(
+        ['daemon', 'messages', 'ingest msg/s', 'RSS MB (backlog)', 'peak RSS MB', 'disk MB', 'drain time s', 'drain msg/s', 'steady drain msg/s', 'lost'],
+        backlogs.map((r) => {
+          const b = r.backlog as NonNullable<RunRecord['backlog']>;
+          return [systemLabel(r), n0(b.messages), n0(r.ackedPerSec), mb(b.rssBytes), mb(r.rssPeakBytes), (b.diskBytes / MB).toFixed(1), (b.drainMs / 1000).toFixed(1), n0(b.drainPerSec), n0(b.steadyDrainPerSec), lostCell(r)];
+        }),
+      ),
+    );
+    out.push('');
+  }
+
+  const byId = (id: string): RunRecord | undefined => report.runs.find((r) => r.id === id);
+  const mode = report.defaultMode;
+  const sdkClosed = byId('sdk-closed-10');
+  const sdkOpen = report.runs.find((r) => r.system === 'SDK app' && r.load.mode === 'open');
+  const dOpenSame = sdkOpen ? byId(`daemon-${mode}-open-${sdkOpen.load.rate}`) : undefined;
+  const d2000 = byId(`daemon-${mode}-open-2000`);
+  const dSustained = byId(`daemon-${mode}-sustained`);
+  const koa2000 = byId('koa-app-open-2000');
+  const bare2000 = byId('bare-open-2000');
+  const ratios: string[][] = [];
+  if (sdkOpen && dOpenSame) {
+    ratios.push([`Ack latency p50 at ${n0(sdkOpen.load.rate)} msg/s: SDK app vs daemon (${mode})`, `${ms(sdkOpen.result?.latency.p50)} ms vs ${ms(dOpenSame.result?.latency.p50)} ms`, ratio(sdkOpen.result?.latency.p50, dOpenSame.result?.latency.p50)]);
+    ratios.push([`Ack latency p99 at ${n0(sdkOpen.load.rate)} msg/s: SDK app vs daemon (${mode})`, `${ms(sdkOpen.result?.latency.p99)} ms vs ${ms(dOpenSame.result?.latency.p99)} ms`, ratio(sdkOpen.result?.latency.p99, dOpenSame.result?.latency.p99)]);
+  }
+  if (sdkClosed && d2000) ratios.push([`Ack latency p50: SDK app at 10 concurrent vs daemon (${mode}) at 2,000 msg/s`, `${ms(sdkClosed.result?.latency.p50)} ms vs ${ms(d2000.result?.latency.p50)} ms`, ratio(sdkClosed.result?.latency.p50, d2000.result?.latency.p50)]);
+  if (sdkClosed && dSustained) ratios.push([`App-side CPU per message: SDK app vs daemon (${mode}, sustained)`, `${n1(sdkClosed.cpuUsPerMsg)} µs vs ${n1(dSustained.cpuUsPerMsg)} µs`, ratio(sdkClosed.cpuUsPerMsg, dSustained.cpuUsPerMsg)]);
+  if (sdkClosed && dSustained) ratios.push([`Messages/s: SDK app at 10 concurrent vs daemon (${mode}) sustained`, `${n0(sdkClosed.deliveredPerSec)} vs ${n0(dSustained.deliveredPerSec)}`, ratio(dSustained.deliveredPerSec, sdkClosed.deliveredPerSec)]);
+  if (koa2000 && d2000) ratios.push([`CPU per message at 2,000/s: daemon (${mode}) vs Koa floor`, `${n1(d2000.cpuUsPerMsg)} µs vs ${n1(koa2000.cpuUsPerMsg)} µs`, ratio(d2000.cpuUsPerMsg, koa2000.cpuUsPerMsg)]);
+  if (bare2000 && koa2000) ratios.push(['CPU per request at 2,000/s: Koa floor vs bare node:http', `${n1(koa2000.cpuUsPerMsg)} µs vs ${n1(bare2000.cpuUsPerMsg)} µs`, ratio(koa2000.cpuUsPerMsg, bare2000.cpuUsPerMsg)]);
+  if (bare2000 && d2000) ratios.push([`Ack latency p50 at 2,000/s: daemon (${mode}) vs bare node:http floor`, `${ms(d2000.result?.latency.p50)} ms vs ${ms(bare2000.result?.latency.p50)} ms`, ratio(d2000.result?.latency.p50, bare2000.result?.latency.p50)]);
+  if (ratios.length > 0) {
+    out.push('### Ratios (same sitting)');
+    out.push('');
+    out.push(table(['comparison', 'values', 'ratio'], ratios));
+    out.push('');
+  }
+
+  const t = targets(report);
+  if (t.length > 0) {
+    out.push(`### Targets (issue 6), default durability (${mode})`);
+    out.push('');
+    out.push(table(['target', 'goal', 'measured', 'met'], t.map((x) => [x.name, x.goal, x.measured, x.met === undefined ? 'not judged (needs the full 1,000,000 run)' : x.met ? 'yes' : '**no**'])));
+    out.push('');
+  }
+
+  for (const prof of report.profiles ?? []) {
+    const p = prof.summary;
+    const run = report.runs.find((r) => r.id === prof.id);
+    out.push(`### CPU profile: ${prof.scenario}`);
+    out.push('');
+    out.push(`\`node --cpu-prof\` on the daemon; ${n0(p.busyMs)} ms busy of ${n0(p.wallMs)} ms ${p.windowed ? 'of the measured run (start-up, warm-up and shutdown cut out)' : 'profiled (whole process life)'}${run ? ` (under the profiler: ${n0(run.deliveredPerSec)} delivered/s, ${n1(run.cpuUsPerMsg)} CPU µs/msg, ack p50 ${ms(run.result?.latency.p50)} ms)` : ''}. Percentages are of busy (non-idle) time. Profile: \`${prof.file.replace(/^.*\/bench\//, 'bench/')}\`.`);
+    out.push('');
+    out.push('Self time by area:');
+    out.push('');
+    out.push(table(['area', 'self ms', '%'], p.areas.slice(0, 16).map((a) => [a.area, n0(a.selfMs), n1(a.pct)])));
+    out.push('');
+    out.push('Top functions by self time:');
+    out.push('');
+    out.push(table(['function', 'where', 'self %', 'total %'], p.topSelf.slice(0, 20).map((f) => [`\`${f.fn}\``, f.where || f.area, n1(f.selfPct), n1(f.totalPct)])));
+    out.push('');
+    out.push('Top functions by total (inclusive) time:');
+    out.push('');
+    out.push(table(['function', 'where', 'total %', 'self %'], p.topTotal.slice(0, 20).map((f) => [`\`${f.fn}\``, f.where || f.area, n1(f.totalPct), n1(f.selfPct)])));
+    out.push('');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,105 @@
+import type { LoadResult, LoadSpec } from './load-spec.js';
+import type { ProfileSummary } from './profile.js';
+
+/** What the fake SQS holds of one run, compared with what the server acknowledged. */
+export interface Delivery {
+  /** Messages the server acknowledged. */
+  acked: number;
+  /** Distinct messages of this run the fake SQS stored. */
+  delivered: number;
+  /** Acknowledged but never stored: lost. Must be 0. */
+  missing: number;
+  /** Extra copies stored (at-least-once: allowed, but counted). */
+  duplicates: number;
+  /** Stored but never acknowledged to the client (e.g. the client gave up waiting). */
+  unacked: number;
+  /** Date.now() of the first and last stored message of this run. */
+  firstAt: number;
+  lastAt: number;
+  ok: boolean;
+}
+
+export interface SqsUse {
+  /** SendMessageBatch + SendMessage requests the fake received during the run. */
+  sendRequests: number;
+  entries: number;
+  entriesPerRequest: number;
+  requestsPerMessage: number;
+}
+
+export interface BacklogFigures {
+  messages: number;
+  /** VmRSS with every message waiting (upstream down), after the ingest settled. */
+  rssBytes: number;
+  /** Bytes the spool directory takes on disk (allocated blocks), 0 without a spool. */
+  diskBytes: number;
+  /** How long ingesting the backlog took, and at what rate. */
+  ingestMs: number;
+  /** From the upstream coming back to the last message stored. */
+  drainMs: number;
+  drainPerSec: number;
+  /** From the first to the last message stored (excludes waiting out retry backoff). */
+  steadyDrainPerSec: number;
+}
+
+export interface RunRecord {
+  id: string;
+  /** `bare node:http`, `Koa`, `SDK app`, `daemon`. */
+  system: string;
+  /** Durability mode of the daemon. */
+  mode?: string;
+  /** `open 2000/s`, `closed c=10`, `sustained`, `batch x100`, `backlog`. */
+  scenario: string;
+  load: Omit<LoadSpec, 'origin' | 'auth'>;
+  result?: Omit<LoadResult, 'ackedBits'>;
+  wallMs: number;
+  /** CPU of the server process during the run (until delivery completed, for the daemon). */
+  serverCpuMs: number;
+  /** Server CPU per message: per delivered message for the daemon and the SDK app, per request for the floors. */
+  cpuUsPerMsg: number;
+  /** CPU use of the load generator and of the fake SQS over the run, % of one core. */
+  loadgenCpuPct: number;
+  fakeCpuPct: number;
+  /** Acknowledged messages per second over the sending span. */
+  ackedPerSec: number;
+  /** Messages stored in the fake per second, from the first intended send to the last one stored. */
+  deliveredPerSec?: number;
+  delivery?: Delivery;
+  sqs?: SqsUse;
+  rssPeakBytes: number;
+  backlog?: BacklogFigures;
+  /** CLOCK_MONOTONIC µs at the start and end of the run (to cut it out of a CPU profile). */
+  monoUs?: [number, number];
+  error?: string;
+}
+
+export interface Machine {
+  nproc: number;
+  cpuModel: string;
+  memTotalGiB: number;
+  kernel: string;
+  node: string;
+  versions: Record<string, string>;
+  loadAvgStart: number[];
+  loadAvgEnd?: number[];
+  pinning: string;
+  daemonDir: string;
+  daemonCommit: string;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  quick: boolean;
+  command: string;
+  machine: Machine;
+  durabilityModes: string[];
+  /** The mode targets are judged on: the daemon's default when it was run. */
+  defaultMode: string;
+  /** The daemon's own default durability mode (from --help). */
+  daemonDefaultMode: string;
+  settings: Record<string, unknown>;
+  runs: RunRecord[];
+  profiles?: Array<{ id: string; scenario: string; file: string; summary: ProfileSummary }>;
+  failures: string[];
+  durationMs?: number;
+}

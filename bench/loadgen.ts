@@ -1,0 +1,183 @@
+/**
+ * The load generator: a process of its own (pinned away from the server under test), driven
+ * over IPC by bench/run.ts. Many keep-alive connections through one undici Pool per origin.
+ *
+ * Open loop: request i is due at t0 + i/rate. The generator sleeps with timers while the next
+ * request is more than 2 ms away and spins on setImmediate closer to it, so requests leave
+ * within a few µs of their time; latency is counted from the intended time, so a server that
+ * stalls is charged for every request that queued behind the stall (no coordinated omission).
+ */
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import { BitSet, messageBody } from './lib/bodies.js';
+import type { LoadResult, LoadSpec } from './lib/load-spec.js';
+import { serve } from './lib/serve.js';
+import { percentiles } from './lib/stats.js';
+
+const pools = new Map<string, Pool>();
+
+function poolFor(origin: string, connections: number): Pool {
+  const key = `${origin} ${connections}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
+    pools.set(key, pool);
+  }
+  return pool;
+}
+
+async function closePools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((p) => p.destroy()));
+}
+
+async function run(spec: LoadSpec): Promise<LoadResult> {
+  const per = spec.perRequest;
+  const open = spec.mode === 'open';
+  const nReq = open ? Math.round(((spec.rate ?? 0) * (spec.durationMs ?? 0)) / 1000) : Math.ceil((spec.total ?? 0) / per);
+  if (!(nReq > 0)) throw new Error(`empty run: ${JSON.stringify(spec)}`);
+  const nMsg = nReq * per;
+  const pool = poolFor(spec.origin, spec.connections);
+  const headers: Record<string, string> = { 'content-type': per === 1 ? 'application/x-www-form-urlencoded' : 'application/json' };
+  if (spec.auth) headers.authorization = `Basic ${Buffer.from(spec.auth).toString('base64')}`;
+
+  const latency = new Float64Array(nReq).fill(NaN);
+  const service = new Float64Array(nReq).fill(NaN);
+  const lag = new Float64Array(nReq).fill(NaN);
+  const acked = new BitSet(nMsg);
+  let ackedCount = 0;
+  const statuses: Record<string, number> = {};
+  const count = (key: string): void => {
+    statuses[key] = (statuses[key] ?? 0) + 1;
+  };
+
+  let outstanding = 0;
+  let lastDone = 0;
+  let onIdle: (() => void) | undefined;
+
+  const bodyOf = (i: number): string => {
+    if (per === 1) return `message_body=${messageBody(spec.tag, i, spec.bodyBytes)}`;
+    const list: string[] = new Array(per);
+    for (let k = 0; k < per; k++) list[k] = messageBody(spec.tag, i * per + k, spec.bodyBytes);
+    return JSON.stringify(list);
+  };
+
+  const send = (i: number, intended: number): Promise<void> => {
+    const body = bodyOf(i);
+    const sentAt = performance.now();
+    lag[i] = sentAt - intended;
+    outstanding += 1;
+    return pool
+      .request({ path: spec.path, method: 'POST', headers, body })
+      .then(async (res) => {
+        const text = await res.body.text();
+        const done = performance.now();
+        count(String(res.statusCode));
+        if (res.statusCode < 200 || res.statusCode >= 300) return;
+        latency[i] = done - intended;
+        service[i] = done - sentAt;
+        if (per === 1) {
+          acked.set(i);
+          ackedCount += 1;
+          return;
+        }
+        const answer = JSON.parse(text) as { accepted?: number; results?: Array<{ id?: string }> };
+        if (answer.accepted === per || answer.results === undefined) {
+          for (let k = 0; k < per; k++) acked.set(i * per + k);
+          ackedCount += per;
+        } else {
+          answer.results.forEach((r, k) => {
+            if (r.id !== undefined) {
+              acked.set(i * per + k);
+              ackedCount += 1;
+            }
+          });
+        }
+      })
+      .catch((err: unknown) => {
+        count(`error:${(err as { code?: string }).code ?? (err as Error).name}`);
+      })
+      .finally(() => {
+        outstanding -= 1;
+        lastDone = performance.now();
+        if (outstanding === 0 && onIdle) onIdle();
+      });
+  };
+
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now() + 5;
+  const startWallMs = Date.now() + 5;
+  let started = 0;
+  let lastStart = t0;
+
+  if (open) {
+    const interval = 1000 / (spec.rate as number);
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const now = performance.now();
+        while (started < nReq && t0 + started * interval <= now) {
+          void send(started, t0 + started * interval);
+          started += 1;
+        }
+        if (started >= nReq) {
+          lastStart = performance.now();
+          resolve();
+          return;
+        }
+        const wait = t0 + started * interval - performance.now();
+        if (wait > 2) setTimeout(tick, wait - 1.5);
+        else setImmediate(tick);
+      };
+      setTimeout(tick, 4);
+    });
+  } else {
+    while (performance.now() < t0) await new Promise((r) => setImmediate(r));
+    const deadline = spec.durationMs === undefined ? Infinity : t0 + spec.durationMs;
+    const worker = async (): Promise<void> => {
+      while (started < nReq && performance.now() < deadline) {
+        const i = started++;
+        await send(i, performance.now());
+      }
+    };
+    await Promise.all(Array.from({ length: spec.concurrency ?? 1 }, worker));
+    lastStart = performance.now();
+  }
+
+  if (outstanding > 0) {
+    const drained = new Promise<void>((resolve) => {
+      onIdle = resolve;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), spec.drainTimeoutMs);
+    });
+    if ((await Promise.race([drained, timedOut])) === 'timeout') {
+      // Give up on the stragglers: destroying the pool fails them (counted as errors).
+      await closePools();
+      await drained;
+    }
+    clearTimeout(timer);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const msgs = started * per;
+  return {
+    requests: started,
+    messages: msgs,
+    acked: ackedCount,
+    ackedBits: acked.toBase64(),
+    statuses,
+    startWallMs,
+    elapsedMs: Math.max(lastDone, lastStart) - t0,
+    sendSpanMs: lastStart - t0,
+    latency: percentiles(latency.subarray(0, started)),
+    service: percentiles(service.subarray(0, started)),
+    sendLag: percentiles(lag.subarray(0, started)),
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
+}
+
+serve({
+  run: (args) => run(args as unknown as LoadSpec),
+  closePools: () => closePools(),
+});

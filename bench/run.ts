@@ -1,0 +1,634 @@
+/**
+ * The benchmark suite: `npm run bench` (everything, ~15 min) or `npm run bench -- --quick`
+ * (under two minutes). See docs/benchmarks.md for what is measured and the latest numbers.
+ *
+ * Every process is started here and stopped here by PID: the fake SQS (20 ms latency) and the
+ * load generator on one core, the server under test (the daemon, or a baseline) on another.
+ * Everything binds 127.0.0.1. Every run that sends messages through to the fake SQS is
+ * verified message by message; one lost message fails the benchmark (exit code 1).
+ *
+ * Options:
+ *   --quick                 short runs, 100,000-message backlog
+ *   --only a,b              phases: floor, sdk, daemon, backlog, profile
+ *   --modes a,b             durability modes to run (default: every mode the daemon offers)
+ *   --profile / --no-profile  CPU-profile the daemon under sustained load (default: on in full runs)
+ *   --wait-quiet <minutes>  wait up to this long for the 1-minute load average to drop below --max-load
+ *   --max-load <n>          default 0.5
+ *   --no-pin                do not pin processes to cores with taskset
+ *   --daemon-dir <dir>      run bin/sqs-accelerator.js of another checkout (built) instead of this one
+ *   --out <dir>             where results go (default bench/results)
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { BitSet } from './lib/bodies.js';
+import type { LoadResult, LoadSpec } from './lib/load-spec.js';
+import { Child, cpuMs, memory, RssSampler } from './lib/proc.js';
+import { type CpuProfile, summarise } from './lib/profile.js';
+import { renderMarkdown } from './lib/report.js';
+import type { BenchReport, Delivery, RunRecord, SqsUse } from './lib/types.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url)); // dist-bench/bench
+const REPO = resolve(HERE, '../..');
+const AUTH = 'AKIDBENCH:benchsecret';
+const BODY_BYTES = 200;
+const UPSTREAM_LATENCY_MS = 20;
+
+interface Options {
+  quick: boolean;
+  only: Set<string> | undefined;
+  modes: string[] | undefined;
+  profile: boolean;
+  waitQuietMin: number;
+  maxLoad: number;
+  pin: boolean;
+  daemonDir: string;
+  outDir: string;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pin: true, daemonDir: REPO, outDir: join(REPO, 'bench/results') };
+  let profileSet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') o.quick = true;
+    else if (a === '--only') o.only = new Set(value().split(','));
+    else if (a === '--modes') o.modes = value().split(',');
+    else if (a === '--profile') (o.profile = true), (profileSet = true);
+    else if (a === '--no-profile') (o.profile = false), (profileSet = true);
+    else if (a === '--wait-quiet') o.waitQuietMin = Number(value());
+    else if (a === '--max-load') o.maxLoad = Number(value());
+    else if (a === '--no-pin') o.pin = false;
+    else if (a === '--daemon-dir') o.daemonDir = resolve(value());
+    else if (a === '--out') o.outDir = resolve(value());
+    else throw new Error(`unknown option ${a} (see the header of bench/run.ts)`);
+  }
+  if (o.quick && !profileSet) o.profile = false;
+  return o;
+}
+
+/** Counts and durations: bounded in both modes. */
+function planFor(quick: boolean) {
+  return quick
+    ? { warmMs: 1000, rateMs: 2000, rates: [500, 2000, 5000], otherModeRates: [2000], floorRates: [2000], floorMaxTotal: 30_000, sdkClosedMs: 3000, sdkOpenRate: 500, sdkOpenMs: 2000, sustainedTotal: 30_000, batchTotal: 100_000, batchPer: 100, backlogTotal: 100_000, backlogSettleMs: 1000, profileTotal: 30_000 }
+    : { warmMs: 3000, rateMs: 15_000, rates: [500, 2000, 5000, 10_000], otherModeRates: [500, 2000, 5000, 10_000], floorRates: [2000, 5000, 10_000], floorMaxTotal: 200_000, sdkClosedMs: 15_000, sdkOpenRate: 500, sdkOpenMs: 15_000, sustainedTotal: 300_000, batchTotal: 1_000_000, batchPer: 100, backlogTotal: 1_000_000, backlogSettleMs: 3000, profileTotal: 200_000 };
+}
+
+type Plan = ReturnType<typeof planFor>;
+
+/** CLOCK_MONOTONIC in µs: the clock V8 stamps --cpu-prof samples with, so runs can be cut out of a profile. */
+const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+const log = (line: string): void => {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+};
+
+function pkgVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+function cpuModel(): string {
+  try {
+    return /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+function gitDescribe(dir: string): string {
+  const r = spawnSync('git', ['-C', dir, 'describe', '--always', '--dirty', '--abbrev=12'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'unknown (not a git checkout)';
+}
+
+/** Bytes allocated on disk under `dir`. */
+function diskUsage(dir: string | undefined): number {
+  if (!dir || !existsSync(dir)) return 0;
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    total += statSync(join(e.parentPath, e.name)).blocks * 512;
+  }
+  return total;
+}
+
+/** Durability modes the daemon offers (`--durability <a|b|c>` in --help) and its default. */
+function detectModes(daemonDir: string): { modes: string[]; defaultMode: string; spoolFlags: boolean } {
+  const r = spawnSync(process.execPath, [join(daemonDir, 'bin/sqs-accelerator.js'), '--help'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sqs-accelerator --help failed (did npm run build run?): ${r.stderr}`);
+  const lines = r.stdout.split('\n');
+  const i = lines.findIndex((l) => /^\s*--durability\s/.test(l));
+  if (i < 0) return { modes: ['memory'], defaultMode: 'memory', spoolFlags: false };
+  const modes = /<([^>]+)>/.exec(lines[i] as string)?.[1]?.split('|') ?? ['memory'];
+  let defaultMode = modes[0] as string;
+  for (let j = i + 1; j < Math.min(lines.length, i + 12); j++) {
+    if (/^\s*--/.test(lines[j] as string)) break;
+    const m = /default:\s*([a-z-]+)/.exec(lines[j] as string);
+    if (m?.[1]) {
+      defaultMode = m[1];
+      break;
+    }
+  }
+  return { modes, defaultMode, spoolFlags: true };
+}
+
+async function waitQuiet(o: Options): Promise<void> {
+  if (o.waitQuietMin <= 0) return;
+  const deadline = Date.now() + o.waitQuietMin * 60_000;
+  for (;;) {
+    const l1 = loadavg()[0] as number;
+    if (l1 < o.maxLoad) {
+      log(`load average ${l1.toFixed(2)} < ${o.maxLoad}: starting`);
+      return;
+    }
+    if (Date.now() >= deadline) {
+      log(`load average still ${l1.toFixed(2)} after ${o.waitQuietMin} min: starting anyway (numbers will be noisy)`);
+      return;
+    }
+    log(`load average ${l1.toFixed(2)} >= ${o.maxLoad}: waiting 30 s`);
+    await sleep(30_000);
+  }
+}
+
+class Bench {
+  readonly plan: Plan;
+  readonly tmp: string;
+  readonly serverCpu: number | undefined;
+  readonly otherCpu: number | undefined;
+  fake!: Child;
+  loadgen!: Child;
+  endpoint = '';
+  readonly runs: RunRecord[] = [];
+  readonly failures: string[] = [];
+  private seq = 0;
+  /** The mode targets are judged on (set by main). */
+  defaultMode = 'memory';
+
+  constructor(
+    readonly o: Options,
+    readonly durability: { modes: string[]; defaultMode: string; spoolFlags: boolean },
+  ) {
+    this.plan = planFor(o.quick);
+    this.tmp = join(o.outDir, 'tmp');
+    mkdirSync(this.tmp, { recursive: true });
+    const pin = o.pin && availableParallelism() >= 2;
+    this.serverCpu = pin ? 0 : undefined;
+    this.otherCpu = pin ? 1 : undefined;
+  }
+
+  get pinning(): string {
+    return this.serverCpu === undefined
+      ? 'not pinned'
+      : `taskset: server under test (daemon or baseline) on CPU ${this.serverCpu}; load generator and fake SQS on CPU ${this.otherCpu}; orchestrator unpinned (idle while measuring)`;
+  }
+
+  async start(): Promise<void> {
+    this.fake = new Child({ name: 'fake-sqs', args: [join(HERE, 'fake-server.js'), String(UPSTREAM_LATENCY_MS)], cpu: this.otherCpu, ipc: true, logFile: join(this.tmp, 'fake-sqs.log') });
+    this.endpoint = String((await this.fake.nextMessage(15_000)).endpoint);
+    this.loadgen = new Child({ name: 'loadgen', args: [join(HERE, 'loadgen.js')], cpu: this.otherCpu, ipc: true, logFile: join(this.tmp, 'loadgen.log') });
+    await this.loadgen.nextMessage(15_000);
+    log(`fake SQS ${this.endpoint} (pid ${this.fake.pid}, ${UPSTREAM_LATENCY_MS} ms latency), load generator pid ${this.loadgen.pid}; ${this.pinning}`);
+  }
+
+  async stop(): Promise<void> {
+    await this.loadgen?.stop(5000);
+    await this.fake?.stop(5000);
+  }
+
+  tag(): string {
+    this.seq += 1;
+    return `r${this.seq}x${Math.random().toString(36).slice(2, 6)}`;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Servers
+
+  async startServer(kind: 'bare' | 'koa-app' | 'sdk-app', args: string[] = []): Promise<{ child: Child; origin: string }> {
+    const child = new Child({ name: kind, args: [join(HERE, 'servers', `${kind}.js`), ...args], cpu: this.serverCpu, ipc: true, logFile: join(this.tmp, `${kind}.log`) });
+    const ready = await child.nextMessage(20_000);
+    return { child, origin: `http://127.0.0.1:${String(ready.port)}` };
+  }
+
+  async startDaemon(mode: string, extra: string[] = [], nodeArgs: string[] = []): Promise<{ child: Child; origin: string; spoolDir: string | undefined }> {
+    const spoolDir = this.durability.spoolFlags && mode !== 'memory' ? mkdtempSync(join(tmpdir(), 'sqs-accelerator-bench-')) : undefined;
+    const args = [join(this.o.daemonDir, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', this.endpoint, ...extra];
+    if (this.durability.spoolFlags) args.push('--durability', mode);
+    if (spoolDir) args.push('--spool-dir', spoolDir);
+    let onUrl: (url: string) => void = () => {};
+    const url = new Promise<string>((r) => (onUrl = r));
+    const child = new Child({
+      name: `daemon(${mode})`,
+      args,
+      nodeArgs,
+      cpu: this.serverCpu,
+      ipc: false,
+      logFile: join(this.tmp, `daemon-${mode}.log`),
+      onLine: (line) => {
+        if (!line.includes('listening')) return;
+        try {
+          const j = JSON.parse(line) as { url?: string };
+          if (j.url) onUrl(j.url);
+        } catch {
+          // not a JSON log line
+        }
+      },
+    });
+    const origin = await Promise.race([
+      url,
+      child.exited.then((code) => Promise.reject(new Error(`daemon exited (${code}) at start; see ${join(this.tmp, `daemon-${mode}.log`)}`))),
+      sleep(20_000).then(() => Promise.reject(new Error('daemon did not log "listening" within 20 s'))),
+    ]);
+    log(`daemon (${mode}) pid ${child.pid} at ${origin}${spoolDir ? `, spool ${spoolDir}` : ''} ${extra.join(' ')}`);
+    return { child, origin, spoolDir };
+  }
+
+  async stopDaemon(d: { child: Child; spoolDir: string | undefined }): Promise<void> {
+    const code = await d.child.stop(30_000);
+    if (code !== 0) this.failures.push(`${d.child.name} exited with code ${code} on SIGTERM (expected 0)`);
+    if (d.spoolDir) rmSync(d.spoolDir, { recursive: true, force: true });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Load and verification
+
+  spec(origin: string, queue: string, partial: Partial<LoadSpec> & Pick<LoadSpec, 'mode'>): LoadSpec {
+    return { origin, path: `/queues/${queue}`, auth: AUTH, connections: 64, perRequest: 1, tag: this.tag(), bodyBytes: BODY_BYTES, drainTimeoutMs: 60_000, ...partial };
+  }
+
+  load(spec: LoadSpec): Promise<LoadResult> {
+    const expectMs = spec.mode === 'open' ? (spec.durationMs ?? 0) : 600_000;
+    return this.loadgen.call<LoadResult>('run', spec, expectMs + spec.drainTimeoutMs + 60_000);
+  }
+
+  /** Waits until the fake holds every acknowledged message of the run, then compares message by message. */
+  async awaitDelivery(queue: string, tag: string, res: LoadResult, timeoutMs: number): Promise<Delivery> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ((await this.fake.call<number>('count', { queue })) >= res.acked) break;
+      await sleep(20);
+    }
+    const acked = new BitSet(res.messages, res.ackedBits);
+    for (;;) {
+      const v = await this.fake.call<{ delivered: string; unique: number; duplicates: number; firstAt: number; lastAt: number }>('verify', { queue, tag, n: res.messages }, 120_000);
+      const delivered = new BitSet(res.messages, v.delivered);
+      let missing = 0;
+      let unacked = 0;
+      for (let i = 0; i < res.messages; i++) {
+        const a = acked.has(i);
+        const d = delivered.has(i);
+        if (a && !d) missing += 1;
+        else if (!a && d) unacked += 1;
+      }
+      if (missing === 0 || Date.now() >= deadline) {
+        return { acked: res.acked, delivered: v.unique, missing, duplicates: v.duplicates, unacked, firstAt: v.firstAt, lastAt: v.lastAt, ok: missing === 0 };
+      }
+      await sleep(250);
+    }
+  }
+
+  /** Sends one message to `queue` so the daemon resolves it (GetQueueUrl) before the measured run. */
+  async prime(origin: string, queue: string): Promise<void> {
+    const spec = this.spec(origin, queue, { mode: 'closed', total: 1, concurrency: 1, connections: 1 });
+    const res = await this.load(spec);
+    const d = await this.awaitDelivery(queue, spec.tag, res, 30_000);
+    if (!d.ok || res.acked !== 1) throw new Error(`priming ${queue} failed: ${JSON.stringify(res.statuses)}`);
+  }
+
+  /** One measured run against `server`. With `queue`, the run is verified against the fake SQS. */
+  async measure(r: { id: string; system: string; mode?: string; scenario: string; server: Child; spec: LoadSpec; queue?: string; deliveryTimeoutMs?: number }): Promise<RunRecord> {
+    if (r.queue) await this.fake.call('reset');
+    const pid = r.server.pid;
+    const cpu0 = cpuMs(pid);
+    const lg0 = cpuMs(this.loadgen.pid);
+    const fk0 = cpuMs(this.fake.pid);
+    const rss = new RssSampler(pid);
+    const wall0 = Date.now();
+    const mono0 = monoUs();
+    const res = await this.load(r.spec);
+    let delivery: Delivery | undefined;
+    if (r.queue) delivery = await this.awaitDelivery(r.queue, r.spec.tag, res, r.deliveryTimeoutMs ?? 120_000);
+    const cpu1 = cpuMs(pid);
+    const mono1 = monoUs();
+    const wallMs = Date.now() - wall0;
+    const lg1 = cpuMs(this.loadgen.pid);
+    const fk1 = cpuMs(this.fake.pid);
+    const rssPeakBytes = rss.stop();
+    let sqs: SqsUse | undefined;
+    if (r.queue) {
+      const s = await this.fake.call<{ byAction: Record<string, number>; entries: number }>('stats');
+      const sendRequests = (s.byAction.SendMessageBatch ?? 0) + (s.byAction.SendMessage ?? 0);
+      const n = delivery?.delivered || 1;
+      sqs = { sendRequests, entries: s.entries, entriesPerRequest: s.entries / Math.max(1, sendRequests), requestsPerMessage: sendRequests / n };
+    }
+    const { ackedBits: _bits, ...result } = res;
+    const perMsg = delivery ? delivery.delivered : res.acked;
+    const rec: RunRecord = {
+      id: r.id,
+      system: r.system,
+      ...(r.mode ? { mode: r.mode } : {}),
+      scenario: r.scenario,
+      load: (({ origin: _o, auth: _a, ...rest }) => rest)(r.spec),
+      result,
+      wallMs,
+      serverCpuMs: cpu1 - cpu0,
+      cpuUsPerMsg: perMsg > 0 ? ((cpu1 - cpu0) * 1000) / perMsg : NaN,
+      loadgenCpuPct: (100 * (lg1 - lg0)) / wallMs,
+      fakeCpuPct: (100 * (fk1 - fk0)) / wallMs,
+      ackedPerSec: res.acked / (Math.max(1, res.sendSpanMs) / 1000),
+      rssPeakBytes,
+      monoUs: [mono0, mono1],
+    };
+    if (delivery) {
+      rec.delivery = delivery;
+      rec.deliveredPerSec = delivery.delivered / (Math.max(1, delivery.lastAt - res.startWallMs) / 1000);
+      if (!delivery.ok) {
+        this.failures.push(`LOST MESSAGES in ${r.id}: ${delivery.missing} of ${delivery.acked} acknowledged messages never reached SQS`);
+        log(`!!!!! ${r.id}: ${delivery.missing} ACKNOWLEDGED MESSAGES LOST !!!!!`);
+      }
+    }
+    if (sqs) rec.sqs = sqs;
+    const bad = Object.entries(res.statuses).filter(([k]) => !/^2\d\d$/.test(k));
+    log(
+      `${r.id}: ${res.acked}/${res.messages} acked, p50 ${res.latency.p50.toFixed(3)} p99 ${res.latency.p99.toFixed(3)} p99.9 ${res.latency.p999.toFixed(3)} ms, ` +
+        `${rec.ackedPerSec.toFixed(0)} acked/s${rec.deliveredPerSec ? `, ${rec.deliveredPerSec.toFixed(0)} delivered/s` : ''}, ` +
+        `${rec.cpuUsPerMsg.toFixed(1)} CPU µs/msg${sqs ? `, ${sqs.entriesPerRequest.toFixed(2)} entries/req` : ''}, RSS ${(rssPeakBytes / 1048576).toFixed(0)} MB` +
+        `${bad.length ? `, non-2xx: ${JSON.stringify(Object.fromEntries(bad))}` : ''}${delivery ? (delivery.ok ? ', all delivered' : ', LOST') : ''}` +
+        ` [loadgen ${rec.loadgenCpuPct.toFixed(0)}% fake ${rec.fakeCpuPct.toFixed(0)}% CPU]`,
+    );
+    this.runs.push(rec);
+    return rec;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Phases
+
+  /** Baseline B: the floor, bare node:http and Koa. Nothing is delivered, so nothing to verify. */
+  async floor(kind: 'bare' | 'koa-app'): Promise<void> {
+    const system = kind === 'bare' ? 'bare node:http' : 'Koa';
+    const { child, origin } = await this.startServer(kind);
+    try {
+      await this.load(this.spec(origin, 'warm', { mode: 'open', rate: 2000, durationMs: this.plan.warmMs }));
+      for (const rate of this.plan.floorRates) {
+        await this.measure({ id: `${kind}-open-${rate}`, system, scenario: `open ${rate}/s`, server: child, spec: this.spec(origin, 'bench', { mode: 'open', rate, durationMs: this.plan.rateMs }) });
+      }
+      await this.measure({ id: `${kind}-closed-64`, system, scenario: 'closed c=64 (max)', server: child, spec: this.spec(origin, 'bench', { mode: 'closed', total: this.plan.floorMaxTotal, concurrency: 64 }) });
+    } finally {
+      await child.stop(5000);
+    }
+  }
+
+  /** Baseline A: an endpoint that awaits SendMessage through the AWS SDK per request. */
+  async sdk(): Promise<void> {
+    const queue = 'bench-sdk';
+    await this.fake.call('createQueue', { name: queue });
+    const { child, origin } = await this.startServer('sdk-app', [this.endpoint, queue]);
+    try {
+      const warm = this.spec(origin, queue, { mode: 'closed', total: 1_000_000, durationMs: this.plan.warmMs, concurrency: 10, connections: 10 });
+      await this.awaitDelivery(queue, warm.tag, await this.load(warm), 30_000);
+      await this.measure({
+        id: 'sdk-closed-10', system: 'SDK app', scenario: 'closed c=10', server: child, queue,
+        spec: this.spec(origin, queue, { mode: 'closed', total: 1_000_000, durationMs: this.plan.sdkClosedMs, concurrency: 10, connections: 10 }),
+      });
+      const rate = this.plan.sdkOpenRate;
+      await this.measure({ id: `sdk-open-${rate}`, system: 'SDK app', scenario: `open ${rate}/s`, server: child, queue, spec: this.spec(origin, queue, { mode: 'open', rate, durationMs: this.plan.sdkOpenMs }) });
+    } finally {
+      await child.stop(5000);
+      await this.fake.call('deleteQueue', { name: queue });
+    }
+  }
+
+  async warmDaemon(origin: string, mode: string): Promise<void> {
+    const queue = `warm-${mode}`;
+    await this.fake.call('createQueue', { name: queue });
+    for (const spec of [
+      this.spec(origin, queue, { mode: 'open', rate: 2000, durationMs: this.plan.warmMs }),
+      this.spec(origin, queue, { mode: 'closed', total: 20_000, concurrency: 8, connections: 8, perRequest: 100 }),
+    ]) {
+      const res = await this.load(spec);
+      const d = await this.awaitDelivery(queue, spec.tag, res, 60_000);
+      if (!d.ok) this.failures.push(`LOST MESSAGES during the warm-up of daemon (${mode}): ${d.missing} of ${d.acked}`);
+    }
+    await this.fake.call('deleteQueue', { name: queue });
+  }
+
+  /** The daemon: open-loop rates, sustained single-message load, batch ingest. */
+  async daemon(mode: string): Promise<void> {
+    const d = await this.startDaemon(mode);
+    try {
+      await this.warmDaemon(d.origin, mode);
+      const runs: Array<{ id: string; scenario: string; spec: (q: string) => LoadSpec }> = [
+        ...(mode === this.defaultMode ? this.plan.rates : this.plan.otherModeRates).map((rate) => ({ id: `daemon-${mode}-open-${rate}`, scenario: `open ${rate}/s`, spec: (q: string) => this.spec(d.origin, q, { mode: 'open', rate, durationMs: this.plan.rateMs }) })),
+        { id: `daemon-${mode}-sustained`, scenario: 'sustained (closed c=64)', spec: (q: string) => this.spec(d.origin, q, { mode: 'closed', total: this.plan.sustainedTotal, concurrency: 64 }) },
+        {
+          id: `daemon-${mode}-batch`,
+          scenario: `batch ingest x${this.plan.batchPer} (closed c=8)`,
+          spec: (q: string) => this.spec(d.origin, q, { mode: 'closed', total: this.plan.batchTotal, concurrency: 8, connections: 8, perRequest: this.plan.batchPer }),
+        },
+      ];
+      for (const run of runs) {
+        const queue = run.id.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+        await this.fake.call('createQueue', { name: queue });
+        await this.prime(d.origin, queue);
+        await this.measure({ id: run.id, system: 'daemon', mode, scenario: run.scenario, server: d.child, queue, spec: run.spec(queue), deliveryTimeoutMs: 300_000 });
+        await this.fake.call('deleteQueue', { name: queue });
+      }
+    } finally {
+      await this.stopDaemon(d);
+    }
+  }
+
+  /** N messages accepted while SQS is down: memory and disk; then the drain when it is back. */
+  async backlog(mode: string): Promise<void> {
+    const n = this.plan.backlogTotal;
+    const d = await this.startDaemon(mode, ['--max-backlog-messages', String(Math.max(2_000_000, 2 * n))]);
+    const queue = `backlog-${mode}`;
+    try {
+      await this.fake.call('createQueue', { name: queue });
+      await this.prime(d.origin, queue);
+      await this.fake.call('reset');
+      const cpu0 = cpuMs(d.child.pid);
+      const rss = new RssSampler(d.child.pid);
+      const wall0 = Date.now();
+      await this.fake.call('set', { down: true });
+      const spec = this.spec(d.origin, queue, { mode: 'closed', total: n, concurrency: 4, connections: 4, perRequest: 100 });
+      const res = await this.load(spec);
+      await sleep(this.plan.backlogSettleMs); // let the retry churn settle before reading memory
+      const rssBytes = memory(d.child.pid).rssBytes;
+      const diskBytes = diskUsage(d.spoolDir);
+      const upAt = Date.now();
+      await this.fake.call('set', { down: false });
+      const delivery = await this.awaitDelivery(queue, spec.tag, res, 600_000);
+      const cpu1 = cpuMs(d.child.pid);
+      const peak = rss.stop();
+      const { ackedBits: _b, ...result } = res;
+      const s = await this.fake.call<{ byAction: Record<string, number>; entries: number }>('stats');
+      const drainMs = delivery.lastAt - upAt;
+      const rec: RunRecord = {
+        id: `daemon-${mode}-backlog`,
+        system: 'daemon',
+        mode,
+        scenario: `backlog ${n.toLocaleString('en-US')} (SQS down, then up)`,
+        load: (({ origin: _o, auth: _a, ...rest }) => rest)(spec),
+        result,
+        wallMs: Date.now() - wall0,
+        serverCpuMs: cpu1 - cpu0,
+        cpuUsPerMsg: ((cpu1 - cpu0) * 1000) / Math.max(1, delivery.delivered),
+        loadgenCpuPct: NaN,
+        fakeCpuPct: NaN,
+        ackedPerSec: res.acked / (Math.max(1, res.sendSpanMs) / 1000),
+        rssPeakBytes: peak,
+        delivery,
+        sqs: { sendRequests: s.byAction.SendMessageBatch ?? 0, entries: s.entries, entriesPerRequest: s.entries / Math.max(1, s.byAction.SendMessageBatch ?? 0), requestsPerMessage: (s.byAction.SendMessageBatch ?? 0) / Math.max(1, delivery.delivered) },
+        backlog: {
+          messages: res.acked,
+          rssBytes,
+          diskBytes,
+          ingestMs: res.elapsedMs,
+          drainMs,
+          drainPerSec: delivery.delivered / (Math.max(1, drainMs) / 1000),
+          steadyDrainPerSec: delivery.delivered / (Math.max(1, delivery.lastAt - delivery.firstAt) / 1000),
+        },
+      };
+      if (!delivery.ok) {
+        this.failures.push(`LOST MESSAGES in ${rec.id}: ${delivery.missing} of ${delivery.acked} acknowledged messages never reached SQS`);
+        log(`!!!!! ${rec.id}: ${delivery.missing} ACKNOWLEDGED MESSAGES LOST !!!!!`);
+      }
+      const bl = rec.backlog as NonNullable<RunRecord['backlog']>;
+      log(
+        `${rec.id}: ${res.acked}/${res.messages} acked in ${(res.elapsedMs / 1000).toFixed(1)} s (${rec.ackedPerSec.toFixed(0)}/s), RSS with backlog ${(rssBytes / 1048576).toFixed(0)} MB (peak ${(peak / 1048576).toFixed(0)}), ` +
+          `disk ${(diskBytes / 1048576).toFixed(1)} MB; drained in ${(drainMs / 1000).toFixed(1)} s (${bl.drainPerSec.toFixed(0)}/s, steady ${bl.steadyDrainPerSec.toFixed(0)}/s)` +
+          `${delivery.ok ? ', all delivered' : ', LOST'}`,
+      );
+      this.runs.push(rec);
+    } finally {
+      await this.fake.call('set', { down: false });
+      await this.stopDaemon(d);
+      await this.fake.call('deleteQueue', { name: queue });
+    }
+  }
+
+  /**
+   * The daemon under --cpu-prof, one fresh daemon per scenario: sustained single-message load
+   * (where CPU per message decides throughput) and 2,000 msg/s open loop (the latency target).
+   */
+  async profiles(mode: string): Promise<NonNullable<BenchReport['profiles']>> {
+    const out: NonNullable<BenchReport['profiles']> = [];
+    const scenarios: Array<{ name: string; scenario: string; spec: (origin: string, q: string) => LoadSpec }> = [
+      {
+        name: 'sustained',
+        scenario: `sustained single-message load (closed c=64), ${this.plan.profileTotal.toLocaleString('en-US')} messages`,
+        spec: (origin, q) => this.spec(origin, q, { mode: 'closed', total: this.plan.profileTotal, concurrency: 64 }),
+      },
+      { name: 'open-2000', scenario: `open loop 2,000 msg/s for ${this.plan.rateMs / 1000} s`, spec: (origin, q) => this.spec(origin, q, { mode: 'open', rate: 2000, durationMs: this.plan.rateMs }) },
+    ];
+    for (const sc of scenarios) {
+      const dir = mkdtempSync(join(this.tmp, 'prof-'));
+      const d = await this.startDaemon(mode, [], ['--cpu-prof', '--cpu-prof-dir', dir]);
+      const queue = `profile-${mode}-${sc.name}`;
+      try {
+        await this.warmDaemon(d.origin, mode);
+        await this.fake.call('createQueue', { name: queue });
+        await this.prime(d.origin, queue);
+        await this.measure({ id: `profile-${mode}-${sc.name}`, system: 'daemon (profiled)', mode, scenario: `${sc.scenario} under --cpu-prof`, server: d.child, queue, spec: sc.spec(d.origin, queue), deliveryTimeoutMs: 300_000 });
+      } finally {
+        await this.stopDaemon(d);
+        await this.fake.call('deleteQueue', { name: queue });
+      }
+      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      if (!file) {
+        this.failures.push(`the profiled daemon (${sc.name}) wrote no .cpuprofile`);
+        continue;
+      }
+      const kept = join(this.tmp, `daemon-${mode}-${sc.name}.cpuprofile`);
+      copyFileSync(join(dir, file), kept);
+      rmSync(dir, { recursive: true, force: true });
+      const window = this.runs.find((r) => r.id === `profile-${mode}-${sc.name}`)?.monoUs;
+      const summary = summarise(JSON.parse(readFileSync(kept, 'utf8')) as CpuProfile, 25, window);
+      out.push({ id: `profile-${mode}-${sc.name}`, scenario: `daemon (${mode}), ${sc.scenario}`, file: kept, summary });
+    }
+    return out;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const o = parseOptions(process.argv.slice(2));
+  if (!existsSync(join(o.daemonDir, 'dist/src/cli.js'))) throw new Error(`${o.daemonDir}/dist/src/cli.js is missing: run npm run build there first`);
+  await waitQuiet(o);
+  const durability = detectModes(o.daemonDir);
+  const modes = o.modes ? durability.modes.filter((m) => o.modes?.includes(m)) : durability.modes;
+  const want = (phase: string): boolean => o.only === undefined || o.only.has(phase);
+  mkdirSync(o.outDir, { recursive: true });
+  const bench = new Bench(o, durability);
+  bench.defaultMode = modes.includes(durability.defaultMode) ? durability.defaultMode : (modes[0] as string);
+  const report: BenchReport = {
+    startedAt: new Date(started).toISOString(),
+    quick: o.quick,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine: {
+      nproc: availableParallelism(),
+      cpuModel: cpuModel(),
+      memTotalGiB: Math.round(totalmem() / 2 ** 30),
+      kernel: release(),
+      node: process.version,
+      versions: Object.fromEntries(['koa', '@koa/router', 'undici', 'pino', '@aws-sdk/client-sqs', 'typescript'].map((p) => [p, pkgVersion(p)])),
+      loadAvgStart: loadavg().map((x) => Math.round(x * 100) / 100),
+      pinning: bench.pinning,
+      daemonDir: o.daemonDir === REPO ? '.' : o.daemonDir,
+      daemonCommit: gitDescribe(o.daemonDir),
+    },
+    durabilityModes: modes,
+    // Targets are judged on the daemon's default mode, or on the first mode run when it was left out.
+    defaultMode: bench.defaultMode,
+    daemonDefaultMode: durability.defaultMode,
+    settings: { ...bench.plan, upstreamLatencyMs: UPSTREAM_LATENCY_MS, bodyBytes: BODY_BYTES },
+    runs: bench.runs,
+    failures: bench.failures,
+  };
+  log(`sqs-accelerator bench (${o.quick ? 'quick' : 'full'}): daemon ${report.machine.daemonCommit}, durability modes: ${modes.join(', ')} (default ${durability.defaultMode}); load average ${report.machine.loadAvgStart.join(' ')}`);
+  try {
+    await bench.start();
+    if (want('floor')) {
+      await bench.floor('bare');
+      await bench.floor('koa-app');
+    }
+    if (want('sdk')) await bench.sdk();
+    if (want('daemon')) for (const m of modes) await bench.daemon(m);
+    if (want('backlog')) for (const m of modes) await bench.backlog(m);
+    if (want('profile') && o.profile) report.profiles = await bench.profiles(report.defaultMode);
+  } catch (err) {
+    bench.failures.push(`benchmark aborted: ${(err as Error).stack ?? String(err)}`);
+    log(`ABORTED: ${(err as Error).stack ?? String(err)}`);
+  } finally {
+    await bench.stop();
+  }
+  report.machine.loadAvgEnd = loadavg().map((x) => Math.round(x * 100) / 100);
+  report.durationMs = Date.now() - started;
+  const stamp = report.startedAt.replace(/[:.]/g, '-').slice(0, 19);
+  const base = join(o.outDir, `${stamp}-${o.quick ? 'quick' : 'full'}`);
+  const md = renderMarkdown(report);
+  writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${base}.md`, md);
+  process.stdout.write(`${md}\n`);
+  log(`wrote ${base}.md and ${base}.json in ${(report.durationMs / 1000).toFixed(0)} s`);
+  if (bench.failures.length > 0) {
+    process.stderr.write(`\n${'!'.repeat(72)}\nBENCHMARK FAILED:\n${bench.failures.map((f) => `  - ${f}`).join('\n')}\n${'!'.repeat(72)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});
