@@ -165,6 +165,7 @@ it('deletes two queues with check-boxes after a confirmation step', async () => 
   await page.click('text=Delete selected…');
   expect(page.url()).toBe(`${ui.url}/delete-queues?name=web-orders&name=web-orders.fifo`);
   await expect(page.locator('h1').innerText()).resolves.toBe('Delete 2 queues?');
+  await shot('delete-confirm');
   expect(await upstreamQueueNames(ui.daemon)).toEqual(['keep-me', 'web-orders', 'web-orders.fifo']); // nothing deleted yet
   await page.click('button.danger');
   expect(page.url()).toBe(`${ui.url}/queues?deleted=web-orders&deleted=web-orders.fifo`);
