@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import { type DeadLetter, type DeadLetterStore, MemoryStore, type MessageStore, type StoreInfo } from '../../src/delivery/store.js';
 import { createLogger } from '../../src/log.js';
 import { startDaemon, type Daemon } from '../../src/main.js';
+import type { CredentialProvider } from '../../src/sqs/credentials.js';
 import { LogCapture } from '../support/daemon.js';
 
 export const AKID = 'AKIDUITEST';
@@ -100,14 +101,21 @@ export interface UiDaemon {
   stop(): Promise<void>;
 }
 
-export async function startUiDaemon(endpoint: string, options: { store?: (log: ReturnType<typeof createLogger>) => MessageStore; flags?: string[] } = {}): Promise<UiDaemon> {
+export interface UiDaemonOptions {
+  store?: (log: ReturnType<typeof createLogger>) => MessageStore;
+  flags?: string[];
+  /** For --credentials chain. */
+  credentialProvider?: CredentialProvider;
+}
+
+export async function startUiDaemon(endpoint: string, options: UiDaemonOptions = {}): Promise<UiDaemon> {
   const config = loadConfig(['--port', '0', '--host', '127.0.0.1', '--retry-base-ms', '5', '--retry-max-ms', '50', '--request-timeout-ms', '2000', ...(options.flags ?? [])], {
     SQS_ACCELERATOR_ENDPOINT: endpoint,
   });
   const logs = new LogCapture();
   const log = createLogger('info', { write: (s: string) => logs.write(s) });
   const store = options.store ? options.store(log) : new MemoryStore(log.child({ mod: 'store' }));
-  const daemon = await startDaemon(config, { log, store });
+  const daemon = await startDaemon(config, { log, store, ...(options.credentialProvider ? { credentialProvider: options.credentialProvider } : {}) });
   return {
     daemon,
     url: daemon.url,

@@ -442,6 +442,33 @@ describe('SQS unreachable', () => {
   });
 });
 
+describe('--credentials chain', () => {
+  it('signs with the daemon\'s credentials and says so; 503 when they cannot be loaded', async () => {
+    let fail = false;
+    const chain = await startUiDaemon(proxy.endpoint, {
+      flags: ['--credentials', 'chain'],
+      credentialProvider: async () => {
+        if (fail) throw new Error('no credentials in the chain');
+        return { accessKeyId: 'AKIDCHAIN', secretAccessKey: 'chain-secret' };
+      },
+    });
+    try {
+      const r = await call(chain.url, 'GET', '/queues', { html: true, headers: { authorization: undefined } });
+      expect(r.status).toBe(200);
+      expect(r.text).toContain('signed in as <span class="mono">daemon credentials</span>');
+      expect((await call(chain.url, 'GET', '/', { headers: { authorization: undefined } })).json.credentials).toBe('chain');
+      fail = true;
+      await chain.daemon.deps.daemonCredentials?.refresh().catch(() => undefined);
+      const down = await call(chain.url, 'GET', '/queues', { html: true });
+      expect([down.status, down.headers['retry-after']]).toEqual([503, '5']);
+      expect(down.text).toContain('CredentialsUnavailable');
+      expect(down.text).not.toContain('no credentials in the chain'); // the provider's own error stays in the log
+    } finally {
+      await chain.stop();
+    }
+  });
+});
+
 it('405 for a method a route does not have', async () => {
   const r = await call(ui.url, 'PUT', '/queues', { headers: { authorization: AUTH } });
   expect([r.status, r.json.error.code]).toEqual([405, 'MethodNotAllowed']);
