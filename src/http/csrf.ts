@@ -86,16 +86,16 @@ export function basicUser(ctx: Context): string {
 }
 
 interface CsrfState {
-  csrfToken?: () => string;
+  csrfTokens?: CsrfTokens;
   /** The request body, when the guard had to read it to find the token. */
   bufferedBody?: Buffer;
 }
 
 /** The token to put in this request's forms (issued for the request's Basic user). */
 export function csrfToken(ctx: Context): string {
-  const issue = (ctx.state as CsrfState).csrfToken;
-  if (!issue) throw new Error('csrfGuard is not installed in front of this route');
-  return issue();
+  const tokens = (ctx.state as CsrfState).csrfTokens;
+  if (!tokens) throw new Error('csrfGuard is not installed in front of this route');
+  return tokens.issue(basicUser(ctx));
 }
 
 /**
@@ -120,7 +120,7 @@ export function csrfGuard(options: CsrfOptions) {
   const tokens = new CsrfTokens(options);
   return async function checkCsrf(ctx: Context, next: Next): Promise<void> {
     const state = ctx.state as CsrfState;
-    state.csrfToken = () => tokens.issue(basicUser(ctx));
+    state.csrfTokens = tokens; // issued lazily by csrfToken(ctx), only for pages with forms
     if (!STATE_CHANGING.has(ctx.method) || !fromBrowser(ctx)) {
       await next();
       return;

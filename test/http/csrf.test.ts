@@ -200,6 +200,17 @@ describe('CSRF through the daemon (fauxqs)', () => {
     ]);
   });
 
+  it('a FIFO form (empty deduplication id field) sends; without a group id it is a 400 page linking back', async () => {
+    await createUpstreamQueue(ui.daemon, 'csrf-q.fifo', { FifoQueue: 'true' });
+    const pageHtml = (await call(ui.url, 'GET', '/queues/csrf-q.fifo', { html: true })).text;
+    const form = { _csrf: tokenIn(pageHtml), message_body: 'ordered', group_id: 'g1', deduplication_id: '', attr_name: ['', '', ''], attr_type: ['String', 'String', 'String'], attr_value: ['', '', ''] };
+    const ok = await call(ui.url, 'POST', '/queues/csrf-q.fifo', { html: true, headers: sameOriginBrowser(ui.url), form });
+    expect([ok.status, ok.headers.location]).toEqual([303, expect.stringMatching(/^\/queues\/csrf-q\.fifo\?sent=/)]);
+    const missing = await call(ui.url, 'POST', '/queues/csrf-q.fifo', { html: true, headers: sameOriginBrowser(ui.url), form: { ...form, group_id: '' } });
+    expect(missing.status).toBe(400);
+    expect(missing.text).toContain('href="/queues/csrf-q.fifo">Back to queue csrf-q.fifo</a>');
+  });
+
   it('an attribute row with a value but no name is a 400, not a silent drop', async () => {
     const pageHtml = (await call(ui.url, 'GET', '/queues/csrf-q', { html: true })).text;
     const r = await call(ui.url, 'POST', '/queues/csrf-q', { headers: sameOriginBrowser(ui.url), form: { _csrf: tokenIn(pageHtml), message_body: 'x', attr_name: '', attr_value: 'orphan' } });
