@@ -297,6 +297,7 @@ function closest(name: string, candidates: readonly string[]): string | undefine
 export function helpText(): string {
   const lines = [
     'Usage: sqs-accelerator [options]',
+    '       sqs-accelerator [options] --wait-ready   (exit 0 once the daemon these options describe is ready)',
     '       sqs-accelerator --help | --version',
     '',
     'Accepts messages on HTTP and delivers them to Amazon SQS in the background.',

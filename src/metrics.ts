@@ -63,6 +63,9 @@ export class Metrics {
   private readonly log: Logger | undefined;
   private readonly unreachableAfter: number;
   private upstreamState: UpstreamState = 'unknown';
+  /** Per queue name: the capped label and its counter children, so the hot path hashes no labels. */
+  private readonly perQueue = new Map<string, { accepted: Counter.Internal; bytes: Counter.Internal; sent: Counter.Internal; label: string }>();
+  private readonly ackByStatus = new Map<number, Histogram.Internal<'status'>>();
   private upstreamFailures = 0;
 
   private readonly accepted: Counter<'queue'>;
@@ -157,11 +160,11 @@ export class Metrics {
 
     this.observer = {
       accepted: (dest, count, bytes) => {
-        const queue = this.queues.get(dest.queueName);
-        this.accepted.inc({ queue }, count);
-        this.acceptedBytes.inc({ queue }, bytes);
+        const q = this.queue(dest.queueName);
+        q.accepted.inc(count);
+        q.bytes.inc(bytes);
       },
-      delivered: (dest, count) => this.sent.inc({ queue: this.queues.get(dest.queueName) }, count),
+      delivered: (dest, count) => this.queue(dest.queueName).sent.inc(count),
       retried: (dest, code, count) => this.retried.inc({ queue: this.queues.get(dest.queueName), code: this.codes.get(code) }, count),
       deadLettered: (dest, code, count) => this.deadLettered.inc({ queue: this.queues.get(dest.queueName), code: this.codes.get(code) }, count),
       batchDone: (dest, entries, latencyMs, requestError) => {
@@ -176,6 +179,17 @@ export class Metrics {
     };
   }
 
+  private queue(name: string): { accepted: Counter.Internal; bytes: Counter.Internal; sent: Counter.Internal; label: string } {
+    let q = this.perQueue.get(name);
+    if (!q) {
+      const label = this.queues.get(name);
+      q = { label, accepted: this.accepted.labels(label), bytes: this.acceptedBytes.labels(label), sent: this.sent.labels(label) };
+      // Names past the cap share "(other)" children; remembering them all would be the leak the cap prevents.
+      if (label !== OTHER) this.perQueue.set(name, q);
+    }
+    return q;
+  }
+
   /** Gives the gauges something to read; until then they stay at 0. */
   attach(sources: MetricSources): void {
     this.sources = sources;
@@ -183,7 +197,9 @@ export class Metrics {
 
   /** One answered POST /queues/:name. */
   observeAck(status: number, seconds: number): void {
-    this.ackSeconds.observe({ status: String(status) }, seconds);
+    let h = this.ackByStatus.get(status);
+    if (!h) this.ackByStatus.set(status, (h = this.ackSeconds.labels(String(status))));
+    h.observe(seconds);
   }
 
   get upstream(): UpstreamState {
