@@ -49,5 +49,10 @@ export function freshBuild(): string {
   } catch {
     rmSync(work, { recursive: true, force: true }); // another test file built it first
   }
+  // Builds of older sources, unused for an hour, go.
+  for (const name of readdirSync(tmpdir())) {
+    const old = join(tmpdir(), name);
+    if (name.startsWith('sqs-accelerator-build-') && old !== dir && Date.now() - statSync(old).mtimeMs > 3_600_000) rmSync(old, { recursive: true, force: true });
+  }
   return dir;
 }
