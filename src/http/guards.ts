@@ -41,7 +41,12 @@ export function sameOrigin(ctx: Context): boolean {
   }
 }
 
-/** Did a browser send this? Scripts (curl, SDKs) send none of these headers. */
+/**
+ * Did a browser send this? Browsers name the requesting site (Origin on every cross-origin
+ * POST, Sec-Fetch-Site, Referer); scripts (curl, SDKs) send none of these. Sec-Fetch-Mode alone
+ * does not count: Node's own fetch() sends `sec-fetch-mode: cors` on every request, and an app
+ * server posting with fetch() is exactly the client this daemon serves.
+ */
 export function fromBrowser(ctx: Context): boolean {
-  return ctx.get('origin') !== '' || ctx.get('sec-fetch-site') !== '' || ctx.get('sec-fetch-mode') !== '' || ctx.get('referer') !== '';
+  return ctx.get('origin') !== '' || ctx.get('sec-fetch-site') !== '' || ctx.get('referer') !== '';
 }
