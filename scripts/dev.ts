@@ -2,6 +2,9 @@
  * `npm start`: the daemon against an embedded fauxqs SQS emulator, for trying it out.
  * Says loudly that it is an emulator; the real CLI never falls back to one.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildApp } from 'fauxqs';
 import { loadConfig } from '../src/config.js';
 import { installSignalHandlers } from '../src/cli.js';
@@ -17,14 +20,17 @@ for (const [name, attrs] of [['demo', {}], ['demo.fifo', { FifoQueue: 'true', Co
     body: JSON.stringify({ QueueName: name, Attributes: attrs }),
   });
 }
-const config = loadConfig(process.argv.slice(2), { ...process.env, SQS_ACCELERATOR_ENDPOINT: endpoint, SQS_ACCELERATOR_REGION: 'us-east-1' });
+// The emulator forgets everything when this process ends, so the spool does too: a temporary one.
+const spoolDir = mkdtempSync(join(tmpdir(), 'sqs-accelerator-dev-'));
+const config = loadConfig(process.argv.slice(2), { ...process.env, SQS_ACCELERATOR_ENDPOINT: endpoint, SQS_ACCELERATOR_REGION: 'us-east-1', SQS_ACCELERATOR_SPOOL_DIR: spoolDir });
 const daemon = await startDaemon(config);
 process.stdout.write(
   [
     '',
     `  sqs-accelerator is running at ${daemon.url}`,
     `  UPSTREAM IS AN EMBEDDED LOCAL SQS EMULATOR (fauxqs) at ${endpoint}, not Amazon SQS.`,
-    '  Messages live in this process only. For real SQS run: npx sqs-accelerator --region <region>',
+    `  Queues and messages live in this process only (spool: ${spoolDir}, removed at exit).`,
+    '  For real SQS run: npx sqs-accelerator --region <region>',
     '  Demo queues: demo, demo.fifo. Any Basic-auth pair works against the emulator, e.g.:',
     `    curl -u AKIDEXAMPLE:secret -d message_body=hello ${daemon.url}/queues/demo`,
     '',
@@ -33,4 +39,5 @@ process.stdout.write(
 installSignalHandlers(async () => {
   await daemon.stop();
   await emulator.close();
+  rmSync(spoolDir, { recursive: true, force: true });
 });

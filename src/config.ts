@@ -49,6 +49,16 @@ export interface Config {
   /** Extra Host header values accepted besides localhost/127.0.0.1/[::1] (DNS-rebinding guard). */
   allowedHosts: readonly string[];
   logLevel: LogLevel;
+  /** memory: no spool (a crash loses the backlog); write: journal written before the ack; fsync: and fdatasync'ed (group commit). */
+  durability: 'memory' | 'write' | 'fsync';
+  /** Spool directory (journal + dead letters). */
+  spoolDir: string;
+  /** Most bytes of journal on disk before sends get 503. */
+  maxSpoolBytes: number;
+  /** Journal segment size; finished segments are deleted. */
+  spoolSegmentBytes: number;
+  /** Messages kept in memory at most; with a spool the rest of the backlog waits on disk. */
+  maxInMemoryMessages: number;
 }
 
 type Kind = 'string' | 'int' | 'enum' | 'list';
@@ -94,6 +104,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'fifoDefaultGroupId', flag: '--fifo-default-group-id', env: ['SQS_ACCELERATOR_FIFO_DEFAULT_GROUP_ID'], kind: 'string', default: '', example: 'default', doc: 'Message group for FIFO sends that name none. Empty: such sends get 400.' },
   { key: 'allowedHosts', flag: '--allowed-hosts', env: ['SQS_ACCELERATOR_ALLOWED_HOSTS'], kind: 'list', default: '', example: 'sqs-accelerator.internal', doc: 'Comma-separated extra Host names accepted (besides localhost, 127.0.0.1, [::1]); guards against DNS rebinding.' },
   { key: 'logLevel', flag: '--log-level', env: ['SQS_ACCELERATOR_LOG_LEVEL', 'LOG_LEVEL'], kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', example: 'debug', reloadable: true, doc: 'Log level; logs are JSON lines on stdout.' },
+  // spool
+  { key: 'durability', flag: '--durability', env: ['SQS_ACCELERATOR_DURABILITY'], kind: 'enum', values: ['memory', 'write', 'fsync'], default: 'write', example: 'fsync', doc: 'When a 202 is sent. write: after the message is written to the spool journal (survives a daemon crash). fsync: after it is also fdatasync\'ed, with group commit (survives power loss). memory: no spool, as in 2009 (a crash loses the backlog; no dead-letter store).' },
+  { key: 'spoolDir', flag: '--spool-dir', env: ['SQS_ACCELERATOR_SPOOL_DIR'], kind: 'string', default: '', example: '/var/lib/sqs-accelerator', doc: 'Spool directory (journal and dead letters), created 0700 with 0600 files. Default: $STATE_DIRECTORY (systemd), else $XDG_STATE_HOME/sqs-accelerator, else ~/.local/state/sqs-accelerator.' },
+  { key: 'maxSpoolBytes', flag: '--max-spool-bytes', env: ['SQS_ACCELERATOR_MAX_SPOOL_BYTES'], kind: 'int', default: String(4096 * MiB), unit: 'bytes', min: MiB, doc: 'Most journal bytes on disk; beyond it new sends get 503 + Retry-After.' },
+  { key: 'spoolSegmentBytes', flag: '--spool-segment-bytes', env: ['SQS_ACCELERATOR_SPOOL_SEGMENT_BYTES'], kind: 'int', default: String(64 * MiB), unit: 'bytes', min: 64 * 1024, doc: 'Journal segment size; a segment is deleted once every message in it is delivered or dead-lettered.' },
+  { key: 'maxInMemoryMessages', flag: '--max-in-memory-messages', env: ['SQS_ACCELERATOR_MAX_IN_MEMORY_MESSAGES'], kind: 'int', default: '50000', min: 100, doc: 'Messages held in memory at most; with a spool, the rest of the backlog waits on disk and is read back in order, so memory stays bounded during long outages.' },
 ];
 
 export class ConfigError extends Error {
@@ -218,6 +234,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   } else if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(config.region)) {
     throw new ConfigError(`--region must look like eu-west-1; got ${JSON.stringify(config.region)}`);
   }
+  if (config.spoolDir === '') config.spoolDir = defaultSpoolDir(env);
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
   return Object.freeze(config);
 }
@@ -291,6 +308,14 @@ function closest(name: string, candidates: readonly string[]): string | undefine
   const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
   const n = norm(name);
   return candidates.find((c) => norm(c) === n) ?? candidates.find((c) => norm(c).startsWith(n) || n.startsWith(norm(c)));
+}
+
+/** $STATE_DIRECTORY (systemd; the first entry if several), else XDG state home, else ~/.local/state. */
+export function defaultSpoolDir(env: Readonly<Record<string, string | undefined>>): string {
+  const state = env.STATE_DIRECTORY?.split(':')[0];
+  if (state) return state;
+  if (env.XDG_STATE_HOME) return `${env.XDG_STATE_HOME}/sqs-accelerator`;
+  return `${env.HOME ?? '.'}/.local/state/sqs-accelerator`;
 }
 
 /** The --help text, generated from OPTIONS so it cannot drift. */

@@ -9,8 +9,9 @@ import type { AppDeps } from './http/deps.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { endpointFor, SqsClient } from './sqs/client.js';
-import { type CredentialProvider, type CredentialSource, providerCredentials } from './sqs/credentials.js';
+import { type CredentialProvider, type CredentialSource, providerCredentials, staticCredentials } from './sqs/credentials.js';
 import { QueueResolver } from './sqs/resolver.js';
+import { checkSpoolDir, Spool } from './spool/spool.js';
 
 export interface Daemon {
   readonly server: Server;
@@ -39,7 +40,15 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   const endpoint = endpointFor(config.region, config.endpoint || undefined);
   const client = new SqsClient({ endpoint, region: config.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
   const resolver = new QueueResolver(client, { maxMessageBytes: config.maxMessageBytes });
-  const store = options.store ?? new MemoryStore(log.child({ mod: 'store' }));
+  let spool: Spool | undefined;
+  let store: MessageStore;
+  if (options.store) store = options.store;
+  else if (config.durability === 'memory') store = new MemoryStore(log.child({ mod: 'store' }));
+  else {
+    checkSpoolDir(config.spoolDir);
+    spool = new Spool({ dir: config.spoolDir, durability: config.durability, maxSpoolBytes: config.maxSpoolBytes, segmentBytes: config.spoolSegmentBytes, log: log.child({ mod: 'spool' }) });
+    store = spool;
+  }
   let daemonCredentials: CredentialSource | undefined;
   if (config.credentials === 'chain') {
     let provider = options.credentialProvider;
@@ -61,12 +70,17 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
       maxMessageAgeMs: config.maxMessageAgeMs,
+      maxInMemoryMessages: config.maxInMemoryMessages,
     },
     log.child({ mod: 'delivery' }),
     resolver,
     metrics.observer,
   );
   metrics.attach({ pipeline, store, client });
+  if (spool) {
+    // Before the listener opens: recovered messages go first, in their original order.
+    pipeline.restore(spool.recover((stored) => (stored ? staticCredentials(stored) : daemonCredentials)));
+  }
   let listening = false;
   const deps: AppDeps = { config, client, resolver, pipeline, store, log, startedAt: Date.now(), ready: () => listening };
   if (daemonCredentials) deps.daemonCredentials = daemonCredentials;

@@ -15,6 +15,14 @@ export interface Envelope {
   firstAttemptAt?: number;
   lastAttemptAt?: number;
   lastError?: { code: string; message: string };
+  /** Where the spool wrote it (segment number, byte offset, record length); spool bookkeeping. */
+  pos?: SpoolPosition;
+}
+
+export interface SpoolPosition {
+  seg: number;
+  off: number;
+  len: number;
 }
 
 /** Ends an envelope's life: delivered, or given up with a reason. */

@@ -22,6 +22,8 @@ export interface PipelineOptions {
   retryMaxMs: number;
   /** A message still undelivered this long after it was accepted is dead-lettered. 0 = never. ms. */
   maxMessageAgeMs: number;
+  /** With a paging store, at most this many messages are held in memory; the rest wait on disk. */
+  maxInMemoryMessages?: number;
 }
 
 /** Per queue name, what this daemon did (summed over credentials). */
@@ -60,6 +62,13 @@ export class Pipeline {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly queueStats = new Map<string, QueueStats>();
   private pumpScheduled = false;
+  /** Messages held in memory: in batchers, in flight or backing off. */
+  private inMemory = 0;
+  /** Per destination, messages paged out to the store (in order: they go first). */
+  private readonly paged = new Map<string, { dest: Destination; count: number }>();
+  private pagedTotal = 0;
+  private pageInScheduled = false;
+  private readonly maxInMemory: number;
   private closing = false;
   private idleWaiters: Array<() => void> = [];
 
@@ -75,7 +84,14 @@ export class Pipeline {
     private readonly log: Logger,
     private readonly resolver?: QueueResolver,
     private readonly observer: PipelineObserver = {},
-  ) {}
+  ) {
+    this.maxInMemory = options.maxInMemoryMessages ?? 50_000;
+  }
+
+  /** Messages waiting in the store rather than in memory. */
+  get pagedOutMessages(): number {
+    return this.pagedTotal;
+  }
 
   /** Is there room for `count` messages of `bytes`? */
   hasRoom(count: number, bytes: number): boolean {
@@ -133,14 +149,22 @@ export class Pipeline {
     );
   }
 
-  /** Re-injects messages recovered from a spool at start (already recorded, already counted nowhere). */
-  restore(envs: readonly Envelope[]): void {
-    for (const e of envs) {
-      this.backlogMessages += 1;
-      this.backlogBytes += e.bytes;
-      this.statsFor(e.dest.queueName).backlog += 1;
+  /**
+   * Takes over messages a spool recovered at start: they stay paged out in the store and are
+   * read back in order as memory allows. Call before accepting anything new.
+   */
+  restore(recovered: ReadonlyArray<{ dest: Destination; count: number; bytes: number }>): void {
+    for (const { dest, count, bytes } of recovered) {
+      if (count === 0) continue;
+      this.backlogMessages += count;
+      this.backlogBytes += bytes;
+      this.statsFor(dest.queueName).backlog += count;
+      const entry = this.paged.get(dest.key);
+      if (entry) entry.count += count;
+      else this.paged.set(dest.key, { dest, count });
+      this.pagedTotal += count;
     }
-    this.enqueue(envs);
+    this.maybePageIn();
   }
 
   stats(queueName: string): QueueStats | undefined {
@@ -183,15 +207,79 @@ export class Pipeline {
   }
 
   private enqueue(envs: readonly Envelope[]): void {
+    const pager = this.store.pager;
     for (const env of envs) {
-      let b = this.batchers.get(env.dest.key);
-      if (!b) {
-        b = new Batcher(env.dest);
-        this.batchers.set(env.dest.key, b);
+      if (pager && (this.inMemory >= this.maxInMemory || this.paged.has(env.dest.key))) {
+        // Memory is full, or older messages of this destination wait on disk: this one waits
+        // behind them (order per destination, hence per FIFO group, is kept).
+        pager.pageOut(env);
+        const entry = this.paged.get(env.dest.key);
+        if (entry) entry.count += 1;
+        else this.paged.set(env.dest.key, { dest: env.dest, count: 1 });
+        this.pagedTotal += 1;
+        continue;
       }
-      b.add(env);
-      this.consider(b);
+      this.hold(env);
     }
+  }
+
+  private hold(env: Envelope): void {
+    this.inMemory += 1;
+    let b = this.batchers.get(env.dest.key);
+    if (!b) {
+      b = new Batcher(env.dest);
+      this.batchers.set(env.dest.key, b);
+    }
+    b.add(env);
+    this.consider(b);
+  }
+
+  private maybePageIn(): void {
+    if (this.pagedTotal === 0 || this.pageInScheduled || this.closing) return;
+    if (this.inMemory > this.maxInMemory * 0.75) return;
+    this.pageInScheduled = true;
+    setImmediate(() => {
+      this.pageInScheduled = false;
+      this.pageIn();
+    });
+  }
+
+  /** Reads paged-out messages back, a chunk per destination in turn, up to the memory bound. */
+  private pageIn(): void {
+    const pager = this.store.pager;
+    if (!pager || this.closing) return;
+    let room = this.maxInMemory - this.inMemory;
+    while (room > 0 && this.pagedTotal > 0) {
+      let progressed = false;
+      for (const [key, entry] of this.paged) {
+        if (room <= 0) break;
+        const want = Math.min(room, 1000, entry.count);
+        let envs: Envelope[] = [];
+        let consumed = 0;
+        try {
+          ({ envs, consumed } = pager.pageIn(key, want));
+        } catch (err) {
+          this.log.error({ err: (err as Error).message, queue: entry.dest.queueName }, 'could not read spooled messages back; will retry');
+          setTimeout(() => this.maybePageIn(), 1000).unref();
+          return;
+        }
+        if (consumed === 0) consumed = entry.count; // the store has none left: our count was stale
+        entry.count -= consumed;
+        this.pagedTotal -= consumed;
+        if (consumed > envs.length) {
+          // Damaged records the store could not read back: no longer in the backlog.
+          const lost = consumed - envs.length;
+          this.backlogMessages -= lost;
+          this.statsFor(entry.dest.queueName).backlog -= lost;
+        }
+        if (entry.count <= 0) this.paged.delete(key);
+        for (const env of envs) this.hold(env);
+        room -= envs.length;
+        progressed = true;
+      }
+      if (!progressed) break;
+    }
+    if (this.backlogMessages === 0) this.notifyIdle();
   }
 
   /** Decide whether a batcher may send now, or linger for more entries. */
@@ -300,6 +388,7 @@ export class Pipeline {
     }
     b.release(batch, held);
     if (this.backlogMessages === 0) this.notifyIdle();
+    this.maybePageIn();
     this.consider(b);
     this.pump();
   }
@@ -334,6 +423,7 @@ export class Pipeline {
   private finish(envs: readonly Envelope[], stats: QueueStats, kind: 'sent' | 'deadLettered'): void {
     let bytes = 0;
     for (const e of envs) bytes += e.bytes;
+    this.inMemory -= envs.length;
     this.backlogMessages -= envs.length;
     this.backlogBytes -= bytes;
     stats.backlog -= envs.length;

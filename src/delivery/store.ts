@@ -20,6 +20,22 @@ export interface MessageStore {
   info(): StoreInfo;
   /** The dead-letter store, when there is one (the spool); memory-only mode only logs. */
   readonly deadLetters?: DeadLetterStore;
+  /** A durable store can hold messages on disk only, so memory stays bounded whatever the backlog. */
+  readonly pager?: Pager;
+}
+
+/**
+ * Lets the pipeline keep only a window of the backlog in memory. Paged-out messages stay in
+ * the store, in acceptance order per destination, and come back through pageIn().
+ */
+export interface Pager {
+  /** The envelope is recorded; drop the in-memory copy. */
+  pageOut(env: Envelope): void;
+  /**
+   * Up to `max` paged-out envelopes of a destination, oldest first. `consumed` counts the
+   * entries taken off the list, including any that could not be read back (damaged).
+   */
+  pageIn(destKey: string, max: number): { envs: Envelope[]; consumed: number };
 }
 
 export type Durability = 'memory' | 'write' | 'fsync';
@@ -44,6 +60,8 @@ export interface StoreInfo {
 export interface DeadLetter {
   id: string;
   queueName: string;
+  /** The access key id that sent it (null: the daemon's own credentials). Never the secret. */
+  accessKeyId: string | null;
   body: string;
   attributes?: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
   delaySeconds?: number;
@@ -58,9 +76,15 @@ export interface DeadLetter {
   deadAt: number;
 }
 
+/** Restricts a listing to the letters of one credential pair (pass-through mode). */
+export interface Owner {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
 export interface DeadLetterStore {
-  list(options?: { queue?: string; limit?: number; offset?: number }): { total: number; items: DeadLetter[] };
-  get(id: string): DeadLetter | undefined;
+  list(options?: { queue?: string; limit?: number; offset?: number; owner?: Owner }): { total: number; items: DeadLetter[] };
+  get(id: string, owner?: Owner): DeadLetter | undefined;
 }
 
 /**

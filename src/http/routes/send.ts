@@ -96,8 +96,11 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
       try {
         ids = await accepted;
       } catch (err) {
+        if ((err as { code?: unknown }).code === 'ESPOOLFULL') {
+          throw new HttpError(503, 'SpoolFull', 'the daemon\'s spool is full (SQS slow or unreachable); nothing was accepted, retry later', { headers: { 'retry-after': '5' } });
+        }
         deps.log.error({ err: (err as Error).message, queue: name }, 'could not record accepted messages');
-        throw new HttpError(503, 'SpoolUnavailable', 'the daemon could not record the message (spool unavailable); nothing was accepted', { headers: { 'retry-after': '5' } });
+        throw new HttpError(503, 'SpoolUnavailable', 'the daemon could not write the message to its spool (disk full or unwritable); nothing was accepted', { headers: { 'retry-after': '5' } });
       }
     }
 
