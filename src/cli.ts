@@ -58,7 +58,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`sqs-accelerator: cannot start: ${e.code === 'EADDRINUSE' ? `${config.host}:${config.port} is already in use` : e.message}\n`);
-    process.exitCode = e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'ESPOOLWRITE' ? EXIT.badConfig : EXIT.crash;
+    process.exitCode = e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'ESPOOLWRITE' || e.code === 'ESPOOLLOCKED' ? EXIT.badConfig : EXIT.crash;
     return;
   }
   const running = daemon;

@@ -1,4 +1,4 @@
-import { closeSync, constants as FS, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
+import { chmodSync, closeSync, constants as FS, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Envelope, FailureReason } from '../delivery/envelope.js';
@@ -35,7 +35,7 @@ export type CredentialsFor = (stored: Credentials | null) => CredentialSource | 
 export class SpoolError extends Error {
   override readonly name = 'SpoolError';
   constructor(
-    readonly code: 'ESPOOLFULL' | 'ESPOOLWRITE',
+    readonly code: 'ESPOOLFULL' | 'ESPOOLWRITE' | 'ESPOOLLOCKED',
     message: string,
   ) {
     super(message);
@@ -114,6 +114,7 @@ export class Spool implements MessageStore, Pager {
     };
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     chmodSync(this.dir, 0o700);
+    lockSpoolDir(this.dir);
     this.deadLetters = new DeadLetterDir(this.dir);
   }
 
@@ -311,6 +312,7 @@ export class Spool implements MessageStore, Pager {
       closeSync(this.fd);
       this.fd = -1;
     }
+    unlockSpoolDir(this.dir);
   }
 
   // ---- internals ----
@@ -518,6 +520,58 @@ function numField(payload: Buffer, field: string): number | undefined {
     n = n * 10 + (c - 0x30);
   }
   return i > k + field.length ? n : undefined;
+}
+
+/**
+ * One daemon per spool directory: two writers would recover and delete each other's
+ * segments. The lock is a file holding the owner's PID; a lock left by a process that no
+ * longer exists (kill -9, crash) is taken over.
+ */
+export function lockSpoolDir(dir: string): void {
+  const path = join(dir, 'LOCK');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let owner = NaN;
+    try {
+      owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
+    } catch {
+      /* vanished meanwhile: try again */
+    }
+    if (Number.isInteger(owner) && owner !== process.pid && processAlive(owner)) {
+      throw new SpoolError('ESPOOLLOCKED', `spool directory ${dir} is in use by another sqs-accelerator (pid ${owner}); give each daemon its own --spool-dir`);
+    }
+    try {
+      unlinkSync(path); // stale: its owner is gone
+    } catch {
+      /* someone else took it over first; the next attempt sees theirs */
+    }
+  }
+  throw new SpoolError('ESPOOLLOCKED', `could not lock spool directory ${dir}`);
+}
+
+export function unlockSpoolDir(dir: string): void {
+  const path = join(dir, 'LOCK');
+  try {
+    if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Checks at start that the spool directory can be used; throws a clear message if not. */
