@@ -19,6 +19,11 @@ function version(): string {
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  if (argv[0] === 'dead-letters') {
+    const { deadLettersCommand } = await import('./spool/cli.js');
+    process.exitCode = await deadLettersCommand(argv.slice(1), env);
+    return;
+  }
   let config;
   let waitReady = false;
   try {

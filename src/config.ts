@@ -323,6 +323,7 @@ export function helpText(): string {
   const lines = [
     'Usage: sqs-accelerator [options]',
     '       sqs-accelerator [options] --wait-ready   (exit 0 once the daemon these options describe is ready)',
+    '       sqs-accelerator dead-letters list|show|replay|purge ...   (see dead-letters --help)',
     '       sqs-accelerator --help | --version',
     '',
     'Accepts messages on HTTP and delivers them to Amazon SQS in the background.',

@@ -1,0 +1,204 @@
+import { existsSync } from 'node:fs';
+import { parseArgs as parseNodeArgs } from 'node:util';
+import { defaultSpoolDir } from '../config.js';
+import { endpointFor, SqsClient } from '../sqs/client.js';
+import { isSqsError } from '../sqs/errors.js';
+import type { Credentials } from '../sqs/types.js';
+import { DeadLetterDir, type DeadLetterFile } from './dead-letters.js';
+
+export const DEAD_LETTERS_HELP = `Usage: sqs-accelerator dead-letters <command> [options]
+
+Messages SQS refused for good (queue deleted, access denied, invalid contents, too old) are
+kept as files in <spool-dir>/dead-letters. These commands work whether the daemon runs or not.
+
+Commands:
+  list [--queue Q] [--limit N] [--json]        oldest first: id, queue, error code, attempts, time, body preview
+  show <id> [--json]                           one letter in full (never its credentials)
+  replay <id>... | --all [--queue Q]           send again to SQS, then remove; --to-queue NAME sends elsewhere
+         [--to-queue NAME] [--region R | --endpoint URL] [--credentials stored|chain]
+  purge <id>... | --all [--queue Q] --yes      delete for good
+
+Options:
+  --spool-dir DIR    spool directory (default as the daemon: $SQS_ACCELERATOR_SPOOL_DIR, $STATE_DIRECTORY,
+                     $XDG_STATE_HOME/sqs-accelerator, ~/.local/state/sqs-accelerator)
+  --region R         for replay: AWS region (or AWS_REGION); --endpoint URL (or AWS_ENDPOINT_URL_SQS) instead
+  --credentials M    for replay: stored (default: the pair the message was sent with; letters sent with the
+                     daemon's own credentials use the chain) or chain (the AWS default provider chain)
+
+Exit codes: 0 done, 1 some letters failed to replay, 2 bad usage or spool not found.`;
+
+class UsageError extends Error {}
+
+interface Out {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+/** Runs `dead-letters ...`; returns the exit code. */
+export async function deadLettersCommand(argv: readonly string[], env: NodeJS.ProcessEnv, io: Out = defaultIo): Promise<number> {
+  try {
+    return await run(argv, env, io);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      io.err(`sqs-accelerator dead-letters: ${(err as Error).message}\n(see sqs-accelerator dead-letters --help)\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+const defaultIo: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: Out): Promise<number> {
+  const { values, positionals } = parseNodeArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      'spool-dir': { type: 'string' },
+      queue: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+      all: { type: 'boolean' },
+      yes: { type: 'boolean' },
+      'to-queue': { type: 'string' },
+      region: { type: 'string' },
+      endpoint: { type: 'string' },
+      credentials: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...ids] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    io.out(`${DEAD_LETTERS_HELP}\n`);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const spoolDir = values['spool-dir'] ?? (env.SQS_ACCELERATOR_SPOOL_DIR || defaultSpoolDir(env));
+  if (!existsSync(spoolDir)) {
+    io.err(`sqs-accelerator dead-letters: spool directory ${spoolDir} does not exist (give --spool-dir as the daemon has it)\n`);
+    return 2;
+  }
+  const store = new DeadLetterDir(spoolDir);
+  switch (command) {
+    case 'list': {
+      const limit = values.limit === undefined ? 1000 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number; got ${JSON.stringify(values.limit)}`);
+      const listed = store.list({ limit, ...(values.queue ? { queue: values.queue } : {}) });
+      if (values.json) {
+        io.out(`${JSON.stringify(listed, null, 2)}\n`);
+        return 0;
+      }
+      if (listed.total === 0) {
+        io.out(`no dead letters in ${store.dir}\n`);
+        return 0;
+      }
+      io.out(`${'ID'.padEnd(22)} ${'QUEUE'.padEnd(24)} ${'CODE'.padEnd(22)} ${'TRIES'.padStart(5)} ${'DEAD AT'.padEnd(24)} BODY\n`);
+      for (const l of listed.items) {
+        io.out(`${l.id.padEnd(22)} ${l.queueName.padEnd(24)} ${l.code.padEnd(22)} ${String(l.attempts).padStart(5)} ${new Date(l.deadAt).toISOString().padEnd(24)} ${preview(l.body)}\n`);
+      }
+      if (listed.total > listed.items.length) io.out(`(${listed.total - listed.items.length} more; use --limit)\n`);
+      return 0;
+    }
+    case 'show': {
+      if (ids.length !== 1) throw new UsageError('show takes exactly one id');
+      const letter = store.get(ids[0] as string);
+      if (!letter) {
+        io.err(`no dead letter with id ${ids[0]} in ${store.dir}\n`);
+        return 1;
+      }
+      if (values.json) io.out(`${JSON.stringify(letter, null, 2)}\n`);
+      else {
+        for (const [k, v] of Object.entries(letter)) {
+          const shown = k.endsWith('At') && typeof v === 'number' ? new Date(v).toISOString() : typeof v === 'string' ? v : JSON.stringify(v);
+          io.out(`${k}: ${shown}\n`);
+        }
+      }
+      return 0;
+    }
+    case 'purge': {
+      const targets = selection(store, ids, values.all === true, values.queue);
+      if (!values.yes) throw new UsageError(`purge deletes ${targets.length} letter(s) for good; add --yes to confirm`);
+      let removed = 0;
+      for (const id of targets) if (store.remove(id)) removed += 1;
+      io.out(`purged ${removed} dead letter(s)\n`);
+      return removed === targets.length ? 0 : 1;
+    }
+    case 'replay':
+      return replay(store, selection(store, ids, values.all === true, values.queue), values, env, io);
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; expected list, show, replay or purge`);
+  }
+}
+
+function selection(store: DeadLetterDir, ids: string[], all: boolean, queue: string | undefined): string[] {
+  if (all && ids.length > 0) throw new UsageError('give ids or --all, not both');
+  if (all) return store.ids(queue);
+  if (ids.length === 0) throw new UsageError('give one or more ids, or --all');
+  return ids;
+}
+
+function preview(body: string): string {
+  const flat = body.replace(/\s+/g, ' ');
+  return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
+}
+
+async function replay(
+  store: DeadLetterDir,
+  ids: string[],
+  values: { region?: string | undefined; endpoint?: string | undefined; credentials?: string | undefined; 'to-queue'?: string | undefined },
+  env: NodeJS.ProcessEnv,
+  io: Out,
+): Promise<number> {
+  const endpointOverride = values.endpoint ?? (env.SQS_ACCELERATOR_ENDPOINT || env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined);
+  let region = values.region ?? (env.SQS_ACCELERATOR_REGION || env.AWS_REGION || env.AWS_DEFAULT_REGION || '');
+  if (region === '' && endpointOverride) region = 'us-east-1';
+  if (region === '') throw new UsageError('replay needs --region (or AWS_REGION) or --endpoint (or AWS_ENDPOINT_URL_SQS)');
+  const mode = values.credentials ?? 'stored';
+  if (mode !== 'stored' && mode !== 'chain') throw new UsageError(`--credentials must be stored or chain; got ${JSON.stringify(mode)}`);
+  const client = new SqsClient({ endpoint: endpointFor(region, endpointOverride), region, connections: 4 });
+  let chain: (() => Promise<Credentials>) | undefined;
+  const chainCredentials = async (): Promise<Credentials> => {
+    if (!chain) {
+      const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+      chain = fromNodeProviderChain();
+    }
+    return chain();
+  };
+  const toQueue = values['to-queue'];
+  let failed = 0;
+  try {
+    for (const id of ids) {
+      const letter = store.load(id);
+      if (!letter) {
+        io.err(`${id}: no such dead letter (already replayed or purged?)\n`);
+        failed += 1;
+        continue;
+      }
+      try {
+        const creds = mode === 'chain' || letter.credentials === null ? await chainCredentials() : letter.credentials;
+        const target = toQueue ?? letter.queueName;
+        const queueUrl = await client.getQueueUrl(target, creds);
+        const out = await client.call<{ MessageId?: string }>('SendMessage', sendParams(letter, queueUrl, target.endsWith('.fifo')), creds);
+        store.remove(id);
+        io.out(`${id}: replayed to ${target} (SQS MessageId ${out.MessageId ?? '?'})\n`);
+      } catch (err) {
+        failed += 1;
+        const what = isSqsError(err) ? `${err.code}: ${err.message}` : (err as Error).message;
+        io.err(`${id}: not replayed, kept (${what})\n`);
+      }
+    }
+  } finally {
+    await client.close();
+  }
+  io.out(`replayed ${ids.length - failed} of ${ids.length}\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+function sendParams(l: DeadLetterFile, queueUrl: string, fifo: boolean): Record<string, unknown> {
+  const p: Record<string, unknown> = { QueueUrl: queueUrl, MessageBody: l.body };
+  if (l.attributes && Object.keys(l.attributes).length > 0) p.MessageAttributes = l.attributes;
+  if (!fifo && l.delaySeconds !== undefined) p.DelaySeconds = l.delaySeconds;
+  if (l.groupId !== undefined) p.MessageGroupId = l.groupId;
+  // A deduplication id only means something on a FIFO queue (and SQS refuses it elsewhere).
+  if (fifo && l.dedupId !== undefined) p.MessageDeduplicationId = l.dedupId;
+  return p;
+}

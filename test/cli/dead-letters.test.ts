@@ -1,0 +1,140 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeadLetterDir, type DeadLetterFile } from '../../src/spool/dead-letters.js';
+import { deadLettersCommand } from '../../src/spool/cli.js';
+import { type FakeSqs, startFakeSqs } from '../support/fake-sqs.js';
+
+const SECRET = 'dl-secret/abc+123';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) }, out: () => out.join(''), err: () => err.join('') };
+}
+
+function letter(id: string, queueName: string, extra: Partial<DeadLetterFile> = {}): DeadLetterFile {
+  return {
+    id,
+    queueName,
+    queueUrl: `http://127.0.0.1:1/000000000000/${queueName}`,
+    accessKeyId: 'AKIDDL',
+    body: `body of ${id}`,
+    attributes: { kind: { DataType: 'String', StringValue: 'k' } },
+    code: 'QueueDoesNotExist',
+    reason: 'The specified queue does not exist.',
+    attempts: 3,
+    acceptedAt: 1_700_000_000_000,
+    firstAttemptAt: 1_700_000_000_001,
+    lastAttemptAt: 1_700_000_000_500,
+    deadAt: 1_700_000_001_000 + Number(id.replace(/\D/g, '') || 0),
+    credentials: { accessKeyId: 'AKIDDL', secretAccessKey: SECRET },
+    ...extra,
+  };
+}
+
+describe('sqs-accelerator dead-letters', () => {
+  let dir: string;
+  let store: DeadLetterDir;
+  let fake: FakeSqs;
+
+  beforeAll(async () => {
+    fake = await startFakeSqs({ queues: ['orders', 'other', 'jobs.fifo'] });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dl-cli-'));
+    store = new DeadLetterDir(dir);
+    store.write(letter('a-1', 'orders'));
+    store.write(letter('a-2', 'orders', { delaySeconds: 3 }));
+    store.write(letter('b-3', 'jobs.fifo', { groupId: 'g1', dedupId: 'dedup-b-3', code: 'AccessDenied' }));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('letters are 0600 files in a 0700 directory', () => {
+    expect(statSync(store.dir).mode & 0o777).toBe(0o700);
+    for (const f of readdirSync(store.dir)) expect(statSync(join(store.dir, f)).mode & 0o777).toBe(0o600);
+  });
+
+  test('list shows every letter oldest first, filters by queue, and never prints credentials', async () => {
+    const c = capture();
+    expect(await deadLettersCommand(['list', '--spool-dir', dir], {}, c.io)).toBe(0);
+    const lines = c.out().trim().split('\n');
+    expect(lines).toHaveLength(4); // header + 3
+    expect(lines[1]).toContain('a-1');
+    expect(lines[3]).toContain('b-3');
+    expect(lines[3]).toContain('AccessDenied');
+    expect(c.out()).not.toContain(SECRET);
+
+    const j = capture();
+    expect(await deadLettersCommand(['list', '--spool-dir', dir, '--queue', 'orders', '--json'], {}, j.io)).toBe(0);
+    const parsed = JSON.parse(j.out()) as { total: number; items: Array<Record<string, unknown>> };
+    expect(parsed.total).toBe(2);
+    expect(parsed.items.map((i) => i.id)).toEqual(['a-1', 'a-2']);
+    expect(parsed.items[0]).not.toHaveProperty('credentials');
+    expect(j.out()).not.toContain(SECRET);
+  });
+
+  test('show prints one letter in full without credentials; an unknown id exits 1', async () => {
+    const c = capture();
+    expect(await deadLettersCommand(['show', 'b-3', '--spool-dir', dir, '--json'], {}, c.io)).toBe(0);
+    const shown = JSON.parse(c.out()) as Record<string, unknown>;
+    expect(shown).toMatchObject({ id: 'b-3', queueName: 'jobs.fifo', groupId: 'g1', dedupId: 'dedup-b-3', code: 'AccessDenied', attempts: 3 });
+    expect(c.out()).not.toContain(SECRET);
+    const missing = capture();
+    expect(await deadLettersCommand(['show', 'nope', '--spool-dir', dir], {}, missing.io)).toBe(1);
+    expect(missing.err()).toContain('no dead letter with id nope');
+  });
+
+  test('purge needs --yes, then removes only what was named', async () => {
+    const c = capture();
+    expect(await deadLettersCommand(['purge', 'a-1', '--spool-dir', dir], {}, c.io)).toBe(2);
+    expect(c.err()).toContain('--yes');
+    expect(store.ids()).toHaveLength(3);
+    expect(await deadLettersCommand(['purge', 'a-1', '--yes', '--spool-dir', dir], {}, capture().io)).toBe(0);
+    expect(store.ids()).toEqual(['a-2', 'b-3']);
+    expect(await deadLettersCommand(['purge', '--all', '--queue', 'jobs.fifo', '--yes', '--spool-dir', dir], {}, capture().io)).toBe(0);
+    expect(store.ids()).toEqual(['a-2']);
+  });
+
+  test('replay sends with every field and the stored credentials, then removes the letter', async () => {
+    fake.reset();
+    const c = capture();
+    expect(await deadLettersCommand(['replay', '--all', '--spool-dir', dir, '--endpoint', fake.endpoint], {}, c.io)).toBe(0);
+    expect(c.out()).toContain('replayed 3 of 3');
+    expect(store.ids()).toEqual([]);
+    const orders = fake.messages('orders');
+    expect(orders.map((m) => m.body).sort()).toEqual(['body of a-1', 'body of a-2']);
+    expect(orders[0]?.attributes).toEqual({ kind: { DataType: 'String', StringValue: 'k' } });
+    expect(orders[0]?.accessKeyId).toBe('AKIDDL');
+    const fifo = fake.messages('jobs.fifo');
+    expect(fifo).toHaveLength(1);
+    expect(fifo[0]).toMatchObject({ body: 'body of b-3', groupId: 'g1', dedupId: 'dedup-b-3' });
+  });
+
+  test('replay to another queue with --to-queue; a failure keeps the letter and exits 1', async () => {
+    fake.reset();
+    const ok = capture();
+    expect(await deadLettersCommand(['replay', 'a-1', '--to-queue', 'other', '--spool-dir', dir, '--endpoint', fake.endpoint], {}, ok.io)).toBe(0);
+    expect(fake.bodies('other')).toEqual(['body of a-1']);
+    const bad = capture();
+    expect(await deadLettersCommand(['replay', 'a-2', '--to-queue', 'missing-queue', '--spool-dir', dir, '--endpoint', fake.endpoint], {}, bad.io)).toBe(1);
+    expect(bad.err()).toContain('QueueDoesNotExist');
+    expect(bad.err()).not.toContain(SECRET);
+    expect(store.ids()).toContain('a-2');
+  });
+
+  test('bad usage exits 2 with a message: no upstream for replay, unknown command, missing spool dir', async () => {
+    const noUpstream = capture();
+    expect(await deadLettersCommand(['replay', 'a-1', '--spool-dir', dir], {}, noUpstream.io)).toBe(2);
+    expect(noUpstream.err()).toContain('--region');
+    const unknown = capture();
+    expect(await deadLettersCommand(['frobnicate', '--spool-dir', dir], {}, unknown.io)).toBe(2);
+    expect(unknown.err()).toContain('unknown command');
+    const missing = capture();
+    expect(await deadLettersCommand(['list', '--spool-dir', join(dir, 'nope')], {}, missing.io)).toBe(2);
+    expect(missing.err()).toContain('does not exist');
+  });
+});
