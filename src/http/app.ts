@@ -4,6 +4,7 @@ import type { AppDeps } from './deps.js';
 import { HttpError, isHttpError } from './errors.js';
 import { csrfGuard } from './csrf.js';
 import { hostGuard } from './guards.js';
+import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { observeRequests, registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
 import { registerUiRoutes } from './routes/ui.js';
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps): Koa {
   registerOpsRoutes(router, deps);
   registerSendRoutes(router, deps);
   registerUiRoutes(router, deps);
+  registerDeadLetterRoutes(router, deps);
   app.use(router.routes());
   // 501 from koa/router is an http-errors error with expose false: make it ours, or it is logged and answered as a 500.
   app.use(router.allowedMethods({ throw: true, notImplemented: () => new HttpError(501, 'NotImplemented', 'this HTTP method is not supported') }));
