@@ -108,8 +108,9 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
       const result = await pipeline.close(config.shutdownGraceMs);
       server.closeAllConnections();
       await closed;
-      await store.close();
+      // Requests still in flight finish first, so their completion marks reach the store.
       await client.close();
+      await store.close();
       if (result.remaining > 0) {
         log.warn({ remaining: result.remaining, durable: store.durable }, store.durable ? 'undelivered messages stay in the spool for the next start' : 'undelivered messages are lost (memory-only mode)');
       } else {

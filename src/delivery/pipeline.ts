@@ -70,6 +70,9 @@ export class Pipeline {
   private pageInScheduled = false;
   private readonly maxInMemory: number;
   private closing = false;
+  /** After close(): nothing is sent or retried any more; what is left stays in the store. */
+  private closed = false;
+  private drainWaiter: (() => void) | undefined;
   private idleWaiters: Array<() => void> = [];
 
   inFlightRequests = 0;
@@ -187,15 +190,18 @@ export class Pipeline {
       if (b.hasSendable()) this.ready.add(b);
     }
     this.pump();
-    if (this.backlogMessages > 0) {
+    // Wait for what is in memory; messages paged out to a spool stay there for the next start.
+    if (this.inMemory > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
-        this.idleWaiters.push(() => {
+        this.drainWaiter = () => {
           clearTimeout(timer);
           resolve();
-        });
+        };
       });
     }
+    this.drainWaiter = undefined;
+    this.closed = true;
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
     const remaining = this.backlogMessages;
@@ -310,6 +316,7 @@ export class Pipeline {
   }
 
   private pump(): void {
+    if (this.closed) return;
     while (this.inFlightRequests < this.options.maxConcurrency && this.ready.size > 0) {
       const b = this.ready.values().next().value as Batcher;
       this.ready.delete(b);
@@ -388,12 +395,15 @@ export class Pipeline {
     }
     b.release(batch, held);
     if (this.backlogMessages === 0) this.notifyIdle();
+    if (this.inMemory === 0) this.drainWaiter?.();
     this.maybePageIn();
     this.consider(b);
     this.pump();
   }
 
   private scheduleRetry(b: Batcher, retry: Envelope[], refresh: boolean, stats: QueueStats): void {
+    // A batch that came back after close(): leave it to the store (a spool replays it at start).
+    if (this.closed) return;
     const first = retry[0] as Envelope;
     const code = first.lastError?.code ?? 'unknown';
     this.totals.retried += retry.length;
