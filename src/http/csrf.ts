@@ -10,7 +10,7 @@ import { fromBrowser } from './guards.js';
  * credentials (no session, no cookie). Reasoning and threat model: docs/ui.md.
  *
  * A state-changing request (POST, PUT, PATCH, DELETE) that comes from a browser (it carries
- * Origin, Referer or Sec-Fetch-*) must pass both checks:
+ * Origin, Sec-Fetch-Site or Referer: guards.ts fromBrowser) must pass both checks:
  *  1. it comes from this daemon's own origin: Sec-Fetch-Site, when sent, is `same-origin`, and
  *     Origin (or, without Origin, Referer) names the Host it was sent to;
  *  2. it carries a token that this process issued for the same Basic-auth user within

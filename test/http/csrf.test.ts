@@ -90,6 +90,11 @@ describe('csrfGuard middleware', () => {
     }
   });
 
+  it('treats Sec-Fetch-Mode alone as a script: Node\'s fetch() sends it on every request', async () => {
+    const r = await call(base, 'POST', '/x', { form: { message_body: 'from an app server' }, headers: { 'sec-fetch-mode': 'cors' } });
+    expect(r.status).toBe(200);
+  });
+
   it('lets browsers read (GET, HEAD) from anywhere: reads are not guarded', async () => {
     const r = await call(base, 'GET', '/x', { headers: { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' } });
     expect(r.status).toBe(200);
@@ -110,7 +115,7 @@ describe('csrfGuard middleware', () => {
   });
 
   it('accepts Referer when a browser sent no Origin', async () => {
-    const r = await call(base, 'POST', '/q', { form: { _csrf: await token() }, headers: { referer: `${base}/queues/q`, 'sec-fetch-mode': 'navigate' } });
+    const r = await call(base, 'POST', '/q', { form: { _csrf: await token() }, headers: { referer: `${base}/queues/q` } });
     expect(r.status).toBe(200);
   });
 
@@ -130,8 +135,8 @@ describe('csrfGuard middleware', () => {
     expect(await refused({ origin: 'null' }, form)).toBe('CrossOriginRequest'); // sandboxed frames, data: URLs
     expect(await refused({ referer: 'http://evil.example/page' }, form)).toBe('CrossOriginRequest');
     expect(await refused({ origin: 'not a url' }, form)).toBe('CrossOriginRequest');
-    // A browser request that names no origin at all cannot be checked.
-    expect(await refused({ 'sec-fetch-mode': 'navigate' }, form)).toBe('CrossOriginRequest');
+    // A browser request (Sec-Fetch-Site) that names no origin at all cannot be checked.
+    expect(await refused({ 'sec-fetch-site': 'same-origin' }, form)).toBe('CrossOriginRequest');
     expect(await refused({ origin: 'http://evil.example' }, form, 'DELETE')).toBe('CrossOriginRequest');
   });
 

@@ -78,12 +78,13 @@ export async function startCredentialProxy(target: string): Promise<Upstream> {
   };
 }
 
-/** A memory store with a dead-letter view, to test the status page's dead letters. */
+/** A memory store with a dead-letter view, to test the status page's dead letters (and that it asks for the caller's only). */
 export class DeadLetterMemoryStore extends MemoryStore implements MessageStore {
   readonly items: DeadLetter[] = [];
   readonly deadLetters: DeadLetterStore = {
     list: (o = {}) => {
-      const all = this.items.filter((x) => o.queue === undefined || x.queueName === o.queue);
+      // Owner: by access key id only (this store keeps no secrets).
+      const all = this.items.filter((x) => (o.queue === undefined || x.queueName === o.queue) && (o.owner === undefined || x.accessKeyId === o.owner.accessKeyId));
       const offset = o.offset ?? 0;
       return { total: all.length, items: all.slice(offset, offset + (o.limit ?? 50)) };
     },
@@ -106,6 +107,8 @@ export interface UiDaemonOptions {
   flags?: string[];
   /** For --credentials chain. */
   credentialProvider?: CredentialProvider;
+  /** Let the daemon build its store from the flags (e.g. the real spool with --spool-dir); default memory-only. */
+  storeFromConfig?: boolean;
 }
 
 export async function startUiDaemon(endpoint: string, options: UiDaemonOptions = {}): Promise<UiDaemon> {
@@ -114,8 +117,8 @@ export async function startUiDaemon(endpoint: string, options: UiDaemonOptions =
   });
   const logs = new LogCapture();
   const log = createLogger('info', { write: (s: string) => logs.write(s) });
-  const store = options.store ? options.store(log) : new MemoryStore(log.child({ mod: 'store' }));
-  const daemon = await startDaemon(config, { log, store, ...(options.credentialProvider ? { credentialProvider: options.credentialProvider } : {}) });
+  const store = options.storeFromConfig ? undefined : options.store ? options.store(log) : new MemoryStore(log.child({ mod: 'store' }));
+  const daemon = await startDaemon(config, { log, ...(store ? { store } : {}), ...(options.credentialProvider ? { credentialProvider: options.credentialProvider } : {}) });
   return {
     daemon,
     url: daemon.url,

@@ -2,7 +2,10 @@
  * The UI's read-only routes (home, queue list, queue page, status, assets) in HTML and JSON,
  * against fauxqs behind a credential-checking proxy, including every error path.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DeadLetter } from '../../src/delivery/store.js';
 import { startEmulator, type Emulator } from '../support/fauxqs.js';
 import {
@@ -357,10 +360,10 @@ describe('status page with a dead-letter store', () => {
   let dl: UiDaemon;
   let store: DeadLetterMemoryStore;
   // `as`: the store's DeadLetter shape is growing (an owner field); these are the fields the page shows.
-  const letter = (i: number, queueName: string): DeadLetter => ({
+  const letter = (i: number, queueName: string, accessKeyId = 'AKIDUITEST'): DeadLetter => ({
     id: `m${i}`,
     queueName,
-    accessKeyId: 'AKIDUITEST',
+    accessKeyId,
     body: `<script>alert(${i})</script>`,
     code: 'QueueDoesNotExist',
     reason: 'The specified queue does not exist.',
@@ -377,13 +380,14 @@ describe('status page with a dead-letter store', () => {
       },
     });
     for (let i = 0; i < 25; i++) store.items.push(letter(i, i % 5 === 0 ? 'other' : 'orders'));
+    for (let i = 25; i < 28; i++) store.items.push(letter(i, 'orders', 'AKIDSOMEONEELSE'));
   });
   afterAll(() => dl.stop());
 
   it('lists dead letters with reason and code, escaped, and pages through them', async () => {
     const r = await call(dl.url, 'GET', '/status', { html: true });
     seen.push(r);
-    expect(r.text).toContain('25 kept; showing 1–20.');
+    expect(r.text).toContain('25 kept sent with your credentials (the store holds 28; the others were sent with other credentials); showing 1–20.');
     expect(r.text).toContain('<code>QueueDoesNotExist</code> The specified queue does not exist.');
     expect(r.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(r.text).not.toContain('<script>');
@@ -392,7 +396,7 @@ describe('status page with a dead-letter store', () => {
     const page2 = await call(dl.url, 'GET', '/status?dl_offset=20');
     expect([page2.json.deadLetters.total, page2.json.deadLetters.items.map((x: DeadLetter) => x.id)]).toEqual([25, ['m20', 'm21', 'm22', 'm23', 'm24']]);
     const other = await call(dl.url, 'GET', '/status?queue=other');
-    expect(other.json.deadLetters).toMatchObject({ total: 5, queue: 'other' });
+    expect(other.json.deadLetters).toMatchObject({ scope: 'yours', total: 5, queue: 'other' });
   });
 
   it('the queue page counts the queue\'s dead letters and links to them', async () => {
@@ -402,17 +406,61 @@ describe('status page with a dead-letter store', () => {
     expect((await call(dl.url, 'GET', '/queues/orders')).json.deadLetters).toBe(20);
   });
 
-  it('hides message bodies while SQS cannot confirm the credentials', async () => {
+  it('shows each user only the letters sent with their credentials', async () => {
+    const mine = await call(dl.url, 'GET', '/status?dl_offset=0');
+    expect(new Set(mine.json.deadLetters.items.map((x: DeadLetter) => x.accessKeyId))).toEqual(new Set(['AKIDUITEST']));
+    const theirs = await call(dl.url, 'GET', '/status', { headers: { authorization: basic('AKIDSOMEONEELSE', 'their-secret') } });
+    expect(theirs.json.deadLetters.total).toBe(3);
+    expect(theirs.json.deadLetters.items.map((x: DeadLetter) => x.id)).toEqual(['m25', 'm26', 'm27']);
+    const nobody = await call(dl.url, 'GET', '/status', { html: true, headers: { authorization: basic('AKIDNOLETTERS', 'x') } });
+    expect(nobody.text).toContain('No dead letters sent with your credentials (the store holds 28; the others were sent with other credentials).');
+  });
+
+  it('still renders during an SQS outage, with a warning', async () => {
     proxy.faults.set('ListQueues', { status: 503, code: 'ServiceUnavailable', message: 'down' });
     try {
       const r = await call(dl.url, 'GET', '/status');
       expect(r.status).toBe(200);
       expect(r.json.sqs).toEqual({ ok: false, code: 'ServiceUnavailable', message: 'SQS could not be reached just now' });
-      expect(new Set(r.json.deadLetters.items.map((x: DeadLetter) => x.body))).toEqual(new Set(['(hidden until SQS accepts your credentials)']));
+      expect(r.json.deadLetters.total).toBe(25);
       const html = await call(dl.url, 'GET', '/status', { html: true });
       expect(html.text).toContain('SQS could not be reached just now (<code>ServiceUnavailable</code>).');
     } finally {
       proxy.faults.delete('ListQueues');
+    }
+  });
+});
+
+describe('status page with the real spool', () => {
+  it('shows a message SQS refused for good to its sender only, escaped, with the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ui-spool-'));
+    const spooled = await startUiDaemon(proxy.endpoint, { storeFromConfig: true, flags: ['--durability', 'write', '--spool-dir', dir] });
+    try {
+      await createUpstreamQueue(spooled.daemon, 'short-lived');
+      expect((await call(spooled.url, 'POST', '/queues/short-lived', { form: { message_body: 'first' } })).status).toBe(202);
+      await eventually(() => spooled.daemon.deps.pipeline.totals.sent === 1, 3000, 'first message delivered');
+      // Deleted behind the daemon's back: its cached queue URL is stale, so the next message is refused for good.
+      const creds = { accessKeyId: 'AKIDUITEST', secretAccessKey: SECRET };
+      await spooled.daemon.deps.client.call('DeleteQueue', { QueueUrl: await spooled.daemon.deps.client.getQueueUrl('short-lived', creds) }, creds);
+      expect((await call(spooled.url, 'POST', '/queues/short-lived', { form: { message_body: '<b>orphan</b>' } })).status).toBe(202);
+      await eventually(() => spooled.daemon.deps.pipeline.totals.deadLettered === 1, 3000, 'the message dead-lettered');
+
+      const r = await call(spooled.url, 'GET', '/status', { html: true });
+      seen.push(r);
+      expect(r.text).toContain(`<td class="mono">${dir}</td>`);
+      expect(r.text).toContain('1 kept sent with your credentials; showing 1–1.');
+      expect(r.text).toContain('<td><a href="/queues/short-lived">short-lived</a></td>');
+      expect(r.text).toContain('<code>QueueDoesNotExist</code>');
+      expect(r.text).toContain('&lt;b&gt;orphan&lt;/b&gt;');
+      const json = await call(spooled.url, 'GET', '/status');
+      expect(json.json.store).toMatchObject({ durability: 'write', dir, deadLetters: 1, writable: true });
+      expect(json.json.deadLetters.items).toEqual([expect.objectContaining({ queueName: 'short-lived', body: '<b>orphan</b>', code: 'QueueDoesNotExist', accessKeyId: 'AKIDUITEST' })]);
+      expect(JSON.stringify(json.json)).not.toContain(SECRET);
+      const stranger = await call(spooled.url, 'GET', '/status', { headers: { authorization: basic('AKIDUITEST', 'a-different-secret') } });
+      expect(stranger.json.deadLetters).toMatchObject({ scope: 'yours', total: 0, items: [] });
+    } finally {
+      await spooled.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import pLimit from 'p-limit';
 import { createQueue, deleteQueue, describeQueue, listQueues, purgeQueue, QUEUE_ATTRIBUTE_RULES, queueArn, MAX_RECEIVE_COUNT } from '../../sqs/admin.js';
+import type { Owner } from '../../delivery/store.js';
 import { BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs/errors.js';
 import type { Credentials } from '../../sqs/types.js';
 import { csrfToken } from '../csrf.js';
@@ -14,7 +15,7 @@ import { homePage, type HomeData } from '../ui/pages/home.js';
 import { EMPTY_STATS, type QueueData, confirmQueueActionPage, queuePage } from '../ui/pages/queue.js';
 import { type DeleteResult, type QueueListData, confirmDeleteManyPage, deleteResultsPage, queueListPage } from '../ui/pages/queues.js';
 import { type StatusData, statusPage } from '../ui/pages/status.js';
-import { adminError, credentialsOf, intQuery, query, queryAll, userLabel, verifyCredentials } from '../ui/request.js';
+import { adminError, credentialsOf, deadLetterOwner, intQuery, query, queryAll, userLabel, verifyCredentials } from '../ui/request.js';
 import { ICON_SVG, STYLESHEET, STYLESHEET_VERSION } from '../ui/style.js';
 import { html } from '../ui/template.js';
 import { checkQueueName, QUEUE_NAME, sqsToHttp } from './send.js';
@@ -172,7 +173,7 @@ export function registerUiRoutes(router: Router, deps: AppDeps): void {
       fifo: described.attributes.FifoQueue === 'true' || name.endsWith('.fifo'),
       attributes: described.attributes,
       daemon: { ...(deps.pipeline.stats(name) ?? EMPTY_STATS) },
-      deadLetters: deps.store.deadLetters ? deps.store.deadLetters.list({ queue: name, limit: 1 }).total : null,
+      deadLetters: deps.store.deadLetters ? deps.store.deadLetters.list({ queue: name, limit: 1, ...ownerOption(deps, creds) }).total : null,
     };
     if (!wantsHtml(ctx)) {
       ctx.body = data;
@@ -297,10 +298,16 @@ export function registerUiRoutes(router: Router, deps: AppDeps): void {
     let deadLetters: StatusData['deadLetters'] = null;
     const dl = deps.store.deadLetters;
     if (dl) {
-      const listed = dl.list({ limit: DEAD_LETTERS_PER_PAGE, offset, ...(queueFilter ? { queue: queueFilter } : {}) });
-      // Bodies are message content: shown only once SQS has accepted these credentials.
-      const items = sqs.ok ? listed.items : listed.items.map((x) => ({ ...x, body: '(hidden until SQS accepts your credentials)', attributes: {} }));
-      deadLetters = { total: listed.total, offset, limit: DEAD_LETTERS_PER_PAGE, items, ...(queueFilter ? { queue: queueFilter } : {}) };
+      const owner = ownerOption(deps, creds);
+      const listed = dl.list({ limit: DEAD_LETTERS_PER_PAGE, offset, ...(queueFilter ? { queue: queueFilter } : {}), ...owner });
+      deadLetters = {
+        scope: owner.owner ? 'yours' : 'all',
+        total: listed.total,
+        offset,
+        limit: DEAD_LETTERS_PER_PAGE,
+        items: listed.items,
+        ...(queueFilter ? { queue: queueFilter } : {}),
+      };
     }
     const data: StatusData & { sqs: typeof sqs } = {
       startedAt: new Date(deps.startedAt).toISOString(),
@@ -322,6 +329,11 @@ export function registerUiRoutes(router: Router, deps: AppDeps): void {
     const flashes: Flash[] = sqs.ok ? [] : [{ kind: 'warn', text: html`${sqs.message} (<code>${sqs.code}</code>).` }];
     sendHtml(ctx, statusPage(data, { user: userLabel(ctx, deps), flashes }));
   });
+}
+
+function ownerOption(deps: AppDeps, creds: Credentials): { owner?: Owner } {
+  const owner = deadLetterOwner(deps, creds);
+  return owner ? { owner } : {};
 }
 
 function uptimeSeconds(deps: AppDeps): number {

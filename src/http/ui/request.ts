@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import type { Owner } from '../../delivery/store.js';
 import { ADMIN_CLIENT_ERRORS, listQueueUrls } from '../../sqs/admin.js';
 import { BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs/errors.js';
 import type { Credentials } from '../../sqs/types.js';
@@ -16,6 +17,14 @@ export async function credentialsOf(ctx: Context, deps: AppDeps): Promise<Creden
   } catch (err) {
     throw sqsToHttp(err);
   }
+}
+
+/**
+ * Whose dead letters this request may see: in pass-through mode only the letters sent with
+ * this exact credential pair (they hold message bodies); with the daemon's own credentials, all.
+ */
+export function deadLetterOwner(deps: AppDeps, creds: Credentials): Owner | undefined {
+  return deps.config.credentials === 'chain' ? undefined : { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey };
 }
 
 /** Who the header says is signed in: the access key id, never the secret. */

@@ -16,8 +16,11 @@ export interface StatusData {
   rates: { acceptedPerSecond: number; sentPerSecond: number; requestsPerSecond: number };
   store: StoreInfo;
   queues: Array<{ name: string } & QueueStats>;
-  /** null: memory-only mode keeps no dead letters (they are only logged). */
-  deadLetters: null | { total: number; offset: number; limit: number; queue?: string; items: DeadLetter[] };
+  /**
+   * null: memory-only mode keeps no dead letters (they are only logged). scope 'yours': only the
+   * letters sent with the caller's credentials (pass-through mode); 'all': chain mode.
+   */
+  deadLetters: null | { scope: 'yours' | 'all'; total: number; offset: number; limit: number; queue?: string; items: DeadLetter[] };
 }
 
 function stat(label: string, value: string, note?: string | SafeHtml): SafeHtml {
@@ -38,13 +41,17 @@ ${s.dir ? html`<tr><th scope="row">Spool directory</th><td class="mono">${s.dir}
 </tbody></table>`;
 }
 
-function deadLetterSection(d: StatusData['deadLetters']): SafeHtml {
+function deadLetterSection(d: StatusData['deadLetters'], inStore: number): SafeHtml {
   if (d === null) {
     return html`<div class="card">This daemon runs without a dead-letter store (memory-only mode). A message SQS refuses for good is logged
 with its id, queue and reason, and counted under “dead-lettered” above; it is not kept, so it cannot be shown or replayed here.</div>`;
   }
   const filter = d.queue ? html` for <strong>${d.queue}</strong> (<a href="/status#dead-letters">all queues</a>)` : '';
-  if (d.items.length === 0) return html`<div class="card">No dead letters${filter}.</div>`;
+  const scope =
+    d.scope === 'yours'
+      ? html` sent with your credentials${inStore > d.total && !d.queue ? html` (the store holds ${count(inStore)}; the others were sent with other credentials)` : ''}`
+      : '';
+  if (d.items.length === 0) return html`<div class="card">No dead letters${scope}${filter}.</div>`;
   const rows = d.items.map(
     (x) => html`<tr>
 <td class="mono">${x.id}</td>
@@ -58,7 +65,7 @@ with its id, queue and reason, and counted under “dead-lettered” above; it i
   const base = d.queue ? `/status?queue=${q(d.queue)}&` : '/status?';
   const next = d.offset + d.items.length < d.total ? html`<a href="${base}dl_offset=${String(d.offset + d.limit)}#dead-letters">Older →</a>` : '';
   const prev = d.offset > 0 ? html`<a href="${base}dl_offset=${String(Math.max(0, d.offset - d.limit))}#dead-letters">← Newer</a>` : '';
-  return html`<p class="muted">${count(d.total)} kept${filter}; showing ${count(d.offset + 1)}–${count(d.offset + d.items.length)}. Replay them with the command-line tool.</p>
+  return html`<p class="muted">${count(d.total)} kept${scope}${filter}; showing ${count(d.offset + 1)}–${count(d.offset + d.items.length)}. Replay them with <code>sqs-accelerator dead-letters replay</code>.</p>
 <table><thead><tr><th>Id</th><th>Queue</th><th>Reason</th><th class="num">Attempts</th><th>Dead since</th><th>Body</th></tr></thead><tbody>${rows}</tbody></table>
 <div class="pager">${prev}${next}</div>`;
 }
@@ -89,6 +96,6 @@ ${data.queues.length === 0
 <h2>Message store</h2>
 ${storeSection(data.store)}
 <h2 id="dead-letters">Dead letters</h2>
-${deadLetterSection(data.deadLetters)}`;
+${deadLetterSection(data.deadLetters, data.store.deadLetters)}`;
   return page({ title: 'Daemon status', section: 'status', user: options.user, flashes: options.flashes }, body);
 }
