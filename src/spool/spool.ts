@@ -388,6 +388,11 @@ export class Spool implements MessageStore, Pager {
     if (this.totalBytes + size > this.opts.maxSpoolBytes) {
       // The destination records written into destNums were not written: forget them.
       this.forgetUnwrittenDests(frames.length - envs.length);
+      if (this.active.live <= 0 && this.active.bytes > 0) {
+        // Everything in the active segment is finished (only its bytes count): a new segment frees them.
+        this.rotate();
+        return this.writeAccepts(envs);
+      }
       throw new SpoolError('ESPOOLFULL', `spool is full (${this.totalBytes} of ${this.opts.maxSpoolBytes} bytes, --max-spool-bytes)`);
     }
     const buf = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, size);
