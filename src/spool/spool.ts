@@ -184,6 +184,7 @@ export class Spool implements MessageStore, Pager {
         const dest = k === undefined ? undefined : dests.get(k);
         if (!dest) {
           unrecoverable.push(id);
+          seg.live += 1; // never finished in this run: keeps its segment (and the message) on disk
           return;
         }
         this.pagedFor(dest).q.push(num, r.offset, r.length);
