@@ -341,17 +341,21 @@ export class Spool implements MessageStore, Pager {
     this.pending = [];
     if (batch.length === 0) return;
     this.syncing = true;
+    const envs = batch.flatMap((p) => p.envs);
+    let start: number;
     try {
-      this.writeAccepts(batch.flatMap((p) => p.envs));
+      start = this.writeAccepts(envs);
     } catch (err) {
       this.syncing = false;
       for (const p of batch) p.reject(err as Error);
       if (this.pending.length > 0) this.groupCommit();
       return;
     }
+    const seg = this.active;
     this.ops.fdatasync(this.fd, (err) => {
       this.syncing = false;
       if (err) {
+        this.cutBack(seg, start, envs.length);
         this.writable = false;
         this.log.error({ code: err.code }, 'spool fdatasync failed; refusing sends until it works again');
         for (const p of batch) p.reject(new SpoolError('ESPOOLWRITE', `spool fdatasync failed (${err.code})`));
@@ -363,8 +367,26 @@ export class Spool implements MessageStore, Pager {
     });
   }
 
-  /** Writes accept records (and the destination records they need) at the end of the active segment. */
-  private writeAccepts(envs: readonly Envelope[]): void {
+  /**
+   * Undoes a group whose fdatasync failed: its senders get 503, so its records must not come
+   * back at the next start. Completion marks written meanwhile go too (a redelivery after a
+   * crash at worst). No rotation happens while a group waits for its sync, so `seg` is active.
+   */
+  private cutBack(seg: Segment, start: number, count: number): void {
+    seg.live -= count;
+    if (seg !== this.active) return;
+    try {
+      ftruncateSync(this.fd, start);
+    } catch {
+      return;
+    }
+    this.totalBytes -= seg.bytes - start;
+    seg.bytes = start;
+    this.destNums.clear();
+  }
+
+  /** Writes accept records (and the destination records they need) at the end of the active segment; returns where they start. */
+  private writeAccepts(envs: readonly Envelope[]): number {
     if (this.active.bytes >= this.opts.segmentBytes) this.rotate();
     const frames: Buffer[] = [];
     const offsets: number[] = new Array(envs.length);
@@ -409,6 +431,7 @@ export class Spool implements MessageStore, Pager {
     this.active.bytes += size;
     this.active.live += envs.length;
     this.totalBytes += size;
+    return base;
   }
 
   private forgetUnwrittenDests(count: number): void {
