@@ -6,14 +6,14 @@
  * Screenshots of the main pages go to a temporary directory, or to docs/screenshots/ when
  * UPDATE_SCREENSHOTS=1 (so ordinary runs leave the working tree alone).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { startEmulator, type Emulator } from '../support/fauxqs.js';
-import { AKID, createUpstreamQueue, SECRET, startUiDaemon, type UiDaemon, upstreamAttributes, upstreamQueueNames } from '../http/ui-harness.js';
+import { AKID, createUpstreamQueue, eventually, SECRET, startUiDaemon, type UiDaemon, upstreamAttributes, upstreamQueueNames } from '../http/ui-harness.js';
 
 const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(process.cwd(), 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'ui-shots-'));
 
@@ -24,6 +24,7 @@ let context: BrowserContext;
 let page: Page;
 let attacker: Server;
 let attackerUrl: string;
+let spoolDir: string;
 
 /** The attacker's page: a form that posts itself to the daemon as soon as it loads. */
 function attackerPage(target: string, fields: Record<string, string>): string {
@@ -35,7 +36,8 @@ function attackerPage(target: string, fields: Record<string, string>): string {
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  ui = await startUiDaemon(emulator.endpoint);
+  spoolDir = mkdtempSync(join(tmpdir(), 'ui-e2e-spool-'));
+  ui = await startUiDaemon(emulator.endpoint, { storeFromConfig: true, flags: ['--durability', 'write', '--spool-dir', spoolDir] });
   attacker = createServer((req, res) => {
     const path = req.url ?? '/';
     const body =
@@ -61,6 +63,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (attacker ? attacker.close(() => resolve()) : resolve()));
   await ui?.stop();
   await emulator?.close();
+  if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
 });
 
 async function shot(name: string, fullPage = false): Promise<void> {
@@ -174,11 +177,28 @@ it('deletes two queues with check-boxes after a confirmation step', async () => 
   expect(await upstreamQueueNames(ui.daemon)).toEqual(['keep-me']);
 });
 
-it('shows the daemon status page', async () => {
+it('shows the daemon status page with the spool and a dead letter', async () => {
+  // A queue deleted behind the daemon's back: the daemon still has its URL cached, SQS refuses the next message for good.
+  await createUpstreamQueue(ui.daemon, 'billing');
+  const creds = { accessKeyId: AKID, secretAccessKey: SECRET };
+  const post = async (body: string): Promise<void> => {
+    const res = await context.request.post(`${ui.url}/queues/billing`, { form: { message_body: body }, headers: { accept: 'application/json' } });
+    expect(res.status()).toBe(202);
+  };
+  await post('{"invoice": 1}');
+  await eventually(() => ui.daemon.deps.pipeline.stats('billing')?.sent === 1, 3000, 'first invoice delivered');
+  await ui.daemon.deps.client.call('DeleteQueue', { QueueUrl: await ui.daemon.deps.client.getQueueUrl('billing', creds) }, creds);
+  await post('{"invoice": 2}');
+  await eventually(() => ui.daemon.deps.pipeline.totals.deadLettered === 1, 3000, 'second invoice dead-lettered');
+
   await page.goto(`${ui.url}/status`);
   await expect(page.locator('h1').innerText()).resolves.toBe('Daemon status');
-  expect(await statValue('Sent')).toBe('1');
-  await expect(page.locator('#dead-letters + .card').innerText()).resolves.toContain('without a dead-letter store');
+  expect(await statValue('Sent')).toBe('2');
+  expect(await statValue('Dead-lettered')).toBe('1');
+  await expect(page.locator('main').innerText()).resolves.toContain(spoolDir);
+  const row = page.locator('#dead-letters ~ table tbody tr');
+  await expect(row.count()).resolves.toBe(1);
+  await expect(row.innerText()).resolves.toMatch(/billing\s+QueueDoesNotExist .*\{"invoice": 2\}/s);
   await shot('status', true);
 });
 
@@ -198,5 +218,5 @@ it('refuses a CSRF attempt from another origin (delete and send)', async () => {
 
   expect(await upstreamQueueNames(ui.daemon)).toContain('victim');
   expect((await upstreamAttributes(ui.daemon, 'victim')).ApproximateNumberOfMessages).toBe('0');
-  expect(ui.daemon.deps.pipeline.totals.accepted).toBe(1); // only the message sent from our own form
+  expect(ui.daemon.deps.pipeline.stats('victim')).toBeUndefined(); // nothing was accepted for it
 });

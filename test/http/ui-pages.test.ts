@@ -387,7 +387,7 @@ describe('status page with a dead-letter store', () => {
   it('lists dead letters with reason and code, escaped, and pages through them', async () => {
     const r = await call(dl.url, 'GET', '/status', { html: true });
     seen.push(r);
-    expect(r.text).toContain('25 kept sent with your credentials (the store holds 28; the others were sent with other credentials); showing 1–20.');
+    expect(r.text).toContain('25 sent with your credentials (the store holds 28; the others were sent with other credentials); showing 1–20.');
     expect(r.text).toContain('<code>QueueDoesNotExist</code> The specified queue does not exist.');
     expect(r.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(r.text).not.toContain('<script>');
@@ -448,7 +448,7 @@ describe('status page with the real spool', () => {
       const r = await call(spooled.url, 'GET', '/status', { html: true });
       seen.push(r);
       expect(r.text).toContain(`<td class="mono">${dir}</td>`);
-      expect(r.text).toContain('1 kept sent with your credentials; showing 1–1.');
+      expect(r.text).toContain('1 sent with your credentials; showing 1–1.');
       expect(r.text).toContain('<td><a href="/queues/short-lived">short-lived</a></td>');
       expect(r.text).toContain('<code>QueueDoesNotExist</code>');
       expect(r.text).toContain('&lt;b&gt;orphan&lt;/b&gt;');

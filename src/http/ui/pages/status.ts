@@ -65,7 +65,7 @@ with its id, queue and reason, and counted under “dead-lettered” above; it i
   const base = d.queue ? `/status?queue=${q(d.queue)}&` : '/status?';
   const next = d.offset + d.items.length < d.total ? html`<a href="${base}dl_offset=${String(d.offset + d.limit)}#dead-letters">Older →</a>` : '';
   const prev = d.offset > 0 ? html`<a href="${base}dl_offset=${String(Math.max(0, d.offset - d.limit))}#dead-letters">← Newer</a>` : '';
-  return html`<p class="muted">${count(d.total)} kept${scope}${filter}; showing ${count(d.offset + 1)}–${count(d.offset + d.items.length)}. Replay them with <code>sqs-accelerator dead-letters replay</code>.</p>
+  return html`<p class="muted">${count(d.total)}${d.scope === 'yours' ? '' : ' kept'}${scope}${filter}; showing ${count(d.offset + 1)}–${count(d.offset + d.items.length)}. Replay them with <code>sqs-accelerator dead-letters replay</code>.</p>
 <table><thead><tr><th>Id</th><th>Queue</th><th>Reason</th><th class="num">Attempts</th><th>Dead since</th><th>Body</th></tr></thead><tbody>${rows}</tbody></table>
 <div class="pager">${prev}${next}</div>`;
 }
