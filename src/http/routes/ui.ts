@@ -1,8 +1,8 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import pLimit from 'p-limit';
-import { createQueue, deleteQueue, describeQueue, listQueues, purgeQueue, QUEUE_ATTRIBUTE_RULES, queueArn, MAX_RECEIVE_COUNT } from '../../sqs/admin.js';
 import type { Owner } from '../../delivery/store.js';
+import { createQueue, deleteQueue, describeQueue, listQueues, MAX_RECEIVE_COUNT, purgeQueue, QUEUE_ATTRIBUTE_RULES, queueArn } from '../../sqs/admin.js';
 import { BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs/errors.js';
 import type { Credentials } from '../../sqs/types.js';
 import { csrfToken } from '../csrf.js';
