@@ -10,7 +10,7 @@
  * (freshly built) run by the project's pinned Node. Everything after argv[0] is the unit's.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,6 +220,9 @@ describe('the unit\'s command lines, run as systemd runs them', () => {
     await sent.body.text();
     await until(() => fake.messageCount('q1') === 1, 5000, 'delivery');
     expect(lines(daemon).some((l) => l.msg === 'request')).toBe(false);
+    // The spool lives in $STATE_DIRECTORY, the one writable place under ProtectSystem=strict.
+    expect(lines(daemon).find((l) => l.msg === 'sqs-accelerator listening')).toMatchObject({ durable: true });
+    expect(readdirSync(stateDir).length).toBeGreaterThan(0);
 
     // ExecReload: kill -HUP $MAINPID. The config file now asks for debug logs.
     writeConfig({ endpoint: fake.endpoint, port, logLevel: 'debug' });
