@@ -19,6 +19,10 @@ function version(): string {
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  if (argv[0] === 'hash-password') {
+    process.exitCode = await hashPasswordCommand(argv.slice(1));
+    return;
+  }
   if (argv[0] === 'dead-letters') {
     const { deadLettersCommand } = await import('./spool/cli.js');
     process.exitCode = await deadLettersCommand(argv.slice(1), env);
@@ -63,7 +67,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`sqs-accelerator: cannot start: ${e.code === 'EADDRINUSE' ? `${config.host}:${config.port} is already in use` : e.message}\n`);
-    process.exitCode = e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'ESPOOLWRITE' || e.code === 'ESPOOLLOCKED' ? EXIT.badConfig : EXIT.crash;
+    process.exitCode = e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'ESPOOLWRITE' || e.code === 'ESPOOLLOCKED' || e.code === 'ECONFIG' ? EXIT.badConfig : EXIT.crash;
     return;
   }
   const running = daemon;
@@ -105,4 +109,23 @@ export function installSignalHandlers(stop: () => Promise<unknown>, reload?: () 
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   if (reload) process.on('SIGHUP', () => reload());
+}
+
+/** `hash-password NAME`: reads the password from stdin (never argv: it would show in ps) and prints a users-file line. */
+async function hashPasswordCommand(argv: readonly string[]): Promise<number> {
+  const name = argv[0];
+  if (!name || argv.length !== 1 || !/^[^:\s]+$/.test(name)) {
+    process.stderr.write('usage: sqs-accelerator hash-password NAME   (password on standard input; prints a --users-file line)\n');
+    return EXIT.badConfig;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (password === '') {
+    process.stderr.write('sqs-accelerator hash-password: empty password on standard input\n');
+    return EXIT.badConfig;
+  }
+  const { hashPassword } = await import('./http/users.js');
+  process.stdout.write(`${hashPassword(name, password)}\n`);
+  return EXIT.ok;
 }

@@ -22,6 +22,8 @@ export interface Config {
   endpoint: string;
   /** Where credentials come from: the caller's Basic auth, or the daemon's AWS provider chain. */
   credentials: CredentialMode;
+  /** With chain credentials: file of local Basic-auth users; empty = no check. */
+  usersFile: string;
   /** Linger for partial batches while another batch of the queue is in flight. ms. */
   lingerMs: number;
   /** SendMessageBatch requests in flight at once. */
@@ -89,6 +91,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'region', flag: '--region', env: ['SQS_ACCELERATOR_REGION', 'AWS_REGION', 'AWS_DEFAULT_REGION'], kind: 'string', default: '', example: 'eu-west-1', doc: 'AWS region, e.g. eu-west-1. Required unless --endpoint is given (then default us-east-1).' },
   { key: 'endpoint', flag: '--endpoint', env: ['SQS_ACCELERATOR_ENDPOINT', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL'], kind: 'string', default: '', example: 'http://127.0.0.1:4566', doc: 'SQS endpoint URL (an SQS-compatible service or emulator). Default: the region\'s AWS endpoint.' },
   { key: 'credentials', flag: '--credentials', env: ['SQS_ACCELERATOR_CREDENTIALS'], kind: 'enum', values: ['pass-through', 'chain'], default: 'pass-through', example: 'chain', doc: 'pass-through: sign with the Basic-auth pair each client sends (user = access key id, password = secret). chain: sign with the AWS default provider chain (env, profile, SSO, ECS/EC2 roles).' },
+  { key: 'usersFile', flag: '--users-file', env: ['SQS_ACCELERATOR_USERS_FILE'], kind: 'string', default: '', example: '/etc/sqs-accelerator/users', doc: 'With --credentials chain: Basic-auth users allowed to use the daemon, one name:scrypt$... line each (sqs-accelerator hash-password NAME makes one). Empty: no local check (any local process may send with the daemon\'s credentials).' },
   { key: 'lingerMs', flag: '--linger-ms', env: ['SQS_ACCELERATOR_LINGER_MS'], kind: 'int', default: '10', unit: 'ms', min: 0, max: 10_000, example: '5', doc: 'How long a partial batch waits for more messages while another batch of its queue is in flight. Idle queues send at once.' },
   { key: 'maxConcurrency', flag: '--max-concurrency', env: ['SQS_ACCELERATOR_MAX_CONCURRENCY'], kind: 'int', default: '64', min: 1, max: 10_000, example: '128', doc: 'SendMessageBatch requests in flight at once, all queues together.' },
   { key: 'connections', flag: '--connections', env: ['SQS_ACCELERATOR_CONNECTIONS'], kind: 'int', default: '64', min: 1, max: 10_000, example: '32', doc: 'Keep-alive connections to the SQS endpoint.' },
@@ -235,6 +238,9 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     throw new ConfigError(`--region must look like eu-west-1; got ${JSON.stringify(config.region)}`);
   }
   if (config.spoolDir === '') config.spoolDir = defaultSpoolDir(env);
+  if (config.usersFile !== '' && config.credentials !== 'chain') {
+    throw new ConfigError('--users-file only applies with --credentials chain (in pass-through mode SQS checks each caller\'s own key pair)');
+  }
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
   return Object.freeze(config);
 }
@@ -324,6 +330,7 @@ export function helpText(): string {
     'Usage: sqs-accelerator [options]',
     '       sqs-accelerator [options] --wait-ready   (exit 0 once the daemon these options describe is ready)',
     '       sqs-accelerator dead-letters list|show|replay|purge ...   (see dead-letters --help)',
+    '       sqs-accelerator hash-password NAME < password             (a --users-file line)',
     '       sqs-accelerator --help | --version',
     '',
     'Accepts messages on HTTP and delivers them to Amazon SQS in the background.',

@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { type Config, OPTIONS } from './config.js';
+import { type Config, ConfigError, OPTIONS } from './config.js';
 import { Pipeline } from './delivery/pipeline.js';
 import { MemoryStore, type MessageStore } from './delivery/store.js';
 import { createApp } from './http/app.js';
+import { LocalUsers } from './http/users.js';
 import type { AppDeps } from './http/deps.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -84,6 +85,16 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   let listening = false;
   const deps: AppDeps = { config, client, resolver, pipeline, store, log, startedAt: Date.now(), ready: () => listening };
   if (daemonCredentials) deps.daemonCredentials = daemonCredentials;
+  if (config.usersFile !== '') {
+    try {
+      deps.localUsers = LocalUsers.fromFile(config.usersFile);
+    } catch (err) {
+      throw new ConfigError(`--users-file: ${(err as Error).message}`);
+    }
+  }
+  else if (config.credentials === 'chain') {
+    log.warn('--credentials chain without --users-file: any local process can send and manage queues with the daemon\'s AWS credentials');
+  }
   deps.metrics = metrics;
   const app = createApp(deps);
   const server = app.listen({ host: config.host, port: config.port });

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.js';
 import type { SqsClient } from '../sqs/client.js';
 import type { CredentialSource } from '../sqs/credentials.js';
 import type { QueueResolver } from '../sqs/resolver.js';
+import type { LocalUsers } from './users.js';
 
 /** Everything the HTTP side needs, built once in main and injected (tests build their own). */
 export interface AppDeps {
@@ -17,6 +18,8 @@ export interface AppDeps {
   log: Logger;
   /** The daemon's own credentials when config.credentials is 'chain'. */
   daemonCredentials?: CredentialSource;
+  /** Local Basic-auth users (--users-file) checked in chain mode. */
+  localUsers?: LocalUsers;
   startedAt: number;
   /** True once the spool is recovered and the listener is up (readiness). */
   ready?: () => boolean;
