@@ -34,13 +34,16 @@ describe('Deque', () => {
     let x = 0;
     let seed = 12345;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-    for (let step = 0; step < 20_000; step++) {
+    const mismatches: string[] = [];
+    for (let step = 0; step < 20_000 && mismatches.length === 0; step++) {
       const r = rnd();
       if (r < 0.5) {
         d.push(x);
         model.push(x++);
       } else if (r < 0.9) {
-        expect(d.shift()).toBe(model.shift());
+        const got = d.shift();
+        const want = model.shift();
+        if (got !== want) mismatches.push(`step ${step}: shift ${got} != ${want}`);
       } else {
         const back: number[] = [];
         const n = Math.floor(rnd() * 4);
@@ -51,9 +54,10 @@ describe('Deque', () => {
         d.unshiftAll(back);
         model.unshift(...back);
       }
-      expect(d.length).toBe(model.length);
-      expect(d.peek()).toBe(model[0]);
+      if (d.length !== model.length || d.peek() !== model[0]) mismatches.push(`step ${step}: length ${d.length}/${model.length}, head ${d.peek()}/${model[0]}`);
     }
+    expect(mismatches).toEqual([]);
+    expect(x).toBeGreaterThan(9000);
     expect([...d]).toEqual(model);
   });
 

@@ -37,6 +37,45 @@ describe('adaptive batching', () => {
     expect(sendBatches(fake)).toBe(2);
   });
 
+  it('while a batch is in flight, a partial batch waits up to --linger-ms, then goes without waiting for the first', async () => {
+    const { fake, d } = await setup({ queues: ['lin'] }, ['--linger-ms', '60']);
+    expect((await post(d.url, '/queues/lin', 'resolve', { contentType: 'text/plain' })).status).toBe(202);
+    await d.daemon.deps.pipeline.idle();
+    fake.reset();
+    fake.latencyMs = 300;
+    expect((await post(d.url, '/queues/lin', 'first', { contentType: 'text/plain' })).status).toBe(202);
+    for (const b of ['second', 'third']) expect((await post(d.url, '/queues/lin', b, { contentType: 'text/plain' })).status).toBe(202);
+    await d.daemon.deps.pipeline.idle();
+    const [first, second, third] = fake.messages('lin');
+    expect([first?.body, second?.body, third?.body]).toEqual(['first', 'second', 'third']);
+    expect(second?.receivedAt).toBe(third?.receivedAt); // one batch
+    expect(fake.stats.byAction.SendMessageBatch).toBe(2);
+    expect(fake.stats.maxConcurrent).toBe(2); // the second did not wait for the first to come back
+    const gap = (second?.receivedAt ?? 0) - (first?.receivedAt ?? 0);
+    expect(gap).toBeGreaterThanOrEqual(40);
+    expect(gap).toBeLessThan(250);
+  });
+
+  it('batches form only when a send slot is free, so they are full while SQS is slow', async () => {
+    const { fake, d } = await setup({ queues: ['slot'] }, ['--max-concurrency', '1', '--linger-ms', '1']);
+    expect((await post(d.url, '/queues/slot', 'resolve', { contentType: 'text/plain' })).status).toBe(202);
+    await d.daemon.deps.pipeline.idle();
+    fake.reset();
+    fake.latencyMs = 150;
+    expect((await post(d.url, '/queues/slot', 'first', { contentType: 'text/plain' })).status).toBe(202);
+    // While it is out (150 ms), more arrive one by one; the 1 ms linger passes, but no slot is free.
+    for (let i = 0; i < 4; i++) expect((await post(d.url, '/queues/slot', `m${i}`, { contentType: 'text/plain' })).status).toBe(202);
+    expect((await postJson(d.url, '/queues/slot', Array.from({ length: 30 }, (_, i) => `m${i + 4}`))).status).toBe(202);
+    await d.daemon.deps.pipeline.idle();
+    const sizes = new Map<number, number>();
+    for (const m of fake.messages('slot')) sizes.set(m.receivedAt, (sizes.get(m.receivedAt) ?? 0) + 1);
+    const batches = [...sizes.values()];
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(35);
+    expect(fake.stats.maxConcurrent).toBe(1);
+    // The first goes alone (idle queue); the rest waited for the slot and leave 10 at a time.
+    expect(batches).toEqual([1, 10, 10, 10, 4]);
+  });
+
   it('under load, batches are full: >= 9.5 entries per SendMessageBatch for 5,000 single-message posts at 20 ms latency', async () => {
     const { fake, d } = await setup({ queues: ['load'], latencyMs: 20 });
     const pool = new Pool(d.url, { connections: 100 });
