@@ -409,7 +409,7 @@ export class Pipeline {
     this.totals.retried += retry.length;
     stats.retried += retry.length;
     this.observer.retried?.(b.dest, code, retry.length);
-    this.log.debug({ queue: b.dest.queueName, code, count: retry.length, attempt: first.attempts }, 'retrying failed entries');
+    this.log.debug({ queue: b.dest.queueName, code, count: retry.length, attempt: first.attempts, msgIds: retry.slice(0, 10).map((e) => e.id) }, 'retrying failed entries');
     let attempts = 0;
     for (const e of retry) attempts = Math.max(attempts, e.attempts);
     // Refresh and resend at once the first time; credentials still expired after a refresh back off like any failure.
