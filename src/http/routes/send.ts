@@ -56,7 +56,7 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
   router.post('/queues/:name', async (ctx) => {
     const name = ctx.params.name as string;
     checkQueueName(name);
-    const mime = ctx.request.type;
+    const mime = ctx.request.type.trim().toLowerCase(); // koa keeps the case and spaces as sent; media types are case-insensitive
     const charset = ctx.request.charset.toLowerCase(); // charset names are case-insensitive (RFC 9110)
     if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
       throw new HttpError(415, 'UnsupportedCharset', `charset ${JSON.stringify(charset)} is not supported; send UTF-8`);
