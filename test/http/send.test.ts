@@ -91,6 +91,13 @@ describe('POST /queues/:name', () => {
     }
   });
 
+  it.each(['Application/JSON', 'APPLICATION/JSON; charset=utf-8', 'application/json ; charset=utf-8'])('reads the media type case- and space-insensitively: %j is JSON', async (contentType) => {
+    const r = await post(d.url, '/queues/q', '{"body":"parsed","attributes":{"a":"b"}}', { contentType });
+    expect(r.status).toBe(202);
+    await d.daemon.deps.pipeline.idle();
+    expect(fake.messages('q').map((m) => [m.body, m.attributes])).toEqual([['parsed', { a: { DataType: 'String', StringValue: 'b' } }]]);
+  });
+
   it('redirects a browser form (Accept: text/html) back to the queue page with 303', async () => {
     const r = await post(d.url, '/queues/q', 'message_body=from+a+form', { contentType: 'application/x-www-form-urlencoded', headers: { accept: 'text/html,application/xhtml+xml' } });
     expect(r.status).toBe(303);
