@@ -348,6 +348,30 @@ describe('FIFO order per group', () => {
 });
 
 describe('graceful close', () => {
+  it('gives up after the grace period when SQS is down, reports what is left, and sends nothing afterwards', async () => {
+    const fake = await startFakeSqs({ queues: ['stuck'] });
+    cleanups.push(() => fake.close());
+    const d = await startTestDaemon(fake.endpoint, ['--shutdown-grace-ms', '300', '--retry-base-ms', '10', '--retry-max-ms', '10']);
+    expect((await post(d.url, '/queues/stuck', 'resolve', { contentType: 'text/plain' })).status).toBe(202);
+    await d.daemon.deps.pipeline.idle();
+    fake.down = true;
+    fake.latencyMs = 25; // some requests are in flight when the grace period ends
+    await postAll(d.url, 'stuck', Array.from({ length: 40 }, (_, i) => `s${i}`), 10);
+    const t0 = performance.now();
+    const { remaining } = await d.stop();
+    const took = performance.now() - t0;
+    expect(remaining).toBe(40);
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(2000);
+    expect(d.logs.find('undelivered messages are lost')).toEqual([expect.objectContaining({ remaining: 40, level: 'warn' })]);
+    const requests = fake.stats.requests;
+    const totals = { ...d.daemon.deps.pipeline.totals };
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fake.stats.requests).toBe(requests);
+    expect(d.daemon.deps.pipeline.totals).toEqual(totals);
+  });
+
+
   it('flushes what was accepted, without lingering, then refuses connections', async () => {
     const fake = await startFakeSqs({ queues: ['flush', 'flush.fifo'], latencyMs: 30 });
     cleanups.push(() => fake.close());
