@@ -16,10 +16,13 @@
  *   --max-load <n>          default 0.5
  *   --no-pin                do not pin processes to cores with taskset
  *   --daemon-dir <dir>      run bin/sqs-accelerator.js of another checkout (built) instead of this one
+ *   --daemon-rev <git rev>  export that commit of this repository (git archive) to a temporary
+ *                           directory, build it there and benchmark it: numbers for a commit, not
+ *                           for whatever the working tree holds
  *   --out <dir>             where results go (default bench/results)
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,11 +49,12 @@ interface Options {
   maxLoad: number;
   pin: boolean;
   daemonDir: string;
+  daemonRev: string | undefined;
   outDir: string;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pin: true, daemonDir: REPO, outDir: join(REPO, 'bench/results') };
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pin: true, daemonDir: REPO, daemonRev: undefined, outDir: join(REPO, 'bench/results') };
   let profileSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -68,6 +72,7 @@ function parseOptions(argv: readonly string[]): Options {
     else if (a === '--max-load') o.maxLoad = Number(value());
     else if (a === '--no-pin') o.pin = false;
     else if (a === '--daemon-dir') o.daemonDir = resolve(value());
+    else if (a === '--daemon-rev') o.daemonRev = value();
     else if (a === '--out') o.outDir = resolve(value());
     else throw new Error(`unknown option ${a} (see the header of bench/run.ts)`);
   }
@@ -78,8 +83,8 @@ function parseOptions(argv: readonly string[]): Options {
 /** Counts and durations: bounded in both modes. */
 function planFor(quick: boolean) {
   return quick
-    ? { warmMs: 1000, rateMs: 2000, rates: [500, 2000, 5000], otherModeRates: [2000], floorRates: [2000], floorMaxTotal: 30_000, sdkClosedMs: 3000, sdkOpenRate: 500, sdkOpenMs: 2000, sustainedTotal: 30_000, batchTotal: 100_000, batchPer: 100, backlogTotal: 100_000, backlogSettleMs: 1000, profileTotal: 30_000 }
-    : { warmMs: 3000, rateMs: 15_000, rates: [500, 2000, 5000, 10_000], otherModeRates: [500, 2000, 5000, 10_000], floorRates: [2000, 5000, 10_000], floorMaxTotal: 200_000, sdkClosedMs: 15_000, sdkOpenRate: 500, sdkOpenMs: 15_000, sustainedTotal: 300_000, batchTotal: 1_000_000, batchPer: 100, backlogTotal: 1_000_000, backlogSettleMs: 3000, profileTotal: 200_000 };
+    ? { warmMs: 1000, rateMs: 2000, rates: [500, 2000, 5000], otherModeRates: [2000], floorRates: [2000], floorMaxTotal: 30_000, sdkClosedMs: 3000, sdkOpenRate: 500, sdkOpenMs: 2000, sustainedTotal: 30_000, batchTotal: 60_000, batchPer: 100, backlogTotal: 100_000, backlogSettleMs: 500, warmBatchTotal: 10_000, profileTotal: 30_000 }
+    : { warmMs: 3000, rateMs: 15_000, rates: [500, 2000, 5000, 10_000], otherModeRates: [500, 2000, 5000, 10_000], floorRates: [2000, 5000, 10_000], floorMaxTotal: 200_000, sdkClosedMs: 15_000, sdkOpenRate: 500, sdkOpenMs: 15_000, sustainedTotal: 300_000, batchTotal: 1_000_000, batchPer: 100, backlogTotal: 1_000_000, backlogSettleMs: 3000, warmBatchTotal: 50_000, profileTotal: 200_000 };
 }
 
 type Plan = ReturnType<typeof planFor>;
@@ -107,7 +112,28 @@ function cpuModel(): string {
   }
 }
 
+/** Exports commit `rev` of this repository to a temporary directory and builds the daemon there. */
+function exportRev(rev: string): string {
+  const hash = spawnSync('git', ['-C', REPO, 'rev-parse', '--verify', `${rev}^{commit}`], { encoding: 'utf8' });
+  if (hash.status !== 0) throw new Error(`--daemon-rev ${rev}: not a commit (${hash.stderr.trim()})`);
+  const commit = hash.stdout.trim();
+  const dir = join(tmpdir(), `sqs-accelerator-bench-${commit.slice(0, 12)}`);
+  if (!existsSync(join(dir, 'dist/src/cli.js'))) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const archive = spawnSync('sh', ['-c', `git -C "${REPO}" archive "${commit}" | tar -x -C "${dir}"`], { encoding: 'utf8' });
+    if (archive.status !== 0) throw new Error(`git archive ${commit} failed: ${archive.stderr}`);
+    symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    log(`building ${commit.slice(0, 12)} in ${dir}`);
+    const build = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.build.json')], { encoding: 'utf8', cwd: dir });
+    if (build.status !== 0) throw new Error(`building ${commit} failed:\n${build.stdout}${build.stderr}`);
+  }
+  writeFileSync(join(dir, '.bench-commit'), `${commit}\n`);
+  return dir;
+}
+
 function gitDescribe(dir: string): string {
+  if (existsSync(join(dir, '.bench-commit'))) return `${readFileSync(join(dir, '.bench-commit'), 'utf8').trim().slice(0, 12)} (exported with git archive, clean)`;
   const r = spawnSync('git', ['-C', dir, 'describe', '--always', '--dirty', '--abbrev=12'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : 'unknown (not a git checkout)';
 }
@@ -271,11 +297,27 @@ class Bench {
     return this.loadgen.call<LoadResult>('run', spec, expectMs + spec.drainTimeoutMs + 60_000);
   }
 
-  /** Waits until the fake holds every acknowledged message of the run, then compares message by message. */
-  async awaitDelivery(queue: string, tag: string, res: LoadResult, timeoutMs: number): Promise<Delivery> {
+  /**
+   * Waits until the fake holds every acknowledged message of the run, then compares message by
+   * message. Gives up at `timeoutMs`, after 60 s without progress, or soon after `server` died.
+   */
+  async awaitDelivery(queue: string, tag: string, res: LoadResult, timeoutMs: number, server?: Child): Promise<Delivery> {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if ((await this.fake.call<number>('count', { queue })) >= res.acked) break;
+    let last = -1;
+    let lastProgress = Date.now();
+    let deadSince = 0;
+    const hopeless = (count: number): boolean => {
+      const now = Date.now();
+      if (count !== last) {
+        last = count;
+        lastProgress = now;
+      }
+      if (server && !server.running) deadSince ||= now;
+      return now >= deadline || now - lastProgress > 60_000 || (deadSince > 0 && now - deadSince > 2000);
+    };
+    for (;;) {
+      const count = await this.fake.call<number>('count', { queue });
+      if (count >= res.acked || hopeless(count)) break;
       await sleep(20);
     }
     const acked = new BitSet(res.messages, res.ackedBits);
@@ -290,7 +332,7 @@ class Bench {
         if (a && !d) missing += 1;
         else if (!a && d) unacked += 1;
       }
-      if (missing === 0 || Date.now() >= deadline) {
+      if (missing === 0 || hopeless(v.unique + v.duplicates)) {
         return { acked: res.acked, delivered: v.unique, missing, duplicates: v.duplicates, unacked, firstAt: v.firstAt, lastAt: v.lastAt, ok: missing === 0 };
       }
       await sleep(250);
@@ -317,7 +359,7 @@ class Bench {
     const mono0 = monoUs();
     const res = await this.load(r.spec);
     let delivery: Delivery | undefined;
-    if (r.queue) delivery = await this.awaitDelivery(r.queue, r.spec.tag, res, r.deliveryTimeoutMs ?? 120_000);
+    if (r.queue) delivery = await this.awaitDelivery(r.queue, r.spec.tag, res, r.deliveryTimeoutMs ?? 120_000, r.server);
     const cpu1 = cpuMs(pid);
     const mono1 = monoUs();
     const wallMs = Date.now() - wall0;
@@ -413,7 +455,7 @@ class Bench {
     await this.fake.call('createQueue', { name: queue });
     for (const spec of [
       this.spec(origin, queue, { mode: 'open', rate: 2000, durationMs: this.plan.warmMs }),
-      this.spec(origin, queue, { mode: 'closed', total: 20_000, concurrency: 8, connections: 8, perRequest: 100 }),
+      this.spec(origin, queue, { mode: 'closed', total: this.plan.warmBatchTotal, concurrency: 8, connections: 8, perRequest: 100 }),
     ]) {
       const res = await this.load(spec);
       const d = await this.awaitDelivery(queue, spec.tag, res, 60_000);
@@ -468,7 +510,7 @@ class Bench {
       const diskBytes = diskUsage(d.spoolDir);
       const upAt = Date.now();
       await this.fake.call('set', { down: false });
-      const delivery = await this.awaitDelivery(queue, spec.tag, res, 600_000);
+      const delivery = await this.awaitDelivery(queue, spec.tag, res, 600_000, d.child);
       const cpu1 = cpuMs(d.child.pid);
       const peak = rss.stop();
       const { ackedBits: _b, ...result } = res;
@@ -564,6 +606,7 @@ class Bench {
 async function main(): Promise<void> {
   const started = Date.now();
   const o = parseOptions(process.argv.slice(2));
+  if (o.daemonRev) o.daemonDir = exportRev(o.daemonRev);
   if (!existsSync(join(o.daemonDir, 'dist/src/cli.js'))) throw new Error(`${o.daemonDir}/dist/src/cli.js is missing: run npm run build there first`);
   await waitQuiet(o);
   const durability = detectModes(o.daemonDir);

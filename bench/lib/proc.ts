@@ -180,9 +180,14 @@ const CLK_TCK = (() => {
   return Number.isInteger(n) && n > 0 ? n : 100;
 })();
 
-/** CPU time (user + system, all threads) the process has used so far, in ms. */
+/** CPU time (user + system, all threads) the process has used so far, in ms; NaN once it is gone. */
 export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return NaN;
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state): utime is field 14, stime field 15.
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
