@@ -4,6 +4,9 @@
  * fetch, lets a test set any header, Host included).
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request, type Dispatcher } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
@@ -37,28 +40,39 @@ export interface TestDaemon {
   daemon: Daemon;
   url: string;
   logs: LogCapture;
+  /** The spool directory, when started with `spool: true`. */
+  spoolDir?: string;
+  /** Stops the daemon (and removes its temporary spool directory). */
   stop(): Promise<{ remaining: number }>;
 }
 
 /**
  * Starts a daemon against `endpoint` with fast-retry defaults for tests; `flags` override them
  * (later flags win). Logs at `logLevel` (default warn) go to `logs`. The store is memory-only
- * (dead letters are logged), so no test writes a spool in the working tree.
+ * (dead letters are logged) unless `spool: true`, which runs the default durable store in a
+ * temporary directory removed on stop: no test writes a spool in the working tree.
  */
 export async function startTestDaemon(
   endpoint: string,
   flags: string[] = [],
   logLevel: 'warn' | 'info' | 'debug' | 'error' = 'warn',
-  options: Omit<StartOptions, 'log' | 'store'> = {},
+  options: Omit<StartOptions, 'log' | 'store'> & { spool?: boolean } = {},
 ): Promise<TestDaemon> {
+  const { spool, ...startOptions } = options;
+  const spoolDir = spool ? await mkdtemp(join(tmpdir(), 'sqs-accelerator-test-')) : undefined;
   const config = loadConfig(
-    ['--port', '0', '--host', '127.0.0.1', '--retry-base-ms', '5', '--retry-max-ms', '50', '--shutdown-grace-ms', '5000', ...flags],
+    ['--port', '0', '--host', '127.0.0.1', '--retry-base-ms', '5', '--retry-max-ms', '50', '--shutdown-grace-ms', '5000', ...(spoolDir ? ['--spool-dir', join(spoolDir, 'spool')] : []), ...flags],
     { SQS_ACCELERATOR_ENDPOINT: endpoint },
   );
   const logs = new LogCapture();
   const log = createLogger(logLevel, { write: (s: string) => logs.write(s) });
-  const daemon = await startDaemon(config, { ...options, log, store: new MemoryStore(log.child({ mod: 'store' })) });
-  return { daemon, url: daemon.url, logs, stop: () => daemon.stop() };
+  const daemon = await startDaemon(config, spoolDir ? { ...startOptions, log } : { ...startOptions, log, store: new MemoryStore(log.child({ mod: 'store' })) });
+  const stop = async () => {
+    const result = await daemon.stop();
+    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+    return result;
+  };
+  return { daemon, url: daemon.url, logs, stop, ...(spoolDir ? { spoolDir } : {}) };
 }
 
 export interface Reply {
