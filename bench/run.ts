@@ -29,7 +29,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { BitSet } from './lib/bodies.js';
 import type { LoadResult, LoadSpec } from './lib/load-spec.js';
-import { Child, cpuMs, memory, RssSampler } from './lib/proc.js';
+import { Child, cpuMs, machineCpuMs, memory, RssSampler } from './lib/proc.js';
 import { type CpuProfile, summarise } from './lib/profile.js';
 import { renderMarkdown } from './lib/report.js';
 import type { BenchReport, Delivery, RunRecord, SqsUse } from './lib/types.js';
@@ -246,7 +246,7 @@ class Bench {
     return { child, origin: `http://127.0.0.1:${String(ready.port)}` };
   }
 
-  async startDaemon(mode: string, extra: string[] = [], nodeArgs: string[] = []): Promise<{ child: Child; origin: string; spoolDir: string | undefined }> {
+  async startDaemon(mode: string, extra: string[] = [], nodeArgs: string[] = []): Promise<{ child: Child; origin: string; spoolDir: string | undefined; mode: string }> {
     const spoolDir = this.durability.spoolFlags && mode !== 'memory' ? mkdtempSync(join(tmpdir(), 'sqs-accelerator-bench-')) : undefined;
     const args = [join(this.o.daemonDir, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', this.endpoint, ...extra];
     if (this.durability.spoolFlags) args.push('--durability', mode);
@@ -276,12 +276,14 @@ class Bench {
       sleep(20_000).then(() => Promise.reject(new Error('daemon did not log "listening" within 20 s'))),
     ]);
     log(`daemon (${mode}) pid ${child.pid} at ${origin}${spoolDir ? `, spool ${spoolDir}` : ''} ${extra.join(' ')}`);
-    return { child, origin, spoolDir };
+    return { child, origin, spoolDir, mode };
   }
 
-  async stopDaemon(d: { child: Child; spoolDir: string | undefined }): Promise<void> {
+  async stopDaemon(d: { child: Child; spoolDir: string | undefined; mode: string }): Promise<void> {
+    const diedEarlier = !d.child.running;
     const code = await d.child.stop(30_000);
-    if (code !== 0) this.failures.push(`${d.child.name} exited with code ${code} on SIGTERM (expected 0)`);
+    if (diedEarlier) this.failures.push(`${d.child.name} (pid ${d.child.pid}) died during the benchmark (exit ${code}); see ${join(this.tmp, `daemon-${d.mode}.log`)}`);
+    else if (code !== 0) this.failures.push(`${d.child.name} exited with code ${code} on SIGTERM (expected 0)`);
     if (d.spoolDir) rmSync(d.spoolDir, { recursive: true, force: true });
   }
 
@@ -355,16 +357,27 @@ class Bench {
     const lg0 = cpuMs(this.loadgen.pid);
     const fk0 = cpuMs(this.fake.pid);
     const rss = new RssSampler(pid);
+    const sys0 = machineCpuMs();
+    const self0 = process.cpuUsage();
     const wall0 = Date.now();
     const mono0 = monoUs();
-    const res = await this.load(r.spec);
+    let res: LoadResult;
     let delivery: Delivery | undefined;
-    if (r.queue) delivery = await this.awaitDelivery(r.queue, r.spec.tag, res, r.deliveryTimeoutMs ?? 120_000, r.server);
+    try {
+      res = await this.load(r.spec);
+      if (r.queue) delivery = await this.awaitDelivery(r.queue, r.spec.tag, res, r.deliveryTimeoutMs ?? 120_000, r.server);
+    } catch (err) {
+      rss.stop();
+      throw err;
+    }
     const cpu1 = cpuMs(pid);
     const mono1 = monoUs();
     const wallMs = Date.now() - wall0;
     const lg1 = cpuMs(this.loadgen.pid);
     const fk1 = cpuMs(this.fake.pid);
+    const sys1 = machineCpuMs();
+    const self1 = process.cpuUsage(self0);
+    const ours = cpu1 - cpu0 + (lg1 - lg0) + (fk1 - fk0) + (self1.user + self1.system) / 1000;
     const rssPeakBytes = rss.stop();
     let sqs: SqsUse | undefined;
     if (r.queue) {
@@ -387,6 +400,8 @@ class Bench {
       cpuUsPerMsg: perMsg > 0 ? ((cpu1 - cpu0) * 1000) / perMsg : NaN,
       loadgenCpuPct: (100 * (lg1 - lg0)) / wallMs,
       fakeCpuPct: (100 * (fk1 - fk0)) / wallMs,
+      otherCpuPct: Math.max(0, (100 * (sys1.busy - sys0.busy - ours)) / wallMs),
+      stealPct: (100 * (sys1.steal - sys0.steal)) / wallMs,
       ackedPerSec: res.acked / (Math.max(1, res.sendSpanMs) / 1000),
       rssPeakBytes,
       monoUs: [mono0, mono1],
@@ -406,7 +421,7 @@ class Bench {
         `${rec.ackedPerSec.toFixed(0)} acked/s${rec.deliveredPerSec ? `, ${rec.deliveredPerSec.toFixed(0)} delivered/s` : ''}, ` +
         `${rec.cpuUsPerMsg.toFixed(1)} CPU µs/msg${sqs ? `, ${sqs.entriesPerRequest.toFixed(2)} entries/req` : ''}, RSS ${(rssPeakBytes / 1048576).toFixed(0)} MB` +
         `${bad.length ? `, non-2xx: ${JSON.stringify(Object.fromEntries(bad))}` : ''}${delivery ? (delivery.ok ? ', all delivered' : ', LOST') : ''}` +
-        ` [loadgen ${rec.loadgenCpuPct.toFixed(0)}% fake ${rec.fakeCpuPct.toFixed(0)}% CPU]`,
+        ` [CPU: loadgen ${rec.loadgenCpuPct.toFixed(0)}%, fake ${rec.fakeCpuPct.toFixed(0)}%, other processes ${rec.otherCpuPct.toFixed(0)}%, steal ${rec.stealPct.toFixed(0)}%]`,
     );
     this.runs.push(rec);
     return rec;
@@ -500,11 +515,16 @@ class Bench {
       await this.prime(d.origin, queue);
       await this.fake.call('reset');
       const cpu0 = cpuMs(d.child.pid);
+      const others0 = [cpuMs(this.loadgen.pid), cpuMs(this.fake.pid), process.cpuUsage()] as const;
+      const sys0 = machineCpuMs();
       const rss = new RssSampler(d.child.pid);
       const wall0 = Date.now();
       await this.fake.call('set', { down: true });
       const spec = this.spec(d.origin, queue, { mode: 'closed', total: n, concurrency: 4, connections: 4, perRequest: 100 });
-      const res = await this.load(spec);
+      const res = await this.load(spec).catch((err: unknown) => {
+        rss.stop();
+        throw err;
+      });
       await sleep(this.plan.backlogSettleMs); // let the retry churn settle before reading memory
       const rssBytes = memory(d.child.pid).rssBytes;
       const diskBytes = diskUsage(d.spoolDir);
@@ -512,6 +532,11 @@ class Bench {
       await this.fake.call('set', { down: false });
       const delivery = await this.awaitDelivery(queue, spec.tag, res, 600_000, d.child);
       const cpu1 = cpuMs(d.child.pid);
+      const sys1 = machineCpuMs();
+      const lgMs = cpuMs(this.loadgen.pid) - others0[0];
+      const fkMs = cpuMs(this.fake.pid) - others0[1];
+      const selfUse = process.cpuUsage(others0[2]);
+      const wallMs = Date.now() - wall0;
       const peak = rss.stop();
       const { ackedBits: _b, ...result } = res;
       const s = await this.fake.call<{ byAction: Record<string, number>; entries: number }>('stats');
@@ -523,11 +548,13 @@ class Bench {
         scenario: `backlog ${n.toLocaleString('en-US')} (SQS down, then up)`,
         load: (({ origin: _o, auth: _a, ...rest }) => rest)(spec),
         result,
-        wallMs: Date.now() - wall0,
+        wallMs,
         serverCpuMs: cpu1 - cpu0,
         cpuUsPerMsg: ((cpu1 - cpu0) * 1000) / Math.max(1, delivery.delivered),
-        loadgenCpuPct: NaN,
-        fakeCpuPct: NaN,
+        loadgenCpuPct: (100 * lgMs) / wallMs,
+        fakeCpuPct: (100 * fkMs) / wallMs,
+        otherCpuPct: Math.max(0, (100 * (sys1.busy - sys0.busy - (cpu1 - cpu0) - lgMs - fkMs - (selfUse.user + selfUse.system) / 1000)) / wallMs),
+        stealPct: (100 * (sys1.steal - sys0.steal)) / wallMs,
         ackedPerSec: res.acked / (Math.max(1, res.sendSpanMs) / 1000),
         rssPeakBytes: peak,
         delivery,
@@ -671,7 +698,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+// Exit explicitly: a forgotten timer must not keep the bench (and the exit hook that kills
+// its children) waiting.
+main().then(
+  () => process.exit(),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -207,6 +207,7 @@ export class RssSampler {
   constructor(private readonly pid: number, intervalMs = 100) {
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
   }
   sample(): number {
     try {
@@ -221,5 +222,17 @@ export class RssSampler {
     clearInterval(this.timer);
     this.sample();
     return this.peakBytes;
+  }
+}
+
+/** Whole-machine CPU time so far from /proc/stat, in ms: busy (user+nice+system) and steal. */
+export function machineCpuMs(): { busy: number; steal: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] as string;
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const tick = 1000 / CLK_TCK;
+    return { busy: ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0)) * tick, steal: (f[7] ?? 0) * tick };
+  } catch {
+    return { busy: NaN, steal: NaN };
   }
 }

@@ -60,6 +60,13 @@ export interface RunRecord {
   /** CPU use of the load generator and of the fake SQS over the run, % of one core. */
   loadgenCpuPct: number;
   fakeCpuPct: number;
+  /**
+   * CPU used by processes that are not part of the benchmark during the run, % of one core
+   * (from /proc/stat): the noise indicator. Should be near 0 for numbers worth publishing.
+   */
+  otherCpuPct: number;
+  /** CPU stolen by the hypervisor during the run, % of one core. */
+  stealPct: number;
   /** Acknowledged messages per second over the sending span. */
   ackedPerSec: number;
   /** Messages stored in the fake per second, from the first intended send to the last one stored. */
