@@ -9,7 +9,7 @@
  *
  * Options:
  *   --quick                 short runs, 100,000-message backlog
- *   --only a,b              phases: floor, sdk, daemon, backlog, profile
+ *   --only a,b              phases: floor, sdk, daemon, tuned (full runs only), backlog, profile
  *   --modes a,b             durability modes to run (default: every mode the daemon offers)
  *   --profile / --no-profile  CPU-profile the daemon under sustained load (default: on in full runs)
  *   --wait-quiet <minutes>  wait up to this long for the 1-minute load average to drop below --max-load
@@ -505,6 +505,36 @@ class Bench {
     }
   }
 
+  /**
+   * Not default settings: the sustained and batch runs again with more SendMessageBatch requests
+   * in flight (`--max-concurrency`/`--connections`), to show whether the in-flight cap (at 20 ms
+   * per request, 64 x 10 entries / 20 ms = 32,000 msg/s) or the CPU limits delivery.
+   */
+  async tuned(mode: string, concurrency: number): Promise<void> {
+    const flags = ['--max-concurrency', String(concurrency), '--connections', String(concurrency)];
+    const d = await this.startDaemon(mode, flags);
+    try {
+      await this.warmDaemon(d.origin, mode);
+      const runs = [
+        { id: `daemon-${mode}-sustained-c${concurrency}`, scenario: `sustained (closed c=64), ${flags.join(' ')}`, spec: (q: string) => this.spec(d.origin, q, { mode: 'closed', total: this.plan.sustainedTotal, concurrency: 64 }) },
+        {
+          id: `daemon-${mode}-batch-c${concurrency}`,
+          scenario: `batch ingest x${this.plan.batchPer} (closed c=8), ${flags.join(' ')}`,
+          spec: (q: string) => this.spec(d.origin, q, { mode: 'closed', total: this.plan.batchTotal, concurrency: 8, connections: 8, perRequest: this.plan.batchPer }),
+        },
+      ];
+      for (const run of runs) {
+        const queue = run.id.slice(0, 80);
+        await this.fake.call('createQueue', { name: queue });
+        await this.prime(d.origin, queue);
+        await this.measure({ id: run.id, system: 'daemon', mode, scenario: run.scenario, server: d.child, queue, spec: run.spec(queue), deliveryTimeoutMs: 300_000 });
+        await this.fake.call('deleteQueue', { name: queue });
+      }
+    } finally {
+      await this.stopDaemon(d);
+    }
+  }
+
   /** N messages accepted while SQS is down: memory and disk; then the drain when it is back. */
   async backlog(mode: string): Promise<void> {
     const n = this.plan.backlogTotal;
@@ -675,6 +705,7 @@ async function main(): Promise<void> {
     }
     if (want('sdk')) await bench.sdk();
     if (want('daemon')) for (const m of modes) await bench.daemon(m);
+    if (o.only?.has('tuned') || (want('tuned') && !o.quick)) await bench.tuned(bench.defaultMode, 256);
     if (want('backlog')) for (const m of modes) await bench.backlog(m);
     if (want('profile') && o.profile) report.profiles = await bench.profiles(report.defaultMode);
   } catch (err) {
