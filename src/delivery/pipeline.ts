@@ -324,7 +324,12 @@ export class Pipeline {
       if (batch.length > 0) void this.dispatch(b, batch);
       if (b.hasSendable()) {
         if (b.fullBatchReady() || this.closing) this.ready.add(b); // back of the line: round robin
-        else this.consider(b);
+        else {
+          // What remains is a new batch: it gets its own linger, not what was left of the last one's.
+          if (b.lingerTimer !== undefined) clearTimeout(b.lingerTimer);
+          b.lingerTimer = undefined;
+          this.consider(b);
+        }
       }
     }
   }
