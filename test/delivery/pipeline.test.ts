@@ -56,6 +56,29 @@ describe('adaptive batching', () => {
     expect(gap).toBeLessThan(250);
   });
 
+  it('after a full batch leaves, what remains lingers afresh instead of going out early with the old timer', async () => {
+    const { fake, d } = await setup({ queues: ['fresh'] }, ['--linger-ms', '300']);
+    expect((await post(d.url, '/queues/fresh', 'resolve', { contentType: 'text/plain' })).status).toBe(202);
+    await d.daemon.deps.pipeline.idle();
+    fake.reset();
+    fake.latencyMs = 1000; // batches stay in flight for the whole test: the idle rule never applies
+    const t0 = performance.now();
+    const at = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, t0 + ms - performance.now())));
+    const send = async (from: number, count: number) =>
+      expect((await postJson(d.url, '/queues/fresh', Array.from({ length: count }, (_, i) => `m${from + i}`))).status).toBe(202);
+    await send(0, 1); // idle queue: goes at once
+    await at(10);
+    await send(1, 3); // lingers (timer due at ~310 ms)
+    await at(150);
+    await send(4, 10); // 13 waiting: a full batch leaves, 3 remain and linger afresh (due at ~450 ms)
+    await at(380);
+    await send(14, 7); // the 3 are still waiting (they would have left at ~310 ms): 10 again, full
+    await d.daemon.deps.pipeline.idle();
+    const sizes = new Map<number, number>();
+    for (const m of fake.messages('fresh')) sizes.set(m.receivedAt, (sizes.get(m.receivedAt) ?? 0) + 1);
+    expect([...sizes.values()]).toEqual([1, 10, 10]);
+  });
+
   it('batches form only when a send slot is free, so they are full while SQS is slow', async () => {
     const { fake, d } = await setup({ queues: ['slot'] }, ['--max-concurrency', '1', '--linger-ms', '1']);
     expect((await post(d.url, '/queues/slot', 'resolve', { contentType: 'text/plain' })).status).toBe(202);
