@@ -5,6 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 
 export type CredentialMode = 'pass-through' | 'chain';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -48,6 +49,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Message group used for FIFO sends that name none; empty = a group id is required. */
   fifoDefaultGroupId: string;
+  /** FIFO: entries of one message group in one SendMessageBatch. */
+  fifoMaxPerGroup: number;
   /** Extra Host header values accepted besides localhost/127.0.0.1/[::1] (DNS-rebinding guard). */
   allowedHosts: readonly string[];
   logLevel: LogLevel;
@@ -95,7 +98,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'lingerMs', flag: '--linger-ms', env: ['SQS_ACCELERATOR_LINGER_MS'], kind: 'int', default: '10', unit: 'ms', min: 0, max: 10_000, example: '5', doc: 'How long a partial batch waits for more messages while another batch of its queue is in flight. Idle queues send at once.' },
   { key: 'maxConcurrency', flag: '--max-concurrency', env: ['SQS_ACCELERATOR_MAX_CONCURRENCY'], kind: 'int', default: '64', min: 1, max: 10_000, example: '128', doc: 'SendMessageBatch requests in flight at once, all queues together.' },
   { key: 'connections', flag: '--connections', env: ['SQS_ACCELERATOR_CONNECTIONS'], kind: 'int', default: '64', min: 1, max: 10_000, example: '32', doc: 'Keep-alive connections to the SQS endpoint.' },
-  { key: 'requestTimeoutMs', flag: '--request-timeout-ms', env: ['SQS_ACCELERATOR_REQUEST_TIMEOUT_MS'], kind: 'int', default: '10000', unit: 'ms', min: 100, max: 600_000, example: '5000', doc: 'Timeout of one request to SQS (headers, then body); a timeout is retried.' },
+  { key: 'requestTimeoutMs', flag: '--request-timeout-ms', env: ['SQS_ACCELERATOR_REQUEST_TIMEOUT_MS'], kind: 'int', default: '10000', unit: 'ms', min: 1000, max: 600_000, example: '5000', doc: 'Timeout of one request to SQS (headers, then body); a timeout is retried.' },
   { key: 'retryBaseMs', flag: '--retry-base-ms', env: ['SQS_ACCELERATOR_RETRY_BASE_MS'], kind: 'int', default: '100', unit: 'ms', min: 1, max: 600_000, example: '200', doc: 'First retry delay; doubles per attempt, jittered.' },
   { key: 'retryMaxMs', flag: '--retry-max-ms', env: ['SQS_ACCELERATOR_RETRY_MAX_MS'], kind: 'int', default: '20000', unit: 'ms', min: 1, max: 3_600_000, example: '60000', doc: 'Longest retry delay.' },
   { key: 'maxMessageAgeMs', flag: '--max-message-age-ms', env: ['SQS_ACCELERATOR_MAX_MESSAGE_AGE_MS'], kind: 'int', default: '604800000', unit: 'ms', min: 0, example: '86400000', doc: 'Dead-letter a message still undelivered this long after it was accepted (default 7 days; 0 = never).' },
@@ -105,6 +108,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxBacklogBytes', flag: '--max-backlog-bytes', env: ['SQS_ACCELERATOR_MAX_BACKLOG_BYTES'], kind: 'int', default: String(1024 * MiB), unit: 'bytes', min: MiB, example: '268435456', doc: 'Bytes accepted but not yet delivered before new sends get 503 + Retry-After.' },
   { key: 'shutdownGraceMs', flag: '--shutdown-grace-ms', env: ['SQS_ACCELERATOR_SHUTDOWN_GRACE_MS'], kind: 'int', default: '10000', unit: 'ms', min: 0, max: 600_000, example: '20000', doc: 'On SIGTERM, how long to keep delivering before exiting.' },
   { key: 'fifoDefaultGroupId', flag: '--fifo-default-group-id', env: ['SQS_ACCELERATOR_FIFO_DEFAULT_GROUP_ID'], kind: 'string', default: '', example: 'default', doc: 'Message group for FIFO sends that name none. Empty: such sends get 400.' },
+  { key: 'fifoMaxPerGroup', flag: '--fifo-max-per-group', env: ['SQS_ACCELERATOR_FIFO_MAX_PER_GROUP'], kind: 'int', default: '1', min: 1, max: 10, example: '10', doc: 'FIFO queues: messages of one message group in one SendMessageBatch. 1 keeps group order even if SQS fails one entry of a batch and accepts a later one of the same group; up to 10 sends a single busy group up to 10x faster without that guarantee. Batches still fill from different groups.' },
   { key: 'allowedHosts', flag: '--allowed-hosts', env: ['SQS_ACCELERATOR_ALLOWED_HOSTS'], kind: 'list', default: '', example: 'sqs-accelerator.internal', doc: 'Comma-separated extra Host names accepted (besides localhost, 127.0.0.1, [::1]); guards against DNS rebinding.' },
   { key: 'logLevel', flag: '--log-level', env: ['SQS_ACCELERATOR_LOG_LEVEL', 'LOG_LEVEL'], kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', example: 'debug', reloadable: true, doc: 'Log level; logs are JSON lines on stdout.' },
   // spool
@@ -321,7 +325,8 @@ export function defaultSpoolDir(env: Readonly<Record<string, string | undefined>
   const state = env.STATE_DIRECTORY?.split(':')[0];
   if (state) return state;
   if (env.XDG_STATE_HOME) return `${env.XDG_STATE_HOME}/sqs-accelerator`;
-  return `${env.HOME ?? '.'}/.local/state/sqs-accelerator`;
+  // Never relative to the working directory: without HOME, ask the password database.
+  return `${env.HOME || homedir()}/.local/state/sqs-accelerator`;
 }
 
 /** The --help text, generated from OPTIONS so it cannot drift. */

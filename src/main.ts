@@ -72,6 +72,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
       retryMaxMs: config.retryMaxMs,
       maxMessageAgeMs: config.maxMessageAgeMs,
       maxInMemoryMessages: config.maxInMemoryMessages,
+      fifoMaxPerGroup: config.fifoMaxPerGroup,
     },
     log.child({ mod: 'delivery' }),
     resolver,

@@ -31,7 +31,12 @@ export class Batcher {
   /** Entries held here (sendable or waiting for their group). */
   private held = 0;
 
-  constructor(dest: Destination) {
+  /**
+   * @param maxPerGroup FIFO: entries of one message group per batch. 1 keeps order even if SQS
+   * fails one entry of a batch and accepts a later one of the same group; up to 10 sends a busy
+   * group faster but loses that guarantee (whether SQS can do this is not documented).
+   */
+  constructor(dest: Destination, private readonly maxPerGroup = MAX_BATCH_ENTRIES) {
     this.dest = dest;
     this.fifo = dest.limits.fifo;
   }
@@ -112,7 +117,7 @@ export class Batcher {
         if (batch.length >= MAX_BATCH_ENTRIES) break;
         const line = this.groups.get(g) as GroupLine;
         let took = 0;
-        while (batch.length < MAX_BATCH_ENTRIES) {
+        while (batch.length < MAX_BATCH_ENTRIES && took < this.maxPerGroup) {
           const next = line.q.peek();
           if (next === undefined || (batch.length > 0 && bytes + next.bytes > MAX_BATCH_BYTES)) break;
           line.q.shift();

@@ -24,6 +24,8 @@ export interface PipelineOptions {
   maxMessageAgeMs: number;
   /** With a paging store, at most this many messages are held in memory; the rest wait on disk. */
   maxInMemoryMessages?: number;
+  /** FIFO: entries of one message group per SendMessageBatch (1-10); see Batcher. Default 1. */
+  fifoMaxPerGroup?: number;
 }
 
 /** Per queue name, what this daemon did (summed over credentials). */
@@ -233,7 +235,7 @@ export class Pipeline {
     this.inMemory += 1;
     let b = this.batchers.get(env.dest.key);
     if (!b) {
-      b = new Batcher(env.dest);
+      b = new Batcher(env.dest, this.options.fifoMaxPerGroup ?? 1);
       this.batchers.set(env.dest.key, b);
     }
     b.add(env);

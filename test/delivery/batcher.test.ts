@@ -207,3 +207,23 @@ describe('Batcher, FIFO queue', () => {
     expect(b.size).toBe(0);
   });
 });
+
+describe('FIFO entries per group (--fifo-max-per-group)', () => {
+  it('with 1, a batch takes one entry from each of up to 10 groups, and the rest of a group waits for release', () => {
+    const d = dest(true);
+    const b = new Batcher(d, 1);
+    for (let i = 0; i < 5; i++) for (const g of ['a', 'b', 'c']) b.add(env(d, `${g}${i}`, g));
+    const first = b.takeBatch();
+    expect(first.map((e) => e.message.body)).toEqual(['a0', 'b0', 'c0']);
+    expect(b.takeBatch()).toEqual([]); // every group is blocked until its batch comes back
+    b.release(first, new Set());
+    expect(b.takeBatch().map((e) => e.message.body)).toEqual(['a1', 'b1', 'c1']);
+  });
+
+  it('with 10, one busy group fills a batch in order', () => {
+    const d = dest(true);
+    const b = new Batcher(d, 10);
+    for (let i = 0; i < 12; i++) b.add(env(d, `m${i}`, 'solo'));
+    expect(b.takeBatch().map((e) => e.message.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']);
+  });
+});

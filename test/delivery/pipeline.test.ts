@@ -321,9 +321,9 @@ describe('transient failures are retried', () => {
   });
 
   it('a request that times out is retried', async () => {
-    // undici runs header timeouts on its coarse timer (about 1 s resolution), so a 100 ms
-    // timeout fires after about a second: the fake answers after 3 s.
-    const { fake, d } = await setup({ queues: ['slow'] }, ['--request-timeout-ms', '100']);
+    // The smallest timeout (1 s; undici checks header timeouts on a coarse ~1 s timer) fires
+    // well before the fake answers, after 3 s.
+    const { fake, d } = await setup({ queues: ['slow'] }, ['--request-timeout-ms', '1000']);
     expect((await post(d.url, '/queues/slow', 'resolve', { contentType: 'text/plain' })).status).toBe(202);
     await d.daemon.deps.pipeline.idle();
     fake.faults = { extraLatencyMs: 3000, actions: ['SendMessageBatch'] };
@@ -360,8 +360,23 @@ describe('FIFO order per group', () => {
     }
   });
 
-  it('a group never has two batches in flight', async () => {
-    const { fake, d } = await setup({ queues: ['one.fifo'], latencyMs: 30 });
+  it('is kept when single entries of a batch fail (one entry per group per batch, the default)', async () => {
+    const { fake, d } = await setup({ queues: ['parts.fifo'], seed: 7 });
+    fake.faults = { partialFailure: 0.2, actions: ['SendMessageBatch'] };
+    const messages = [];
+    for (let i = 0; i < 100; i++) for (const g of ['g0', 'g1', 'g2']) messages.push({ body: `${g}:${i}`, groupId: g });
+    await postAll(d.url, 'parts.fifo', messages, 60);
+    await d.daemon.deps.pipeline.idle();
+    expect(fake.stats.faultsInjected.partialFailure ?? 0).toBeGreaterThan(10);
+    const order = orderByGroup(fake, 'parts.fifo');
+    for (const g of ['g0', 'g1', 'g2']) {
+      expect(order.get(g)).toHaveLength(100);
+      expect(increasing(order.get(g) ?? [])).toBe(true);
+    }
+  });
+
+  it('a group never has two batches in flight (--fifo-max-per-group 10 fills batches from one group)', async () => {
+    const { fake, d } = await setup({ queues: ['one.fifo'], latencyMs: 30 }, ['--fifo-max-per-group', '10']);
     await postAll(d.url, 'one.fifo', Array.from({ length: 60 }, (_, i) => ({ body: `m:${i}`, groupId: 'only' })), 60);
     await d.daemon.deps.pipeline.idle();
     expect(fake.stats.maxConcurrent).toBe(1); // GetQueueUrl and GetQueueAttributes came first, one at a time
