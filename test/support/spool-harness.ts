@@ -149,6 +149,8 @@ export interface LoadResult {
   refused: number;
   /** Status codes other than 202 seen, with counts. */
   statuses: Map<number | string, number>;
+  /** The first index not handed to a request: where a next load should start. */
+  next: number;
 }
 
 /**
@@ -162,7 +164,7 @@ export async function postLoad(
   options: { concurrency?: number; stop?: () => boolean; onAck?: (body: string, total: number) => void } = {},
 ): Promise<LoadResult> {
   const pool = new Pool(url, { connections: options.concurrency ?? 64, pipelining: 1 });
-  const result: LoadResult = { acked: [], refused: 0, statuses: new Map() };
+  const result: LoadResult = { acked: [], refused: 0, statuses: new Map(), next: range.from };
   let next = range.from;
   const worker = async () => {
     for (;;) {
@@ -188,6 +190,7 @@ export async function postLoad(
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 64 }, worker));
+  result.next = Math.min(next, range.to);
   await pool.destroy();
   return result;
 }
