@@ -489,7 +489,10 @@ export class Spool implements MessageStore, Pager {
       this.active.bytes += buf.length;
       this.totalBytes += buf.length;
     } catch {
-      // Already logged; the marks are lost, which only means redelivery after a crash.
+      // Already logged. Keep the marks for the next write: dropping them would redeliver these
+      // messages after the next start, even a clean one.
+      this.doneIds = ids.concat(this.doneIds);
+      if (!this.closed) this.doneTimer ??= setTimeout(() => this.flushDone(), 1000);
     }
     if (this.active.live <= 0 && this.active.bytes >= this.opts.segmentBytes) this.rotate();
   }
