@@ -504,9 +504,12 @@ export class Spool implements MessageStore, Pager {
   }
 
   private openSegment(num: number): void {
-    if (this.fd >= 0) closeSync(this.fd);
     const path = join(this.dir, segName(num));
-    this.fd = openSync(path, FS.O_WRONLY | FS.O_CREAT | FS.O_APPEND, 0o600);
+    // Open before closing: if the open fails, the current segment stays usable (and this.fd
+    // never names a closed descriptor that the process may reuse for another file).
+    const fd = openSync(path, FS.O_WRONLY | FS.O_CREAT | FS.O_APPEND, 0o600);
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = fd;
     const bytes = fstatSync(this.fd).size;
     this.active = { num, path, bytes, live: 0 };
     this.segments.set(num, this.active);
