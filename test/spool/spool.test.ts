@@ -4,7 +4,7 @@
  * failures are refused cleanly, group commit shares fdatasyncs, and the directory is locked.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, fdatasync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, fdatasync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Envelope } from '../../src/delivery/envelope.js';
 import { providerCredentials } from '../../src/sqs/credentials.js';
@@ -320,6 +320,22 @@ describe('bounds and write failures', () => {
     expect(drain(r.spool, makeDest('new-queue')).map((e) => e.message.body)).toEqual(['after-1']);
     // And the file itself scans clean.
     for (const n of segments()) expect(scanBuffer(readFileSync(join(dir, n)), () => {}).corruptRegions).toBe(0);
+  });
+
+  it('a new segment that cannot be created fails that append only; the spool keeps working once it can', async () => {
+    const { spool: s } = spool({ segmentBytes: 65_536 });
+    s.recover(passThrough);
+    const dest = makeDest('q');
+    s.append(Array.from({ length: 70 }, (_, i) => makeEnvelope(dest, `old-${i}-${'x'.repeat(1000)}`))); // past the segment size
+    mkdirSync(join(dir, 'seg-0000000002.log')); // the next segment's name is taken (EISDIR)
+    expect(() => s.append([makeEnvelope(dest, 'refused')])).toThrow(/EISDIR/);
+    rmdirSync(join(dir, 'seg-0000000002.log'));
+    s.append([makeEnvelope(dest, 'after-1')]);
+    s.append([makeEnvelope(dest, 'after-2')]);
+    const r = await restart(s, { segmentBytes: 65_536 }); // close() must not throw either
+    const bodies = drain(r.spool, dest).map((e) => e.message.body);
+    expect(bodies).toHaveLength(72);
+    expect(bodies.slice(-2)).toEqual(['after-1', 'after-2']);
   });
 
   it('completion marks that could not be written are written with the next ones, not dropped', async () => {
