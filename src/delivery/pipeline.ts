@@ -259,9 +259,14 @@ export class Pipeline {
     let room = this.maxInMemory - this.inMemory;
     while (room > 0 && this.pagedTotal > 0) {
       let progressed = false;
+      // An equal share each, and served destinations to the back of the line: one queue's long
+      // backlog must not hold back the (paged) messages of the others until it has drained.
+      const share = Math.max(1, Math.floor(room / this.paged.size));
+      const served: string[] = [];
       for (const [key, entry] of this.paged) {
         if (room <= 0) break;
-        const want = Math.min(room, 1000, entry.count);
+        served.push(key);
+        const want = Math.min(room, share, 1000, entry.count);
         let envs: Envelope[] = [];
         let consumed = 0;
         try {
@@ -284,6 +289,13 @@ export class Pipeline {
         for (const env of envs) this.hold(env);
         room -= envs.length;
         progressed = true;
+      }
+      for (const key of served) {
+        const entry = this.paged.get(key);
+        if (entry) {
+          this.paged.delete(key);
+          this.paged.set(key, entry);
+        }
       }
       if (!progressed) break;
     }
