@@ -5,7 +5,7 @@
  */
 import { request } from 'undici';
 import { startFakeSqs, type FakeSqs } from '../support/fake-sqs.js';
-import { post, type TestDaemon } from '../support/daemon.js';
+import { post, postJson, type TestDaemon } from '../support/daemon.js';
 import { postLoad, removeDir, startSpoolDaemon, tempDir } from '../support/spool-harness.js';
 
 let fake: FakeSqs;
@@ -132,4 +132,41 @@ it('with --max-spool-bytes as the bound (below the segment size): 503 SpoolFull,
   }
   expect(status).toBe(202);
   console.log(`outage test (--max-spool-bytes 1 MiB): acked ${acked.length} before SpoolFull, all delivered after recovery, ${Date.now() - t0} ms`);
+}, 60_000);
+
+it('after an outage, a queue with a few new messages is not held back until another queue\'s big paged backlog has drained', async () => {
+  const t0 = Date.now();
+  fake.latencyMs = 10;
+  d = await startSpoolDaemon(fake.endpoint, dir, ['--max-in-memory-messages', '500', '--max-concurrency', '2', '--retry-base-ms', '20', '--retry-max-ms', '100']);
+  const pipeline = d.daemon.deps.pipeline;
+  expect((await post(d.url, '/queues/outage', 'warm', { contentType: 'text/plain' })).status).toBe(202);
+  expect((await post(d.url, '/queues/fresh', 'warm', { contentType: 'text/plain' })).status).toBe(202);
+  await fake.waitFor(() => fake.messageCount('outage') === 1 && fake.messageCount('fresh') === 1, 5000);
+  fake.down = true;
+  const BACKLOG = 6000;
+  for (let r = 0; r < BACKLOG / 100; r++) {
+    expect((await postJson(d.url, '/queues/outage', Array.from({ length: 100 }, (_, i) => `big-${r}-${i}`))).status).toBe(202);
+  }
+  expect(pipeline.pagedOutMessages).toBeGreaterThan(BACKLOG - 600);
+  const back = Date.now();
+  fake.down = false;
+  // While the big backlog drains (memory full most of the time, so some of these are paged out
+  // too), a trickle to another queue.
+  const sentAt = new Map<string, number>();
+  for (let i = 0; i < 20; i++) {
+    sentAt.set(`trickle-${i}`, Date.now());
+    expect((await post(d.url, '/queues/fresh', `trickle-${i}`, { contentType: 'text/plain' })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await fake.waitFor(() => fake.messageCount('fresh') === 21 && fake.messageCount('outage') >= BACKLOG + 1, 30_000);
+  const bigTimes = fake.messages('outage').map((m) => m.receivedAt);
+  const drainedAt = Math.max(...bigTimes);
+  const trickle = fake.messages('fresh').filter((m) => sentAt.has(m.body));
+  const latencies = trickle.map((m) => m.receivedAt - (sentAt.get(m.body) as number));
+  // How much of the big backlog was still undelivered when each trickle message arrived.
+  const bigLeft = trickle.map((m) => bigTimes.filter((t) => t > m.receivedAt).length);
+  console.log(`no starvation: big backlog of ${BACKLOG} drained in ${drainedAt - back} ms; 20 messages to another queue took ${Math.min(...latencies)}-${Math.max(...latencies)} ms each; big backlog still undelivered when they arrived: ${Math.min(...bigLeft)}-${Math.max(...bigLeft)}; ${Date.now() - t0} ms`);
+  expect(trickle).toHaveLength(20);
+  // Every one arrived while thousands of the big backlog were still waiting.
+  expect(Math.min(...bigLeft)).toBeGreaterThan(1000);
 }, 60_000);
