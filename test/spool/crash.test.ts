@@ -66,6 +66,7 @@ async function crashRun(queue: string, durability: 'write' | 'fsync', total: num
     next = phase.next; // indices in flight at the kill were used up (acked or not)
     acked.push(...phase.acked);
     if (point === Infinity) break;
+    if (!killed) daemon.child.kill('SIGKILL'); // the load ended first: still kill (and the report shows where)
     await daemon.exited;
     await new Promise((r) => setTimeout(r, 100)); // requests the fake was still answering die with the socket
     const snap = fake.countByBody(queue);
