@@ -27,6 +27,7 @@ export interface SpoolOptions {
 export interface FileOps {
   writeSync(fd: number, buf: Buffer, offset: number, length: number): number;
   fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  ftruncateSync(fd: number, length: number): void;
 }
 
 /** Rebuilds a destination's credentials from a journal record: the pair (pass-through) or the daemon's (null). */
@@ -111,6 +112,7 @@ export class Spool implements MessageStore, Pager {
     this.ops = {
       writeSync: options.fs?.writeSync ?? ((fd, buf, off, len) => writeSync(fd, buf, off, len)),
       fdatasync: options.fs?.fdatasync ?? ((fd, cb) => fdatasync(fd, cb)),
+      ftruncateSync: options.fs?.ftruncateSync ?? ((fd, len) => ftruncateSync(fd, len)),
     };
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     chmodSync(this.dir, 0o700);
@@ -376,7 +378,7 @@ export class Spool implements MessageStore, Pager {
     seg.live -= count;
     if (seg !== this.active) return;
     try {
-      ftruncateSync(this.fd, start);
+      this.ops.ftruncateSync(this.fd, start);
     } catch {
       return;
     }
@@ -448,9 +450,12 @@ export class Spool implements MessageStore, Pager {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
       try {
-        ftruncateSync(this.fd, this.active.bytes);
+        this.ops.ftruncateSync(this.fd, this.active.bytes);
       } catch {
-        /* the next start's CRC check catches what remains */
+        // The torn bytes stay (the next start's scan skips them): count them, or every later
+        // record's recorded position would be off by that much and unreadable at page-in.
+        this.active.bytes += written;
+        this.totalBytes += written;
       }
       this.destNums.clear(); // the Dest records may be gone: write them again next time
       if (this.writable) this.log.error({ code, dir: this.dir }, 'cannot write the spool; refusing sends with 503 until it works again');
