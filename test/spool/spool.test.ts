@@ -322,6 +322,38 @@ describe('bounds and write failures', () => {
     for (const n of segments()) expect(scanBuffer(readFileSync(join(dir, n)), () => {}).corruptRegions).toBe(0);
   });
 
+  it('a torn write that cannot be cut back (ftruncate fails too): later records are still found where the spool says', async () => {
+    const { state, fs } = failingWrites();
+    let truncates = 0;
+    const { spool: s } = spool({
+      fs: {
+        ...fs,
+        ftruncateSync() {
+          truncates += 1;
+          throw Object.assign(new Error('EIO: i/o error, ftruncate'), { code: 'EIO' });
+        },
+      },
+    });
+    s.recover(passThrough);
+    const dest = makeDest('q');
+    s.append([makeEnvelope(dest, 'before')]);
+    state.mode = 'partial';
+    expect(() => s.append([makeEnvelope(dest, `torn-${'t'.repeat(500)}`)])).toThrow(expect.objectContaining({ code: 'ESPOOLWRITE' }));
+    expect(truncates).toBe(1);
+    state.mode = 'ok';
+    const after = Array.from({ length: 5 }, (_, i) => makeEnvelope(dest, `after-${i}`));
+    s.append(after);
+    for (const e of after) s.pageOut(e);
+    // Read back through the positions the spool recorded: every one must check out.
+    expect(drain(s, dest).map((e) => e.message.body)).toEqual(after.map((e) => e.message.body));
+    expect(s.info().corruptRecords).toBe(0);
+    expect(s.info().spoolBytes).toBe(statSync(join(dir, 'seg-0000000001.log')).size);
+    // At the next start the torn bytes are skipped and reported.
+    const r = await restart(s);
+    expect(drain(r.spool, dest).map((e) => e.message.body)).toEqual(['before', ...after.map((e) => e.message.body)]);
+    expect(r.spool.info().corruptRecords).toBe(1);
+  });
+
   it('a new segment that cannot be created fails that append only; the spool keeps working once it can', async () => {
     const { spool: s } = spool({ segmentBytes: 65_536 });
     s.recover(passThrough);
