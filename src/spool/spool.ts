@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants as FS, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants as FS, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Envelope, FailureReason } from '../delivery/envelope.js';
@@ -8,7 +8,10 @@ import type { Destination } from '../sqs/resolver.js';
 import type { Credentials, OutgoingMessage, QueueLimits } from '../sqs/types.js';
 import { DeadLetterDir } from './dead-letters.js';
 import { encodeRecord, readAt, readSegment, RecordType, recordAt, scanBuffer } from './journal.js';
+import { checkSpoolDir, lockSpoolDir, SpoolError, unlockSpoolDir } from './lock.js';
 import { PositionQueue } from './positions.js';
+
+export { checkSpoolDir, SpoolError };
 
 export interface SpoolOptions {
   dir: string;
@@ -33,15 +36,6 @@ export interface FileOps {
 /** Rebuilds a destination's credentials from a journal record: the pair (pass-through) or the daemon's (null). */
 export type CredentialsFor = (stored: Credentials | null) => CredentialSource | undefined;
 
-export class SpoolError extends Error {
-  override readonly name = 'SpoolError';
-  constructor(
-    readonly code: 'ESPOOLFULL' | 'ESPOOLWRITE' | 'ESPOOLLOCKED',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 interface Segment {
   readonly num: number;
@@ -49,6 +43,10 @@ interface Segment {
   bytes: number;
   /** Accepted records in it not yet finished. */
   live: number;
+  /** It holds completion marks of messages recorded in other segments (see carryForward). */
+  foreign?: boolean;
+  /** Accept records were written into it (in this run). */
+  accepts?: boolean;
   readFd?: number;
 }
 
@@ -94,6 +92,8 @@ export class Spool implements MessageStore, Pager {
   private destNums = new Map<string, number>();
   private totalBytes = 0;
   private doneIds: string[] = [];
+  /** Segment of each id in doneIds (-1: unknown). */
+  private doneSegs: number[] = [];
   private doneTimer: NodeJS.Timeout | undefined;
   private readonly paged = new Map<string, { dest: Destination; q: PositionQueue }>();
   // fsync mode: group commit.
@@ -131,14 +131,21 @@ export class Spool implements MessageStore, Pager {
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => Number(m[1]))
       .sort((a, b) => a - b);
-    // Pass 1: which messages are finished.
+    // Pass 1: which messages are finished, and which marks are held by a segment other than
+    // the message's own (to carry forward if their holder is deleted below).
     const done = new Set<string>();
+    const foreign: Array<{ id: string; src: number; holder: number }> = [];
     for (const num of nums) {
       const buf = readSegment(join(this.dir, segName(num)));
       const scan = scanBuffer(buf, (r) => {
         if (r.type !== RecordType.Done) return;
         try {
-          for (const id of (JSON.parse(r.payload.toString('utf8')) as { i: string[] }).i) done.add(id);
+          const marks = JSON.parse(r.payload.toString('utf8')) as { i: string[]; s?: number[] };
+          marks.i.forEach((id, k) => {
+            done.add(id);
+            const src = marks.s?.[k];
+            if (src !== undefined && src !== num) foreign.push({ id, src, holder: num });
+          });
         } catch {
           // A record with a valid CRC but bad JSON cannot come from us; skip it.
         }
@@ -207,6 +214,14 @@ export class Spool implements MessageStore, Pager {
     }
     for (const seg of [...this.segments.values()]) if (seg.live === 0) this.dropSegment(seg);
     this.openSegment((nums.at(-1) ?? 0) + 1);
+    // Marks whose holder was just deleted but whose message's segment stays: keep them.
+    for (const m of foreign) {
+      if (this.segments.has(m.src) && !this.segments.has(m.holder)) {
+        this.doneIds.push(m.id);
+        this.doneSegs.push(m.src);
+      }
+    }
+    this.flushDone();
     if (this.recoveredCount > 0) this.log.info({ recovered: this.recoveredCount, segments: this.segments.size }, 'recovered unfinished messages from the spool');
     return [...recovered.values()];
   }
@@ -307,7 +322,8 @@ export class Spool implements MessageStore, Pager {
     if (this.closed) return;
     while (this.syncing || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
     this.closed = true;
-    this.flushDone();
+    // A flush may rotate and delete a finished segment, carrying its marks forward: flush those too.
+    for (let i = 0; i < 3 && this.doneIds.length > 0; i++) this.flushDone();
     if (this.doneTimer) clearTimeout(this.doneTimer);
     for (const s of this.segments.values()) if (s.readFd !== undefined) closeSync(s.readFd);
     if (this.fd >= 0) {
@@ -389,7 +405,17 @@ export class Spool implements MessageStore, Pager {
 
   /** Writes accept records (and the destination records they need) at the end of the active segment; returns where they start. */
   private writeAccepts(envs: readonly Envelope[]): number {
-    if (this.active.bytes >= this.opts.segmentBytes) this.rotate();
+    if (this.active.bytes >= this.opts.segmentBytes) {
+      try {
+        this.rotate();
+      } catch (err) {
+        // Disk full, too many open files...: refuse (503) and say so in /readyz until a write works.
+        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+        if (this.writable) this.log.error({ code, dir: this.dir }, 'cannot start a new spool segment; refusing sends with 503 until it works again');
+        this.writable = false;
+        throw new SpoolError('ESPOOLWRITE', `cannot start a new spool segment (${code})`);
+      }
+    }
     const frames: Buffer[] = [];
     const offsets: number[] = new Array(envs.length);
     let size = 0;
@@ -432,6 +458,7 @@ export class Spool implements MessageStore, Pager {
     }
     this.active.bytes += size;
     this.active.live += envs.length;
+    this.active.accepts = true;
     this.totalBytes += size;
     return base;
   }
@@ -469,6 +496,7 @@ export class Spool implements MessageStore, Pager {
   private finish(envs: readonly Envelope[]): void {
     for (const env of envs) {
       this.doneIds.push(env.id);
+      this.doneSegs.push(env.pos?.seg ?? -1);
       const seg = env.pos ? this.segments.get(env.pos.seg) : undefined;
       if (seg) {
         seg.live -= 1;
@@ -485,21 +513,29 @@ export class Spool implements MessageStore, Pager {
     this.doneTimer = undefined;
     if (this.doneIds.length === 0 || this.fd < 0) return;
     const ids = this.doneIds;
+    const segs = this.doneSegs;
     this.doneIds = [];
+    this.doneSegs = [];
     // In fsync mode a group commit may be between write and fdatasync: appending is still safe
     // (records are self-delimiting and positions were assigned before this write).
-    const buf = encodeRecord(RecordType.Done, JSON.stringify({ i: ids }));
+    // `s` names each message's own segment, so marks can be carried forward (carryForward).
+    const buf = encodeRecord(RecordType.Done, JSON.stringify({ i: ids, s: segs }));
     try {
       this.writeAll(buf);
       this.active.bytes += buf.length;
       this.totalBytes += buf.length;
+      if (!this.active.foreign) for (const sg of segs) if (sg !== this.active.num) this.active.foreign = true;
     } catch {
       // Already logged. Keep the marks for the next write: dropping them would redeliver these
       // messages after the next start, even a clean one.
       this.doneIds = ids.concat(this.doneIds);
+      this.doneSegs = segs.concat(this.doneSegs);
       if (!this.closed) this.doneTimer ??= setTimeout(() => this.flushDone(), 1000);
     }
-    if (this.active.live <= 0 && this.active.bytes >= this.opts.segmentBytes) this.rotate();
+    // A full, finished segment gives way to a fresh one (and is deleted), so disk use follows
+    // the backlog even when nothing new arrives. Only one that held accepts: a fresh segment
+    // holding only carried-forward marks must not set off a chain of rotations.
+    if (!this.closed && this.active.accepts && this.active.live <= 0 && this.active.bytes >= this.opts.segmentBytes) this.rotate();
   }
 
   private rotate(): void {
@@ -522,7 +558,40 @@ export class Spool implements MessageStore, Pager {
     this.destNums = new Map();
   }
 
+  /**
+   * A completion mark lives in the segment that was active when its message finished, often a
+   * newer one than the message's own. Deleting that newer segment (all of its own messages done)
+   * while the message's segment lives on would bring the message back at the next start. So the
+   * marks it holds for segments still on disk are written again into the active one first.
+   */
+  private carryForward(seg: Segment): void {
+    let buf: Buffer;
+    try {
+      buf = readSegment(seg.path);
+    } catch {
+      return; // unreadable: at worst those messages are sent again after a restart
+    }
+    scanBuffer(buf, (r) => {
+      if (r.type !== RecordType.Done) return;
+      let marks: { i: string[]; s?: number[] };
+      try {
+        marks = JSON.parse(r.payload.toString('utf8')) as { i: string[]; s?: number[] };
+      } catch {
+        return;
+      }
+      marks.i.forEach((id, k) => {
+        const src = marks.s?.[k] ?? -1;
+        if (src !== seg.num && this.segments.has(src)) {
+          this.doneIds.push(id);
+          this.doneSegs.push(src);
+        }
+      });
+    });
+    if (this.doneIds.length > 0) this.doneTimer ??= setTimeout(() => this.flushDone(), 20);
+  }
+
   private dropSegment(seg: Segment): void {
+    if (seg.foreign) this.carryForward(seg);
     if (seg.readFd !== undefined) closeSync(seg.readFd);
     this.segments.delete(seg.num);
     this.totalBytes -= seg.bytes;
@@ -560,72 +629,4 @@ function numField(payload: Buffer, field: string): number | undefined {
     n = n * 10 + (c - 0x30);
   }
   return i > k + field.length ? n : undefined;
-}
-
-/**
- * One daemon per spool directory: two writers would recover and delete each other's
- * segments. The lock is a file holding the owner's PID; a lock left by a process that no
- * longer exists (kill -9, crash) is taken over.
- */
-export function lockSpoolDir(dir: string): void {
-  const path = join(dir, 'LOCK');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    let owner = NaN;
-    try {
-      owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    } catch {
-      /* vanished meanwhile: try again */
-    }
-    if (Number.isInteger(owner) && owner !== process.pid && processAlive(owner)) {
-      throw new SpoolError('ESPOOLLOCKED', `spool directory ${dir} is in use by another sqs-accelerator (pid ${owner}); give each daemon its own --spool-dir`);
-    }
-    try {
-      unlinkSync(path); // stale: its owner is gone
-    } catch {
-      /* someone else took it over first; the next attempt sees theirs */
-    }
-  }
-  throw new SpoolError('ESPOOLLOCKED', `could not lock spool directory ${dir}`);
-}
-
-export function unlockSpoolDir(dir: string): void {
-  const path = join(dir, 'LOCK');
-  try {
-    if (Number.parseInt(readFileSync(path, 'utf8'), 10) === process.pid) unlinkSync(path);
-  } catch {
-    /* already gone */
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Checks at start that the spool directory can be used; throws a clear message if not. */
-export function checkSpoolDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = statSync(dir);
-    if (!st.isDirectory()) throw new Error('not a directory');
-    const probe = join(dir, `.probe-${process.pid}`);
-    const fd = openSync(probe, 'w', 0o600);
-    closeSync(fd);
-    unlinkSync(probe);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new SpoolError('ESPOOLWRITE', `spool directory ${dir} is not usable: ${e.code ?? e.message} (set --spool-dir, or --durability memory to run without a spool)`);
-  }
 }

@@ -361,8 +361,10 @@ describe('bounds and write failures', () => {
     s.append(Array.from({ length: 70 }, (_, i) => makeEnvelope(dest, `old-${i}-${'x'.repeat(1000)}`))); // past the segment size
     mkdirSync(join(dir, 'seg-0000000002.log')); // the next segment's name is taken (EISDIR)
     expect(() => s.append([makeEnvelope(dest, 'refused')])).toThrow(/EISDIR/);
+    expect(s.info().writable).toBe(false); // /readyz says so until a write works
     rmdirSync(join(dir, 'seg-0000000002.log'));
     s.append([makeEnvelope(dest, 'after-1')]);
+    expect(s.info().writable).toBe(true);
     s.append([makeEnvelope(dest, 'after-2')]);
     const r = await restart(s, { segmentBytes: 65_536 }); // close() must not throw either
     const bodies = drain(r.spool, dest).map((e) => e.message.body);
@@ -485,14 +487,14 @@ describe('the directory', () => {
       expect(err).toMatchObject({ code: 'ESPOOLLOCKED' });
       expect((err as Error).message).toContain(String(childPid));
       expect((err as Error).message).toContain(dir);
-      expect(readFileSync(join(dir, 'LOCK'), 'utf8').trim()).toBe(String(childPid));
+      expect(lockPid()).toBe(childPid);
     } finally {
       child.kill('SIGKILL');
       await exited;
     }
     // Its owner is gone (kill -9 leaves the file): taken over.
     const s = openSpool(dir).spool;
-    expect(readFileSync(join(dir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+    expect(lockPid()).toBe(process.pid);
     await s.close();
     expect(existsSync(join(dir, 'LOCK'))).toBe(false);
   });
@@ -501,7 +503,80 @@ describe('the directory', () => {
     writeFileSync(join(dir, 'LOCK'), 'not a pid');
     const s = openSpool(dir).spool;
     open.push(s);
-    expect(readFileSync(join(dir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+    expect(lockPid()).toBe(process.pid);
+  });
+
+  it('a LOCK naming a live PID from another boot, or a reused PID (other start time), is taken over', async () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const childPid = child.pid as number;
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      // The lock records pid, boot id and start time; the real holder is refused...
+      writeFileSync(join(dir, 'LOCK'), `${childPid} ${bootId} ${startTimeOf(childPid)}\n`);
+      expect(() => openSpool(dir)).toThrow(/in use by another sqs-accelerator/);
+      // ...a lock written before a reboot is not (the PID now belongs to someone else)...
+      writeFileSync(join(dir, 'LOCK'), `${childPid} 00000000-0000-0000-0000-000000000000 ${startTimeOf(childPid)}\n`);
+      const a = openSpool(dir).spool;
+      expect(lockPid()).toBe(process.pid);
+      await a.close();
+      // ...nor one whose PID was reused by a process started at another time.
+      writeFileSync(join(dir, 'LOCK'), `${childPid} ${bootId} 1\n`);
+      const b = openSpool(dir).spool;
+      expect(lockPid()).toBe(process.pid);
+      await b.close();
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+});
+
+function lockPid(): number {
+  return Number.parseInt(readFileSync(join(dir, 'LOCK'), 'utf8'), 10);
+}
+
+function startTimeOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] as string;
+}
+
+describe('completion marks held by a newer segment', () => {
+  it('are carried forward when that segment is deleted, so a delivered message is not sent again after a restart', async () => {
+    // segmentBytes 1: every append starts a new segment.
+    const { spool: s } = spool({ segmentBytes: 1 });
+    s.recover(passThrough);
+    const d = makeDest('orders');
+    const [m1, m2] = [makeEnvelope(d, 'm1'), makeEnvelope(d, 'm2')];
+    s.append([m1, m2]); // segment 1
+    const m3 = makeEnvelope(d, 'm3');
+    s.append([m3]); // segment 2
+    s.delivered([m1]); // its mark is written into segment 2, the active one
+    await new Promise((r) => setTimeout(r, 40));
+    const m4 = makeEnvelope(d, 'm4');
+    s.append([m4]); // segment 3
+    s.delivered([m3]); // segment 2 is finished and deleted; segment 1 still holds m2
+    expect(segments()).toEqual(['seg-0000000001.log', 'seg-0000000003.log']);
+    const { spool: next, recovered } = await restart(s, { segmentBytes: 1 });
+    expect(recovered.map((r) => r.count)).toEqual([2]);
+    expect(drain(next, d).map((e) => e.message.body)).toEqual(['m2', 'm4']); // not m1
+  });
+
+  it('are kept across a restart that deletes their holder', async () => {
+    const { spool: s } = spool({ segmentBytes: 1 });
+    s.recover(passThrough);
+    const d = makeDest('orders');
+    const [m1, m2] = [makeEnvelope(d, 'm1'), makeEnvelope(d, 'm2')];
+    s.append([m1, m2]); // segment 1
+    const m3 = makeEnvelope(d, 'm3');
+    s.append([m3]); // segment 2
+    s.delivered([m1, m3]); // marks in segment 2; segment 2 finished but active
+    // Restart 1: segment 2 has nothing unfinished and is deleted at start.
+    const first = await restart(s, { segmentBytes: 1 });
+    expect(drain(first.spool, d).map((e) => e.message.body)).toEqual(['m2']);
+    // Restart 2 (m2 still not delivered): m1 must still count as done.
+    const second = await restart(first.spool, { segmentBytes: 1 });
+    expect(drain(second.spool, d).map((e) => e.message.body)).toEqual(['m2']);
   });
 });
 
