@@ -14,11 +14,15 @@
  *   --profile / --no-profile  CPU-profile the daemon under sustained load (default: on in full runs)
  *   --wait-quiet <minutes>  wait up to this long for the 1-minute load average to drop below --max-load
  *   --max-load <n>          default 0.5
+ *   --max-other-cpu <pct>   a run during which processes outside the benchmark used more than this
+ *                           (% of one core, from /proc/stat) is repeated; default 10 (quick: no limit)
+ *   --retries <n>           how often at most (default 3)
  *   --no-pin                do not pin processes to cores with taskset
  *   --daemon-dir <dir>      run bin/sqs-accelerator.js of another checkout (built) instead of this one
  *   --daemon-rev <git rev>  export that commit of this repository (git archive) to a temporary
  *                           directory, build it there and benchmark it: numbers for a commit, not
  *                           for whatever the working tree holds
+ *   --rates a,b             open-loop rates for the daemon (default: 500,2000,5000,10000; quick: 500,2000,5000)
  *   --out <dir>             where results go (default bench/results)
  */
 import { spawnSync } from 'node:child_process';
@@ -32,7 +36,7 @@ import type { LoadResult, LoadSpec } from './lib/load-spec.js';
 import { Child, cpuMs, machineCpuMs, memory, RssSampler } from './lib/proc.js';
 import { type CpuProfile, summarise } from './lib/profile.js';
 import { renderMarkdown } from './lib/report.js';
-import type { BenchReport, Delivery, RunRecord, SqsUse } from './lib/types.js';
+import type { BenchReport, Delivery, RunRecord, RuntimeFigures, SqsUse } from './lib/types.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist-bench/bench
 const REPO = resolve(HERE, '../..');
@@ -51,10 +55,13 @@ interface Options {
   daemonDir: string;
   daemonRev: string | undefined;
   outDir: string;
+  rates: number[] | undefined;
+  maxOtherCpu: number;
+  retries: number;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pin: true, daemonDir: REPO, daemonRev: undefined, outDir: join(REPO, 'bench/results') };
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pin: true, daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, outDir: join(REPO, 'bench/results') };
   let profileSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -74,9 +81,13 @@ function parseOptions(argv: readonly string[]): Options {
     else if (a === '--daemon-dir') o.daemonDir = resolve(value());
     else if (a === '--daemon-rev') o.daemonRev = value();
     else if (a === '--out') o.outDir = resolve(value());
+    else if (a === '--rates') o.rates = value().split(',').map(Number);
+    else if (a === '--max-other-cpu') o.maxOtherCpu = Number(value());
+    else if (a === '--retries') o.retries = Number(value());
     else throw new Error(`unknown option ${a} (see the header of bench/run.ts)`);
   }
   if (o.quick && !profileSet) o.profile = false;
+  if (Number.isNaN(o.maxOtherCpu)) o.maxOtherCpu = o.quick ? Infinity : 10;
   return o;
 }
 
@@ -88,6 +99,48 @@ function planFor(quick: boolean) {
 }
 
 type Plan = ReturnType<typeof planFor>;
+
+/** The daemon's Prometheus metrics (GET /metrics), as `name{labels}` -> value; empty if unavailable. */
+async function scrape(origin: string | undefined): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!origin) return out;
+  try {
+    const res = await fetch(`${origin}/metrics`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return out;
+    for (const line of (await res.text()).split('\n')) {
+      if (line.startsWith('#') || line === '') continue;
+      const sp = line.lastIndexOf(' ');
+      out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+    }
+  } catch {
+    // no metrics: leave them out
+  }
+  return out;
+}
+
+/** GC and event-loop figures between two scrapes (prom-client's default metrics). */
+function runtimeFigures(before: Map<string, number>, after: Map<string, number>): RuntimeFigures | undefined {
+  if (after.size === 0) return undefined;
+  const d = (k: string): number => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+  const gcMs: Record<string, number> = {};
+  let gcCount = 0;
+  let gcOver100ms = 0;
+  for (const kind of ['major', 'minor', 'incremental', 'weakcb']) {
+    gcMs[kind] = d(`nodejs_gc_duration_seconds_sum{kind="${kind}"}`) * 1000;
+    gcCount += d(`nodejs_gc_duration_seconds_count{kind="${kind}"}`);
+    gcOver100ms += d(`nodejs_gc_duration_seconds_count{kind="${kind}"}`) - d(`nodejs_gc_duration_seconds_bucket{le="0.1",kind="${kind}"}`);
+  }
+  return {
+    gcMs,
+    gcCount,
+    gcOver100ms,
+    eventLoopLagMaxMs: (after.get('nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000,
+    eventLoopLagP99Ms: (after.get('nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000,
+    heapUsedBytes: after.get('nodejs_heap_size_used_bytes') ?? NaN,
+    heapTotalBytes: after.get('nodejs_heap_size_total_bytes') ?? NaN,
+    externalBytes: after.get('nodejs_external_memory_bytes') ?? NaN,
+  };
+}
 
 /** CLOCK_MONOTONIC in µs: the clock V8 stamps --cpu-prof samples with, so runs can be cut out of a profile. */
 const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -187,6 +240,18 @@ async function waitQuiet(o: Options): Promise<void> {
   }
 }
 
+interface MeasureArgs {
+  id: string;
+  system: string;
+  mode?: string;
+  scenario: string;
+  server: Child;
+  spec: LoadSpec;
+  queue?: string;
+  deliveryTimeoutMs?: number;
+  metricsOrigin?: string;
+}
+
 class Bench {
   readonly plan: Plan;
   readonly tmp: string;
@@ -206,6 +271,7 @@ class Bench {
     readonly durability: { modes: string[]; defaultMode: string; spoolFlags: boolean },
   ) {
     this.plan = planFor(o.quick);
+    if (o.rates) this.plan.rates = this.plan.otherModeRates = o.rates;
     this.tmp = join(o.outDir, 'tmp');
     mkdirSync(this.tmp, { recursive: true });
     const pin = o.pin && availableParallelism() >= 2;
@@ -350,8 +416,44 @@ class Bench {
   }
 
   /** One measured run against `server`. With `queue`, the run is verified against the fake SQS. */
-  async measure(r: { id: string; system: string; mode?: string; scenario: string; server: Child; spec: LoadSpec; queue?: string; deliveryTimeoutMs?: number }): Promise<RunRecord> {
+  /**
+   * A measured run, repeated (up to --retries times, with a fresh tag) while other processes
+   * used more than --max-other-cpu % of a core during it: the quietest attempt is kept. Every
+   * attempt is verified; a loss in a discarded attempt still fails the benchmark.
+   */
+  async measure(r: MeasureArgs): Promise<RunRecord> {
+    let best: RunRecord | undefined;
+    const noisy: number[] = [];
+    for (let attempt = 1; ; attempt++) {
+      const spec = attempt === 1 ? r.spec : { ...r.spec, tag: this.tag() };
+      const rec = await this.measureOnce({ ...r, spec });
+      if (!best || rec.otherCpuPct < best.otherCpuPct) best = rec;
+      if (rec.otherCpuPct <= this.o.maxOtherCpu || attempt > this.o.retries || !r.server.running) break;
+      noisy.push(Math.round(rec.otherCpuPct));
+      log(`${r.id}: other processes used ${rec.otherCpuPct.toFixed(0)}% of a core during the run (limit ${this.o.maxOtherCpu}%): waiting for quiet, then again (${attempt}/${this.o.retries})`);
+      await this.waitForQuietCpu(120_000);
+    }
+    best.attempts = noisy.length + 1;
+    if (noisy.length > 0) best.noisyAttemptsOtherCpuPct = noisy;
+    this.runs.push(best);
+    return best;
+  }
+
+  /** Waits (at most `maxMs`) until processes outside the benchmark use less than --max-other-cpu over 3 s. */
+  async waitForQuietCpu(maxMs: number): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    const ours = (): number => [this.fake, this.loadgen].reduce((sum, c) => sum + (c?.running ? cpuMs(c.pid) : 0), 0) + process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000;
+    while (Date.now() < deadline) {
+      const a = machineCpuMs().busy - ours();
+      await sleep(3000);
+      const other = ((machineCpuMs().busy - ours() - a) / 3000) * 100;
+      if (other <= this.o.maxOtherCpu) return;
+    }
+  }
+
+  async measureOnce(r: MeasureArgs): Promise<RunRecord> {
     if (r.queue) await this.fake.call('reset');
+    const metrics0 = await scrape(r.metricsOrigin);
     const pid = r.server.pid;
     const cpu0 = cpuMs(pid);
     const lg0 = cpuMs(this.loadgen.pid);
@@ -379,6 +481,7 @@ class Bench {
     const self1 = process.cpuUsage(self0);
     const ours = cpu1 - cpu0 + (lg1 - lg0) + (fk1 - fk0) + (self1.user + self1.system) / 1000;
     const rssPeakBytes = rss.stop();
+    const runtime = runtimeFigures(metrics0, await scrape(r.metricsOrigin));
     let sqs: SqsUse | undefined;
     if (r.queue) {
       const s = await this.fake.call<{ byAction: Record<string, number>; entries: number }>('stats');
@@ -415,15 +518,16 @@ class Bench {
       }
     }
     if (sqs) rec.sqs = sqs;
+    if (runtime) rec.runtime = runtime;
     const bad = Object.entries(res.statuses).filter(([k]) => !/^2\d\d$/.test(k));
     log(
       `${r.id}: ${res.acked}/${res.messages} acked, p50 ${res.latency.p50.toFixed(3)} p99 ${res.latency.p99.toFixed(3)} p99.9 ${res.latency.p999.toFixed(3)} ms, ` +
         `${rec.ackedPerSec.toFixed(0)} acked/s${rec.deliveredPerSec ? `, ${rec.deliveredPerSec.toFixed(0)} delivered/s` : ''}, ` +
         `${rec.cpuUsPerMsg.toFixed(1)} CPU µs/msg${sqs ? `, ${sqs.entriesPerRequest.toFixed(2)} entries/req` : ''}, RSS ${(rssPeakBytes / 1048576).toFixed(0)} MB` +
         `${bad.length ? `, non-2xx: ${JSON.stringify(Object.fromEntries(bad))}` : ''}${delivery ? (delivery.ok ? ', all delivered' : ', LOST') : ''}` +
+        `${runtime ? `; GC ${(runtime.gcMs.major ?? 0).toFixed(0)} ms major / ${(runtime.gcMs.minor ?? 0).toFixed(0)} ms minor, ${runtime.gcOver100ms} pauses > 100 ms, event loop lag max ${runtime.eventLoopLagMaxMs.toFixed(0)} ms, heap ${(runtime.heapUsedBytes / 1048576).toFixed(0)} MB` : ''}` +
         ` [CPU: loadgen ${rec.loadgenCpuPct.toFixed(0)}%, fake ${rec.fakeCpuPct.toFixed(0)}%, other processes ${rec.otherCpuPct.toFixed(0)}%, steal ${rec.stealPct.toFixed(0)}%]`,
     );
-    this.runs.push(rec);
     return rec;
   }
 
@@ -497,7 +601,7 @@ class Bench {
         const queue = run.id.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
         await this.fake.call('createQueue', { name: queue });
         await this.prime(d.origin, queue);
-        await this.measure({ id: run.id, system: 'daemon', mode, scenario: run.scenario, server: d.child, queue, spec: run.spec(queue), deliveryTimeoutMs: 300_000 });
+        await this.measure({ id: run.id, system: 'daemon', mode, scenario: run.scenario, server: d.child, queue, spec: run.spec(queue), deliveryTimeoutMs: 300_000, metricsOrigin: d.origin });
         await this.fake.call('deleteQueue', { name: queue });
       }
     } finally {
@@ -527,7 +631,7 @@ class Bench {
         const queue = run.id.slice(0, 80);
         await this.fake.call('createQueue', { name: queue });
         await this.prime(d.origin, queue);
-        await this.measure({ id: run.id, system: 'daemon', mode, scenario: run.scenario, server: d.child, queue, spec: run.spec(queue), deliveryTimeoutMs: 300_000 });
+        await this.measure({ id: run.id, system: 'daemon', mode, scenario: run.scenario, server: d.child, queue, spec: run.spec(queue), deliveryTimeoutMs: 300_000, metricsOrigin: d.origin });
         await this.fake.call('deleteQueue', { name: queue });
       }
     } finally {
@@ -537,6 +641,22 @@ class Bench {
 
   /** N messages accepted while SQS is down: memory and disk; then the drain when it is back. */
   async backlog(mode: string): Promise<void> {
+    let best: RunRecord | undefined;
+    const noisy: number[] = [];
+    for (let attempt = 1; ; attempt++) {
+      const rec = await this.backlogOnce(mode);
+      if (!best || rec.otherCpuPct < best.otherCpuPct) best = rec;
+      if (!(rec.otherCpuPct > this.o.maxOtherCpu) || attempt > this.o.retries) break;
+      noisy.push(Math.round(rec.otherCpuPct));
+      log(`${rec.id}: other processes used ${rec.otherCpuPct.toFixed(0)}% of a core during the run (limit ${this.o.maxOtherCpu}%): waiting for quiet, then again (${attempt}/${this.o.retries})`);
+      await this.waitForQuietCpu(120_000);
+    }
+    best.attempts = noisy.length + 1;
+    if (noisy.length > 0) best.noisyAttemptsOtherCpuPct = noisy;
+    this.runs.push(best);
+  }
+
+  async backlogOnce(mode: string): Promise<RunRecord> {
     const n = this.plan.backlogTotal;
     const d = await this.startDaemon(mode, ['--max-backlog-messages', String(Math.max(2_000_000, 2 * n))]);
     const queue = `backlog-${mode}`;
@@ -544,6 +664,7 @@ class Bench {
       await this.fake.call('createQueue', { name: queue });
       await this.prime(d.origin, queue);
       await this.fake.call('reset');
+      const metrics0 = await scrape(d.origin);
       const cpu0 = cpuMs(d.child.pid);
       const others0 = [cpuMs(this.loadgen.pid), cpuMs(this.fake.pid), process.cpuUsage()] as const;
       const sys0 = machineCpuMs();
@@ -558,6 +679,7 @@ class Bench {
       await sleep(this.plan.backlogSettleMs); // let the retry churn settle before reading memory
       const rssBytes = memory(d.child.pid).rssBytes;
       const diskBytes = diskUsage(d.spoolDir);
+      const atBacklog = runtimeFigures(metrics0, await scrape(d.origin));
       const upAt = Date.now();
       await this.fake.call('set', { down: false });
       const delivery = await this.awaitDelivery(queue, spec.tag, res, 600_000, d.child);
@@ -599,6 +721,7 @@ class Bench {
           steadyDrainPerSec: delivery.delivered / (Math.max(1, delivery.lastAt - delivery.firstAt) / 1000),
         },
       };
+      if (atBacklog) rec.runtime = atBacklog;
       if (!delivery.ok) {
         this.failures.push(`LOST MESSAGES in ${rec.id}: ${delivery.missing} of ${delivery.acked} acknowledged messages never reached SQS`);
         log(`!!!!! ${rec.id}: ${delivery.missing} ACKNOWLEDGED MESSAGES LOST !!!!!`);
@@ -607,9 +730,10 @@ class Bench {
       log(
         `${rec.id}: ${res.acked}/${res.messages} acked in ${(res.elapsedMs / 1000).toFixed(1)} s (${rec.ackedPerSec.toFixed(0)}/s), RSS with backlog ${(rssBytes / 1048576).toFixed(0)} MB (peak ${(peak / 1048576).toFixed(0)}), ` +
           `disk ${(diskBytes / 1048576).toFixed(1)} MB; drained in ${(drainMs / 1000).toFixed(1)} s (${bl.drainPerSec.toFixed(0)}/s, steady ${bl.steadyDrainPerSec.toFixed(0)}/s)` +
-          `${delivery.ok ? ', all delivered' : ', LOST'}`,
+          `${delivery.ok ? ', all delivered' : ', LOST'}${atBacklog ? `; with the backlog: V8 heap used ${(atBacklog.heapUsedBytes / 1048576).toFixed(0)} MB of ${(atBacklog.heapTotalBytes / 1048576).toFixed(0)} MB, external ${(atBacklog.externalBytes / 1048576).toFixed(0)} MB` : ''}` +
+          ` [CPU: other processes ${rec.otherCpuPct.toFixed(0)}%]`,
       );
-      this.runs.push(rec);
+      return rec;
     } finally {
       await this.fake.call('set', { down: false });
       await this.stopDaemon(d);
@@ -639,7 +763,7 @@ class Bench {
         await this.warmDaemon(d.origin, mode);
         await this.fake.call('createQueue', { name: queue });
         await this.prime(d.origin, queue);
-        await this.measure({ id: `profile-${mode}-${sc.name}`, system: 'daemon (profiled)', mode, scenario: `${sc.scenario} under --cpu-prof`, server: d.child, queue, spec: sc.spec(d.origin, queue), deliveryTimeoutMs: 300_000 });
+        await this.measure({ id: `profile-${mode}-${sc.name}`, system: 'daemon (profiled)', mode, scenario: `${sc.scenario} under --cpu-prof`, server: d.child, queue, spec: sc.spec(d.origin, queue), deliveryTimeoutMs: 300_000, metricsOrigin: d.origin });
       } finally {
         await this.stopDaemon(d);
         await this.fake.call('deleteQueue', { name: queue });
@@ -692,7 +816,7 @@ async function main(): Promise<void> {
     // Targets are judged on the daemon's default mode, or on the first mode run when it was left out.
     defaultMode: bench.defaultMode,
     daemonDefaultMode: durability.defaultMode,
-    settings: { ...bench.plan, upstreamLatencyMs: UPSTREAM_LATENCY_MS, bodyBytes: BODY_BYTES },
+    settings: { ...bench.plan, upstreamLatencyMs: UPSTREAM_LATENCY_MS, bodyBytes: BODY_BYTES, maxOtherCpuPct: o.maxOtherCpu, retries: o.retries },
     runs: bench.runs,
     failures: bench.failures,
   };

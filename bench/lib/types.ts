@@ -42,6 +42,22 @@ export interface BacklogFigures {
   steadyDrainPerSec: number;
 }
 
+/** From the daemon's own /metrics (prom-client default metrics), over the run. */
+export interface RuntimeFigures {
+  /** GC time by kind (major, minor, incremental, weakcb), ms. */
+  gcMs: Record<string, number>;
+  gcCount: number;
+  /** GC pauses longer than 100 ms. */
+  gcOver100ms: number;
+  /** Event-loop delay over the run (perf_hooks.monitorEventLoopDelay), ms. */
+  eventLoopLagMaxMs: number;
+  eventLoopLagP99Ms: number;
+  /** At the end of the run (for the backlog: with the backlog held). */
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
+}
+
 export interface RunRecord {
   id: string;
   /** `bare node:http`, `Koa`, `SDK app`, `daemon`. */
@@ -75,6 +91,11 @@ export interface RunRecord {
   sqs?: SqsUse;
   rssPeakBytes: number;
   backlog?: BacklogFigures;
+  runtime?: RuntimeFigures;
+  /** How many times the run was made (noisy attempts are repeated, the quietest is kept). */
+  attempts?: number;
+  /** Other processes' CPU (% of a core) in the discarded attempts. */
+  noisyAttemptsOtherCpuPct?: number[];
   /** CLOCK_MONOTONIC µs at the start and end of the run (to cut it out of a CPU profile). */
   monoUs?: [number, number];
   error?: string;
