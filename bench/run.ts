@@ -9,7 +9,8 @@
  *
  * Options:
  *   --quick                 short runs, 100,000-message backlog
- *   --only a,b              phases: floor, sdk, daemon, tuned (full runs only), backlog, profile
+ *   --only a,b              phases: floor, sdk, daemon, tuned (full runs only), backlog, profile,
+ *                           heap (only when named: a heap snapshot of the daemon holding the backlog)
  *   --modes a,b             durability modes to run (default: every mode the daemon offers)
  *   --profile / --no-profile  CPU-profile the daemon under sustained load (default: on in full runs)
  *   --wait-quiet <minutes>  wait up to this long for the 1-minute load average to drop below --max-load
@@ -23,6 +24,9 @@
  *                           directory, build it there and benchmark it: numbers for a commit, not
  *                           for whatever the working tree holds
  *   --rates a,b             open-loop rates for the daemon (default: 500,2000,5000,10000; quick: 500,2000,5000)
+ *   --daemon-args "<flags>"       extra daemon flags for every daemon started (experiments; the
+ *                                 report says so)
+ *   --daemon-node-args "<flags>"  extra node flags for the daemon (e.g. --max-old-space-size=128)
  *   --out <dir>             where results go (default bench/results)
  */
 import { spawnSync } from 'node:child_process';
@@ -33,7 +37,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { BitSet } from './lib/bodies.js';
 import type { LoadResult, LoadSpec } from './lib/load-spec.js';
-import { Child, cpuMs, machineCpuMs, memory, RssSampler } from './lib/proc.js';
+import { Child, cpuMs, cpuSplitMs, machineCpuMs, memory, RssSampler } from './lib/proc.js';
+import type { HeapSummary } from './heap-summary.js';
 import { type CpuProfile, summarise } from './lib/profile.js';
 import { renderMarkdown } from './lib/report.js';
 import type { BenchReport, Delivery, RunRecord, RuntimeFigures, SqsUse } from './lib/types.js';
@@ -58,10 +63,12 @@ interface Options {
   rates: number[] | undefined;
   maxOtherCpu: number;
   retries: number;
+  daemonArgs: string[];
+  daemonNodeArgs: string[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pin: true, daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, outDir: join(REPO, 'bench/results') };
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pin: true, daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], outDir: join(REPO, 'bench/results') };
   let profileSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -84,6 +91,8 @@ function parseOptions(argv: readonly string[]): Options {
     else if (a === '--rates') o.rates = value().split(',').map(Number);
     else if (a === '--max-other-cpu') o.maxOtherCpu = Number(value());
     else if (a === '--retries') o.retries = Number(value());
+    else if (a === '--daemon-args') o.daemonArgs = value().split(/\s+/).filter(Boolean);
+    else if (a === '--daemon-node-args') o.daemonNodeArgs = value().split(/\s+/).filter(Boolean);
     else throw new Error(`unknown option ${a} (see the header of bench/run.ts)`);
   }
   if (o.quick && !profileSet) o.profile = false;
@@ -314,7 +323,7 @@ class Bench {
 
   async startDaemon(mode: string, extra: string[] = [], nodeArgs: string[] = []): Promise<{ child: Child; origin: string; spoolDir: string | undefined; mode: string }> {
     const spoolDir = this.durability.spoolFlags && mode !== 'memory' ? mkdtempSync(join(tmpdir(), 'sqs-accelerator-bench-')) : undefined;
-    const args = [join(this.o.daemonDir, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', this.endpoint, ...extra];
+    const args = [join(this.o.daemonDir, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', this.endpoint, ...this.o.daemonArgs, ...extra];
     if (this.durability.spoolFlags) args.push('--durability', mode);
     if (spoolDir) args.push('--spool-dir', spoolDir);
     let onUrl: (url: string) => void = () => {};
@@ -322,7 +331,7 @@ class Bench {
     const child = new Child({
       name: `daemon(${mode})`,
       args,
-      nodeArgs,
+      nodeArgs: [...this.o.daemonNodeArgs, ...nodeArgs],
       cpu: this.serverCpu,
       ipc: false,
       logFile: join(this.tmp, `daemon-${mode}.log`),
@@ -341,7 +350,7 @@ class Bench {
       child.exited.then((code) => Promise.reject(new Error(`daemon exited (${code}) at start; see ${join(this.tmp, `daemon-${mode}.log`)}`))),
       sleep(20_000).then(() => Promise.reject(new Error('daemon did not log "listening" within 20 s'))),
     ]);
-    log(`daemon (${mode}) pid ${child.pid} at ${origin}${spoolDir ? `, spool ${spoolDir}` : ''} ${extra.join(' ')}`);
+    log(`daemon (${mode}) pid ${child.pid} at ${origin}${spoolDir ? `, spool ${spoolDir}` : ''} ${[...this.o.daemonNodeArgs, ...this.o.daemonArgs, ...extra].join(' ')}`);
     return { child, origin, spoolDir, mode };
   }
 
@@ -455,7 +464,8 @@ class Bench {
     if (r.queue) await this.fake.call('reset');
     const metrics0 = await scrape(r.metricsOrigin);
     const pid = r.server.pid;
-    const cpu0 = cpuMs(pid);
+    const split0 = cpuSplitMs(pid);
+    const cpu0 = split0.user + split0.sys;
     const lg0 = cpuMs(this.loadgen.pid);
     const fk0 = cpuMs(this.fake.pid);
     const rss = new RssSampler(pid);
@@ -472,7 +482,8 @@ class Bench {
       rss.stop();
       throw err;
     }
-    const cpu1 = cpuMs(pid);
+    const split1 = cpuSplitMs(pid);
+    const cpu1 = split1.user + split1.sys;
     const mono1 = monoUs();
     const wallMs = Date.now() - wall0;
     const lg1 = cpuMs(this.loadgen.pid);
@@ -501,6 +512,7 @@ class Bench {
       wallMs,
       serverCpuMs: cpu1 - cpu0,
       cpuUsPerMsg: perMsg > 0 ? ((cpu1 - cpu0) * 1000) / perMsg : NaN,
+      cpuUserSysUsPerMsg: perMsg > 0 ? [((split1.user - split0.user) * 1000) / perMsg, ((split1.sys - split0.sys) * 1000) / perMsg] : [NaN, NaN],
       loadgenCpuPct: (100 * (lg1 - lg0)) / wallMs,
       fakeCpuPct: (100 * (fk1 - fk0)) / wallMs,
       otherCpuPct: Math.max(0, (100 * (sys1.busy - sys0.busy - ours)) / wallMs),
@@ -665,7 +677,8 @@ class Bench {
       await this.prime(d.origin, queue);
       await this.fake.call('reset');
       const metrics0 = await scrape(d.origin);
-      const cpu0 = cpuMs(d.child.pid);
+      const split0 = cpuSplitMs(d.child.pid);
+      const cpu0 = split0.user + split0.sys;
       const others0 = [cpuMs(this.loadgen.pid), cpuMs(this.fake.pid), process.cpuUsage()] as const;
       const sys0 = machineCpuMs();
       const rss = new RssSampler(d.child.pid);
@@ -683,7 +696,8 @@ class Bench {
       const upAt = Date.now();
       await this.fake.call('set', { down: false });
       const delivery = await this.awaitDelivery(queue, spec.tag, res, 600_000, d.child);
-      const cpu1 = cpuMs(d.child.pid);
+      const split1 = cpuSplitMs(d.child.pid);
+      const cpu1 = split1.user + split1.sys;
       const sys1 = machineCpuMs();
       const lgMs = cpuMs(this.loadgen.pid) - others0[0];
       const fkMs = cpuMs(this.fake.pid) - others0[1];
@@ -703,6 +717,7 @@ class Bench {
         wallMs,
         serverCpuMs: cpu1 - cpu0,
         cpuUsPerMsg: ((cpu1 - cpu0) * 1000) / Math.max(1, delivery.delivered),
+        cpuUserSysUsPerMsg: [((split1.user - split0.user) * 1000) / Math.max(1, delivery.delivered), ((split1.sys - split0.sys) * 1000) / Math.max(1, delivery.delivered)],
         loadgenCpuPct: (100 * lgMs) / wallMs,
         fakeCpuPct: (100 * fkMs) / wallMs,
         otherCpuPct: Math.max(0, (100 * (sys1.busy - sys0.busy - (cpu1 - cpu0) - lgMs - fkMs - (selfUse.user + selfUse.system) / 1000)) / wallMs),
@@ -739,6 +754,60 @@ class Bench {
       await this.stopDaemon(d);
       await this.fake.call('deleteQueue', { name: queue });
     }
+  }
+
+  /**
+   * Diagnostic, only with `--only heap`: the backlog of `mode` again, and a heap snapshot of the
+   * daemon (node --heapsnapshot-signal) while it holds every message, summarised by kind.
+   */
+  async heap(mode: string): Promise<NonNullable<BenchReport['heap']>> {
+    const n = this.plan.backlogTotal;
+    const dir = mkdtempSync(join(this.tmp, 'heap-'));
+    const d = await this.startDaemon(mode, ['--max-backlog-messages', String(Math.max(2_000_000, 2 * n))], ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`]);
+    const queue = `heap-${mode}`;
+    let file = '';
+    let rssBytes = NaN;
+    let runtime: RuntimeFigures | undefined;
+    try {
+      await this.fake.call('createQueue', { name: queue });
+      await this.prime(d.origin, queue);
+      await this.fake.call('reset');
+      const metrics0 = await scrape(d.origin);
+      await this.fake.call('set', { down: true });
+      const spec = this.spec(d.origin, queue, { mode: 'closed', total: n, concurrency: 4, connections: 4, perRequest: 100 });
+      const res = await this.load(spec);
+      await sleep(this.plan.backlogSettleMs);
+      rssBytes = memory(d.child.pid).rssBytes;
+      runtime = runtimeFigures(metrics0, await scrape(d.origin));
+      d.child.kill('SIGUSR2');
+      const deadline = Date.now() + 180_000;
+      let lastSize = -1;
+      while (Date.now() < deadline) {
+        await sleep(1000);
+        const f = readdirSync(dir).find((x) => x.endsWith('.heapsnapshot'));
+        if (!f) continue;
+        const size = statSync(join(dir, f)).size;
+        if (size > 0 && size === lastSize) {
+          file = join(dir, f);
+          break;
+        }
+        lastSize = size;
+      }
+      await this.fake.call('set', { down: false });
+      const delivery = await this.awaitDelivery(queue, spec.tag, res, 600_000, d.child);
+      if (!delivery.ok) this.failures.push(`LOST MESSAGES in heap-${mode}: ${delivery.missing} of ${delivery.acked} acknowledged messages never reached SQS`);
+    } finally {
+      await this.fake.call('set', { down: false });
+      await this.stopDaemon(d);
+      await this.fake.call('deleteQueue', { name: queue });
+    }
+    if (!file) throw new Error('the daemon wrote no heap snapshot on SIGUSR2');
+    log(`summarising ${file} (${(statSync(file).size / 1048576).toFixed(0)} MB)`);
+    const r = spawnSync(process.execPath, ['--max-old-space-size=8000', join(HERE, 'heap-summary.js'), file, '30'], { encoding: 'utf8', maxBuffer: 16 * 1048576 });
+    if (r.status !== 0) throw new Error(`heap-summary failed: ${r.stderr}`);
+    const summary = JSON.parse(r.stdout) as HeapSummary;
+    log(`heap with ${n} messages waiting: ${(summary.totalBytes / 1048576).toFixed(0)} MB live in ${summary.nodes} objects; top: ${summary.top.slice(0, 6).map((t) => `${t.kind} ${(t.selfBytes / 1048576).toFixed(0)} MB`).join(', ')}`);
+    return { scenario: `daemon (${mode}) holding ${n.toLocaleString('en-US')} messages with SQS down`, file, rssBytes, ...(runtime ? { runtime } : {}), summary };
   }
 
   /**
@@ -811,6 +880,7 @@ async function main(): Promise<void> {
       pinning: bench.pinning,
       daemonDir: o.daemonDir === REPO ? '.' : o.daemonDir,
       daemonCommit: gitDescribe(o.daemonDir),
+      daemonExtraArgs: [...o.daemonNodeArgs.map((a) => `node ${a}`), ...o.daemonArgs],
     },
     durabilityModes: modes,
     // Targets are judged on the daemon's default mode, or on the first mode run when it was left out.
@@ -832,6 +902,7 @@ async function main(): Promise<void> {
     if (o.only?.has('tuned') || (want('tuned') && !o.quick)) await bench.tuned(bench.defaultMode, 256);
     if (want('backlog')) for (const m of modes) await bench.backlog(m);
     if (want('profile') && o.profile) report.profiles = await bench.profiles(report.defaultMode);
+    if (o.only?.has('heap')) report.heap = await bench.heap(report.defaultMode);
   } catch (err) {
     bench.failures.push(`benchmark aborted: ${(err as Error).stack ?? String(err)}`);
     log(`ABORTED: ${(err as Error).stack ?? String(err)}`);

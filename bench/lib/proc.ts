@@ -182,15 +182,21 @@ const CLK_TCK = (() => {
 
 /** CPU time (user + system, all threads) the process has used so far, in ms; NaN once it is gone. */
 export function cpuMs(pid: number): number {
+  const { user, sys } = cpuSplitMs(pid);
+  return user + sys;
+}
+
+/** User and system (kernel) CPU time the process has used so far, in ms; NaN once it is gone. */
+export function cpuSplitMs(pid: number): { user: number; sys: number } {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return NaN;
+    return { user: NaN, sys: NaN };
   }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state): utime is field 14, stime field 15.
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  return { user: (Number(fields[11]) * 1000) / CLK_TCK, sys: (Number(fields[12]) * 1000) / CLK_TCK };
 }
 
 /** Current and peak resident set size, in bytes. */

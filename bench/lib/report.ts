@@ -18,6 +18,12 @@ function systemLabel(r: RunRecord): string {
   return `${r.mode ? `${r.system} (${r.mode})` : r.system}${r.otherCpuPct > noiseLimit ? ' †' : ''}`;
 }
 
+/** `93.6 (61 + 33)`: CPU µs per message, user + system. */
+function cpuCell(r: RunRecord): string {
+  const split = r.cpuUserSysUsPerMsg;
+  return split ? `${n1(r.cpuUsPerMsg)} (${n0(split[0])} + ${n0(split[1])})` : n1(r.cpuUsPerMsg);
+}
+
 function lostCell(r: RunRecord): string {
   if (!r.delivery) return 'n/a';
   return r.delivery.ok ? `0 of ${n0(r.delivery.acked)}` : `**${n0(r.delivery.missing)} LOST** of ${n0(r.delivery.acked)}`;
@@ -99,7 +105,7 @@ export function renderMarkdown(report: BenchReport): string {
   out.push('');
   out.push(`- Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memTotalGiB} GiB RAM, Linux ${m.kernel}; load average ${m.loadAvgStart.join(' ')} at start, ${m.loadAvgEnd?.join(' ') ?? '?'} at end`);
   out.push(`- Node ${m.node}; ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  out.push(`- Daemon: ${m.daemonCommit}${m.daemonDir === '.' ? '' : ` (built in ${m.daemonDir})`}; durability modes run: ${report.durabilityModes.join(', ')} (the daemon's default: ${report.daemonDefaultMode})`);
+  out.push(`- Daemon: ${m.daemonCommit}${m.daemonDir === '.' ? '' : ` (built in ${m.daemonDir})`}; durability modes run: ${report.durabilityModes.join(', ')} (the daemon's default: ${report.daemonDefaultMode})${m.daemonExtraArgs?.length ? `; **non-default flags for every daemon: \`${m.daemonExtraArgs.join(' ')}\`**` : ''}`);
   out.push(`- Command: \`${report.command}\`; ${m.pinning}`);
   out.push(`- Fake SQS latency ${String(report.settings.upstreamLatencyMs)} ms per request; message bodies ${String(report.settings.bodyBytes)} bytes, each unique, every delivery checked message by message`);
   if (report.durationMs) out.push(`- Took ${Math.round(report.durationMs / 1000)} s`);
@@ -120,12 +126,12 @@ export function renderMarkdown(report: BenchReport): string {
   if (open.length > 0) {
     out.push('### Ack latency under open-loop load');
     out.push('');
-    out.push('Latency in ms from each request\'s intended send time to the end of the answer (queueing included). Gen lag: how late the load generator itself started requests (its own scheduling). Other CPU: CPU used meanwhile by processes outside the benchmark, % of one core. Large values in either column mean a noisy machine. CPU per message: per delivered message for the daemon and the SDK app, per request for the floors.');
+    out.push('Latency in ms from each request\'s intended send time to the end of the answer (queueing included). Gen lag: how late the load generator itself started requests (its own scheduling). Other CPU: CPU used meanwhile by processes outside the benchmark, % of one core. Large values in either column mean a noisy machine. CPU per message: per delivered message for the daemon and the SDK app, per request for the floors, split into user and system (kernel) time.');
     out.push('');
     out.push(
       table(
-        ['server', 'offered', 'acked/s', 'p50', 'p99', 'p99.9', 'max', 'CPU µs/msg', 'entries/batch', 'RSS MB', 'lost', 'gen lag p99', 'other CPU %'],
-        open.map((r) => [systemLabel(r), `${n0(r.load.rate)}/s`, n0(r.ackedPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), ms(r.result?.latency.p999), ms(r.result?.latency.max), n1(r.cpuUsPerMsg), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r), ms(r.result?.sendLag.p99), n0(r.otherCpuPct)]),
+        ['server', 'offered', 'acked/s', 'p50', 'p99', 'p99.9', 'max', 'CPU µs/msg (user + sys)', 'entries/batch', 'RSS MB', 'lost', 'gen lag p99', 'other CPU %'],
+        open.map((r) => [systemLabel(r), `${n0(r.load.rate)}/s`, n0(r.ackedPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), ms(r.result?.latency.p999), ms(r.result?.latency.max), cpuCell(r), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r), ms(r.result?.sendLag.p99), n0(r.otherCpuPct)]),
       ),
     );
     out.push('');
@@ -139,8 +145,8 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('');
     out.push(
       table(
-        ['server', 'scenario', 'messages', 'acked/s', 'delivered/s', 'p50 ms', 'p99 ms', 'CPU µs/msg', 'entries/batch', 'RSS MB', 'lost', 'loadgen / fake CPU %', 'other CPU %'],
-        closed.map((r) => [systemLabel(r), r.scenario, n0(r.result?.messages), n0(r.ackedPerSec), n0(r.deliveredPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), n1(r.cpuUsPerMsg), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r), `${n0(r.loadgenCpuPct)} / ${n0(r.fakeCpuPct)}`, n0(r.otherCpuPct)]),
+        ['server', 'scenario', 'messages', 'acked/s', 'delivered/s', 'p50 ms', 'p99 ms', 'CPU µs/msg (user + sys)', 'entries/batch', 'RSS MB', 'lost', 'loadgen / fake CPU %', 'other CPU %'],
+        closed.map((r) => [systemLabel(r), r.scenario, n0(r.result?.messages), n0(r.ackedPerSec), n0(r.deliveredPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), cpuCell(r), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r), `${n0(r.loadgenCpuPct)} / ${n0(r.fakeCpuPct)}`, n0(r.otherCpuPct)]),
       ),
     );
     out.push('');
@@ -152,10 +158,10 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('');
     out.push(
       table(
-        ['daemon', 'messages', 'ingest msg/s', 'RSS MB (backlog)', 'peak RSS MB', 'disk MB', 'drain time s', 'drain msg/s', 'steady drain msg/s', 'CPU µs/msg', 'lost', 'other CPU %'],
+        ['daemon', 'messages', 'ingest msg/s', 'RSS MB (backlog)', 'peak RSS MB', 'disk MB', 'drain time s', 'drain msg/s', 'steady drain msg/s', 'CPU µs/msg (user + sys)', 'lost', 'other CPU %'],
         backlogs.map((r) => {
           const b = r.backlog as NonNullable<RunRecord['backlog']>;
-          return [systemLabel(r), n0(b.messages), n0(r.ackedPerSec), mb(b.rssBytes), mb(r.rssPeakBytes), (b.diskBytes / MB).toFixed(1), (b.drainMs / 1000).toFixed(1), n0(b.drainPerSec), n0(b.steadyDrainPerSec), n1(r.cpuUsPerMsg), lostCell(r), n0(r.otherCpuPct)];
+          return [systemLabel(r), n0(b.messages), n0(r.ackedPerSec), mb(b.rssBytes), mb(r.rssPeakBytes), (b.diskBytes / MB).toFixed(1), (b.drainMs / 1000).toFixed(1), n0(b.drainPerSec), n0(b.steadyDrainPerSec), cpuCell(r), lostCell(r), n0(r.otherCpuPct)];
         }),
       ),
     );
@@ -213,6 +219,16 @@ export function renderMarkdown(report: BenchReport): string {
     out.push(`### Targets (issue 6), default durability (${mode})`);
     out.push('');
     out.push(table(['target', 'goal', 'measured', 'met'], t.map((x) => [x.name, x.goal, x.measured, x.met === undefined ? 'not judged (needs the full 1,000,000 run)' : x.met ? 'yes' : '**no**'])));
+    out.push('');
+  }
+
+  if (report.heap) {
+    const h = report.heap;
+    out.push(`### Heap of the ${h.scenario}`);
+    out.push('');
+    out.push(`A heap snapshot (\`node --heapsnapshot-signal\`) taken with every message waiting: ${mb(h.summary.totalBytes)} MB live in ${n0(h.summary.nodes)} objects; RSS ${mb(h.rssBytes)} MB${h.runtime ? `, V8 heap used ${mb(h.runtime.heapUsedBytes)} MB of ${mb(h.runtime.heapTotalBytes)} MB before the snapshot's full GC` : ''}. Self sizes by kind:`);
+    out.push('');
+    out.push(table(['kind', 'count', 'self MB', 'bytes each'], h.summary.top.slice(0, 20).map((t) => [`\`${t.kind}\``, n0(t.count), (t.selfBytes / MB).toFixed(1), n0(t.selfBytes / Math.max(1, t.count))])));
     out.push('');
   }
 

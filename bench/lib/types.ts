@@ -1,4 +1,5 @@
 import type { LoadResult, LoadSpec } from './load-spec.js';
+import type { HeapSummary } from '../heap-summary.js';
 import type { ProfileSummary } from './profile.js';
 
 /** What the fake SQS holds of one run, compared with what the server acknowledged. */
@@ -73,6 +74,8 @@ export interface RunRecord {
   serverCpuMs: number;
   /** Server CPU per message: per delivered message for the daemon and the SDK app, per request for the floors. */
   cpuUsPerMsg: number;
+  /** The same split into user and system (kernel) time. */
+  cpuUserSysUsPerMsg?: [number, number];
   /** CPU use of the load generator and of the fake SQS over the run, % of one core. */
   loadgenCpuPct: number;
   fakeCpuPct: number;
@@ -113,6 +116,8 @@ export interface Machine {
   pinning: string;
   daemonDir: string;
   daemonCommit: string;
+  /** Non-default flags given to every daemon (experiments); empty for the published numbers. */
+  daemonExtraArgs?: string[];
 }
 
 export interface BenchReport {
@@ -127,6 +132,7 @@ export interface BenchReport {
   daemonDefaultMode: string;
   settings: Record<string, unknown>;
   runs: RunRecord[];
+  heap?: { scenario: string; file: string; rssBytes: number; runtime?: RuntimeFigures; summary: HeapSummary };
   profiles?: Array<{ id: string; scenario: string; file: string; summary: ProfileSummary }>;
   failures: string[];
   durationMs?: number;
