@@ -60,4 +60,4 @@ it('10,000 messages posted concurrently all arrive exactly once', async () => {
   const after = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
   expect(after.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: String(N) });
   expect(d.daemon.deps.pipeline.totals).toMatchObject({ accepted: N, sent: N, deadLettered: 0 });
-});
+}, 120_000);

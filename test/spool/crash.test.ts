@@ -57,6 +57,9 @@ async function crashRun(queue: string, durability: 'write' | 'fsync', total: num
       concurrency: 64,
       stop: () => killed,
       onAck: (_body, phaseAcks) => {
+        // Shortly before the kill, SQS slows down: however fast or loaded this machine is, a
+        // backlog of acknowledged but undelivered messages exists when the kill lands.
+        if (!killed && acked.length + phaseAcks >= point - 500) fake.latencyMs = 300;
         if (!killed && acked.length + phaseAcks >= point) {
           killed = true;
           daemon.child.kill('SIGKILL');
@@ -72,6 +75,7 @@ async function crashRun(queue: string, durability: 'write' | 'fsync', total: num
     const snap = fake.countByBody(queue);
     snapshots.push(snap);
     reports.push({ killAtAcks: acked.length, backlogAtKill: acked.filter((b) => !snap.has(b)).length, duplicates: 0, restartMs: 0 });
+    fake.latencyMs = 15;
     const t0 = Date.now();
     daemon = await start();
     (reports.at(-1) as KillReport).restartMs = Date.now() - t0;
