@@ -5,9 +5,14 @@ import type { Destination, QueueResolver } from '../sqs/resolver.js';
 import type { OutgoingMessage } from '../sqs/types.js';
 import { Batcher } from './batcher.js';
 import { type Envelope, newMessageId } from './envelope.js';
+import { type DeadGroup, sortUndelivered } from './outcome.js';
+import { Paging } from './paging.js';
 import { backoffMs } from './retry.js';
 import { sendBatch } from './sender.js';
+import { PipelineStats, type QueueStats } from './stats.js';
 import type { MessageStore } from './store.js';
+
+export type { QueueStats };
 
 export interface PipelineOptions {
   /** How long a partial batch waits for company while another batch of its queue is in flight. ms. */
@@ -26,17 +31,6 @@ export interface PipelineOptions {
   maxInMemoryMessages?: number;
   /** FIFO: entries of one message group per SendMessageBatch (1-10); see Batcher. Default 1. */
   fifoMaxPerGroup?: number;
-}
-
-/** Per queue name, what this daemon did (summed over credentials). */
-export interface QueueStats {
-  accepted: number;
-  sent: number;
-  retried: number;
-  deadLettered: number;
-  md5Mismatch: number;
-  backlog: number;
-  inFlight: number;
 }
 
 /** Hooks for metrics; every method optional. Called synchronously, must not throw. */
@@ -62,15 +56,11 @@ export class Pipeline {
   private readonly batchers = new Map<string, Batcher>();
   private readonly ready = new Set<Batcher>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
-  private readonly queueStats = new Map<string, QueueStats>();
+  private readonly counters = new PipelineStats();
   private pumpScheduled = false;
   /** Messages held in memory: in batchers, in flight or backing off. */
   private inMemory = 0;
-  /** Per destination, messages paged out to the store (in order: they go first). */
-  private readonly paged = new Map<string, { dest: Destination; count: number }>();
-  private pagedTotal = 0;
-  private pageInScheduled = false;
-  private readonly maxInMemory: number;
+  private readonly paging: Paging;
   private closing = false;
   /** After close(): nothing is sent or retried any more; what is left stays in the store. */
   private closed = false;
@@ -80,7 +70,7 @@ export class Pipeline {
   inFlightRequests = 0;
   backlogMessages = 0;
   backlogBytes = 0;
-  readonly totals = { accepted: 0, sent: 0, retried: 0, deadLettered: 0, md5Mismatch: 0, requests: 0, requestErrors: 0 };
+  readonly totals = this.counters.totals;
 
   constructor(
     private readonly client: SqsClient,
@@ -90,12 +80,24 @@ export class Pipeline {
     private readonly resolver?: QueueResolver,
     private readonly observer: PipelineObserver = {},
   ) {
-    this.maxInMemory = options.maxInMemoryMessages ?? 50_000;
+    // Closures made once here: paging calls back into the pipeline without exposing its internals.
+    this.paging = new Paging(store, options.maxInMemoryMessages ?? 50_000, log, {
+      inMemory: () => this.inMemory,
+      closing: () => this.closing,
+      hold: (env) => this.hold(env),
+      lost: (dest, count) => {
+        this.backlogMessages -= count;
+        this.statsFor(dest.queueName).backlog -= count;
+      },
+      pagedIn: () => {
+        if (this.backlogMessages === 0) this.notifyIdle();
+      },
+    });
   }
 
   /** Messages waiting in the store rather than in memory. */
   get pagedOutMessages(): number {
-    return this.pagedTotal;
+    return this.paging.total;
   }
 
   /** Is there room for `count` messages of `bytes`? */
@@ -164,20 +166,17 @@ export class Pipeline {
       this.backlogMessages += count;
       this.backlogBytes += bytes;
       this.statsFor(dest.queueName).backlog += count;
-      const entry = this.paged.get(dest.key);
-      if (entry) entry.count += count;
-      else this.paged.set(dest.key, { dest, count });
-      this.pagedTotal += count;
+      this.paging.restore(dest, count);
     }
-    this.maybePageIn();
+    this.paging.maybePageIn();
   }
 
   stats(queueName: string): QueueStats | undefined {
-    return this.queueStats.get(queueName);
+    return this.counters.get(queueName);
   }
 
   allStats(): ReadonlyMap<string, QueueStats> {
-    return this.queueStats;
+    return this.counters.all();
   }
 
   /**
@@ -215,18 +214,8 @@ export class Pipeline {
   }
 
   private enqueue(envs: readonly Envelope[]): void {
-    const pager = this.store.pager;
     for (const env of envs) {
-      if (pager && (this.inMemory >= this.maxInMemory || this.paged.has(env.dest.key))) {
-        // Memory is full, or older messages of this destination wait on disk: this one waits
-        // behind them (order per destination, hence per FIFO group, is kept).
-        pager.pageOut(env);
-        const entry = this.paged.get(env.dest.key);
-        if (entry) entry.count += 1;
-        else this.paged.set(env.dest.key, { dest: env.dest, count: 1 });
-        this.pagedTotal += 1;
-        continue;
-      }
+      if (this.paging.maybePageOut(env)) continue;
       this.hold(env);
     }
   }
@@ -240,66 +229,6 @@ export class Pipeline {
     }
     b.add(env);
     this.consider(b);
-  }
-
-  private maybePageIn(): void {
-    if (this.pagedTotal === 0 || this.pageInScheduled || this.closing) return;
-    if (this.inMemory > this.maxInMemory * 0.75) return;
-    this.pageInScheduled = true;
-    setImmediate(() => {
-      this.pageInScheduled = false;
-      this.pageIn();
-    });
-  }
-
-  /** Reads paged-out messages back, a chunk per destination in turn, up to the memory bound. */
-  private pageIn(): void {
-    const pager = this.store.pager;
-    if (!pager || this.closing) return;
-    let room = this.maxInMemory - this.inMemory;
-    while (room > 0 && this.pagedTotal > 0) {
-      let progressed = false;
-      // An equal share each, and served destinations to the back of the line: one queue's long
-      // backlog must not hold back the (paged) messages of the others until it has drained.
-      const share = Math.max(1, Math.floor(room / this.paged.size));
-      const served: string[] = [];
-      for (const [key, entry] of this.paged) {
-        if (room <= 0) break;
-        served.push(key);
-        const want = Math.min(room, share, 1000, entry.count);
-        let envs: Envelope[] = [];
-        let consumed = 0;
-        try {
-          ({ envs, consumed } = pager.pageIn(key, want));
-        } catch (err) {
-          this.log.error({ err: (err as Error).message, queue: entry.dest.queueName }, 'could not read spooled messages back; will retry');
-          setTimeout(() => this.maybePageIn(), 1000).unref();
-          return;
-        }
-        if (consumed === 0) consumed = entry.count; // the store has none left: our count was stale
-        entry.count -= consumed;
-        this.pagedTotal -= consumed;
-        if (consumed > envs.length) {
-          // Damaged records the store could not read back: no longer in the backlog.
-          const lost = consumed - envs.length;
-          this.backlogMessages -= lost;
-          this.statsFor(entry.dest.queueName).backlog -= lost;
-        }
-        if (entry.count <= 0) this.paged.delete(key);
-        for (const env of envs) this.hold(env);
-        room -= envs.length;
-        progressed = true;
-      }
-      for (const key of served) {
-        const entry = this.paged.get(key);
-        if (entry) {
-          this.paged.delete(key);
-          this.paged.set(key, entry);
-        }
-      }
-      if (!progressed) break;
-    }
-    if (this.backlogMessages === 0) this.notifyIdle();
   }
 
   /** Decide whether a batcher may send now, or linger for more entries. */
@@ -370,34 +299,10 @@ export class Pipeline {
     if (outcome.delivered.length > 0) this.finish(outcome.delivered, stats, 'sent');
 
     const retry: Envelope[] = [];
-    const dead = new Map<string, { envs: Envelope[]; error: SqsError }>();
-    let refresh = false;
-    for (const env of outcome.md5Mismatch) {
-      // SQS stored something other than what we sent: send this entry again, not the batch.
-      env.lastError = { code: 'MD5Mismatch', message: 'MD5OfMessageBody did not match the body sent' };
-      this.totals.md5Mismatch += 1;
-      stats.md5Mismatch += 1;
-      this.log.warn({ msgId: env.id, queue: b.dest.queueName }, 'SQS answered with a mismatching MD5 of the body; resending that entry');
-      retry.push(env);
-    }
-    for (const { env, error } of outcome.failed) {
-      env.lastError = { code: error.code, message: error.message };
-      let disposition = error.disposition;
-      if (disposition === 'refresh-credentials') {
-        if (b.dest.credentials.refreshable) refresh = true;
-        else disposition = 'permanent';
-      }
-      const tooOld = this.options.maxMessageAgeMs > 0 && started - env.acceptedAt > this.options.maxMessageAgeMs;
-      if (disposition === 'permanent' || tooOld) {
-        const code = tooOld && disposition !== 'permanent' ? 'MaxAgeExceeded' : error.code;
-        const message = code === 'MaxAgeExceeded' ? `undelivered after ${this.options.maxMessageAgeMs} ms; last error ${error.code}: ${error.message}` : error.message;
-        let entry = dead.get(code);
-        if (!entry) dead.set(code, (entry = { envs: [], error: { ...error, code, message } as SqsError }));
-        entry.envs.push(env);
-      } else {
-        retry.push(env);
-      }
-    }
+    const dead = new Map<string, DeadGroup>();
+    const refresh = sortUndelivered(outcome, b.dest, started, this.options.maxMessageAgeMs, this.log, retry, dead);
+    this.totals.md5Mismatch += outcome.md5Mismatch.length;
+    stats.md5Mismatch += outcome.md5Mismatch.length;
     if (outcome.requestError?.queueMissing && this.resolver) this.resolver.invalidate(b.dest);
 
     for (const [code, { envs, error }] of dead) {
@@ -415,7 +320,7 @@ export class Pipeline {
     b.release(batch, held);
     if (this.backlogMessages === 0) this.notifyIdle();
     if (this.inMemory === 0) this.drainWaiter?.();
-    this.maybePageIn();
+    this.paging.maybePageIn();
     this.consider(b);
     this.pump();
   }
@@ -487,11 +392,6 @@ export class Pipeline {
   }
 
   private statsFor(queueName: string): QueueStats {
-    let s = this.queueStats.get(queueName);
-    if (!s) {
-      s = { accepted: 0, sent: 0, retried: 0, deadLettered: 0, md5Mismatch: 0, backlog: 0, inFlight: 0 };
-      this.queueStats.set(queueName, s);
-    }
-    return s;
+    return this.counters.statsFor(queueName);
   }
 }

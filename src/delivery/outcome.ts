@@ -1,0 +1,53 @@
+import type { Logger } from 'pino';
+import type { SqsError } from '../sqs/errors.js';
+import type { Destination } from '../sqs/resolver.js';
+import type { Envelope } from './envelope.js';
+import type { BatchOutcome } from './sender.js';
+
+/** Entries of one batch dead-lettered with one code, and the error they are recorded with. */
+export interface DeadGroup {
+  envs: Envelope[];
+  error: SqsError;
+}
+
+/**
+ * Sorts the entries of a finished batch that were not delivered: into `retry` (sent again) or
+ * into `dead` (per code: dead-lettered). Returns whether credentials must be refreshed before
+ * the retry. The caller passes the containers in, so sorting allocates nothing of its own.
+ */
+export function sortUndelivered(
+  outcome: BatchOutcome,
+  dest: Destination,
+  started: number,
+  maxMessageAgeMs: number,
+  log: Logger,
+  retry: Envelope[],
+  dead: Map<string, DeadGroup>,
+): boolean {
+  let refresh = false;
+  for (const env of outcome.md5Mismatch) {
+    // SQS stored something other than what we sent: send this entry again, not the batch.
+    env.lastError = { code: 'MD5Mismatch', message: 'MD5OfMessageBody did not match the body sent' };
+    log.warn({ msgId: env.id, queue: dest.queueName }, 'SQS answered with a mismatching MD5 of the body; resending that entry');
+    retry.push(env);
+  }
+  for (const { env, error } of outcome.failed) {
+    env.lastError = { code: error.code, message: error.message };
+    let disposition = error.disposition;
+    if (disposition === 'refresh-credentials') {
+      if (dest.credentials.refreshable) refresh = true;
+      else disposition = 'permanent';
+    }
+    const tooOld = maxMessageAgeMs > 0 && started - env.acceptedAt > maxMessageAgeMs;
+    if (disposition === 'permanent' || tooOld) {
+      const code = tooOld && disposition !== 'permanent' ? 'MaxAgeExceeded' : error.code;
+      const message = code === 'MaxAgeExceeded' ? `undelivered after ${maxMessageAgeMs} ms; last error ${error.code}: ${error.message}` : error.message;
+      let entry = dead.get(code);
+      if (!entry) dead.set(code, (entry = { envs: [], error: { ...error, code, message } as SqsError }));
+      entry.envs.push(env);
+    } else {
+      retry.push(env);
+    }
+  }
+  return refresh;
+}
