@@ -1,0 +1,335 @@
+import { closeSync, constants as FS, fstatSync, openSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Envelope } from '../delivery/envelope.js';
+import type { Destination } from '../sqs/resolver.js';
+import type { Credentials, OutgoingMessage, QueueLimits } from '../sqs/types.js';
+import { encodeRecord, readSegment, RecordType, scanBuffer } from './journal.js';
+import { SpoolError } from './lock.js';
+
+export interface FileOps {
+  writeSync(fd: number, buf: Buffer, offset: number, length: number): number;
+  fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
+  ftruncateSync(fd: number, length: number): void;
+}
+
+/** One journal file, `seg-<num>.log`. */
+export interface Segment {
+  readonly num: number;
+  readonly path: string;
+  bytes: number;
+  /** Accepted records in it not yet finished. */
+  live: number;
+  /** It holds completion marks of messages recorded in other segments (see carryForward). */
+  foreign?: boolean;
+  /** Accept records were written into it (in this run). */
+  accepts?: boolean;
+  readFd?: number;
+}
+
+/** Payload of a Dest record: destination number `k` within its segment, queue, URL, limits, credentials. */
+export interface DestPayload {
+  k: number;
+  q: string;
+  u: string;
+  l: QueueLimits;
+  c: Credentials | null;
+}
+
+/** Payload of an Accept record. Keep `i` and `k` first: recovery reads them without parsing (acceptId). */
+export interface AcceptPayload {
+  i: string;
+  k: number;
+  t: number;
+  b: number;
+  m: OutgoingMessage;
+}
+
+export const SEGMENT = /^seg-(\d{10})\.log$/;
+export const segName = (n: number) => `seg-${String(n).padStart(10, '0')}.log`;
+
+/**
+ * The spool's segment files: accept records are appended to the active segment, completion
+ * marks follow lazily, and a segment is deleted as soon as every message in it is finished.
+ * Owned by the Spool, which decides when to write (group commit) and reads records back.
+ */
+export class SegmentFiles {
+  readonly segments = new Map<number, Segment>();
+  active!: Segment;
+  fd = -1;
+  /** Destination numbers written in the active segment. */
+  private destNums = new Map<string, number>();
+  totalBytes = 0;
+  private doneIds: string[] = [];
+  /** Segment of each id in doneIds (-1: unknown). */
+  private doneSegs: number[] = [];
+  private doneTimer: NodeJS.Timeout | undefined;
+  /** False when the spool cannot be written (disk full, unwritable): sends get 503. */
+  writable = true;
+  private closed = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly opts: { readonly segmentBytes: number; readonly maxSpoolBytes: number },
+    private readonly ops: FileOps,
+    private readonly log: Logger,
+    /** What a Dest record stores for a destination's credentials (the Spool knows). */
+    private readonly storedCredentials: (dest: Destination) => Credentials | null,
+  ) {}
+
+  /**
+   * Takes over the segments found at start, deletes those with nothing unfinished, starts
+   * segment `next`, and writes the completion marks recovery says to carry.
+   */
+  adopt(segments: readonly Segment[], next: number, carry: ReadonlyArray<{ id: string; src: number }>): void {
+    for (const seg of segments) {
+      this.segments.set(seg.num, seg);
+      this.totalBytes += seg.bytes;
+    }
+    for (const seg of [...this.segments.values()]) if (seg.live === 0) this.dropSegment(seg);
+    this.openSegment(next);
+    // Marks whose holder was just deleted but whose message's segment stays: keep them.
+    for (const m of carry) {
+      this.doneIds.push(m.id);
+      this.doneSegs.push(m.src);
+    }
+    this.flushDone();
+  }
+
+  /** Writes the completion marks still waiting and closes every file. */
+  async close(): Promise<void> {
+    this.closed = true;
+    // A flush may rotate and delete a finished segment, carrying its marks forward: flush those too.
+    for (let i = 0; i < 3 && this.doneIds.length > 0; i++) this.flushDone();
+    if (this.doneTimer) clearTimeout(this.doneTimer);
+    for (const s of this.segments.values()) if (s.readFd !== undefined) closeSync(s.readFd);
+    if (this.fd >= 0) {
+      await new Promise<void>((resolve) => this.ops.fdatasync(this.fd, () => resolve()));
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+
+  /**
+   * Undoes a group whose fdatasync failed: its senders get 503, so its records must not come
+   * back at the next start. Completion marks written meanwhile go too (a redelivery after a
+   * crash at worst). No rotation happens while a group waits for its sync, so `seg` is active.
+   */
+  cutBack(seg: Segment, start: number, count: number): void {
+    seg.live -= count;
+    if (seg !== this.active) return;
+    try {
+      this.ops.ftruncateSync(this.fd, start);
+    } catch {
+      return;
+    }
+    this.totalBytes -= seg.bytes - start;
+    seg.bytes = start;
+    this.destNums.clear();
+  }
+
+  /** Writes accept records (and the destination records they need) at the end of the active segment; returns where they start. */
+  writeAccepts(envs: readonly Envelope[]): number {
+    if (this.active.bytes >= this.opts.segmentBytes) {
+      try {
+        this.rotate();
+      } catch (err) {
+        // Disk full, too many open files...: refuse (503) and say so in /readyz until a write works.
+        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+        if (this.writable) this.log.error({ code, dir: this.dir }, 'cannot start a new spool segment; refusing sends with 503 until it works again');
+        this.writable = false;
+        throw new SpoolError('ESPOOLWRITE', `cannot start a new spool segment (${code})`);
+      }
+    }
+    const frames: Buffer[] = [];
+    const offsets: number[] = new Array(envs.length);
+    let size = 0;
+    for (let i = 0; i < envs.length; i++) {
+      const env = envs[i] as Envelope;
+      let k = this.destNums.get(env.dest.key);
+      if (k === undefined) {
+        k = this.destNums.size + 1;
+        this.destNums.set(env.dest.key, k);
+        const d: DestPayload = { k, q: env.dest.queueName, u: env.dest.queueUrl, l: env.dest.limits, c: this.storedCredentials(env.dest) };
+        const f = encodeRecord(RecordType.Dest, JSON.stringify(d));
+        frames.push(f);
+        size += f.length;
+      }
+      const a: AcceptPayload = { i: env.id, k, t: env.acceptedAt, b: env.bytes, m: env.message };
+      const f = encodeRecord(RecordType.Accept, JSON.stringify(a));
+      offsets[i] = size;
+      frames.push(f);
+      size += f.length;
+    }
+    if (this.totalBytes + size > this.opts.maxSpoolBytes) {
+      // The destination records written into destNums were not written: forget them.
+      this.forgetUnwrittenDests(frames.length - envs.length);
+      if (this.active.live <= 0 && this.active.bytes > 0) {
+        // Everything in the active segment is finished (only its bytes count): a new segment frees them.
+        this.rotate();
+        return this.writeAccepts(envs);
+      }
+      throw new SpoolError('ESPOOLFULL', `spool is full (${this.totalBytes} of ${this.opts.maxSpoolBytes} bytes, --max-spool-bytes)`);
+    }
+    const buf = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, size);
+    this.writeAll(buf);
+    const base = this.active.bytes;
+    for (let i = 0; i < envs.length; i++) {
+      const env = envs[i] as Envelope;
+      const off = base + (offsets[i] as number);
+      const len = (i + 1 < envs.length ? (offsets[i + 1] as number) : size) - (offsets[i] as number);
+      // The next envelope's offset may include a Dest frame before it: trim to the accept record.
+      env.pos = { seg: this.active.num, off, len: acceptLength(buf, offsets[i] as number) ?? len };
+    }
+    this.active.bytes += size;
+    this.active.live += envs.length;
+    this.active.accepts = true;
+    this.totalBytes += size;
+    return base;
+  }
+
+  private forgetUnwrittenDests(count: number): void {
+    if (count <= 0) return;
+    const keys = [...this.destNums.keys()];
+    for (const k of keys.slice(keys.length - count)) this.destNums.delete(k);
+  }
+
+  /** write(2) all of `buf`; on failure cut the file back so no torn record stays behind. */
+  private writeAll(buf: Buffer): void {
+    let written = 0;
+    try {
+      while (written < buf.length) written += this.ops.writeSync(this.fd, buf, written, buf.length - written);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      try {
+        this.ops.ftruncateSync(this.fd, this.active.bytes);
+      } catch {
+        // The torn bytes stay (the next start's scan skips them): count them, or every later
+        // record's recorded position would be off by that much and unreadable at page-in.
+        this.active.bytes += written;
+        this.totalBytes += written;
+      }
+      this.destNums.clear(); // the Dest records may be gone: write them again next time
+      if (this.writable) this.log.error({ code, dir: this.dir }, 'cannot write the spool; refusing sends with 503 until it works again');
+      this.writable = false;
+      throw new SpoolError('ESPOOLWRITE', `cannot write the spool (${code})`);
+    }
+    if (!this.writable) this.log.info({ dir: this.dir }, 'spool writable again');
+    this.writable = true;
+  }
+
+  finish(envs: readonly Envelope[]): void {
+    for (const env of envs) {
+      this.doneIds.push(env.id);
+      this.doneSegs.push(env.pos?.seg ?? -1);
+      const seg = env.pos ? this.segments.get(env.pos.seg) : undefined;
+      if (seg) {
+        seg.live -= 1;
+        if (seg.live <= 0 && seg !== this.active) this.dropSegment(seg);
+      }
+    }
+    if (this.doneIds.length >= 2000) this.flushDone();
+    else this.doneTimer ??= setTimeout(() => this.flushDone(), 20);
+  }
+
+  /** Completion marks: lazily, in one record per batch of ids. Losing them costs a redelivery, not a message. */
+  private flushDone(): void {
+    if (this.doneTimer) clearTimeout(this.doneTimer);
+    this.doneTimer = undefined;
+    if (this.doneIds.length === 0 || this.fd < 0) return;
+    const ids = this.doneIds;
+    const segs = this.doneSegs;
+    this.doneIds = [];
+    this.doneSegs = [];
+    // In fsync mode a group commit may be between write and fdatasync: appending is still safe
+    // (records are self-delimiting and positions were assigned before this write).
+    // `s` names each message's own segment, so marks can be carried forward (carryForward).
+    const buf = encodeRecord(RecordType.Done, JSON.stringify({ i: ids, s: segs }));
+    try {
+      this.writeAll(buf);
+      this.active.bytes += buf.length;
+      this.totalBytes += buf.length;
+      if (!this.active.foreign) for (const sg of segs) if (sg !== this.active.num) this.active.foreign = true;
+    } catch {
+      // Already logged. Keep the marks for the next write: dropping them would redeliver these
+      // messages after the next start, even a clean one.
+      this.doneIds = ids.concat(this.doneIds);
+      this.doneSegs = segs.concat(this.doneSegs);
+      if (!this.closed) this.doneTimer ??= setTimeout(() => this.flushDone(), 1000);
+    }
+    // A full, finished segment gives way to a fresh one (and is deleted), so disk use follows
+    // the backlog even when nothing new arrives. Only one that held accepts: a fresh segment
+    // holding only carried-forward marks must not set off a chain of rotations.
+    if (!this.closed && this.active.accepts && this.active.live <= 0 && this.active.bytes >= this.opts.segmentBytes) this.rotate();
+  }
+
+  private rotate(): void {
+    const old = this.active;
+    this.openSegment(old.num + 1);
+    if (old.live <= 0) this.dropSegment(old);
+  }
+
+  private openSegment(num: number): void {
+    const path = join(this.dir, segName(num));
+    // Open before closing: if the open fails, the current segment stays usable (and this.fd
+    // never names a closed descriptor that the process may reuse for another file).
+    const fd = openSync(path, FS.O_WRONLY | FS.O_CREAT | FS.O_APPEND, 0o600);
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = fd;
+    const bytes = fstatSync(this.fd).size;
+    this.active = { num, path, bytes, live: 0 };
+    this.segments.set(num, this.active);
+    this.totalBytes += bytes;
+    this.destNums = new Map();
+  }
+
+  /**
+   * A completion mark lives in the segment that was active when its message finished, often a
+   * newer one than the message's own. Deleting that newer segment (all of its own messages done)
+   * while the message's segment lives on would bring the message back at the next start. So the
+   * marks it holds for segments still on disk are written again into the active one first.
+   */
+  private carryForward(seg: Segment): void {
+    let buf: Buffer;
+    try {
+      buf = readSegment(seg.path);
+    } catch {
+      return; // unreadable: at worst those messages are sent again after a restart
+    }
+    scanBuffer(buf, (r) => {
+      if (r.type !== RecordType.Done) return;
+      let marks: { i: string[]; s?: number[] };
+      try {
+        marks = JSON.parse(r.payload.toString('utf8')) as { i: string[]; s?: number[] };
+      } catch {
+        return;
+      }
+      marks.i.forEach((id, k) => {
+        const src = marks.s?.[k] ?? -1;
+        if (src !== seg.num && this.segments.has(src)) {
+          this.doneIds.push(id);
+          this.doneSegs.push(src);
+        }
+      });
+    });
+    if (this.doneIds.length > 0) this.doneTimer ??= setTimeout(() => this.flushDone(), 20);
+  }
+
+  private dropSegment(seg: Segment): void {
+    if (seg.foreign) this.carryForward(seg);
+    if (seg.readFd !== undefined) closeSync(seg.readFd);
+    this.segments.delete(seg.num);
+    this.totalBytes -= seg.bytes;
+    try {
+      unlinkSync(seg.path);
+    } catch (err) {
+      this.log.warn({ segment: seg.path, code: (err as NodeJS.ErrnoException).code }, 'could not delete a finished spool segment');
+    }
+  }
+}
+
+/** Length of the Accept record at `off` in `buf` (header + payload). */
+function acceptLength(buf: Buffer, off: number): number | undefined {
+  if (off + 10 > buf.length) return undefined;
+  return 10 + buf.readUInt32LE(off + 2);
+}
