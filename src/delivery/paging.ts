@@ -12,7 +12,7 @@ export interface PagingHost {
   /** Takes a message read back from the store into memory. */
   hold(env: Envelope): void;
   /** `count` messages of `dest` the store could not read back (damaged). */
-  lost(dest: Destination, count: number): void;
+  lost(dest: Destination, count: number, bytes: number): void;
   /** A page-in pass has finished (the backlog may be empty now). */
   pagedIn(): void;
 }
@@ -91,8 +91,9 @@ export class Paging {
         const want = Math.min(room, share, 1000, entry.count);
         let envs: Envelope[] = [];
         let consumed = 0;
+        let lostBytes: number | undefined;
         try {
-          ({ envs, consumed } = pager.pageIn(key, want));
+          ({ envs, consumed, lostBytes } = pager.pageIn(key, want));
         } catch (err) {
           this.log.error({ err: (err as Error).message, queue: entry.dest.queueName }, 'could not read spooled messages back; will retry');
           setTimeout(() => this.maybePageIn(), 1000).unref();
@@ -103,7 +104,7 @@ export class Paging {
         this.pagedTotal -= consumed;
         if (consumed > envs.length) {
           // Damaged records the store could not read back: no longer in the backlog.
-          this.host.lost(entry.dest, consumed - envs.length);
+          this.host.lost(entry.dest, consumed - envs.length, lostBytes ?? 0);
         }
         if (entry.count <= 0) this.paged.delete(key);
         for (const env of envs) this.host.hold(env);

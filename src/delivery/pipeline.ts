@@ -85,8 +85,9 @@ export class Pipeline {
       inMemory: () => this.inMemory,
       closing: () => this.closing,
       hold: (env) => this.hold(env),
-      lost: (dest, count) => {
+      lost: (dest, count, bytes) => {
         this.backlogMessages -= count;
+        this.backlogBytes -= bytes;
         this.statsFor(dest.queueName).backlog -= count;
       },
       pagedIn: () => {

@@ -33,9 +33,10 @@ export interface Pager {
   pageOut(env: Envelope): void;
   /**
    * Up to `max` paged-out envelopes of a destination, oldest first. `consumed` counts the
-   * entries taken off the list, including any that could not be read back (damaged).
+   * entries taken off the list, including any that could not be read back (damaged), and
+   * `lostBytes` the message bytes of those.
    */
-  pageIn(destKey: string, max: number): { envs: Envelope[]; consumed: number };
+  pageIn(destKey: string, max: number): { envs: Envelope[]; consumed: number; lostBytes?: number };
 }
 
 export type Durability = 'memory' | 'write' | 'fsync';

@@ -58,6 +58,7 @@ export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log
   // the message's own (to carry forward if their holder is deleted below).
   const done = new Set<string>();
   const foreign: Array<{ id: string; src: number; holder: number }> = [];
+  const holders = new Set<number>();
   for (const num of nums) {
     const buf = readSegment(join(dir, segName(num)));
     const scan = scanBuffer(buf, (r) => {
@@ -67,7 +68,10 @@ export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log
         marks.i.forEach((id, k) => {
           done.add(id);
           const src = marks.s?.[k];
-          if (src !== undefined && src !== num) foreign.push({ id, src, holder: num });
+          if (src !== undefined && src !== num) {
+            foreign.push({ id, src, holder: num });
+            holders.add(num);
+          }
         });
       } catch {
         // A record with a valid CRC but bad JSON cannot come from us; skip it.
@@ -85,7 +89,9 @@ export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log
   for (const num of nums) {
     const path = join(dir, segName(num));
     const buf = readSegment(path);
-    const seg: Segment = { num, path, bytes: buf.length, live: 0 };
+    // A segment holding marks of other segments' messages must carry them forward when it is
+    // deleted later in this run, like one written in this run.
+    const seg: Segment = { num, path, bytes: buf.length, live: 0, foreign: holders.has(num) };
     const dests = new Map<number, Destination | null>();
     scanBuffer(buf, (r) => {
       if (r.type === RecordType.Dest) {
@@ -119,9 +125,9 @@ export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log
         seg.live += 1; // never finished in this run: keeps its segment (and the message) on disk
         return;
       }
-      pagedFor(dest).q.push(num, r.offset, r.length);
-      const tally = recovered.get(dest.key);
       const bytes = numField(r.payload, '"b":') ?? 0;
+      pagedFor(dest).q.push(num, r.offset, r.length, bytes);
+      const tally = recovered.get(dest.key);
       if (tally) {
         tally.count += 1;
         tally.bytes += bytes;

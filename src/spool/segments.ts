@@ -99,7 +99,7 @@ export class SegmentFiles {
   /** Writes the completion marks still waiting and closes every file. */
   async close(): Promise<void> {
     this.closed = true;
-    // A flush may rotate and delete a finished segment, carrying its marks forward: flush those too.
+    // Closed: flushDone no longer rotates. Marks whose write fails are kept for another try.
     for (let i = 0; i < 3 && this.doneIds.length > 0; i++) this.flushDone();
     if (this.doneTimer) clearTimeout(this.doneTimer);
     for (const s of this.segments.values()) if (s.readFd !== undefined) closeSync(s.readFd);
@@ -130,17 +130,7 @@ export class SegmentFiles {
 
   /** Writes accept records (and the destination records they need) at the end of the active segment; returns where they start. */
   writeAccepts(envs: readonly Envelope[]): number {
-    if (this.active.bytes >= this.opts.segmentBytes) {
-      try {
-        this.rotate();
-      } catch (err) {
-        // Disk full, too many open files...: refuse (503) and say so in /readyz until a write works.
-        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-        if (this.writable) this.log.error({ code, dir: this.dir }, 'cannot start a new spool segment; refusing sends with 503 until it works again');
-        this.writable = false;
-        throw new SpoolError('ESPOOLWRITE', `cannot start a new spool segment (${code})`);
-      }
-    }
+    if (this.active.bytes >= this.opts.segmentBytes) this.rotateForWrite();
     const frames: Buffer[] = [];
     const offsets: number[] = new Array(envs.length);
     let size = 0;
@@ -166,7 +156,7 @@ export class SegmentFiles {
       this.forgetUnwrittenDests(frames.length - envs.length);
       if (this.active.live <= 0 && this.active.bytes > 0) {
         // Everything in the active segment is finished (only its bytes count): a new segment frees them.
-        this.rotate();
+        this.rotateForWrite();
         return this.writeAccepts(envs);
       }
       throw new SpoolError('ESPOOLFULL', `spool is full (${this.totalBytes} of ${this.opts.maxSpoolBytes} bytes, --max-spool-bytes)`);
@@ -261,6 +251,27 @@ export class SegmentFiles {
     // the backlog even when nothing new arrives. Only one that held accepts: a fresh segment
     // holding only carried-forward marks must not set off a chain of rotations.
     if (!this.closed && this.active.accepts && this.active.live <= 0 && this.active.bytes >= this.opts.segmentBytes) this.rotate();
+  }
+
+  /** Starts a new segment before writing accepts; a failure refuses the send as a spool write error. */
+  private rotateForWrite(): void {
+    try {
+      this.rotate();
+    } catch (err) {
+      // Disk full, too many open files...: refuse (503) and say so in /readyz until a write works.
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      if (this.writable) this.log.error({ code, dir: this.dir }, 'cannot start a new spool segment; refusing sends with 503 until it works again');
+      this.writable = false;
+      throw new SpoolError('ESPOOLWRITE', `cannot start a new spool segment (${code})`);
+    }
+  }
+
+  /** A paged-out record could not be read back: it no longer holds its segment on disk. */
+  forget(segNum: number): void {
+    const seg = this.segments.get(segNum);
+    if (!seg) return;
+    seg.live -= 1;
+    if (seg.live <= 0 && seg !== this.active) this.dropSegment(seg);
   }
 
   private rotate(): void {

@@ -121,13 +121,14 @@ export class Spool implements MessageStore, Pager {
   pageOut(env: Envelope): void {
     const pos = env.pos;
     if (!pos) throw new Error('pageOut of an envelope the spool has not written');
-    this.pagedFor(env.dest).q.push(pos.seg, pos.off, pos.len);
+    this.pagedFor(env.dest).q.push(pos.seg, pos.off, pos.len, env.bytes);
   }
 
-  pageIn(destKey: string, max: number): { envs: Envelope[]; consumed: number } {
+  pageIn(destKey: string, max: number): { envs: Envelope[]; consumed: number; lostBytes: number } {
     const entry = this.paged.get(destKey);
-    if (!entry) return { envs: [], consumed: 0 };
+    if (!entry) return { envs: [], consumed: 0, lostBytes: 0 };
     let consumed = 0;
+    let lostBytes = 0;
     const out: Envelope[] = [];
     const { q, dest } = entry;
     while (out.length < max && q.length > 0) {
@@ -149,22 +150,31 @@ export class Spool implements MessageStore, Pager {
       let rel = 0;
       for (let i = 0; i < n; i++) {
         const len = q.len(0);
+        const bytes = q.bytes(0);
         const rec = buf ? recordAt(buf, rel) : null;
         q.shift();
         consumed += 1;
         rel += len;
-        if (!rec || rec.type !== RecordType.Accept) {
+        let p: AcceptPayload | undefined;
+        if (rec && rec.type === RecordType.Accept) {
+          try {
+            p = JSON.parse(rec.payload.toString('utf8')) as AcceptPayload;
+          } catch {
+            p = undefined; // a valid checksum over JSON we did not write
+          }
+        }
+        if (!p) {
           this.corruptRecords += 1;
+          lostBytes += bytes;
           this.log.error({ segment: seg, offset: start + rel - len }, 'spooled message unreadable at page-in; skipped');
-          if (segment) segment.live -= 1;
+          this.files.forget(seg);
           continue;
         }
-        const p = JSON.parse(rec.payload.toString('utf8')) as AcceptPayload;
         out.push({ id: p.i, dest, message: p.m, bytes: p.b, acceptedAt: p.t, attempts: 0, pos: { seg, off: start + rel - len, len } });
       }
     }
     if (q.length === 0) this.paged.delete(destKey);
-    return { envs: out, consumed };
+    return { envs: out, consumed, lostBytes };
   }
 
   info(): StoreInfo {

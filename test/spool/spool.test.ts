@@ -4,7 +4,7 @@
  * failures are refused cleanly, group commit shares fdatasyncs, and the directory is locked.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, fdatasync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Envelope } from '../../src/delivery/envelope.js';
 import { providerCredentials } from '../../src/sqs/credentials.js';
@@ -193,7 +193,7 @@ describe('paging', () => {
       s.pageOut(e);
       envs.push(e);
     }
-    expect(s.pageIn('nobody', 10)).toEqual({ envs: [], consumed: 0 });
+    expect(s.pageIn('nobody', 10)).toEqual({ envs: [], consumed: 0, lostBytes: 0 });
     const first = s.pageIn(a.key, 5);
     expect(first.consumed).toBe(5);
     expect(first.envs).toHaveLength(5);
@@ -541,6 +541,28 @@ function startTimeOf(pid: number): string {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] as string;
 }
 
+describe('page-in of a damaged record', () => {
+  it('skips it, reports its bytes so the backlog byte count stays true, and the rest comes back', async () => {
+    const { spool: s } = spool();
+    s.recover(passThrough);
+    const d = makeDest('orders');
+    const envs = ['first', 'second-is-damaged', 'third'].map((b) => makeEnvelope(d, b));
+    s.append(envs);
+    for (const e of envs) s.pageOut(e);
+    // Flip a byte inside the second record's payload.
+    const pos = envs[1]?.pos as { seg: number; off: number; len: number };
+    const path = join(dir, 'seg-0000000001.log');
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.from('X'), 0, 1, pos.off + HEADER_BYTES + 5);
+    closeSync(fd);
+    const { envs: back, consumed, lostBytes } = s.pageIn(d.key, 10);
+    expect(consumed).toBe(3);
+    expect(back.map((e) => e.message.body)).toEqual(['first', 'third']);
+    expect(lostBytes).toBe(Buffer.byteLength('second-is-damaged'));
+    expect(s.info().corruptRecords).toBe(1);
+  });
+});
+
 describe('completion marks held by a newer segment', () => {
   it('are carried forward when that segment is deleted, so a delivered message is not sent again after a restart', async () => {
     // segmentBytes 1: every append starts a new segment.
@@ -560,6 +582,24 @@ describe('completion marks held by a newer segment', () => {
     const { spool: next, recovered } = await restart(s, { segmentBytes: 1 });
     expect(recovered.map((r) => r.count)).toEqual([2]);
     expect(drain(next, d).map((e) => e.message.body)).toEqual(['m2', 'm4']); // not m1
+  });
+
+  it('are carried forward by a holder that survived a restart and is deleted later', async () => {
+    const { spool: s } = spool({ segmentBytes: 1 });
+    s.recover(passThrough);
+    const d = makeDest('orders');
+    const [m1, m2] = [makeEnvelope(d, 'm1'), makeEnvelope(d, 'm2')];
+    s.append([m1, m2]); // segment 1
+    s.append([makeEnvelope(d, 'm3')]); // segment 2
+    s.delivered([m1]); // m1's mark goes into segment 2, which still holds m3
+    await new Promise((r) => setTimeout(r, 40));
+    const first = await restart(s, { segmentBytes: 1 });
+    const back = drain(first.spool, d);
+    expect(back.map((e) => e.message.body)).toEqual(['m2', 'm3']);
+    first.spool.delivered([back[1] as Envelope]); // m3: segment 2 is finished and deleted in this run
+    await new Promise((r) => setTimeout(r, 40));
+    const second = await restart(first.spool, { segmentBytes: 1 });
+    expect(drain(second.spool, d).map((e) => e.message.body)).toEqual(['m2']); // m1 stays done
   });
 
   it('are kept across a restart that deletes their holder', async () => {
