@@ -211,6 +211,33 @@ function diskUsage(dir: string | undefined): number {
   return total;
 }
 
+/**
+ * A fixed CPU-bound workload (JSON, SHA-256, string building) on one core, best of three, in ms.
+ * Run at the start and the end of a sitting: the same number means the machine ran at the same
+ * speed; a larger one means the host was busier (other VMs), which /proc/stat cannot see.
+ */
+function calibrate(cpu: number | undefined): number {
+  const script = `
+    const { createHash } = require('node:crypto');
+    const o = { id: 'x', queue: 'bench', body: 'a'.repeat(200), attributes: { a: { DataType: 'String', StringValue: 'v' } } };
+    let best = Infinity;
+    for (let round = 0; round < 3; round++) {
+      const t = process.hrtime.bigint();
+      let acc = 0;
+      for (let i = 0; i < 60000; i++) {
+        const s = JSON.stringify({ ...o, id: 'm' + i });
+        acc += JSON.parse(s).id.length;
+        acc += createHash('sha256').update(s).digest('hex').length;
+      }
+      best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
+      if (acc === 0) console.log('');
+    }
+    console.log(best.toFixed(1));`;
+  const argv = ['-e', script];
+  const r = cpu === undefined ? spawnSync(process.execPath, argv, { encoding: 'utf8' }) : spawnSync('taskset', ['-c', String(cpu), process.execPath, ...argv], { encoding: 'utf8' });
+  return Number(r.stdout.trim());
+}
+
 /** Durability modes the daemon offers (`--durability <a|b|c>` in --help) and its default. */
 function detectModes(daemonDir: string): { modes: string[]; defaultMode: string; spoolFlags: boolean } {
   const r = spawnSync(process.execPath, [join(daemonDir, 'bin/sqs-accelerator.js'), '--help'], { encoding: 'utf8' });
@@ -877,6 +904,7 @@ async function main(): Promise<void> {
       node: process.version,
       versions: Object.fromEntries(['koa', '@koa/router', 'undici', 'pino', '@aws-sdk/client-sqs', 'typescript'].map((p) => [p, pkgVersion(p)])),
       loadAvgStart: loadavg().map((x) => Math.round(x * 100) / 100),
+      calibrationMs: [calibrate(bench.serverCpu)],
       pinning: bench.pinning,
       daemonDir: o.daemonDir === REPO ? '.' : o.daemonDir,
       daemonCommit: gitDescribe(o.daemonDir),
@@ -910,6 +938,7 @@ async function main(): Promise<void> {
     await bench.stop();
   }
   report.machine.loadAvgEnd = loadavg().map((x) => Math.round(x * 100) / 100);
+  report.machine.calibrationMs?.push(calibrate(bench.serverCpu));
   report.durationMs = Date.now() - started;
   const stamp = report.startedAt.replace(/[:.]/g, '-').slice(0, 19);
   const base = join(o.outDir, `${stamp}-${o.quick ? 'quick' : 'full'}`);

@@ -104,6 +104,7 @@ export function renderMarkdown(report: BenchReport): string {
   out.push(`## Results ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC (${report.quick ? 'quick' : 'full'} run)`);
   out.push('');
   out.push(`- Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memTotalGiB} GiB RAM, Linux ${m.kernel}; load average ${m.loadAvgStart.join(' ')} at start, ${m.loadAvgEnd?.join(' ') ?? '?'} at end`);
+  if (m.calibrationMs?.length) out.push(`- Machine speed check (a fixed CPU-bound workload on the server's core; lower is faster; compare sittings with it): ${m.calibrationMs.map((x) => `${n0(x)} ms`).join(' at start, ')} at end`);
   out.push(`- Node ${m.node}; ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   out.push(`- Daemon: ${m.daemonCommit}${m.daemonDir === '.' ? '' : ` (built in ${m.daemonDir})`}; durability modes run: ${report.durabilityModes.join(', ')} (the daemon's default: ${report.daemonDefaultMode})${m.daemonExtraArgs?.length ? `; **non-default flags for every daemon: \`${m.daemonExtraArgs.join(' ')}\`**` : ''}`);
   out.push(`- Command: \`${report.command}\`; ${m.pinning}`);

@@ -113,6 +113,8 @@ export interface Machine {
   versions: Record<string, string>;
   loadAvgStart: number[];
   loadAvgEnd?: number[];
+  /** A fixed CPU-bound workload on the server's core, ms, at the start and the end (lower = faster machine). */
+  calibrationMs?: number[];
   pinning: string;
   daemonDir: string;
   daemonCommit: string;
