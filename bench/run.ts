@@ -299,6 +299,8 @@ class Bench {
   readonly runs: RunRecord[] = [];
   readonly failures: string[] = [];
   private seq = 0;
+  /** Start time of the sitting, in file names. */
+  stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   /** The mode targets are judged on (set by main). */
   defaultMode = 'memory';
 
@@ -869,7 +871,7 @@ class Bench {
         this.failures.push(`the profiled daemon (${sc.name}) wrote no .cpuprofile`);
         continue;
       }
-      const kept = join(this.tmp, `daemon-${mode}-${sc.name}.cpuprofile`);
+      const kept = join(this.tmp, `${this.stamp}-daemon-${mode}-${sc.name}.cpuprofile`);
       copyFileSync(join(dir, file), kept);
       rmSync(dir, { recursive: true, force: true });
       const window = this.runs.find((r) => r.id === `profile-${mode}-${sc.name}`)?.monoUs;

@@ -28,7 +28,29 @@ export interface FrameRow {
   totalPct: number;
 }
 
+/**
+ * What the daemon was doing, from the whole stack of each sample: the first rule (in this order)
+ * that matches any frame of the stack names the stage. Specific work first (signing, the spool,
+ * the SQS side), then what surrounds it (response writing, Koa), then the HTTP server itself.
+ */
+const STAGES: Array<[string, (url: string, fn: string) => boolean]> = [
+  ['SQS request: SigV4 signing', (u) => /\/dist\/src\/sqs\/sign\.js/.test(u)],
+  ['SQS answer: MD5 check of each entry', (u, f) => /\/dist\/src\/delivery\/sender\.js/.test(u) && f === 'md5'],
+  ['spool append (journal record + write)', (u) => /\/dist\/src\/spool\//.test(u)],
+  ['SQS side: batching, undici, JSON, answers', (u, f) => /\/node_modules\/undici\//.test(u) || /\/dist\/src\/sqs\/(client|errors)\.js/.test(u) || (/\/dist\/src\/delivery\/(pipeline|batcher|sender|deque)\.js/.test(u) && f !== 'accept')],
+  ['metrics (prom-client)', (u) => /\/node_modules\/prom-client\//.test(u)],
+  ['HTTP answer: headers, body, socket write', (u, f) => /^node:_http_outgoing$/.test(u) || (u === 'node:_http_server' && /^(writeHead|_implicitHeader)$/.test(f))],
+  ['ingest: validation (SQS limits, characters)', (u) => /\/dist\/src\/sqs\/(limits|chars)\.js/.test(u)],
+  ['ingest: body read and parse', (u) => /\/dist\/src\/http\/(ingest|body)\.js/.test(u)],
+  ['ingest: credentials and queue lookup', (u, f) => /\/dist\/src\/http\/auth\.js|\/node_modules\/basic-auth\/|\/dist\/src\/sqs\/(resolver|credentials)\.js/.test(u) || f === 'destinationFor'],
+  ['ingest: accept into the pipeline', (u) => /\/dist\/src\/delivery\/(pipeline|envelope)\.js/.test(u)],
+  ['Koa, router and middlewares', (u) => /\/node_modules\/(koa|@koa|koa-compose|delegates|on-finished|accepts|type-is|content-type|negotiator|mime-types|statuses|only|vary|encodeurl|http-errors|cookies|fresh)\//.test(u) || /\/dist\/src\/http\//.test(u)],
+  ['Node HTTP server: parsing, sockets, streams', (u) => /^node:(_http_server|_http_common|_http_incoming|net|internal\/stream_base_commons|internal\/streams\/.*)$/.test(u)],
+];
+
 export interface ProfileSummary {
+  /** Share of busy time per stage of the daemon's work (see STAGES), largest first. */
+  stages?: Array<{ stage: string; pct: number }>;
   /** Whether only the samples of the measured run were counted (else the whole process life). */
   windowed: boolean;
   wallMs: number;
@@ -82,6 +104,7 @@ export function summarise(profile: CpuProfile, top = 25, window?: [number, numbe
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
   const keyOf = (n: CpuProfileNode): string => `${n.callFrame.functionName || '(anonymous)'}\u0000${n.callFrame.url}\u0000${n.callFrame.lineNumber}`;
+  const stageUs = new Map<string, number>();
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   const info = new Map<string, { fn: string; where: string; area: string }>();
@@ -104,6 +127,14 @@ export function summarise(profile: CpuProfile, top = 25, window?: [number, numbe
     }
     const lk = keyOf(leaf);
     self.set(lk, (self.get(lk) ?? 0) + dt);
+    const leafFn = leaf.callFrame.functionName;
+    let stage = leafFn === '(garbage collector)' ? 'GC' : leafFn === '(program)' ? 'V8/native (program)' : undefined;
+    if (!stage) {
+      const frames: CpuProfileNode['callFrame'][] = [];
+      for (let n: CpuProfileNode | undefined = leaf; n; n = byId.get(parent.get(n.id) ?? -1)) frames.push(n.callFrame);
+      stage = STAGES.find(([, test]) => frames.some((f) => test(f.url.replace(/^file:\/\//, ''), f.functionName)))?.[0] ?? 'other (timers, microtasks, event loop)';
+    }
+    stageUs.set(stage, (stageUs.get(stage) ?? 0) + dt);
     const seen = new Set<string>();
     for (let n: CpuProfileNode | undefined = leaf; n; n = byId.get(parent.get(n.id) ?? -1)) {
       const k = keyOf(n);
@@ -135,6 +166,7 @@ export function summarise(profile: CpuProfile, top = 25, window?: [number, numbe
     areas.set(a, (areas.get(a) ?? 0) + us);
   }
   return {
+    stages: [...stageUs.entries()].sort((a, b) => b[1] - a[1]).map(([stage, us]) => ({ stage, pct: (100 * us) / busyUs })),
     windowed,
     wallMs: windowed ? ((window as [number, number])[1] - (window as [number, number])[0]) / 1000 : (profile.endTime - profile.startTime) / 1000,
     busyMs: busyUs / 1000,
@@ -143,4 +175,16 @@ export function summarise(profile: CpuProfile, top = 25, window?: [number, numbe
     topTotal,
     areas: [...areas.entries()].sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, selfMs: us / 1000, pct: (100 * us) / busyUs })),
   };
+}
+
+// CLI: node dist-bench/bench/lib/profile.js <file.cpuprofile> [fromMonoUs toMonoUs]: the summary as JSON.
+if (process.argv[1]?.endsWith('/lib/profile.js')) {
+  const { readFileSync } = await import('node:fs');
+  const [file, from, to] = process.argv.slice(2);
+  if (!file) {
+    process.stderr.write('usage: node dist-bench/bench/lib/profile.js <file.cpuprofile> [fromMonoUs toMonoUs]\n');
+    process.exit(2);
+  }
+  const window: [number, number] | undefined = from && to ? [Number(from), Number(to)] : undefined;
+  process.stdout.write(`${JSON.stringify(summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, 25, window), null, 1)}\n`);
 }

@@ -240,6 +240,14 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('');
     out.push(`\`node --cpu-prof\` on the daemon; ${n0(p.busyMs)} ms busy of ${n0(p.wallMs)} ms ${p.windowed ? 'of the measured run (start-up, warm-up and shutdown cut out)' : 'profiled (whole process life)'}${run ? ` (under the profiler: ${n0(run.deliveredPerSec)} delivered/s, ${n1(run.cpuUsPerMsg)} CPU µs/msg, ack p50 ${ms(run.result?.latency.p50)} ms)` : ''}. Percentages are of busy (non-idle) time. Profile: \`${prof.file.replace(/^.*\/bench\//, 'bench/')}\`.`);
     out.push('');
+    if (p.stages) {
+      const n = run?.delivery?.delivered;
+      const busyPerMsg = n ? (p.busyMs * 1000) / n : undefined;
+      out.push(`Where the time goes, by stage of the daemon's work (from each sample's whole stack; the first matching stage in \`bench/lib/profile.ts\` STAGES wins)${busyPerMsg ? `, also as µs per delivered message of main-thread time seen by the profiler (${n1(busyPerMsg)} µs in all; the process used ${n1(run?.cpuUsPerMsg)} µs/msg counting every thread and the kernel)` : ''}:`);
+      out.push('');
+      out.push(table(['stage', '% of busy time', ...(busyPerMsg ? ['µs/msg'] : [])], p.stages.map((st) => [st.stage, n1(st.pct), ...(busyPerMsg ? [n1((st.pct / 100) * busyPerMsg)] : [])])));
+      out.push('');
+    }
     out.push('Self time by area:');
     out.push('');
     out.push(table(['area', 'self ms', '%'], p.areas.slice(0, 16).map((a) => [a.area, n0(a.selfMs), n1(a.pct)])));
