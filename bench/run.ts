@@ -37,7 +37,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { BitSet } from './lib/bodies.js';
 import type { LoadResult, LoadSpec } from './lib/load-spec.js';
-import { Child, cpuMs, cpuSplitMs, machineCpuMs, memory, RssSampler } from './lib/proc.js';
+import { Child, cpuMs, cpuSplitMs, ioStallUs, machineCpuMs, memory, RssSampler } from './lib/proc.js';
 import type { HeapSummary } from './heap-summary.js';
 import { type CpuProfile, summarise } from './lib/profile.js';
 import { renderMarkdown } from './lib/report.js';
@@ -499,6 +499,7 @@ class Bench {
     const fk0 = cpuMs(this.fake.pid);
     const rss = new RssSampler(pid);
     const sys0 = machineCpuMs();
+    const io0 = ioStallUs();
     const self0 = process.cpuUsage();
     const wall0 = Date.now();
     const mono0 = monoUs();
@@ -518,6 +519,7 @@ class Bench {
     const lg1 = cpuMs(this.loadgen.pid);
     const fk1 = cpuMs(this.fake.pid);
     const sys1 = machineCpuMs();
+    const io1 = ioStallUs();
     const self1 = process.cpuUsage(self0);
     const ours = cpu1 - cpu0 + (lg1 - lg0) + (fk1 - fk0) + (self1.user + self1.system) / 1000;
     const rssPeakBytes = rss.stop();
@@ -546,6 +548,7 @@ class Bench {
       fakeCpuPct: (100 * (fk1 - fk0)) / wallMs,
       otherCpuPct: Math.max(0, (100 * (sys1.busy - sys0.busy - ours)) / wallMs),
       stealPct: (100 * (sys1.steal - sys0.steal)) / wallMs,
+      ioStallPct: (100 * (io1 - io0)) / 1000 / wallMs,
       ackedPerSec: res.acked / (Math.max(1, res.sendSpanMs) / 1000),
       rssPeakBytes,
       monoUs: [mono0, mono1],
@@ -567,7 +570,7 @@ class Bench {
         `${rec.cpuUsPerMsg.toFixed(1)} CPU µs/msg${sqs ? `, ${sqs.entriesPerRequest.toFixed(2)} entries/req` : ''}, RSS ${(rssPeakBytes / 1048576).toFixed(0)} MB` +
         `${bad.length ? `, non-2xx: ${JSON.stringify(Object.fromEntries(bad))}` : ''}${delivery ? (delivery.ok ? ', all delivered' : ', LOST') : ''}` +
         `${runtime ? `; GC ${(runtime.gcMs.major ?? 0).toFixed(0)} ms major / ${(runtime.gcMs.minor ?? 0).toFixed(0)} ms minor, ${runtime.gcOver100ms} pauses > 100 ms, event loop lag max ${runtime.eventLoopLagMaxMs.toFixed(0)} ms, heap ${(runtime.heapUsedBytes / 1048576).toFixed(0)} MB` : ''}` +
-        ` [CPU: loadgen ${rec.loadgenCpuPct.toFixed(0)}%, fake ${rec.fakeCpuPct.toFixed(0)}%, other processes ${rec.otherCpuPct.toFixed(0)}%, steal ${rec.stealPct.toFixed(0)}%]`,
+        ` [CPU: loadgen ${rec.loadgenCpuPct.toFixed(0)}%, fake ${rec.fakeCpuPct.toFixed(0)}%, other processes ${rec.otherCpuPct.toFixed(0)}%, steal ${rec.stealPct.toFixed(0)}%; I/O stall ${rec.ioStallPct?.toFixed(0)}%]`,
     );
     return rec;
   }
@@ -710,6 +713,7 @@ class Bench {
       const cpu0 = split0.user + split0.sys;
       const others0 = [cpuMs(this.loadgen.pid), cpuMs(this.fake.pid), process.cpuUsage()] as const;
       const sys0 = machineCpuMs();
+      const io0 = ioStallUs();
       const rss = new RssSampler(d.child.pid);
       const wall0 = Date.now();
       await this.fake.call('set', { down: true });
@@ -751,6 +755,7 @@ class Bench {
         fakeCpuPct: (100 * fkMs) / wallMs,
         otherCpuPct: Math.max(0, (100 * (sys1.busy - sys0.busy - (cpu1 - cpu0) - lgMs - fkMs - (selfUse.user + selfUse.system) / 1000)) / wallMs),
         stealPct: (100 * (sys1.steal - sys0.steal)) / wallMs,
+        ioStallPct: (100 * (ioStallUs() - io0)) / 1000 / wallMs,
         ackedPerSec: res.acked / (Math.max(1, res.sendSpanMs) / 1000),
         rssPeakBytes: peak,
         delivery,

@@ -242,3 +242,13 @@ export function machineCpuMs(): { busy: number; steal: number } {
     return { busy: NaN, steal: NaN };
   }
 }
+
+/** Pressure stall information (Linux PSI): total µs some task waited for I/O so far; NaN without PSI. */
+export function ioStallUs(): number {
+  try {
+    const m = /^some .* total=(\d+)$/m.exec(readFileSync('/proc/pressure/io', 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}

@@ -127,12 +127,12 @@ export function renderMarkdown(report: BenchReport): string {
   if (open.length > 0) {
     out.push('### Ack latency under open-loop load');
     out.push('');
-    out.push('Latency in ms from each request\'s intended send time to the end of the answer (queueing included). Gen lag: how late the load generator itself started requests (its own scheduling). Other CPU: CPU used meanwhile by processes outside the benchmark, % of one core. Large values in either column mean a noisy machine. CPU per message: per delivered message for the daemon and the SDK app, per request for the floors, split into user and system (kernel) time.');
+    out.push('Latency in ms from each request\'s intended send time to the end of the answer (queueing included). Gen lag: how late the load generator itself started requests (its own scheduling). Other CPU: CPU used meanwhile by processes outside the benchmark, % of one core. I/O stall: share of the run during which some task on the machine waited for the disk (Linux PSI). Large values in these columns mean a noisy machine. CPU per message: per delivered message for the daemon and the SDK app, per request for the floors, split into user and system (kernel) time.');
     out.push('');
     out.push(
       table(
-        ['server', 'offered', 'acked/s', 'p50', 'p99', 'p99.9', 'max', 'CPU µs/msg (user + sys)', 'entries/batch', 'RSS MB', 'lost', 'gen lag p99', 'other CPU %'],
-        open.map((r) => [systemLabel(r), `${n0(r.load.rate)}/s`, n0(r.ackedPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), ms(r.result?.latency.p999), ms(r.result?.latency.max), cpuCell(r), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r), ms(r.result?.sendLag.p99), n0(r.otherCpuPct)]),
+        ['server', 'offered', 'acked/s', 'p50', 'p99', 'p99.9', 'max', 'CPU µs/msg (user + sys)', 'entries/batch', 'RSS MB', 'lost', 'gen lag p99', 'other CPU %', 'I/O stall %'],
+        open.map((r) => [systemLabel(r), `${n0(r.load.rate)}/s`, n0(r.ackedPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), ms(r.result?.latency.p999), ms(r.result?.latency.max), cpuCell(r), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r), ms(r.result?.sendLag.p99), n0(r.otherCpuPct), n0(r.ioStallPct)]),
       ),
     );
     out.push('');
@@ -146,8 +146,8 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('');
     out.push(
       table(
-        ['server', 'scenario', 'messages', 'acked/s', 'delivered/s', 'p50 ms', 'p99 ms', 'CPU µs/msg (user + sys)', 'entries/batch', 'RSS MB', 'lost', 'loadgen / fake CPU %', 'other CPU %'],
-        closed.map((r) => [systemLabel(r), r.scenario, n0(r.result?.messages), n0(r.ackedPerSec), n0(r.deliveredPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), cpuCell(r), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r), `${n0(r.loadgenCpuPct)} / ${n0(r.fakeCpuPct)}`, n0(r.otherCpuPct)]),
+        ['server', 'scenario', 'messages', 'acked/s', 'delivered/s', 'p50 ms', 'p99 ms', 'CPU µs/msg (user + sys)', 'entries/batch', 'RSS MB', 'lost', 'loadgen / fake CPU %', 'other CPU %', 'I/O stall %'],
+        closed.map((r) => [systemLabel(r), r.scenario, n0(r.result?.messages), n0(r.ackedPerSec), n0(r.deliveredPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), cpuCell(r), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r), `${n0(r.loadgenCpuPct)} / ${n0(r.fakeCpuPct)}`, n0(r.otherCpuPct), n0(r.ioStallPct)]),
       ),
     );
     out.push('');
@@ -159,10 +159,10 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('');
     out.push(
       table(
-        ['daemon', 'messages', 'ingest msg/s', 'RSS MB (backlog)', 'peak RSS MB', 'disk MB', 'drain time s', 'drain msg/s', 'steady drain msg/s', 'CPU µs/msg (user + sys)', 'lost', 'other CPU %'],
+        ['daemon', 'messages', 'ingest msg/s', 'RSS MB (backlog)', 'peak RSS MB', 'disk MB', 'drain time s', 'drain msg/s', 'steady drain msg/s', 'CPU µs/msg (user + sys)', 'lost', 'other CPU %', 'I/O stall %'],
         backlogs.map((r) => {
           const b = r.backlog as NonNullable<RunRecord['backlog']>;
-          return [systemLabel(r), n0(b.messages), n0(r.ackedPerSec), mb(b.rssBytes), mb(r.rssPeakBytes), (b.diskBytes / MB).toFixed(1), (b.drainMs / 1000).toFixed(1), n0(b.drainPerSec), n0(b.steadyDrainPerSec), cpuCell(r), lostCell(r), n0(r.otherCpuPct)];
+          return [systemLabel(r), n0(b.messages), n0(r.ackedPerSec), mb(b.rssBytes), mb(r.rssPeakBytes), (b.diskBytes / MB).toFixed(1), (b.drainMs / 1000).toFixed(1), n0(b.drainPerSec), n0(b.steadyDrainPerSec), cpuCell(r), lostCell(r), n0(r.otherCpuPct), n0(r.ioStallPct)];
         }),
       ),
     );

@@ -86,6 +86,8 @@ export interface RunRecord {
   otherCpuPct: number;
   /** CPU stolen by the hypervisor during the run, % of one core. */
   stealPct: number;
+  /** Share of the run during which some task on the machine waited for I/O (PSI `some`), %. */
+  ioStallPct?: number;
   /** Acknowledged messages per second over the sending span. */
   ackedPerSec: number;
   /** Messages stored in the fake per second, from the first intended send to the last one stored. */
