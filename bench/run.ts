@@ -902,7 +902,7 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     startedAt: new Date(started).toISOString(),
     quick: o.quick,
-    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}` : ''}`,
     machine: {
       nproc: availableParallelism(),
       cpuModel: cpuModel(),
