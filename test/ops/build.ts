@@ -1,13 +1,15 @@
 /**
  * A fresh build of this checkout, laid out like an installed package (bin/, dist/,
  * package.json, node_modules), for tests that run the real command line as systemd would.
- * Built with tsc into the system temp dir, keyed by a hash of the sources, so the test never
- * runs a stale dist/ and never writes into the working tree. Reused across test files.
+ * Built with tsc into this checkout's node_modules/.cache (git-ignored), keyed by a hash of
+ * the sources, so the test never runs a stale dist/, never touches dist/, and never uses a
+ * build (or a node_modules link) that belongs to another checkout: a cache in the shared temp
+ * dir keyed only by the sources' hash outlived the checkout that made it and broke every later
+ * run. Reused across test files.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,12 +32,15 @@ export function freshBuild(): string {
   const inputs = [...files(join(ROOT, 'src')), ...files(join(ROOT, 'scripts')), join(ROOT, 'bin/sqs-accelerator.js'), join(ROOT, 'package.json'), join(ROOT, 'tsconfig.json'), join(ROOT, 'tsconfig.build.json')].sort();
   const hash = createHash('sha256');
   for (const f of inputs) hash.update(relative(ROOT, f)).update('\0').update(readFileSync(f)).update('\0');
-  const dir = join(tmpdir(), `sqs-accelerator-build-${hash.digest('hex').slice(0, 16)}`);
+  const cache = join(ROOT, 'node_modules/.cache/sqs-accelerator-build');
+  mkdirSync(cache, { recursive: true });
+  chmodSync(cache, 0o755); // traversable by the unprivileged user of the sandbox test
+  const dir = join(cache, hash.digest('hex').slice(0, 16));
   if (existsSync(join(dir, 'dist/src/cli.js'))) {
     chmodSync(dir, 0o755);
     return dir;
   }
-  const work = mkdtempSync(join(tmpdir(), 'sqs-accelerator-building-'));
+  const work = mkdtempSync(join(cache, 'building-'));
   // Type errors elsewhere (files mid-edit) do not stop tsc from emitting; missing output does.
   const tsc = spawnSync(NODE, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(work, 'dist')], { encoding: 'utf8', timeout: 120_000 });
   if (!existsSync(join(work, 'dist/src/cli.js'))) throw new Error(`build failed: ${tsc.stdout}${tsc.stderr}`);
@@ -50,9 +55,9 @@ export function freshBuild(): string {
     rmSync(work, { recursive: true, force: true }); // another test file built it first
   }
   // Builds of older sources, unused for an hour, go.
-  for (const name of readdirSync(tmpdir())) {
-    const old = join(tmpdir(), name);
-    if (name.startsWith('sqs-accelerator-build-') && old !== dir && Date.now() - statSync(old).mtimeMs > 3_600_000) rmSync(old, { recursive: true, force: true });
+  for (const name of readdirSync(cache)) {
+    const old = join(cache, name);
+    if (old !== dir && Date.now() - statSync(old).mtimeMs > 3_600_000) rmSync(old, { recursive: true, force: true });
   }
   return dir;
 }
