@@ -1,6 +1,6 @@
 /**
  * Renders the README's configuration section from OPTIONS (src/config.ts), so the README
- * cannot drift from the code: test/ops/config-docs.test.ts fails when they differ.
+ * cannot drift from the code: test/ops/config-file.unit.test.ts fails when they differ.
  *
  *   npm run build && node dist/scripts/config-docs.js --write    # rewrite README.md's section
  */
