@@ -38,6 +38,8 @@ function type(o: Option): string {
       return `one of ${(o.values ?? []).map((v) => `\`${v}\``).join(', ')}`;
     case 'list':
       return 'list (comma-separated; JSON array in the file)';
+    case 'workers':
+      return '`<queue>=<url>`, repeatable (JSON array of strings or objects in the file)';
     default:
       return 'string';
   }

@@ -5,7 +5,8 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
+import { parseWorkers, type WorkerConfig } from './worker/options.js';
 
 export type CredentialMode = 'pass-through' | 'chain';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -64,9 +65,31 @@ export interface Config {
   spoolSegmentBytes: number;
   /** Messages kept in memory at most; with a spool the rest of the backlog waits on disk. */
   maxInMemoryMessages: number;
+  /** Worker side: queues whose messages are POSTed to local apps (src/worker/options.ts). */
+  workers: readonly WorkerConfig[];
+  /** Defaults of every worker entry (a file entry may override each); seconds where named so. */
+  workerConcurrency: number;
+  workerVisibilityTimeoutSeconds: number;
+  workerInactivityTimeoutSeconds: number;
+  workerErrorVisibilityTimeoutSeconds: number;
+  workerMaxRetries: number;
+  workerWaitTimeSeconds: number;
+  workerContentType: string;
+  workerReplyQueue: string;
+  /** Hosts besides loopback that worker URLs may name. */
+  workerAllowedHosts: readonly string[];
+  /** Request/reply: this daemon's own reply queue (created on first use). */
+  replyQueueName: string;
+  /** Request/reply: longest `?reply=` wait. s. */
+  replyMaxWaitSeconds: number;
+  /** Request/reply: how long a reply nobody waited for stays readable at GET /replies/:id. s. */
+  replyKeepSeconds: number;
+  /** Request/reply: most late replies kept, and their bytes. */
+  repliesMaxCount: number;
+  repliesMaxBytes: number;
 }
 
-type Kind = 'string' | 'int' | 'enum' | 'list';
+type Kind = 'string' | 'int' | 'enum' | 'list' | 'workers';
 
 interface OptionSpec {
   key: keyof Config;
@@ -117,6 +140,22 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxSpoolBytes', flag: '--max-spool-bytes', env: ['SQS_ACCELERATOR_MAX_SPOOL_BYTES'], kind: 'int', default: String(4096 * MiB), unit: 'bytes', min: MiB, doc: 'Most journal bytes on disk; beyond it new sends get 503 + Retry-After.' },
   { key: 'spoolSegmentBytes', flag: '--spool-segment-bytes', env: ['SQS_ACCELERATOR_SPOOL_SEGMENT_BYTES'], kind: 'int', default: String(64 * MiB), unit: 'bytes', min: 64 * 1024, doc: 'Journal segment size; a segment is deleted once every message in it is delivered or dead-lettered.' },
   { key: 'maxInMemoryMessages', flag: '--max-in-memory-messages', env: ['SQS_ACCELERATOR_MAX_IN_MEMORY_MESSAGES'], kind: 'int', default: '50000', min: 100, doc: 'Messages held in memory at most; with a spool, the rest of the backlog waits on disk and is read back in order, so memory stays bounded during long outages.' },
+  // worker side (README "Worker side")
+  { key: 'workers', flag: '--worker', env: ['SQS_ACCELERATOR_WORKERS'], kind: 'workers', default: '', example: 'orders=http://127.0.0.1:8080/work', doc: 'Poll this SQS queue and POST each message to this local app, like Elastic Beanstalk\'s sqsd: <queue>=<url>. Repeatable; the environment variable takes entries separated by spaces; the config file takes a list of such strings or objects {"queue", "url", and any of concurrency, visibilityTimeoutSeconds, inactivityTimeoutSeconds, errorVisibilityTimeoutSeconds, maxRetries, waitTimeSeconds, contentType, replyQueue, credentials}. The URL must be loopback unless its host is in --worker-allowed-hosts.' },
+  { key: 'workerConcurrency', flag: '--worker-concurrency', env: ['SQS_ACCELERATOR_WORKER_CONCURRENCY'], kind: 'int', default: '50', min: 1, max: 10_000, example: '20', doc: 'Workers: messages POSTed to the app at once, at most (sqsd: HTTP connections, 50). Lowered while the app answers 429/503 or slows down.' },
+  { key: 'workerVisibilityTimeoutSeconds', flag: '--worker-visibility-timeout', env: ['SQS_ACCELERATOR_WORKER_VISIBILITY_TIMEOUT'], kind: 'int', default: '300', unit: 's', min: 1, max: 43_200, example: '60', doc: 'Workers: visibility timeout asked for on receive and renewed while the app works, so a slow task is not handed to another worker (sqsd: 300).' },
+  { key: 'workerInactivityTimeoutSeconds', flag: '--worker-inactivity-timeout', env: ['SQS_ACCELERATOR_WORKER_INACTIVITY_TIMEOUT'], kind: 'int', default: '299', unit: 's', min: 1, max: 36_000, example: '120', doc: 'Workers: how long the app may take to answer one message; then it counts as failed (sqsd: 299).' },
+  { key: 'workerErrorVisibilityTimeoutSeconds', flag: '--worker-error-visibility-timeout', env: ['SQS_ACCELERATOR_WORKER_ERROR_VISIBILITY_TIMEOUT'], kind: 'int', default: '2', unit: 's', min: 0, max: 43_200, example: '5', doc: 'Workers: after a failed delivery the message reappears after this, doubled per earlier receive, at most 15 min or this value if larger (sqsd: 2, fixed).' },
+  { key: 'workerMaxRetries', flag: '--worker-max-retries', env: ['SQS_ACCELERATOR_WORKER_MAX_RETRIES'], kind: 'int', default: '10', min: 1, max: 1000, example: '5', doc: 'Workers: deliveries of one message to the app, at most; after that it is left to the queue\'s redrive policy (sqsd: 10).' },
+  { key: 'workerWaitTimeSeconds', flag: '--worker-wait-time', env: ['SQS_ACCELERATOR_WORKER_WAIT_TIME'], kind: 'int', default: '20', unit: 's', min: 0, max: 20, example: '20', doc: 'Workers: long-poll wait of each ReceiveMessage (20 = SQS\'s longest, the fewest empty receives).' },
+  { key: 'workerContentType', flag: '--worker-content-type', env: ['SQS_ACCELERATOR_WORKER_CONTENT_TYPE'], kind: 'string', default: 'application/json', example: 'text/plain', doc: 'Workers: Content-Type of the POSTs to the app (sqsd: application/json).' },
+  { key: 'workerReplyQueue', flag: '--worker-reply-queue', env: ['SQS_ACCELERATOR_WORKER_REPLY_QUEUE'], kind: 'string', default: '', example: 'results', doc: 'Workers: queue the app\'s 2xx bodies are sent to when a message has no ReplyTo attribute. Empty: only messages with ReplyTo get replies.' },
+  { key: 'workerAllowedHosts', flag: '--worker-allowed-hosts', env: ['SQS_ACCELERATOR_WORKER_ALLOWED_HOSTS'], kind: 'list', default: '', example: 'app.internal', doc: 'Workers: comma-separated hosts besides loopback that worker URLs may name (the messages then leave this machine).' },
+  { key: 'replyQueueName', flag: '--reply-queue-name', env: ['SQS_ACCELERATOR_REPLY_QUEUE_NAME'], kind: 'string', default: '', example: 'web-1-replies', doc: 'Request/reply (POST ...?reply=): this daemon\'s reply queue, created on first use with a 5-minute retention. Default: sqs-accelerator-replies-<hostname>. Must be this daemon\'s alone.' },
+  { key: 'replyMaxWaitSeconds', flag: '--reply-max-wait', env: ['SQS_ACCELERATOR_REPLY_MAX_WAIT'], kind: 'int', default: '60', unit: 's', min: 1, max: 900, example: '30', doc: 'Request/reply: longest ?reply=<seconds> a request may ask for.' },
+  { key: 'replyKeepSeconds', flag: '--reply-keep', env: ['SQS_ACCELERATOR_REPLY_KEEP'], kind: 'int', default: '300', unit: 's', min: 1, max: 3600, example: '120', doc: 'Request/reply: how long a reply that came after its request gave up stays readable at GET /replies/:id.' },
+  { key: 'repliesMaxCount', flag: '--replies-max-count', env: ['SQS_ACCELERATOR_REPLIES_MAX_COUNT'], kind: 'int', default: '10000', min: 1, example: '1000', doc: 'Request/reply: most late replies kept; the oldest goes first.' },
+  { key: 'repliesMaxBytes', flag: '--replies-max-bytes', env: ['SQS_ACCELERATOR_REPLIES_MAX_BYTES'], kind: 'int', default: String(64 * MiB), unit: 'bytes', min: MiB, example: '16777216', doc: 'Request/reply: most bytes of late replies kept; the oldest goes first.' },
 ];
 
 export class ConfigError extends Error {
@@ -159,7 +198,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (!spec) throw new ConfigError(`unknown option ${JSON.stringify(flag)} (see --help)`);
     let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
-    values.set(spec.key, value);
+    // --worker repeats: every occurrence counts.
+    const prev = spec.kind === 'workers' ? values.get(spec.key) : undefined;
+    values.set(spec.key, prev === undefined ? value : `${prev}\n${value}`);
   }
   return { values, help, version, waitReady };
 }
@@ -171,6 +212,8 @@ function convert(spec: OptionSpec, raw: string, source: string): unknown {
       return raw.trim();
     case 'list':
       return Object.freeze(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+    case 'workers':
+      return raw; // parsed after the loop, with the --worker-* defaults (loadConfig)
     case 'enum':
       if (!spec.values?.includes(raw)) throw new ConfigError(`${where} must be one of ${spec.values?.join(', ')}; got ${JSON.stringify(raw)}`);
       return raw;
@@ -245,8 +288,30 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   if (config.usersFile !== '' && config.credentials !== 'chain') {
     throw new ConfigError('--users-file only applies with --credentials chain (in pass-through mode SQS checks each caller\'s own key pair)');
   }
+  try {
+    config.workers = parseWorkers(config.workers as unknown as string, {
+      concurrency: config.workerConcurrency,
+      visibilityTimeoutSeconds: config.workerVisibilityTimeoutSeconds,
+      inactivityTimeoutSeconds: config.workerInactivityTimeoutSeconds,
+      errorVisibilityTimeoutSeconds: config.workerErrorVisibilityTimeoutSeconds,
+      maxRetries: config.workerMaxRetries,
+      waitTimeSeconds: config.workerWaitTimeSeconds,
+      contentType: config.workerContentType,
+      replyQueue: config.workerReplyQueue,
+    }, config.workerAllowedHosts);
+  } catch (err) {
+    throw new ConfigError(`--worker: ${(err as Error).message}`);
+  }
+  if (config.replyQueueName === '') config.replyQueueName = defaultReplyQueueName(hostname());
+  else if (!/^[A-Za-z0-9_-]{1,80}$/.test(config.replyQueueName)) throw new ConfigError(`--reply-queue-name must be a standard queue name (1-80 letters, digits, "-" or "_"); got ${JSON.stringify(config.replyQueueName)}`);
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
   return Object.freeze(config);
+}
+
+/** `sqs-accelerator-replies-<hostname>`, the host name cut to what a queue name allows. */
+export function defaultReplyQueueName(host: string): string {
+  const safe = host.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80 - 'sqs-accelerator-replies-'.length);
+  return `sqs-accelerator-replies-${safe === '' ? 'local' : safe}`;
 }
 
 function checkEnvNames(env: Readonly<Record<string, string | undefined>>): void {
@@ -303,6 +368,9 @@ function fileValue(spec: OptionSpec, value: unknown, path: string): string {
       if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join(',');
       if (typeof value !== 'string') throw new ConfigError(`${where} must be an array of strings; got ${JSON.stringify(value)}`);
       return value;
+    case 'workers':
+      if (!Array.isArray(value)) throw new ConfigError(`${where} must be a JSON array of "<queue>=<url>" strings or {"queue", "url", ...} objects`);
+      return JSON.stringify(value);
     case 'string':
     case 'enum':
       if (typeof value !== 'string') throw new ConfigError(`${where} must be a JSON string; got ${JSON.stringify(value)}`);
@@ -346,7 +414,7 @@ export function helpText(): string {
   ];
   for (const o of OPTIONS) {
     const def = o.default === '' ? '(none)' : o.default;
-    lines.push(`  ${o.flag} <${o.kind === 'enum' ? o.values?.join('|') : o.kind === 'int' ? (o.unit ?? 'n') : 'value'}>`);
+    lines.push(`  ${o.flag} <${o.kind === 'enum' ? o.values?.join('|') : o.kind === 'int' ? (o.unit ?? 'n') : o.kind === 'workers' ? 'queue>=<url' : 'value'}>${o.kind === 'workers' ? ' (repeatable)' : ''}`);
     lines.push(`      ${o.doc}`);
     lines.push(`      default: ${def}${o.unit ? ` ${o.unit}` : ''}; env: ${o.env.join(', ')}${o.key === 'configFile' ? '' : `; config key: ${o.key}`}${o.reloadable ? '; reloaded on SIGHUP' : ''}`);
   }
