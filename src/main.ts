@@ -13,11 +13,15 @@ import { endpointFor, SqsClient } from './sqs/client.js';
 import { type CredentialProvider, type CredentialSource, providerCredentials, staticCredentials } from './sqs/credentials.js';
 import { QueueResolver } from './sqs/resolver.js';
 import { checkSpoolDir, Spool } from './spool/spool.js';
+import { validateMessage } from './sqs/limits.js';
+import { createWorkers, type ReplySender, type Workers } from './worker/index.js';
 
 export interface Daemon {
   readonly server: Server;
   readonly url: string;
   readonly deps: AppDeps;
+  /** The worker side: one consumer per configured queue (none without --worker). */
+  readonly workers: Workers;
   /** Graceful stop: stop accepting, flush, wait up to the grace period. Idempotent. */
   stop(): Promise<{ remaining: number }>;
   /**
@@ -97,6 +101,24 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
     log.warn('--credentials chain without --users-file: any local process can send and manage queues with the daemon\'s AWS credentials');
   }
   deps.metrics = metrics;
+  let workerChain: CredentialSource | undefined = daemonCredentials;
+  const workers = createWorkers(config.workers, {
+    client,
+    log: log.child({ mod: 'worker' }),
+    sendReply: replySender(resolver, pipeline, config),
+    chain: async () => {
+      if (!workerChain) {
+        let provider = options.credentialProvider;
+        if (!provider) {
+          const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+          provider = fromNodeProviderChain() as CredentialProvider;
+        }
+        workerChain = providerCredentials(provider);
+      }
+      return workerChain;
+    },
+  });
+  deps.workers = workers;
   const app = createApp(deps);
   const server = app.listen({ host: config.host, port: config.port });
   await new Promise<void>((resolve, reject) => {
@@ -109,6 +131,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
   log.info({ url, upstream: endpoint, region: config.region, credentialMode: config.credentials, durable: store.durable }, 'sqs-accelerator listening');
+  await workers.start();
 
   let stopping: Promise<{ remaining: number }> | undefined;
   const stop = (): Promise<{ remaining: number }> => {
@@ -117,7 +140,10 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
       log.info({ backlog: pipeline.backlogMessages, graceMs: config.shutdownGraceMs }, 'shutting down: no new messages, flushing');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const result = await pipeline.close(config.shutdownGraceMs);
+      // Workers first: their replies still go through the pipeline, which flushes next.
+      const graceEnd = Date.now() + config.shutdownGraceMs;
+      await workers.stop(graceEnd);
+      const result = await pipeline.close(Math.max(0, graceEnd - Date.now()));
       server.closeAllConnections();
       await closed;
       // Requests still in flight finish first, so their completion marks reach the store.
@@ -145,5 +171,21 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
     current = { ...current, logLevel: next.logLevel };
     return { applied, needRestart };
   };
-  return { server, url, deps, stop, reload };
+  return { server, url, deps, workers, stop, reload };
+}
+
+/**
+ * Worker replies enter the same path as every other send: resolve the queue, validate, accept
+ * into the pipeline (spooled) and resolve once the store has them, before the task is deleted.
+ */
+function replySender(resolver: QueueResolver, pipeline: Pipeline, config: Readonly<Config>): ReplySender {
+  const defaultGroup = config.fifoDefaultGroupId === '' ? undefined : { defaultGroupId: config.fifoDefaultGroupId };
+  return async (reply) => {
+    const dest = await resolver.resolve(reply.credentials, reply.queue);
+    const v = validateMessage(reply.input, dest.limits, defaultGroup);
+    if (!v.ok) throw Object.assign(new Error(v.message), { code: v.code });
+    const accepted = pipeline.accept(dest, [{ message: v.message, bytes: v.bytes }]);
+    if (accepted === false) throw Object.assign(new Error('the daemon\'s backlog is full'), { code: 'BacklogFull' });
+    await accepted;
+  };
 }

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.js';
 import type { SqsClient } from '../sqs/client.js';
 import type { CredentialSource } from '../sqs/credentials.js';
 import type { QueueResolver } from '../sqs/resolver.js';
+import type { Workers } from '../worker/index.js';
 import type { LocalUsers } from './users.js';
 
 /** Everything the HTTP side needs, built once in main and injected (tests build their own). */
@@ -25,4 +26,6 @@ export interface AppDeps {
   ready?: () => boolean;
   /** Prometheus metrics and what is known of the upstream (GET /metrics, /readyz). */
   metrics?: Metrics;
+  /** The worker side, for /status, the UI and /metrics. */
+  workers?: Workers;
 }

@@ -56,8 +56,12 @@ export class SqsClient {
       });
   }
 
-  /** Calls an SQS action; resolves with the parsed answer or rejects with an SqsError. */
-  async call<T = Record<string, unknown>>(action: string, params: object, credentials: Credentials): Promise<T> {
+  /**
+   * Calls an SQS action; resolves with the parsed answer or rejects with an SqsError.
+   * `options.signal` aborts it (a long poll at shutdown); `options.timeoutMs` replaces the
+   * client's timeout (a long poll waits up to 20 s by design).
+   */
+  async call<T = Record<string, unknown>>(action: string, params: object, credentials: Credentials, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
     const body = JSON.stringify(params);
     const headers = signRequest({ host: this.host, region: this.region, target: `AmazonSQS.${action}`, body, credentials });
     let status: number;
@@ -70,8 +74,9 @@ export class SqsClient {
         method: 'POST',
         headers,
         body,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        headersTimeout: options.timeoutMs ?? this.timeoutMs,
+        bodyTimeout: options.timeoutMs ?? this.timeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
       });
       status = res.statusCode;
       const rid = res.headers['x-amzn-requestid'] ?? res.headers['x-amz-request-id'];

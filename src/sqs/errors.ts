@@ -118,9 +118,23 @@ export function fromResponse(status: number, body: string, requestId?: string): 
   return new SqsError(code, message, status, requestId);
 }
 
-/** Network-level failures (reset, refused, timeout) are always retryable. */
+/**
+ * Codes of a DeleteMessage(Batch) or ChangeMessageVisibility(Batch) entry whose receipt handle
+ * no longer works: the message was deleted, its visibility ran out and another receive took it,
+ * or it is no longer in flight. Retrying cannot help; the message is SQS's again.
+ */
+export const RECEIPT_GONE_CODES: ReadonlySet<string> = new Set([
+  'ReceiptHandleIsInvalid',
+  'InvalidReceiptHandle',
+  'AWS.SimpleQueueService.MessageNotInflight',
+  'MessageNotInflight',
+  'InvalidParameterValue',
+]);
+
+/** Network-level failures (reset, refused, timeout) are always retryable; our own abort is `Aborted`. */
 export function fromNetworkError(err: unknown): SqsError {
   const e = err as { code?: unknown; name?: unknown; message?: unknown };
+  if (e?.name === 'AbortError' || e?.code === 'UND_ERR_ABORTED' || e?.code === 'ABORT_ERR') return new SqsError('Aborted', 'request to SQS aborted by the daemon', 0, undefined, 'permanent');
   const timeout =
     e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT';
   const detail = typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : 'unknown';

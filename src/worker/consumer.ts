@@ -1,0 +1,415 @@
+import type { Logger } from 'pino';
+import type { SqsClient } from '../sqs/client.js';
+import { receiveMessages, type ReceivedMessage } from '../sqs/consume.js';
+import type { CredentialSource } from '../sqs/credentials.js';
+import { isSqsError } from '../sqs/errors.js';
+import { AppClient, type AppOutcome } from './deliver.js';
+import { TypedEmitter } from './emitter.js';
+import { AdaptiveLimit } from './limiter.js';
+import type { WorkerConfig } from './options.js';
+import { replyFor, type ReplySender } from './reply.js';
+import { Settler } from './settle.js';
+
+/**
+ * One worker: long-polls one queue and POSTs each message to the local app, sqsd-style. A value
+ * with start/stop and typed events (after bbc/sqs-consumer's Consumer); the daemon composes it.
+ *
+ * A received message is *held* until SQS has settled it: deleted after a 2xx (and after its
+ * reply, if any, was accepted by the daemon's durable send path), or made visible again after a
+ * failure. Held messages count against the app's limit, so polling stops when the app is full.
+ */
+
+export interface ConsumerDeps {
+  client: SqsClient;
+  credentials: CredentialSource;
+  log: Logger;
+  /** The daemon's send path for replies; without it, 2xx bodies are not forwarded. */
+  sendReply?: ReplySender;
+}
+
+export interface WorkerStatus {
+  queue: string;
+  url: string;
+  state: 'idle' | 'starting' | 'polling' | 'stopping' | 'stopped';
+  /** Messages being POSTed to the app now. */
+  inFlight: number;
+  /** Messages received and not yet settled with SQS (includes inFlight). */
+  held: number;
+  /** The adaptive limit on inFlight (at most the configured concurrency). */
+  limit: number;
+  concurrency: number;
+  delivered: number;
+  failed: number;
+  retried: number;
+  /** Failed at or past maxRetries, or received past it: left to the queue's redrive policy. */
+  leftToRedrive: number;
+  replies: number;
+  /** Smoothed app answer time, ms. */
+  appLatencyMs: number;
+  lastError?: { code: string; message: string; at: string };
+}
+
+export interface ConsumerEvents {
+  delivered: [{ queue: string; messageId: string; status: number; latencyMs: number }];
+  failed: [{ queue: string; messageId: string; code: string; receiveCount: number; latencyMs: number; retry: boolean }];
+  replied: [{ queue: string; messageId: string; replyQueue: string }];
+  /** An SQS call of this worker failed (it is retried). */
+  sqsError: [{ queue: string; code: string }];
+  stopped: [{ queue: string; released: number }];
+}
+
+interface Held {
+  msg: ReceivedMessage;
+  /** When SQS will hand it out again unless extended, Date.now() ms (conservative). */
+  visibleUntil: number;
+  state: 'ready' | 'delivering' | 'settling';
+  busyAnswers: number;
+  extending: boolean;
+  abort?: AbortController;
+}
+
+/** After a failure: errorVisibility doubled per earlier receive, capped at 15 min (or errorVisibility if larger). */
+export function errorVisibilitySeconds(base: number, receiveCount: number): number {
+  const cap = Math.max(base, 900);
+  return Math.min(cap, base * 2 ** Math.min(Math.max(receiveCount - 1, 0), 20));
+}
+
+export class Consumer extends TypedEmitter<ConsumerEvents> {
+  private readonly app: AppClient;
+  private readonly limit: AdaptiveLimit;
+  private readonly settler: Settler;
+  private readonly fifo: boolean;
+  private readonly held = new Map<string, Held>();
+  private readonly ready: Held[] = [];
+  private readonly busyGroups = new Set<string>();
+  private queueUrl = '';
+  private polls = 0;
+  private reserved = 0;
+  private emptyStreak = 0;
+  private failures = 0;
+  private pollBlockedUntil = 0;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly pollAbort = new AbortController();
+  private state: WorkerStatus['state'] = 'idle';
+  private inFlight = 0;
+  /** Deliveries answered and being settled (reply, delete or visibility change). */
+  private finishing = 0;
+  private readonly counts = { delivered: 0, failed: 0, retried: 0, leftToRedrive: 0, replies: 0 };
+  private lastError: WorkerStatus['lastError'];
+  private readonly log: Logger;
+
+  constructor(readonly config: WorkerConfig, private readonly deps: ConsumerDeps) {
+    super();
+    this.log = deps.log.child({ worker: config.queue });
+    this.fifo = config.queue.endsWith('.fifo');
+    this.limit = new AdaptiveLimit(config.concurrency);
+    this.app = new AppClient(config.url, config.concurrency, config.inactivityTimeoutSeconds * 1000);
+    this.settler = new Settler({
+      client: deps.client,
+      queueUrl: () => this.queueUrl,
+      credentials: async () => deps.credentials.get(),
+      log: this.log,
+      onError: (code, message) => this.sqsFailed(code, message),
+    });
+  }
+
+  /** Resolves the queue and starts polling; resolves at once (lookups are retried in the background). */
+  start(): void {
+    if (this.state !== 'idle') return;
+    this.state = 'starting';
+    const ms = Math.min(Math.max((this.config.visibilityTimeoutSeconds * 1000) / 4, 250), 30_000);
+    this.heartbeat = setInterval(() => this.extend(), ms);
+    this.heartbeat.unref();
+    void this.resolveQueue();
+  }
+
+  status(): WorkerStatus {
+    const s: WorkerStatus = {
+      queue: this.config.queue,
+      url: this.config.url,
+      state: this.state,
+      inFlight: this.inFlight,
+      held: this.held.size,
+      limit: this.limit.current,
+      concurrency: this.config.concurrency,
+      ...this.counts,
+      appLatencyMs: Math.round(this.limit.latencyMs * 10) / 10,
+    };
+    if (this.lastError) s.lastError = this.lastError;
+    return s;
+  }
+
+  private async resolveQueue(): Promise<void> {
+    while (this.state === 'starting') {
+      try {
+        this.queueUrl = await this.deps.client.getQueueUrl(this.config.queue, await this.deps.credentials.get());
+        this.state = 'polling';
+        this.failures = 0;
+        this.log.info({ url: this.config.url, concurrency: this.config.concurrency }, 'worker polling its queue');
+        this.maybePoll();
+        return;
+      } catch (err) {
+        await this.backoff(err);
+      }
+    }
+  }
+
+  private sqsFailed(code: string, message: string): void {
+    this.lastError = { code, message, at: new Date().toISOString() };
+    this.emit('sqsError', { queue: this.config.queue, code });
+  }
+
+  /** Records an SQS failure and waits (jittered, growing); refreshes credentials when SQS says so. */
+  private async backoff(err: unknown): Promise<void> {
+    const code = isSqsError(err) ? err.code : 'CredentialsUnavailable';
+    if (code === 'Aborted') return;
+    const message = isSqsError(err) ? err.message : 'could not load the worker\'s AWS credentials';
+    this.sqsFailed(code, message);
+    this.failures += 1;
+    if (isSqsError(err) && err.disposition === 'refresh-credentials') await this.deps.credentials.refresh().catch(() => {});
+    // Permanent refusals (queue missing, access denied) are retried too, slowly: the queue may be created, the policy fixed.
+    const max = isSqsError(err) && err.disposition === 'permanent' ? 60_000 : 20_000;
+    const ms = Math.min(200 * 2 ** Math.min(this.failures - 1, 10), max) * (0.5 + Math.random() / 2);
+    if (this.failures === 1 || this.failures % 10 === 0) this.log.warn({ code, failures: this.failures, retryMs: Math.round(ms) }, 'worker cannot reach its queue; retrying');
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.pollAbort.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+  }
+
+  private maybePoll(): void {
+    if (this.state !== 'polling') return;
+    const maxPolls = this.emptyStreak > 0 ? 1 : Math.ceil(this.config.concurrency / 10);
+    while (this.polls < maxPolls) {
+      const room = this.limit.current - this.held.size - this.reserved;
+      if (room <= 0) return;
+      const wait = this.pollBlockedUntil - Date.now();
+      if (wait > 0) {
+        this.wake(wait);
+        return;
+      }
+      const n = Math.min(10, room);
+      this.reserved += n;
+      this.polls += 1;
+      void this.poll(n);
+    }
+  }
+
+  private wake(ms: number): void {
+    if (this.wakeTimer) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.maybePoll();
+      this.dispatch();
+    }, ms);
+  }
+
+  private async poll(n: number): Promise<void> {
+    const vis = this.config.visibilityTimeoutSeconds;
+    const wait = this.config.waitTimeSeconds;
+    const sentAt = Date.now();
+    let got: ReceivedMessage[] = [];
+    let failed = false;
+    try {
+      got = await receiveMessages(this.deps.client, this.queueUrl, await this.deps.credentials.get(), {
+        maxMessages: n,
+        waitTimeSeconds: wait,
+        visibilityTimeoutSeconds: vis,
+        signal: this.pollAbort.signal,
+        timeoutMs: wait * 1000 + 10_000,
+      });
+      this.failures = 0;
+    } catch (err) {
+      failed = true;
+      await this.backoff(err);
+    }
+    this.reserved -= n;
+    this.polls -= 1;
+    if (!failed) {
+      if (got.length === 0) {
+        this.emptyStreak += 1;
+        // Short polls, or an endpoint that ignores WaitTimeSeconds: never spin on an empty queue.
+        if (Date.now() - sentAt < (wait * 1000) / 2 || wait === 0) this.pollBlockedUntil = Date.now() + 1000;
+      } else this.emptyStreak = 0;
+    }
+    for (const msg of got) this.take(msg, sentAt + vis * 1000);
+    this.dispatch();
+    this.maybePoll();
+  }
+
+  private take(msg: ReceivedMessage, visibleUntil: number): void {
+    if (this.held.has(msg.receiptHandle)) return;
+    if (this.state !== 'polling') {
+      // Came in as the worker stopped: hand it back at once.
+      void this.settler.changeVisibility(msg.receiptHandle, 0);
+      return;
+    }
+    if (msg.receiveCount > this.config.maxRetries) {
+      // Already delivered maxRetries times: not to the app again. It reappears after its
+      // visibility timeout, and the queue's redrive policy moves it once its maxReceiveCount passes.
+      this.counts.leftToRedrive += 1;
+      this.log.warn({ messageId: msg.messageId, receiveCount: msg.receiveCount, maxRetries: this.config.maxRetries }, 'message received past maxRetries: left to the queue\'s redrive policy (give the queue one with maxReceiveCount = maxRetries)');
+      return;
+    }
+    const h: Held = { msg, visibleUntil, state: 'ready', busyAnswers: 0, extending: false };
+    this.held.set(msg.receiptHandle, h);
+    this.ready.push(h);
+  }
+
+  private nextReady(): Held | undefined {
+    for (let i = 0; i < this.ready.length; i++) {
+      const h = this.ready[i] as Held;
+      if (this.fifo && h.msg.groupId !== undefined && this.busyGroups.has(h.msg.groupId)) continue;
+      this.ready.splice(i, 1);
+      return h;
+    }
+    return undefined;
+  }
+
+  private dispatch(): void {
+    if (this.state !== 'polling') return;
+    if (this.limit.paused) {
+      if (this.ready.length > 0) this.wake(this.limit.pausedUntil - Date.now());
+      return;
+    }
+    while (this.inFlight < this.limit.current) {
+      const h = this.nextReady();
+      if (!h) return;
+      void this.deliver(h);
+    }
+  }
+
+  private async deliver(h: Held): Promise<void> {
+    const { msg } = h;
+    const group = this.fifo ? msg.groupId : undefined;
+    if (group !== undefined) this.busyGroups.add(group);
+    h.state = 'delivering';
+    h.abort = new AbortController();
+    this.inFlight += 1;
+    const out = await this.app.post(msg, this.config.queue, this.config.contentType, h.abort.signal);
+    this.inFlight -= 1;
+    this.finishing += 1;
+    delete h.abort;
+    try {
+      await this.outcome(h, out);
+    } catch (err) {
+      this.log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack }, 'unexpected error settling a message; it reappears after its visibility timeout');
+      this.held.delete(msg.receiptHandle);
+    }
+    this.finishing -= 1;
+    if (group !== undefined) this.busyGroups.delete(group);
+    this.dispatch();
+    this.maybePoll();
+  }
+
+  private async outcome(h: Held, out: AppOutcome): Promise<void> {
+    const { msg } = h;
+    if (out.kind === 'ok') {
+      this.limit.answered(out.latencyMs);
+      const reply = replyFor(msg, out, this.config, this.deps.credentials);
+      if (reply && this.deps.sendReply) {
+        try {
+          // Durable (spooled) before the task is deleted: a crash in between loses no reply.
+          await this.deps.sendReply(reply);
+          this.counts.replies += 1;
+          this.emit('replied', { queue: this.config.queue, messageId: msg.messageId, replyQueue: reply.queue });
+        } catch (err) {
+          const e = err as { code?: string; message?: string };
+          return this.failed(h, { kind: 'failed', code: 'ReplyNotAccepted', message: `reply to ${reply.queue} not accepted: ${e.code ?? ''} ${e.message ?? ''}`.trim(), latencyMs: out.latencyMs });
+        }
+      }
+      h.state = 'settling';
+      await this.settler.delete(msg.receiptHandle);
+      this.held.delete(msg.receiptHandle);
+      this.counts.delivered += 1;
+      this.emit('delivered', { queue: this.config.queue, messageId: msg.messageId, status: out.status, latencyMs: out.latencyMs });
+      return;
+    }
+    if (out.kind === 'failed' && out.code === 'Aborted') return this.release([h]); // shutdown past its grace
+    if (out.kind === 'busy') {
+      this.limit.busy(out.retryAfterMs);
+      h.busyAnswers += 1;
+      if (h.busyAnswers <= 3 && this.state === 'polling') {
+        // Overload, not the message's fault: try it again here (it stays invisible) after the pause.
+        h.state = 'ready';
+        this.ready.unshift(h);
+        return;
+      }
+      return this.failed(h, { kind: 'failed', code: `Http${out.status}`, message: `the app answered HTTP ${out.status} (busy) ${h.busyAnswers} times`, latencyMs: out.latencyMs }, out.retryAfterMs);
+    }
+    if (out.code.startsWith('Http')) this.limit.answered(out.latencyMs);
+    return this.failed(h, out);
+  }
+
+  private async failed(h: Held, out: Extract<AppOutcome, { kind: 'failed' }>, atLeastMs = 0): Promise<void> {
+    const { msg } = h;
+    const retry = msg.receiveCount < this.config.maxRetries;
+    this.counts.failed += 1;
+    if (retry) this.counts.retried += 1;
+    else this.counts.leftToRedrive += 1;
+    this.lastError = { code: out.code, message: out.message, at: new Date().toISOString() };
+    this.emit('failed', { queue: this.config.queue, messageId: msg.messageId, code: out.code, receiveCount: msg.receiveCount, latencyMs: out.latencyMs, retry });
+    this.log.debug({ messageId: msg.messageId, code: out.code, receiveCount: msg.receiveCount, retry }, 'delivery to the app failed');
+    const seconds = Math.max(errorVisibilitySeconds(this.config.errorVisibilityTimeoutSeconds, msg.receiveCount), Math.ceil(atLeastMs / 1000));
+    // FIFO: later messages of the group must not overtake this one; hand them back too.
+    const group = this.fifo ? msg.groupId : undefined;
+    const later = group === undefined ? [] : this.ready.filter((r) => r.msg.groupId === group);
+    h.state = 'settling';
+    await Promise.all([this.settler.changeVisibility(msg.receiptHandle, Math.min(seconds, 43_200)), this.release(later)]);
+    this.held.delete(msg.receiptHandle);
+  }
+
+  /** Makes messages visible again at once (another worker, or this one, takes them). */
+  private async release(list: Held[]): Promise<void> {
+    for (const h of list) {
+      const i = this.ready.indexOf(h);
+      if (i >= 0) this.ready.splice(i, 1);
+      h.state = 'settling';
+    }
+    await Promise.all(list.map(async (h) => {
+      await this.settler.changeVisibility(h.msg.receiptHandle, 0);
+      this.held.delete(h.msg.receiptHandle);
+    }));
+  }
+
+  /** Heartbeat: renews the visibility of held messages whose timeout is half gone. */
+  private extend(): void {
+    const vis = this.config.visibilityTimeoutSeconds;
+    const now = Date.now();
+    for (const h of this.held.values()) {
+      if (h.extending || h.visibleUntil - now > (vis * 1000) / 2) continue;
+      h.extending = true;
+      void this.settler.changeVisibility(h.msg.receiptHandle, vis).then((ok) => {
+        h.extending = false;
+        if (ok) h.visibleUntil = now + vis * 1000;
+      });
+    }
+  }
+
+  /**
+   * Stops polling, hands back messages not yet started, lets deliveries in flight finish until
+   * `deadline` (Date.now() ms), then aborts and hands back the rest. Idempotent.
+   */
+  async stop(deadline: number): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    this.state = 'stopping';
+    this.pollAbort.abort();
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    const released = this.ready.length;
+    const handBack = this.release([...this.ready]);
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (const h of this.held.values()) h.abort?.abort();
+    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    const settleBy = Math.max(deadline, Date.now() + 2000);
+    while (this.finishing > 0 && Date.now() < settleBy) await new Promise((r) => setTimeout(r, 5));
+    await handBack;
+    // Deletes of finished work and the hand-backs get at least a moment past the grace period.
+    await this.settler.drain(settleBy);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.app.destroy();
+    this.state = 'stopped';
+    this.emit('stopped', { queue: this.config.queue, released });
+    this.log.info({ ...this.counts, released }, 'worker stopped');
+  }
+}

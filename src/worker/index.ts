@@ -1,0 +1,73 @@
+/**
+ * The worker side (issue 13): per configured queue, a Consumer that long-polls it and POSTs each
+ * message to a local app, sqsd-style. `createWorkers` builds them from the config; the daemon
+ * starts them after it listens and stops them before it flushes its own backlog.
+ */
+import type { Logger } from 'pino';
+import type { SqsClient } from '../sqs/client.js';
+import { type CredentialProvider, type CredentialSource, providerCredentials, staticCredentials } from '../sqs/credentials.js';
+import { Consumer, type ConsumerEvents, type WorkerStatus } from './consumer.js';
+import type { WorkerConfig, WorkerCredentials } from './options.js';
+import type { ReplySender } from './reply.js';
+
+export { Consumer, errorVisibilitySeconds, type ConsumerEvents, type WorkerStatus } from './consumer.js';
+export type { WorkerConfig, WorkerCredentials } from './options.js';
+export type { ReplySender, WorkerReply } from './reply.js';
+
+export interface WorkersDeps {
+  client: SqsClient;
+  log: Logger;
+  sendReply?: ReplySender;
+  /** Credentials of workers configured with "chain" (the daemon's own provider chain). */
+  chain: () => Promise<CredentialSource>;
+  /** Provider for a named profile (tests inject one). */
+  profile?: (name: string) => Promise<CredentialProvider>;
+}
+
+export interface Workers {
+  readonly consumers: readonly Consumer[];
+  start(): Promise<void>;
+  /** Stops every worker within the deadline (Date.now() ms). */
+  stop(deadline: number): Promise<void>;
+  status(): WorkerStatus[];
+  on<K extends keyof ConsumerEvents & string>(event: K, listener: (...args: ConsumerEvents[K]) => void): void;
+}
+
+async function credentialsFor(c: WorkerCredentials, deps: WorkersDeps): Promise<CredentialSource> {
+  switch (c.kind) {
+    case 'static':
+      return staticCredentials(c.sessionToken ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken } : { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey });
+    case 'profile': {
+      if (deps.profile) return providerCredentials(await deps.profile(c.profile));
+      const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+      return providerCredentials(fromNodeProviderChain({ profile: c.profile }) as CredentialProvider);
+    }
+    default:
+      return deps.chain();
+  }
+}
+
+export function createWorkers(configs: readonly WorkerConfig[], deps: WorkersDeps): Workers {
+  const listeners: Array<(c: Consumer) => void> = [];
+  const consumers: Consumer[] = [];
+  return {
+    consumers,
+    async start() {
+      for (const config of configs) {
+        const credentials = await credentialsFor(config.credentials, deps);
+        const c = new Consumer(config, { client: deps.client, credentials, log: deps.log, ...(deps.sendReply ? { sendReply: deps.sendReply } : {}) });
+        for (const l of listeners) l(c);
+        consumers.push(c);
+        c.start();
+      }
+    },
+    async stop(deadline) {
+      await Promise.all(consumers.map((c) => c.stop(deadline)));
+    },
+    status: () => consumers.map((c) => c.status()),
+    on(event, listener) {
+      listeners.push((c) => c.on(event, listener));
+      for (const c of consumers) c.on(event, listener);
+    },
+  };
+}
