@@ -119,6 +119,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
     },
   });
   deps.workers = workers;
+  metrics.attachWorkers(workers);
   const app = createApp(deps);
   const server = app.listen({ host: config.host, port: config.port });
   await new Promise<void>((resolve, reject) => {

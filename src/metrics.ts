@@ -4,6 +4,7 @@ import type { PipelineObserver, QueueStats } from './delivery/pipeline.js';
 import type { StoreInfo } from './delivery/store.js';
 import type { PoolStatsSnapshot } from './sqs/client.js';
 import type { Destination } from './sqs/resolver.js';
+import type { Workers, WorkerStatus } from './worker/index.js';
 
 /** What the daemon knows about SQS from its own traffic; it never probes. */
 export type UpstreamState = 'unknown' | 'reachable' | 'unreachable';
@@ -188,6 +189,40 @@ export class Metrics {
       if (label !== OTHER) this.perQueue.set(name, q);
     }
     return q;
+  }
+
+  /**
+   * The worker side: per worker queue (configured, so a bounded label set), counters and gauges
+   * read from each worker's status at scrape time, and the app's answer times as a histogram.
+   */
+  attachWorkers(workers: Workers): void {
+    const p = 'sqs_accelerator_worker_';
+    const registers = [this.registry];
+    const latency = new Histogram({ name: `${p}app_duration_seconds`, help: 'Time the local app took to answer one message, by worker queue and outcome (ok, failed).', labelNames: ['queue', 'outcome'], buckets: UPSTREAM_BUCKETS, registers });
+    workers.on('delivered', (e) => latency.observe({ queue: e.queue, outcome: 'ok' }, e.latencyMs / 1000));
+    workers.on('failed', (e) => latency.observe({ queue: e.queue, outcome: 'failed' }, e.latencyMs / 1000));
+    const fromStatus = (kind: 'counter' | 'gauge', name: string, help: string, read: (w: WorkerStatus) => number) => {
+      const Ctor = kind === 'counter' ? Counter : Gauge;
+      new Ctor({
+        name: `${p}${name}`,
+        help,
+        labelNames: ['queue'],
+        registers,
+        collect() {
+          this.reset();
+          for (const w of workers.status()) (this as Gauge<'queue'>).inc({ queue: w.queue }, read(w));
+        },
+      });
+    };
+    fromStatus('counter', 'delivered_total', 'Messages the app answered 2xx to and SQS deleted.', (w) => w.delivered);
+    fromStatus('counter', 'failed_total', 'Deliveries the app failed (non-2xx, timeout, refused), or whose reply was not accepted.', (w) => w.failed);
+    fromStatus('counter', 'retried_total', 'Failed deliveries handed back to SQS for another attempt.', (w) => w.retried);
+    fromStatus('counter', 'left_to_redrive_total', 'Messages past maxRetries, left to the queue\'s redrive policy.', (w) => w.leftToRedrive);
+    fromStatus('counter', 'replies_total', 'Replies accepted for a reply queue.', (w) => w.replies);
+    fromStatus('gauge', 'in_flight', 'Messages being POSTed to the app now.', (w) => w.inFlight);
+    fromStatus('gauge', 'held', 'Messages received and not yet settled with SQS.', (w) => w.held);
+    fromStatus('gauge', 'limit', 'The adaptive limit on messages at the app at once.', (w) => w.limit);
+    fromStatus('gauge', 'app_latency_seconds', 'Smoothed time the app takes to answer.', (w) => w.appLatencyMs / 1000);
   }
 
   /** Gives the gauges something to read; until then they stay at 0. */

@@ -85,7 +85,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   private queueUrl = '';
   private polls = 0;
   private reserved = 0;
-  private emptyStreak = 0;
+  /** Empty receives in a row; while above 0 only one poll is in flight (start as if empty: one poll). */
+  private emptyStreak = 1;
   private failures = 0;
   private pollBlockedUntil = 0;
   private wakeTimer: NodeJS.Timeout | undefined;

@@ -615,6 +615,12 @@ class FakeSqsServer implements FakeSqs {
       case 'ReceiveMessage': return this.receiveMessage(ctx, p);
       case 'DeleteMessage': return this.deleteMessage(p);
       case 'DeleteMessageBatch': return this.deleteMessageBatch(p);
+      case 'ChangeMessageVisibility': {
+        const q = this.queueOf(p);
+        if (!this.changeVisibility(q, requiredString(p, 'ReceiptHandle'), optionalInteger(p, 'VisibilityTimeout', 0, 43_200) ?? 0, ctx.now)) throw new SqsError('ReceiptHandleIsInvalid', 'The input receipt handle is not a valid receipt handle.');
+        return {};
+      }
+      case 'ChangeMessageVisibilityBatch': return this.changeVisibilityBatch(ctx, p);
       case 'CreateQueue': {
         const attributes = stringMap(p, 'Attributes');
         return { QueueUrl: this.doCreateQueue(requiredString(p, 'QueueName'), attributes ?? {}).url };
@@ -868,6 +874,31 @@ class FakeSqsServer implements FakeSqs {
       for (const h of m.handles) q.handles.delete(h);
     }
     return true;
+  }
+
+  /** Sets when the message of this (current) receipt handle is visible again; false for an unknown or stale handle. */
+  private changeVisibility(q: Queue, handle: string, seconds: number, now: number): boolean {
+    const messageId = q.handles.get(handle);
+    if (messageId === undefined) return false;
+    const m = q.live.get(messageId);
+    if (!m || m.receiptHandle !== handle) return false;
+    m.visibleAt = now + seconds * 1000;
+    return true;
+  }
+
+  private changeVisibilityBatch(ctx: RequestContext, p: Params): unknown {
+    const q = this.queueOf(p);
+    const entries = p.Entries;
+    if (!Array.isArray(entries) || entries.length === 0) throw new SqsError('EmptyBatchRequest', 'There should be at least one ChangeMessageVisibilityBatchRequestEntry in the request.');
+    if (entries.length > 10) throw new SqsError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`);
+    const Successful: Array<{ Id: string }> = [];
+    const Failed: BatchResultErrorEntry[] = [];
+    for (const e of entries as Array<{ Id: string; ReceiptHandle?: unknown; VisibilityTimeout?: unknown }>) {
+      const seconds = typeof e.VisibilityTimeout === 'number' ? e.VisibilityTimeout : 0;
+      if (typeof e.ReceiptHandle === 'string' && this.changeVisibility(q, e.ReceiptHandle, seconds, ctx.now)) Successful.push({ Id: e.Id });
+      else Failed.push({ Id: e.Id, SenderFault: true, Code: 'ReceiptHandleIsInvalid', Message: 'The input receipt handle is not a valid receipt handle.' });
+    }
+    return { Successful, Failed };
   }
 
   private deleteMessage(p: Params): unknown {

@@ -11,7 +11,8 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { AKID, SECRET, startTestDaemon, type TestDaemon, until } from '../support/daemon.js';
+import { request } from 'undici';
+import { AKID, AUTH, SECRET, startTestDaemon, type TestDaemon, until } from '../support/daemon.js';
 import { startEmulator, type Emulator } from '../support/fauxqs.js';
 import { ok, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -73,7 +74,7 @@ describe('worker against fauxqs', () => {
     const d = await startWorker('w-basic', app);
     try {
       const bodies = Array.from({ length: 60 }, (_, i) => `task-${i}`);
-      await sendAll(url, bodies.map((body, i) => ({ body, attributes: i === 0 ? { kind: 'first', note: 'line1\nline2' } : { kind: 'plain' } })));
+      await sendAll(url, bodies.map((body, i) => ({ body, attributes: (i === 0 ? { kind: 'first', note: 'line1\nline2' } : { kind: 'plain' }) as Record<string, string> })));
       await until(() => new Set(app.requests.map((r) => r.body)).size === 60, 15_000, 'all 60 messages at the app');
       await until(() => d.daemon.workers.status()[0]?.delivered === 60, 5000, '60 deletes confirmed');
       expect(await remaining(url)).toBe(0);
@@ -89,6 +90,17 @@ describe('worker against fauxqs', () => {
       expect(first?.headers['x-aws-sqsd-attr-note']).toBe('line1%0Aline2');
       const s = d.daemon.workers.status()[0];
       expect(s).toMatchObject({ queue: 'w-basic', url: app.url, delivered: 60, failed: 0, inFlight: 0, held: 0 });
+      // /status (JSON and the page) and /metrics show the worker.
+      const json = await request(`${d.url}/status`, { headers: { authorization: AUTH, accept: 'application/json' } });
+      const status = (await json.body.json()) as { workers: Array<Record<string, unknown>> };
+      expect(status.workers).toEqual([expect.objectContaining({ queue: 'w-basic', url: app.url, state: 'polling', delivered: 60, failed: 0, retried: 0, inFlight: 0 })]);
+      expect(typeof status.workers[0]?.appLatencyMs).toBe('number');
+      const page = await (await request(`${d.url}/status`, { headers: { authorization: AUTH, accept: 'text/html' } })).body.text();
+      expect(page).toContain('<h2 id="workers">Workers</h2>');
+      expect(page).toContain(app.url);
+      const metrics = await (await request(`${d.url}/metrics`)).body.text();
+      expect(metrics).toContain('sqs_accelerator_worker_delivered_total{queue="w-basic"} 60');
+      expect(metrics).toMatch(/sqs_accelerator_worker_app_duration_seconds_count\{queue="w-basic",outcome="ok"\} 60/);
     } finally {
       await d.stop();
       await app.close();

@@ -319,6 +319,7 @@ export function registerUiRoutes(router: Router, deps: AppDeps): void {
       rates: { acceptedPerSecond: per(p.totals.accepted), sentPerSecond: per(p.totals.sent), requestsPerSecond: per(p.totals.requests) },
       store: deps.store.info(),
       queues: [...p.allStats()].map(([name, s]) => ({ name, ...s })).sort((a, b) => a.name.localeCompare(b.name)),
+      workers: deps.workers?.status() ?? [],
       deadLetters,
       sqs,
     };

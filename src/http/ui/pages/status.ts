@@ -1,5 +1,6 @@
 import type { QueueStats } from '../../../delivery/pipeline.js';
 import type { DeadLetter, StoreInfo } from '../../../delivery/store.js';
+import type { WorkerStatus } from '../../../worker/index.js';
 import { bytes, count, duration, rate, timestamp, truncate } from '../format.js';
 import { type Flash, page } from '../layout.js';
 import { html, q, type SafeHtml } from '../template.js';
@@ -16,6 +17,8 @@ export interface StatusData {
   rates: { acceptedPerSecond: number; sentPerSecond: number; requestsPerSecond: number };
   store: StoreInfo;
   queues: Array<{ name: string } & QueueStats>;
+  /** The worker side: one entry per --worker queue. */
+  workers: WorkerStatus[];
   /**
    * null: memory-only mode keeps no dead letters (they are only logged). scope 'yours': only the
    * letters sent with the caller's credentials (pass-through mode); 'all': chain mode.
@@ -39,6 +42,18 @@ ${s.dir ? html`<tr><th scope="row">Spool directory</th><td class="mono">${s.dir}
 <tr><th scope="row">Writable</th><td>${s.writable ? 'yes' : html`<strong>no</strong>: new sends are refused with 503 until it is`}</td></tr>
 <tr><th scope="row">Recovered at start</th><td>${count(s.recovered)} messages${s.corruptRecords > 0 ? html`; <strong>${count(s.corruptRecords)} damaged records</strong> skipped` : ''}</td></tr>
 </tbody></table>`;
+}
+
+function workerSection(workers: WorkerStatus[]): SafeHtml {
+  if (workers.length === 0) return html`<div class="card">No workers configured (start with <code>--worker &lt;queue&gt;=&lt;url&gt;</code> to deliver a queue's messages to a local app).</div>`;
+  const rows = workers.map(
+    (w) => html`<tr><td><a href="/queues/${q(w.queue)}">${w.queue}</a></td><td class="mono">${w.url}</td><td>${w.state}</td>
+<td class="num">${count(w.inFlight)} / ${count(w.limit)}</td><td class="num">${count(w.delivered)}</td><td class="num">${count(w.failed)}</td><td class="num">${count(w.retried)}</td>
+<td class="num">${count(w.leftToRedrive)}</td><td class="num">${count(w.replies)}</td><td class="num">${w.appLatencyMs.toFixed(1)} ms</td>
+<td>${w.lastError ? html`<code>${w.lastError.code}</code> ${truncate(w.lastError.message, 120)} <span class="muted">${timestamp(Date.parse(w.lastError.at))}</span>` : '—'}</td></tr>`,
+  );
+  return html`<table><thead><tr><th>Queue</th><th>App URL</th><th>State</th><th class="num">In flight / limit</th><th class="num">Delivered</th><th class="num">Failed</th><th class="num">Retried</th><th class="num">Left to redrive</th><th class="num">Replies</th><th class="num">App latency</th><th>Last error</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
 }
 
 function deadLetterSection(d: StatusData['deadLetters'], inStore: number): SafeHtml {
@@ -93,6 +108,8 @@ ${data.queues.length === 0
   ? html`<div class="card">Nothing accepted since the daemon started.</div>`
   : html`<table><thead><tr><th>Queue</th><th class="num">Backlog</th><th class="num">Sending</th><th class="num">Accepted</th><th class="num">Sent</th><th class="num">Retried</th><th class="num">Failed</th></tr></thead>
 <tbody>${queueRows}</tbody></table>`}
+<h2 id="workers">Workers</h2>
+${workerSection(data.workers)}
 <h2>Message store</h2>
 ${storeSection(data.store)}
 <h2 id="dead-letters">Dead letters</h2>
