@@ -5,7 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
+import { homedir } from 'node:os';
 import { parseWorkers, type WorkerConfig } from './worker/options.js';
 
 export type CredentialMode = 'pass-through' | 'chain';
@@ -78,15 +78,6 @@ export interface Config {
   workerReplyQueue: string;
   /** Hosts besides loopback that worker URLs may name. */
   workerAllowedHosts: readonly string[];
-  /** Request/reply: this daemon's own reply queue (created on first use). */
-  replyQueueName: string;
-  /** Request/reply: longest `?reply=` wait. s. */
-  replyMaxWaitSeconds: number;
-  /** Request/reply: how long a reply nobody waited for stays readable at GET /replies/:id. s. */
-  replyKeepSeconds: number;
-  /** Request/reply: most late replies kept, and their bytes. */
-  repliesMaxCount: number;
-  repliesMaxBytes: number;
 }
 
 type Kind = 'string' | 'int' | 'enum' | 'list' | 'workers';
@@ -151,11 +142,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'workerContentType', flag: '--worker-content-type', env: ['SQS_ACCELERATOR_WORKER_CONTENT_TYPE'], kind: 'string', default: 'application/json', example: 'text/plain', doc: 'Workers: Content-Type of the POSTs to the app (sqsd: application/json).' },
   { key: 'workerReplyQueue', flag: '--worker-reply-queue', env: ['SQS_ACCELERATOR_WORKER_REPLY_QUEUE'], kind: 'string', default: '', example: 'results', doc: 'Workers: queue the app\'s 2xx bodies are sent to when a message has no ReplyTo attribute. Empty: only messages with ReplyTo get replies.' },
   { key: 'workerAllowedHosts', flag: '--worker-allowed-hosts', env: ['SQS_ACCELERATOR_WORKER_ALLOWED_HOSTS'], kind: 'list', default: '', example: 'app.internal', doc: 'Workers: comma-separated hosts besides loopback that worker URLs may name (the messages then leave this machine).' },
-  { key: 'replyQueueName', flag: '--reply-queue-name', env: ['SQS_ACCELERATOR_REPLY_QUEUE_NAME'], kind: 'string', default: '', example: 'web-1-replies', doc: 'Request/reply (POST ...?reply=): this daemon\'s reply queue, created on first use with a 5-minute retention. Default: sqs-accelerator-replies-<hostname>. Must be this daemon\'s alone.' },
-  { key: 'replyMaxWaitSeconds', flag: '--reply-max-wait', env: ['SQS_ACCELERATOR_REPLY_MAX_WAIT'], kind: 'int', default: '60', unit: 's', min: 1, max: 900, example: '30', doc: 'Request/reply: longest ?reply=<seconds> a request may ask for.' },
-  { key: 'replyKeepSeconds', flag: '--reply-keep', env: ['SQS_ACCELERATOR_REPLY_KEEP'], kind: 'int', default: '300', unit: 's', min: 1, max: 3600, example: '120', doc: 'Request/reply: how long a reply that came after its request gave up stays readable at GET /replies/:id.' },
-  { key: 'repliesMaxCount', flag: '--replies-max-count', env: ['SQS_ACCELERATOR_REPLIES_MAX_COUNT'], kind: 'int', default: '10000', min: 1, example: '1000', doc: 'Request/reply: most late replies kept; the oldest goes first.' },
-  { key: 'repliesMaxBytes', flag: '--replies-max-bytes', env: ['SQS_ACCELERATOR_REPLIES_MAX_BYTES'], kind: 'int', default: String(64 * MiB), unit: 'bytes', min: MiB, example: '16777216', doc: 'Request/reply: most bytes of late replies kept; the oldest goes first.' },
 ];
 
 export class ConfigError extends Error {
@@ -302,16 +288,8 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   } catch (err) {
     throw new ConfigError(`--worker: ${(err as Error).message}`);
   }
-  if (config.replyQueueName === '') config.replyQueueName = defaultReplyQueueName(hostname());
-  else if (!/^[A-Za-z0-9_-]{1,80}$/.test(config.replyQueueName)) throw new ConfigError(`--reply-queue-name must be a standard queue name (1-80 letters, digits, "-" or "_"); got ${JSON.stringify(config.replyQueueName)}`);
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
   return Object.freeze(config);
-}
-
-/** `sqs-accelerator-replies-<hostname>`, the host name cut to what a queue name allows. */
-export function defaultReplyQueueName(host: string): string {
-  const safe = host.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80 - 'sqs-accelerator-replies-'.length);
-  return `sqs-accelerator-replies-${safe === '' ? 'local' : safe}`;
 }
 
 function checkEnvNames(env: Readonly<Record<string, string | undefined>>): void {
