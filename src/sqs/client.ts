@@ -67,6 +67,7 @@ export class SqsClient {
     let status: number;
     let text: string;
     let requestId: string | undefined;
+    let queryError: string | undefined;
     try {
       const res = await this.dispatcher.request({
         origin: this.endpoint,
@@ -81,11 +82,13 @@ export class SqsClient {
       status = res.statusCode;
       const rid = res.headers['x-amzn-requestid'] ?? res.headers['x-amz-request-id'];
       requestId = typeof rid === 'string' ? rid : undefined;
+      const qe = res.headers['x-amzn-query-error'];
+      queryError = typeof qe === 'string' ? qe : undefined;
       text = await res.body.text();
     } catch (err) {
       throw fromNetworkError(err);
     }
-    if (status < 200 || status >= 300) throw fromResponse(status, text, requestId);
+    if (status < 200 || status >= 300) throw fromResponse(status, text, requestId, queryError);
     if (text === '') return {} as T;
     try {
       return JSON.parse(text) as T;
