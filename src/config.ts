@@ -78,6 +78,8 @@ export interface Config {
   workerReplyQueue: string;
   /** Hosts besides loopback that worker URLs may name. */
   workerAllowedHosts: readonly string[];
+  /** Settings of queues in use (content-based dedup, MaximumMessageSize) are read again this often. ms; 0 = never. */
+  queueRefreshMs: number;
 }
 
 type Kind = 'string' | 'int' | 'enum' | 'list' | 'workers';
@@ -142,6 +144,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'workerContentType', flag: '--worker-content-type', env: ['SQS_ACCELERATOR_WORKER_CONTENT_TYPE'], kind: 'string', default: 'application/json', example: 'text/plain', doc: 'Workers: Content-Type of the POSTs to the app (sqsd: application/json).' },
   { key: 'workerReplyQueue', flag: '--worker-reply-queue', env: ['SQS_ACCELERATOR_WORKER_REPLY_QUEUE'], kind: 'string', default: '', example: 'results', doc: 'Workers: queue the app\'s 2xx bodies are sent to when a message has no ReplyTo attribute. Empty: only messages with ReplyTo get replies.' },
   { key: 'workerAllowedHosts', flag: '--worker-allowed-hosts', env: ['SQS_ACCELERATOR_WORKER_ALLOWED_HOSTS'], kind: 'list', default: '', example: 'app.internal', doc: 'Workers: comma-separated hosts besides loopback that worker URLs may name (the messages then leave this machine).' },
+  // SQS's truth
+  { key: 'queueRefreshMs', flag: '--queue-refresh-ms', env: ['SQS_ACCELERATOR_QUEUE_REFRESH_MS'], kind: 'int', default: '60000', unit: 'ms', min: 0, max: 86_400_000, example: '30000', doc: 'How often the settings of queues in use (ContentBasedDeduplication, MaximumMessageSize) are read again from SQS; also at once after an error that hints they changed. 0 = only then.' },
 ];
 
 export class ConfigError extends Error {

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { type Config, ConfigError, OPTIONS } from './config.js';
@@ -11,6 +12,7 @@ import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { endpointFor, SqsClient } from './sqs/client.js';
 import { type CredentialProvider, type CredentialSource, providerCredentials, staticCredentials } from './sqs/credentials.js';
+import { KnownQueues } from './sqs/known-queues.js';
 import { QueueResolver } from './sqs/resolver.js';
 import { checkSpoolDir, Spool } from './spool/spool.js';
 import { validateMessage } from './sqs/limits.js';
@@ -44,7 +46,6 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   const log = options.log ?? createLogger(config.logLevel);
   const endpoint = endpointFor(config.region, config.endpoint || undefined);
   const client = new SqsClient({ endpoint, region: config.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
-  const resolver = new QueueResolver(client, { maxMessageBytes: config.maxMessageBytes });
   let spool: Spool | undefined;
   let store: MessageStore;
   if (options.store) store = options.store;
@@ -54,6 +55,10 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
     spool = new Spool({ dir: config.spoolDir, durability: config.durability, maxSpoolBytes: config.maxSpoolBytes, segmentBytes: config.spoolSegmentBytes, log: log.child({ mod: 'spool' }) });
     store = spool;
   }
+  const resolverLog = log.child({ mod: 'resolver' });
+  // With a spool, queue URLs and settings survive a restart: known queues take sends at once, SQS up or not.
+  const known = spool ? new KnownQueues(join(spool.dir, 'queues.json'), resolverLog) : undefined;
+  const resolver = new QueueResolver(client, { maxMessageBytes: config.maxMessageBytes, refreshMs: config.queueRefreshMs, log: resolverLog, ...(known ? { known } : {}) });
   let daemonCredentials: CredentialSource | undefined;
   if (config.credentials === 'chain') {
     let provider = options.credentialProvider;
@@ -85,8 +90,12 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   metrics.attach({ pipeline, store, client });
   if (spool) {
     // Before the listener opens: recovered messages go first, in their original order.
-    pipeline.restore(spool.recover((stored) => (stored ? staticCredentials(stored) : daemonCredentials)));
+    const recovered = spool.recover((stored) => (stored ? staticCredentials(stored) : daemonCredentials));
+    // New sends to a queue with messages in the spool use its destination at once.
+    for (const r of recovered) resolver.adopt(r.dest);
+    pipeline.restore(recovered);
   }
+  resolver.start();
   let listening = false;
   const deps: AppDeps = { config, client, resolver, pipeline, store, log, startedAt: Date.now(), ready: () => listening };
   if (daemonCredentials) deps.daemonCredentials = daemonCredentials;
@@ -145,6 +154,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
       const graceEnd = Date.now() + config.shutdownGraceMs;
       await workers.stop(graceEnd);
       const result = await pipeline.close(Math.max(0, graceEnd - Date.now()));
+      resolver.stop();
       server.closeAllConnections();
       await closed;
       // Requests still in flight finish first, so their completion marks reach the store.

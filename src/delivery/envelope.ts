@@ -7,7 +7,8 @@ export interface Envelope {
   /** Local id returned to the sender; also the generated FIFO deduplication id. */
   readonly id: string;
   readonly dest: Destination;
-  readonly message: OutgoingMessage;
+  /** Replaced (never changed in place) when a FIFO message gets its deduplication id at its first send. */
+  message: OutgoingMessage;
   /** Size as SQS counts it (body + attributes). */
   readonly bytes: number;
   readonly acceptedAt: number;
@@ -15,6 +16,8 @@ export interface Envelope {
   firstAttemptAt?: number;
   lastAttemptAt?: number;
   lastError?: { code: string; message: string };
+  /** SQS refused it in a way that made the daemon re-read the queue's settings once already. */
+  rechecked?: boolean;
   /** Where the spool wrote it (segment number, byte offset, record length); spool bookkeeping. */
   pos?: SpoolPosition;
 }

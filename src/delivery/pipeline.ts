@@ -2,13 +2,15 @@ import type { Logger } from 'pino';
 import type { SqsClient } from '../sqs/client.js';
 import type { SqsError } from '../sqs/errors.js';
 import type { Destination, QueueResolver } from '../sqs/resolver.js';
+import { deduplicationIdFor } from '../sqs/dedup.js';
+import { isVerified } from '../sqs/resolver.js';
 import type { OutgoingMessage } from '../sqs/types.js';
 import { Batcher } from './batcher.js';
 import { type Envelope, newMessageId } from './envelope.js';
-import { type DeadGroup, sortUndelivered } from './outcome.js';
+import { attemptBatch } from './attempt.js';
+import { type DeadGroup, RECHECK_QUEUE, REFRESH_CREDENTIALS, sortUndelivered } from './outcome.js';
 import { Paging } from './paging.js';
 import { backoffMs } from './retry.js';
-import { sendBatch } from './sender.js';
 import { PipelineStats, type QueueStats } from './stats.js';
 import type { MessageStore } from './store.js';
 
@@ -116,14 +118,15 @@ export class Pipeline {
     for (const it of items) bytes += it.bytes;
     if (this.closing || !this.hasRoom(items.length, bytes)) return false;
     const now = Date.now();
-    const needDedup = dest.limits.fifo && !dest.limits.contentBasedDedup;
+    // FIFO: an explicit deduplication id from the start (the queue's settings as known now);
+    // an unverified queue's messages get theirs at the first send, once SQS said its settings.
+    const needDedup = dest.limits.fifo && isVerified(dest);
     const envs: Envelope[] = new Array(items.length);
     const ids: string[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
       const it = items[i] as Validated;
       const id = newMessageId();
-      // A stable deduplication id per accepted message, so a retry can never duplicate.
-      const message = needDedup && it.message.dedupId === undefined ? { ...it.message, dedupId: id } : it.message;
+      const message = needDedup && it.message.dedupId === undefined ? { ...it.message, dedupId: deduplicationIdFor(it.message, dest.limits, id) as string } : it.message;
       envs[i] = { id, dest, message, bytes: it.bytes, acceptedAt: now, attempts: 0 };
       ids[i] = id;
     }
@@ -289,7 +292,7 @@ export class Pipeline {
       e.firstAttemptAt ??= started;
       e.lastAttemptAt = started;
     }
-    const outcome = await sendBatch(this.client, batch);
+    const outcome = await attemptBatch(this.client, this.resolver, batch);
     this.inFlightRequests -= 1;
     b.inFlight -= 1;
     stats.inFlight -= batch.length;
@@ -301,7 +304,7 @@ export class Pipeline {
 
     const retry: Envelope[] = [];
     const dead = new Map<string, DeadGroup>();
-    const refresh = sortUndelivered(outcome, b.dest, started, this.options.maxMessageAgeMs, this.log, retry, dead);
+    const todo = sortUndelivered(outcome, b.dest, started, this.options.maxMessageAgeMs, this.log, retry, dead);
     this.totals.md5Mismatch += outcome.md5Mismatch.length;
     stats.md5Mismatch += outcome.md5Mismatch.length;
     if (outcome.requestError?.queueMissing && this.resolver) this.resolver.invalidate(b.dest);
@@ -316,7 +319,7 @@ export class Pipeline {
     const held = new Set<string>();
     if (retry.length > 0) {
       for (const e of retry) held.add(e.message.groupId ?? '');
-      this.scheduleRetry(b, retry, refresh, stats);
+      this.scheduleRetry(b, retry, todo, stats);
     }
     b.release(batch, held);
     if (this.backlogMessages === 0) this.notifyIdle();
@@ -326,7 +329,7 @@ export class Pipeline {
     this.pump();
   }
 
-  private scheduleRetry(b: Batcher, retry: Envelope[], refresh: boolean, stats: QueueStats): void {
+  private scheduleRetry(b: Batcher, retry: Envelope[], todo: number, stats: QueueStats): void {
     // A batch that came back after close(): leave it to the store (a spool replays it at start).
     if (this.closed) return;
     const first = retry[0] as Envelope;
@@ -337,20 +340,26 @@ export class Pipeline {
     this.log.debug({ queue: b.dest.queueName, code, count: retry.length, attempt: first.attempts, msgIds: retry.slice(0, 10).map((e) => e.id) }, 'retrying failed entries');
     let attempts = 0;
     for (const e of retry) attempts = Math.max(attempts, e.attempts);
-    // Refresh and resend at once the first time; credentials still expired after a refresh back off like any failure.
-    const delay = refresh && attempts <= 1 ? 0 : backoffMs(attempts, { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs });
+    const refresh = (todo & REFRESH_CREDENTIALS) !== 0;
+    const recheck = (todo & RECHECK_QUEUE) !== 0 && this.resolver !== undefined;
+    // Refresh and resend at once the first time; credentials still refused after a refresh back
+    // off like any failure (and are fetched again before each retry). A queue re-read happens once per message.
+    const delay = recheck || (refresh && attempts <= 1) ? 0 : backoffMs(attempts, { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs });
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
       const go = () => {
         b.requeue(retry);
         this.consider(b);
       };
+      const before: Array<Promise<unknown>> = [];
       if (refresh) {
-        b.dest.credentials.refresh().then(go, (err: unknown) => {
+        before.push(b.dest.credentials.refresh().catch((err: unknown) => {
           this.log.warn({ err: (err as Error)?.name }, 'refreshing AWS credentials failed; retrying later');
-          go();
-        });
-      } else go();
+        }));
+      }
+      if (recheck) before.push((this.resolver as QueueResolver).refresh(b.dest));
+      if (before.length > 0) void Promise.all(before).then(go);
+      else go();
     }, delay);
     this.retryTimers.add(timer);
   }

@@ -86,7 +86,7 @@ async function sendOnce(client: SqsClient, batch: readonly Envelope[]): Promise<
     if (env === undefined || seen[i]) continue;
     seen[i] = 1;
     const code = bad.Code || 'UnknownError';
-    const disposition: Disposition = classifyEntry(code, bad.SenderFault === true);
+    const disposition: Disposition = classifyEntry(code, bad.SenderFault === true, bad.Message ?? '');
     outcome.failed.push({ env, error: new SqsError(code, bad.Message ?? code, 200, undefined, disposition) });
   }
   // An entry SQS did not mention at all: we cannot know, so it is retried (at-least-once).
@@ -99,7 +99,7 @@ async function sendOnce(client: SqsClient, batch: readonly Envelope[]): Promise<
 }
 
 /** The credential provider itself failed (instance metadata down, SSO expired). Retry. */
-function credentialError(err: unknown): SqsError {
+export function credentialError(err: unknown): SqsError {
   const detail = err instanceof Error ? err.name : 'unknown error';
   return new SqsError('CredentialsUnavailable', `could not load AWS credentials (${detail})`, 0, undefined, 'retry');
 }

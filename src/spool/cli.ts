@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { defaultSpoolDir } from '../config.js';
 import { endpointFor, SqsClient } from '../sqs/client.js';
+import { deduplicationIdFor } from '../sqs/dedup.js';
 import { isSqsError } from '../sqs/errors.js';
 import type { Credentials } from '../sqs/types.js';
 import { DeadLetterDir, type DeadLetterFile } from './dead-letters.js';
@@ -177,7 +178,11 @@ async function replay(
         const creds = mode === 'chain' || letter.credentials === null ? await chainCredentials() : letter.credentials;
         const target = toQueue ?? letter.queueName;
         const queueUrl = await client.getQueueUrl(target, creds);
-        const out = await client.call<{ MessageId?: string }>('SendMessage', sendParams(letter, queueUrl, target.endsWith('.fifo')), creds);
+        const fifo = target.endsWith('.fifo');
+        // A letter without a deduplication id (written before ids were always explicit) gets the
+        // one the daemon would give it now: the queue's content hash, or the letter's own id.
+        const contentBased = fifo && letter.dedupId === undefined ? await usesContentDedup(client, queueUrl, creds) : false;
+        const out = await client.call<{ MessageId?: string }>('SendMessage', sendParams(letter, queueUrl, fifo, contentBased), creds);
         store.remove(id);
         io.out(`${id}: replayed to ${target} (SQS MessageId ${out.MessageId ?? '?'})\n`);
       } catch (err) {
@@ -193,12 +198,20 @@ async function replay(
   return failed === 0 ? 0 : 1;
 }
 
-function sendParams(l: DeadLetterFile, queueUrl: string, fifo: boolean): Record<string, unknown> {
+async function usesContentDedup(client: SqsClient, queueUrl: string, creds: Credentials): Promise<boolean> {
+  try {
+    return (await client.getQueueAttributes(queueUrl, ['ContentBasedDeduplication'], creds)).ContentBasedDeduplication === 'true';
+  } catch {
+    return false; // not allowed to read it: the letter's own id, accepted by any FIFO queue
+  }
+}
+
+function sendParams(l: DeadLetterFile, queueUrl: string, fifo: boolean, contentBased: boolean): Record<string, unknown> {
   const p: Record<string, unknown> = { QueueUrl: queueUrl, MessageBody: l.body };
   if (l.attributes && Object.keys(l.attributes).length > 0) p.MessageAttributes = l.attributes;
   if (!fifo && l.delaySeconds !== undefined) p.DelaySeconds = l.delaySeconds;
   if (l.groupId !== undefined) p.MessageGroupId = l.groupId;
   // A deduplication id only means something on a FIFO queue (and SQS refuses it elsewhere).
-  if (fifo && l.dedupId !== undefined) p.MessageDeduplicationId = l.dedupId;
+  if (fifo) p.MessageDeduplicationId = l.dedupId ?? deduplicationIdFor({ body: l.body }, { fifo, contentBasedDedup: contentBased, maxMessageBytes: 0 }, l.id);
   return p;
 }

@@ -15,7 +15,13 @@ export type Disposition =
    * The batch as a whole was refused without naming an entry (too long, too many entries):
    * send it again in smaller parts. A single entry refused this way is refused for good.
    */
-  | 'split';
+  | 'split'
+  /**
+   * An entry refused in a way that says the queue's settings changed under us (message too
+   * long for a lowered MaximumMessageSize, deduplication): re-read them and try once more.
+   * The same refusal again is permanent.
+   */
+  | 'recheck-queue';
 
 /** Error codes (JSON protocol `__type` suffix or legacy query code) that are worth retrying. */
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
@@ -219,10 +225,18 @@ export function fromNetworkError(err: unknown): SqsError {
 }
 
 /** Per-entry failure in a SendMessageBatch answer. */
-export function classifyEntry(code: string, senderFault: boolean): Disposition {
+export function classifyEntry(code: string, senderFault: boolean, message = ''): Disposition {
   if (RETRYABLE_CODES.has(code)) return 'retry';
+  if (hintsQueueChanged(code, message)) return 'recheck-queue';
   if (CREDENTIAL_REFRESH_CODES.has(code) || BAD_CREDENTIAL_CODES.has(code)) return 'refresh-credentials';
   return senderFault ? 'permanent' : 'retry';
+}
+
+/** Entry refusals that hint the queue's settings changed since the daemon read them. */
+const QUEUE_CHANGE_HINT = /shorter than|too long|MaximumMessageSize|Deduplication/i;
+
+export function hintsQueueChanged(code: string, message: string): boolean {
+  return (code === 'InvalidParameterValue' || code === 'MessageTooLong' || code === 'InvalidAttributeValue') && QUEUE_CHANGE_HINT.test(message);
 }
 
 /** Checks by shape, not instanceof (jest gives each test file its own realm). */

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { Validated } from '../../delivery/pipeline.js';
 import { ACCESS_DENIED_CODES, BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs/errors.js';
 import { validateMessage } from '../../sqs/limits.js';
-import type { Destination } from '../../sqs/resolver.js';
+import { type Destination, isVerified } from '../../sqs/resolver.js';
 import { credentialsFor } from '../auth.js';
 import { decodeUtf8 } from '../body.js';
 import { requestBody } from '../csrf.js';
@@ -27,7 +27,8 @@ export async function destinationFor(deps: AppDeps, ctx: Context, queueName: str
   const hit = deps.resolver.cached(creds, queueName);
   if (hit) return hit;
   try {
-    return await deps.resolver.resolve(creds, queueName);
+    // SQS unreachable or throttling: an unverified destination, verified before delivery.
+    return await deps.resolver.resolveForSend(creds, queueName);
   } catch (err) {
     throw sqsToHttp(err, queueName);
   }
@@ -70,12 +71,20 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
 
     const valid: Validated[] = [];
     const slots: Array<number | { code: string; message: string }> = [];
+    let rechecked = false;
     for (const entry of parsed.entries) {
       if ('error' in entry) {
         slots.push(entry.error);
         continue;
       }
-      const v = validateMessage(entry.input, dest.limits, defaultGroup);
+      let v = validateMessage(entry.input, dest.limits, defaultGroup);
+      if (!v.ok && v.status === 413 && !rechecked && dest.limits.maxMessageBytes < config.maxMessageBytes) {
+        // Over the queue's MaximumMessageSize as last read: it may have been raised since. Ask SQS
+        // (at most once a second per queue) before refusing, so a raised limit counts at once.
+        rechecked = true;
+        await deps.resolver.recheck(dest);
+        v = validateMessage(entry.input, dest.limits, defaultGroup);
+      }
       if (v.ok) {
         slots.push(valid.length);
         valid.push({ message: v.message, bytes: v.bytes });
@@ -105,6 +114,9 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
     }
 
     ctx.status = valid.length === 0 ? 400 : 202;
+    // SQS could not be asked about this queue yet: accepted, verified before delivery.
+    const unverified = !isVerified(dest);
+    if (unverified) ctx.set('x-queue-verified', 'false');
     if (!parsed.batch) {
       const id = ids[0] as string;
       ctx.set('x-message-id', id);
@@ -114,10 +126,10 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
         ctx.redirect(`/queues/${encodeURIComponent(name)}?sent=${encodeURIComponent(id)}`);
         return;
       }
-      ctx.body = { id, queue: name };
+      ctx.body = unverified ? { id, queue: name, queueVerified: false } : { id, queue: name };
       return;
     }
     const results = slots.map((s) => (typeof s === 'number' ? { id: ids[s] as string } : { error: s }));
-    ctx.body = { queue: name, accepted: valid.length, rejected: results.length - valid.length, results };
+    ctx.body = { queue: name, ...(unverified ? { queueVerified: false } : {}), accepted: valid.length, rejected: results.length - valid.length, results };
   });
 }
