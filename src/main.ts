@@ -12,6 +12,8 @@ import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
 import { endpointFor, SqsClient } from './sqs/client.js';
 import { type CredentialProvider, type CredentialSource, providerCredentials, staticCredentials } from './sqs/credentials.js';
+import { ReadinessMonitor } from './health.js';
+import { BAD_CREDENTIAL_CODES } from './sqs/errors.js';
 import { KnownQueues } from './sqs/known-queues.js';
 import { QueueResolver } from './sqs/resolver.js';
 import { checkSpoolDir, Spool } from './spool/spool.js';
@@ -66,7 +68,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
       const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
       provider = fromNodeProviderChain() as CredentialProvider;
     }
-    daemonCredentials = providerCredentials(provider);
+    daemonCredentials = providerCredentials(provider, log.child({ mod: 'credentials' }));
   }
   const metrics = new Metrics({ log: log.child({ mod: 'metrics' }) });
   const pipeline = new Pipeline(
@@ -88,6 +90,12 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
     metrics.observer,
   );
   metrics.attach({ pipeline, store, client });
+  // Every SQS request tells what is known of SQS (reachable?) and of the daemon's own credentials.
+  const chain = daemonCredentials;
+  client.observer = (action, err) => {
+    metrics.noteCall(action, err);
+    if (chain && (err === undefined || BAD_CREDENTIAL_CODES.has(err.code))) chain.noteAnswer?.(err?.code);
+  };
   if (spool) {
     // Before the listener opens: recovered messages go first, in their original order.
     const recovered = spool.recover((stored) => (stored ? staticCredentials(stored) : daemonCredentials));
@@ -137,6 +145,20 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   });
   listening = true;
   server.keepAliveTimeout = 65_000;
+  const monitor = new ReadinessMonitor(deps, log.child({ mod: 'health' }));
+  deps.readinessMonitor = monitor;
+  monitor.start();
+  // Chain mode: try the credentials now, so a machine without any says so at start (and in
+  // /readyz), and again every few seconds while none can be had.
+  let credentialProbe: NodeJS.Timeout | undefined;
+  if (chain) {
+    const probe = () => void Promise.resolve().then(() => chain.get()).catch(() => undefined);
+    probe();
+    credentialProbe = setInterval(() => {
+      if (chain.health?.().state === 'unavailable') probe();
+    }, 5000);
+    credentialProbe.unref();
+  }
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
@@ -146,6 +168,8 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   let stopping: Promise<{ remaining: number }> | undefined;
   const stop = (): Promise<{ remaining: number }> => {
     stopping ??= (async () => {
+      monitor.stop();
+      if (credentialProbe) clearInterval(credentialProbe);
       listening = false;
       log.info({ backlog: pipeline.backlogMessages, graceMs: config.shutdownGraceMs }, 'shutting down: no new messages, flushing');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -67,6 +67,8 @@ export class Pipeline {
   /** After close(): nothing is sent or retried any more; what is left stays in the store. */
   private closed = false;
   private drainWaiter: (() => void) | undefined;
+  /** Spool bytes when the store last refused an append for lack of room (-1: it takes appends). */
+  private fullAtBytes = -1;
   private idleWaiters: Array<() => void> = [];
 
   inFlightRequests = 0;
@@ -141,20 +143,22 @@ export class Pipeline {
     try {
       stored = this.store.append(envs);
     } catch (err) {
-      this.unaccount(envs, stats);
+      this.unaccount(envs, stats, err);
       return Promise.reject(err);
     }
     if (stored === undefined) {
+      this.fullAtBytes = -1;
       this.enqueue(envs);
       return Promise.resolve(ids);
     }
     return stored.then(
       () => {
+        this.fullAtBytes = -1;
         this.enqueue(envs);
         return ids;
       },
       (err: unknown) => {
-        this.unaccount(envs, stats);
+        this.unaccount(envs, stats, err);
         throw err;
       },
     );
@@ -379,7 +383,16 @@ export class Pipeline {
     }
   }
 
-  private unaccount(envs: readonly Envelope[], stats: QueueStats): void {
+  /**
+   * Is the store refusing sends for lack of room (--max-spool-bytes)? From its last refusal until
+   * an append succeeds or a finished segment was deleted (`spoolBytes` went down).
+   */
+  spoolRefusing(spoolBytes: number): boolean {
+    return this.fullAtBytes >= 0 && spoolBytes >= this.fullAtBytes;
+  }
+
+  private unaccount(envs: readonly Envelope[], stats: QueueStats, err?: unknown): void {
+    if ((err as { code?: unknown })?.code === 'ESPOOLFULL') this.fullAtBytes = this.store.info().spoolBytes;
     let bytes = 0;
     for (const e of envs) bytes += e.bytes;
     this.backlogMessages -= envs.length;

@@ -28,4 +28,6 @@ export interface AppDeps {
   metrics?: Metrics;
   /** The worker side, for /status, the UI and /metrics. */
   workers?: Workers;
+  /** Logs readiness changes; /readyz gives it a look too. */
+  readinessMonitor?: { check(): void };
 }

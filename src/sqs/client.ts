@@ -16,6 +16,9 @@ export interface SqsClientOptions {
   connections?: number;
 }
 
+/** Told the outcome of every request (undefined: SQS answered 2xx). Must not throw. */
+export type CallObserver = (action: string, error: SqsError | undefined) => void;
+
 /** undici's PoolStats, copied: open/free connections; pending, queued, running and all requests. */
 export interface PoolStatsSnapshot {
   connected: number;
@@ -38,6 +41,8 @@ export class SqsClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly timeoutMs: number;
+  /** Sees every request's outcome: what the daemon knows of SQS's reachability and of its credentials. */
+  observer: CallObserver | undefined;
 
   constructor(options: SqsClientOptions) {
     const url = new URL(options.endpoint);
@@ -86,9 +91,16 @@ export class SqsClient {
       queryError = typeof qe === 'string' ? qe : undefined;
       text = await res.body.text();
     } catch (err) {
-      throw fromNetworkError(err);
+      const error = fromNetworkError(err);
+      this.observer?.(action, error);
+      throw error;
     }
-    if (status < 200 || status >= 300) throw fromResponse(status, text, requestId, queryError);
+    if (status < 200 || status >= 300) {
+      const error = fromResponse(status, text, requestId, queryError);
+      this.observer?.(action, error);
+      throw error;
+    }
+    this.observer?.(action, undefined);
     if (text === '') return {} as T;
     try {
       return JSON.parse(text) as T;
