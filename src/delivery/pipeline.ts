@@ -2,16 +2,15 @@ import type { Logger } from 'pino';
 import type { SqsClient } from '../sqs/client.js';
 import type { SqsError } from '../sqs/errors.js';
 import type { Destination, QueueResolver } from '../sqs/resolver.js';
-import { deduplicationIdFor } from '../sqs/dedup.js';
-import { isVerified } from '../sqs/resolver.js';
 import type { OutgoingMessage } from '../sqs/types.js';
 import { Batcher } from './batcher.js';
-import { type Envelope, newMessageId } from './envelope.js';
+import { type Envelope, newEnvelopes } from './envelope.js';
 import { attemptBatch } from './attempt.js';
-import { type DeadGroup, RECHECK_QUEUE, REFRESH_CREDENTIALS, sortUndelivered } from './outcome.js';
+import { type DeadGroup, sortUndelivered } from './outcome.js';
 import { Paging } from './paging.js';
-import { backoffMs } from './retry.js';
+import { Retrier } from './retrier.js';
 import { PipelineStats, type QueueStats } from './stats.js';
+import type { MessageTracker } from './tracker.js';
 import type { MessageStore } from './store.js';
 
 export type { QueueStats };
@@ -57,7 +56,7 @@ export interface Validated {
 export class Pipeline {
   private readonly batchers = new Map<string, Batcher>();
   private readonly ready = new Set<Batcher>();
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly retrier: Retrier;
   private readonly counters = new PipelineStats();
   private pumpScheduled = false;
   /** Messages held in memory: in batchers, in flight or backing off. */
@@ -83,7 +82,10 @@ export class Pipeline {
     private readonly log: Logger,
     private readonly resolver?: QueueResolver,
     private readonly observer: PipelineObserver = {},
+    /** Recent messages' states for GET /messages/:id and ?wait=1. */
+    private readonly tracker?: MessageTracker,
   ) {
+    this.retrier = new Retrier(options, log, resolver);
     // Closures made once here: paging calls back into the pipeline without exposing its internals.
     this.paging = new Paging(store, options.maxInMemoryMessages ?? 50_000, log, {
       inMemory: () => this.inMemory,
@@ -119,19 +121,7 @@ export class Pipeline {
     let bytes = 0;
     for (const it of items) bytes += it.bytes;
     if (this.closing || !this.hasRoom(items.length, bytes)) return false;
-    const now = Date.now();
-    // FIFO: an explicit deduplication id from the start (the queue's settings as known now);
-    // an unverified queue's messages get theirs at the first send, once SQS said its settings.
-    const needDedup = dest.limits.fifo && isVerified(dest);
-    const envs: Envelope[] = new Array(items.length);
-    const ids: string[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i] as Validated;
-      const id = newMessageId();
-      const message = needDedup && it.message.dedupId === undefined ? { ...it.message, dedupId: deduplicationIdFor(it.message, dest.limits, id) as string } : it.message;
-      envs[i] = { id, dest, message, bytes: it.bytes, acceptedAt: now, attempts: 0 };
-      ids[i] = id;
-    }
+    const { envs, ids } = newEnvelopes(dest, items, Date.now());
     this.backlogMessages += items.length;
     this.backlogBytes += bytes;
     const stats = this.statsFor(dest.queueName);
@@ -146,22 +136,22 @@ export class Pipeline {
       this.unaccount(envs, stats, err);
       return Promise.reject(err);
     }
-    if (stored === undefined) {
-      this.fullAtBytes = -1;
-      this.enqueue(envs);
-      return Promise.resolve(ids);
-    }
+    if (stored === undefined) return Promise.resolve(this.recorded(envs, ids));
     return stored.then(
-      () => {
-        this.fullAtBytes = -1;
-        this.enqueue(envs);
-        return ids;
-      },
+      () => this.recorded(envs, ids),
       (err: unknown) => {
         this.unaccount(envs, stats, err);
         throw err;
       },
     );
+  }
+
+  /** The store recorded them: they may be acknowledged and sent. */
+  private recorded(envs: Envelope[], ids: string[]): string[] {
+    this.fullAtBytes = -1;
+    this.tracker?.accepted(envs);
+    this.enqueue(envs);
+    return ids;
   }
 
   /**
@@ -211,8 +201,7 @@ export class Pipeline {
     }
     this.drainWaiter = undefined;
     this.closed = true;
-    for (const t of this.retryTimers) clearTimeout(t);
-    this.retryTimers.clear();
+    this.retrier.cancelAll();
     const remaining = this.backlogMessages;
     const left: Envelope[] = [];
     for (const b of this.batchers.values()) left.push(...b.drainAll());
@@ -296,6 +285,7 @@ export class Pipeline {
       e.firstAttemptAt ??= started;
       e.lastAttemptAt = started;
     }
+    this.tracker?.sending(batch);
     const outcome = await attemptBatch(this.client, this.resolver, batch);
     this.inFlightRequests -= 1;
     b.inFlight -= 1;
@@ -316,6 +306,7 @@ export class Pipeline {
     for (const [code, { envs, error }] of dead) {
       this.log.warn({ queue: b.dest.queueName, code, count: envs.length, msgIds: envs.slice(0, 10).map((e) => e.id), attempts: envs[0]?.attempts }, 'SQS rejected messages for good; dead-lettered');
       this.store.deadLettered(envs, { code, message: error.message });
+      this.tracker?.deadLettered(envs, { code, message: error.message });
       this.observer.deadLettered?.(b.dest, code, envs.length);
       this.finish(envs, stats, 'deadLettered');
     }
@@ -323,6 +314,7 @@ export class Pipeline {
     const held = new Set<string>();
     if (retry.length > 0) {
       for (const e of retry) held.add(e.message.groupId ?? '');
+      this.tracker?.retrying(retry);
       this.scheduleRetry(b, retry, todo, stats);
     }
     b.release(batch, held);
@@ -344,28 +336,10 @@ export class Pipeline {
     this.log.debug({ queue: b.dest.queueName, code, count: retry.length, attempt: first.attempts, msgIds: retry.slice(0, 10).map((e) => e.id) }, 'retrying failed entries');
     let attempts = 0;
     for (const e of retry) attempts = Math.max(attempts, e.attempts);
-    const refresh = (todo & REFRESH_CREDENTIALS) !== 0;
-    const recheck = (todo & RECHECK_QUEUE) !== 0 && this.resolver !== undefined;
-    // Refresh and resend at once the first time; credentials still refused after a refresh back
-    // off like any failure (and are fetched again before each retry). A queue re-read happens once per message.
-    const delay = recheck || (refresh && attempts <= 1) ? 0 : backoffMs(attempts, { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs });
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
-      const go = () => {
-        b.requeue(retry);
-        this.consider(b);
-      };
-      const before: Array<Promise<unknown>> = [];
-      if (refresh) {
-        before.push(b.dest.credentials.refresh().catch((err: unknown) => {
-          this.log.warn({ err: (err as Error)?.name }, 'refreshing AWS credentials failed; retrying later');
-        }));
-      }
-      if (recheck) before.push((this.resolver as QueueResolver).refresh(b.dest));
-      if (before.length > 0) void Promise.all(before).then(go);
-      else go();
-    }, delay);
-    this.retryTimers.add(timer);
+    this.retrier.later(b.dest, attempts, todo, () => {
+      b.requeue(retry);
+      this.consider(b);
+    });
   }
 
   private finish(envs: readonly Envelope[], stats: QueueStats, kind: 'sent' | 'deadLettered'): void {
@@ -379,6 +353,7 @@ export class Pipeline {
     this.totals[kind] += envs.length;
     if (kind === 'sent') {
       this.store.delivered(envs);
+      this.tracker?.delivered(envs);
       this.observer.delivered?.(envs[0]!.dest, envs.length);
     }
   }

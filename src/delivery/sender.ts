@@ -22,6 +22,7 @@ function toEntry(env: Envelope, index: number): SendMessageBatchRequestEntry {
   if (m.delaySeconds !== undefined) entry.DelaySeconds = m.delaySeconds;
   if (m.groupId !== undefined) entry.MessageGroupId = m.groupId;
   if (m.dedupId !== undefined) entry.MessageDeduplicationId = m.dedupId;
+  if (m.traceHeader !== undefined) entry.MessageSystemAttributes = { AWSTraceHeader: { DataType: 'String', StringValue: m.traceHeader } };
   return entry;
 }
 
@@ -78,7 +79,11 @@ async function sendOnce(client: SqsClient, batch: readonly Envelope[]): Promise<
     if (env === undefined || seen[i]) continue;
     seen[i] = 1;
     if (ok.MD5OfMessageBody !== undefined && ok.MD5OfMessageBody !== md5(env.message.body)) outcome.md5Mismatch.push(env);
-    else outcome.delivered.push(env);
+    else {
+      if (typeof ok.MessageId === 'string') env.sqsMessageId = ok.MessageId;
+      if (typeof ok.SequenceNumber === 'string') env.sqsSequenceNumber = ok.SequenceNumber;
+      outcome.delivered.push(env);
+    }
   }
   for (const bad of result.Failed ?? []) {
     const i = Number(bad.Id);

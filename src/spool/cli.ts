@@ -212,6 +212,7 @@ function sendParams(l: DeadLetterFile, queueUrl: string, fifo: boolean, contentB
   if (!fifo && l.delaySeconds !== undefined) p.DelaySeconds = l.delaySeconds;
   if (l.groupId !== undefined) p.MessageGroupId = l.groupId;
   // A deduplication id only means something on a FIFO queue (and SQS refuses it elsewhere).
+  if (l.traceHeader !== undefined) p.MessageSystemAttributes = { AWSTraceHeader: { DataType: 'String', StringValue: l.traceHeader } };
   if (fifo) p.MessageDeduplicationId = l.dedupId ?? deduplicationIdFor({ body: l.body }, { fifo, contentBasedDedup: contentBased, maxMessageBytes: 0 }, l.id);
   return p;
 }

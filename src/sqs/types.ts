@@ -16,6 +16,8 @@ export interface OutgoingMessage {
   delaySeconds?: number;
   groupId?: string;
   dedupId?: string;
+  /** X-Ray trace header, sent as the AWSTraceHeader system attribute (not counted in the size). */
+  traceHeader?: string;
 }
 
 /** What validation needs to know about the target queue. */
@@ -39,6 +41,7 @@ export interface SendMessageBatchRequestEntry {
   MessageAttributes?: MessageAttributes;
   MessageGroupId?: string;
   MessageDeduplicationId?: string;
+  MessageSystemAttributes?: { AWSTraceHeader: { DataType: 'String'; StringValue: string } };
 }
 
 export interface SendMessageBatchResultEntry {

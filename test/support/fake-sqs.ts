@@ -51,6 +51,8 @@ export interface StoredMessage {
   receivedAt: number;
   /** From `Credential=<AKID>/...` of the Authorization header. */
   accessKeyId: string;
+  /** The AWSTraceHeader system attribute (MessageSystemAttributes), when sent. */
+  traceHeader?: string;
 }
 
 export interface Faults {
@@ -819,6 +821,8 @@ class FakeSqsServer implements FakeSqs {
     if (typeof groupId === 'string') stored.groupId = groupId;
     if (dedupId !== undefined) stored.dedupId = dedupId;
     if (delaySeconds > 0) stored.delaySeconds = delaySeconds;
+    const system = e.MessageSystemAttributes as { AWSTraceHeader?: { StringValue?: unknown } } | undefined;
+    if (typeof system?.AWSTraceHeader?.StringValue === 'string') stored.traceHeader = system.AWSTraceHeader.StringValue;
     if (q.fifo) {
       q.sequence += 1n;
       stored.sequenceNumber = q.sequence.toString();
@@ -872,6 +876,7 @@ class FakeSqsServer implements FakeSqs {
       if (s.groupId !== undefined) Attributes.MessageGroupId = s.groupId;
       if (s.dedupId !== undefined) Attributes.MessageDeduplicationId = s.dedupId;
       if (s.sequenceNumber !== undefined) Attributes.SequenceNumber = s.sequenceNumber;
+      if (s.traceHeader !== undefined) Attributes.AWSTraceHeader = s.traceHeader;
       const message: Record<string, unknown> = {
         MessageId: s.messageId,
         ReceiptHandle: handle,
