@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { type Config, ConfigError, OPTIONS } from './config.js';
 import { Pipeline } from './delivery/pipeline.js';
+import { MessageTracker } from './delivery/tracker.js';
 import { MemoryStore, type MessageStore } from './delivery/store.js';
 import { createApp } from './http/app.js';
 import { LocalUsers } from './http/users.js';
@@ -70,6 +71,8 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
     }
     daemonCredentials = providerCredentials(provider, log.child({ mod: 'credentials' }));
   }
+  // Recent messages' states; also needed by ?wait=1 when the window is 0 (waited messages are kept).
+  const tracker = new MessageTracker(config.messageWindow);
   const metrics = new Metrics({ log: log.child({ mod: 'metrics' }) });
   const pipeline = new Pipeline(
     client,
@@ -88,6 +91,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
     log.child({ mod: 'delivery' }),
     resolver,
     metrics.observer,
+    tracker,
   );
   metrics.attach({ pipeline, store, client });
   // Every SQS request tells what is known of SQS (reachable?) and of the daemon's own credentials.
@@ -105,7 +109,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   }
   resolver.start();
   let listening = false;
-  const deps: AppDeps = { config, client, resolver, pipeline, store, log, startedAt: Date.now(), ready: () => listening };
+  const deps: AppDeps = { config, client, resolver, pipeline, store, tracker, log, startedAt: Date.now(), ready: () => listening };
   if (daemonCredentials) deps.daemonCredentials = daemonCredentials;
   if (config.usersFile !== '') {
     try {

@@ -54,7 +54,6 @@ export class MessageTracker {
   }
 
   accepted(envs: readonly Envelope[], state: MessageState = 'spooled'): void {
-    if (this.max === 0 && this.waiting.size === 0) return;
     for (const e of envs) {
       this.recent.set(e.id, { id: e.id, queue: e.dest.queueName, state, acceptedAt: e.acceptedAt, attempts: 0, owner: e.dest.credentials.key });
     }

@@ -5,6 +5,7 @@ import { HttpError, isHttpError } from './errors.js';
 import { csrfGuard } from './csrf.js';
 import { hostGuard } from './guards.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
+import { registerMessageRoutes } from './routes/messages.js';
 import { observeRequests, registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
 import { registerUiRoutes } from './routes/ui.js';
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps): Koa {
   const router = new Router();
   registerOpsRoutes(router, deps);
   registerSendRoutes(router, deps);
+  registerMessageRoutes(router, deps);
   registerUiRoutes(router, deps);
   registerDeadLetterRoutes(router, deps);
   app.use(router.routes());

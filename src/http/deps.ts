@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Pipeline } from '../delivery/pipeline.js';
 import type { MessageStore } from '../delivery/store.js';
+import type { MessageTracker } from '../delivery/tracker.js';
 import type { Metrics } from '../metrics.js';
 import type { SqsClient } from '../sqs/client.js';
 import type { CredentialSource } from '../sqs/credentials.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** The worker side, for /status, the UI and /metrics. */
   workers?: Workers;
+  /** Recent messages' states (GET /messages/:id, ?wait=1). */
+  tracker?: MessageTracker;
   /** Logs readiness changes; /readyz gives it a look too. */
   readinessMonitor?: { check(): void };
 }

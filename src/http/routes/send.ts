@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { Validated } from '../../delivery/pipeline.js';
 import { ACCESS_DENIED_CODES, BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs/errors.js';
 import { validateMessage } from '../../sqs/limits.js';
+import { type TraceInput, withTrace } from '../../sqs/trace.js';
 import { type Destination, isVerified } from '../../sqs/resolver.js';
 import { credentialsFor } from '../auth.js';
 import { decodeUtf8 } from '../body.js';
@@ -11,6 +12,7 @@ import type { AppDeps } from '../deps.js';
 import { BASIC_CHALLENGE, HttpError } from '../errors.js';
 import { parseSend } from '../ingest.js';
 import { addFormAttributeRows } from '../ui/form.js';
+import { checkWaitRoom, waitedResult, wantsWait } from './messages.js';
 
 /** SQS queue names: 1-80 of [A-Za-z0-9_-], FIFO ones ending in ".fifo" (within the 80). */
 export const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$|^[A-Za-z0-9_-]{1,75}\.fifo$/;
@@ -69,6 +71,10 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
     const parsed = parseSend(mime, text);
     if (mime === 'application/x-www-form-urlencoded') addFormAttributeRows(parsed, text);
 
+    const wait = wantsWait(ctx);
+    if (wait) checkWaitRoom(deps, parsed.entries.length);
+    const trace = traceFrom(ctx);
+    const traceOptions = { attributes: config.traceAttributes === 'on' };
     const valid: Validated[] = [];
     const slots: Array<number | { code: string; message: string }> = [];
     let rechecked = false;
@@ -85,6 +91,7 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
         await deps.resolver.recheck(dest);
         v = validateMessage(entry.input, dest.limits, defaultGroup);
       }
+      if (v.ok) v = withTrace(v, { ...trace, awsTraceHeader: entry.input.awsTraceHeader }, dest.limits, traceOptions);
       if (v.ok) {
         slots.push(valid.length);
         valid.push({ message: v.message, bytes: v.bytes });
@@ -113,6 +120,10 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
       }
     }
 
+    if (wait && ids.length > 0) {
+      await answerWaited(ctx, deps, name, parsed.batch, ids, slots);
+      return;
+    }
     ctx.status = valid.length === 0 ? 400 : 202;
     // SQS could not be asked about this queue yet: accepted, verified before delivery.
     const unverified = !isVerified(dest);
@@ -132,4 +143,39 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
     const results = slots.map((s) => (typeof s === 'number' ? { id: ids[s] as string } : { error: s }));
     ctx.body = { queue: name, ...(unverified ? { queueVerified: false } : {}), accepted: valid.length, rejected: results.length - valid.length, results };
   });
+}
+
+/** Trace context of the request: X-Amzn-Trace-Id and the W3C traceparent/tracestate headers. */
+function traceFrom(ctx: Context): TraceInput {
+  const t: TraceInput = {};
+  const amzn = ctx.get('x-amzn-trace-id');
+  if (amzn !== '') t.amznTraceId = amzn;
+  const parent = ctx.get('traceparent');
+  if (parent !== '') t.traceparent = parent;
+  const state = ctx.get('tracestate');
+  if (state !== '') t.tracestate = state;
+  return t;
+}
+
+/**
+ * `?wait=1`: the messages went through spool and batcher as always; the answer waits until SQS
+ * accepted or refused each (at most --wait-timeout-ms). One message: 201 with SQS's MessageId (and
+ * SequenceNumber), SQS's refusal as an error, or 202 with the state so far. A batch: 201 when every
+ * accepted entry was delivered, else 202, with each entry's outcome.
+ */
+async function answerWaited(ctx: Context, deps: AppDeps, name: string, batch: boolean, ids: string[], slots: ReadonlyArray<number | { code: string; message: string }>): Promise<void> {
+  const statuses = await (deps.tracker as NonNullable<AppDeps['tracker']>).wait(ids, deps.config.waitTimeoutMs);
+  const outcomes = statuses.map(waitedResult);
+  if (!batch) {
+    const only = outcomes[0] as ReturnType<typeof waitedResult>;
+    ctx.set('x-message-id', ids[0] as string);
+    if (only.status === 201 && typeof only.body.messageId === 'string') ctx.set('x-sqs-message-id', only.body.messageId);
+    ctx.status = only.status;
+    ctx.body = { ...only.body, queue: name };
+    return;
+  }
+  const results = slots.map((s) => (typeof s === 'number' ? (outcomes[s] as ReturnType<typeof waitedResult>).body : { error: s }));
+  const delivered = outcomes.filter((o) => o.status === 201).length;
+  ctx.status = delivered === outcomes.length ? 201 : 202;
+  ctx.body = { queue: name, accepted: ids.length, delivered, rejected: slots.length - ids.length, results };
 }
