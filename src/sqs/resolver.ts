@@ -36,7 +36,7 @@ export interface ResolverOptions {
   maxMessageBytes: number;
   /** Most destinations kept; the oldest is forgotten first. Default 10000. */
   maxEntries?: number;
-  /** Queue settings of a queue in use are read again this often (ms). Default 60000; 0: never. */
+  /** Queue settings of a queue in use (sent to in the last 10 minutes) are read again this often (ms). Default 60000; 0: never. */
   refreshMs?: number;
   /** URLs and settings kept across restarts (in the spool directory). */
   known?: KnownQueues;
@@ -46,6 +46,8 @@ export interface ResolverOptions {
 const ATTRIBUTES = ['FifoQueue', 'ContentBasedDeduplication', 'MaximumMessageSize'];
 /** At most one on-demand re-read of a queue's settings per destination in this long (ms). */
 const RECHECK_MS = 1000;
+/** A queue sent to in this long (ms) counts as in use: its settings are re-read every refreshMs. */
+const IN_USE_MS = 600_000;
 /** Queues refreshed per sweep at most; the rest wait for the next one. */
 const SWEEP_MAX = 100;
 
@@ -182,7 +184,9 @@ export class QueueResolver {
     let n = 0;
     for (const dest of [...this.cache.values()]) {
       if (n >= SWEEP_MAX) break;
-      const used = (dest.usedAt ?? 0) > now - ms;
+      // In use: sent to since its settings were read, or in the last IN_USE_MS.
+      const usedAt = dest.usedAt ?? 0;
+      const used = usedAt > (dest.checkedAt ?? 0) || now - usedAt < IN_USE_MS;
       if (!used || now - (dest.checkedAt ?? 0) < ms) continue;
       n += 1;
       await this.refresh(dest);
