@@ -6,6 +6,8 @@ export class SpoolError extends Error {
   constructor(
     readonly code: 'ESPOOLFULL' | 'ESPOOLWRITE' | 'ESPOOLLOCKED',
     message: string,
+    /** The errno code behind an ESPOOLWRITE (ENOSPC, EIO...). */
+    readonly errno?: string,
   ) {
     super(message);
   }

@@ -99,7 +99,9 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
         if ((err as { code?: unknown }).code === 'ESPOOLFULL') {
           throw new HttpError(503, 'SpoolFull', 'the daemon\'s spool is full (SQS slow or unreachable); nothing was accepted, retry later', { headers: { 'retry-after': '5' } });
         }
-        deps.log.error({ err: (err as Error).message, queue: name }, 'could not record accepted messages');
+        // The spool logs once when it stops being writable (and once when it works again);
+        // a line per refused request would flood the log exactly when the disk is full.
+        if ((err as { code?: unknown }).code !== 'ESPOOLWRITE') deps.log.error({ err: (err as Error).message, queue: name }, 'could not record accepted messages');
         throw new HttpError(503, 'SpoolUnavailable', 'the daemon could not write the message to its spool (disk full or unwritable); nothing was accepted', { headers: { 'retry-after': '5' } });
       }
     }
