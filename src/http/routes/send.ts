@@ -23,7 +23,7 @@ export function checkQueueName(name: string): void {
 
 /** Resolves a queue for these credentials, turning SQS's refusals into HTTP answers. */
 export async function destinationFor(deps: AppDeps, ctx: Context, queueName: string): Promise<Destination> {
-  const creds = credentialsFor(ctx, deps);
+  const creds = await credentialsFor(ctx, deps);
   const hit = deps.resolver.cached(creds, queueName);
   if (hit) return hit;
   try {
