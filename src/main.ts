@@ -5,6 +5,7 @@ import { type Config, ConfigError, OPTIONS } from './config.js';
 import { Pipeline } from './delivery/pipeline.js';
 import { MemoryStore, type MessageStore } from './delivery/store.js';
 import { createApp } from './http/app.js';
+import { createHttpServer } from './http/server.js';
 import { LocalUsers } from './http/users.js';
 import type { AppDeps } from './http/deps.js';
 import { createLogger } from './log.js';
@@ -121,13 +122,12 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   deps.workers = workers;
   metrics.attachWorkers(workers);
   const app = createApp(deps);
-  const server = app.listen({ host: config.host, port: config.port });
+  const server = createHttpServer(app.callback(), config, log.child({ mod: 'http' })).listen({ host: config.host, port: config.port });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   listening = true;
-  server.keepAliveTimeout = 65_000;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
