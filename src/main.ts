@@ -78,6 +78,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
       maxMessageAgeMs: config.maxMessageAgeMs,
       maxInMemoryMessages: config.maxInMemoryMessages,
       fifoMaxPerGroup: config.fifoMaxPerGroup,
+      maxDestinations: config.maxDestinations,
     },
     log.child({ mod: 'delivery' }),
     resolver,

@@ -16,7 +16,7 @@ export interface Destination {
 export interface ResolverOptions {
   /** The daemon's own cap on message size (bytes); a queue's MaximumMessageSize can only lower it. */
   maxMessageBytes: number;
-  /** Most destinations kept; the oldest is forgotten first. Default 10000. */
+  /** Most destinations kept; the least recently used is forgotten first. Default 10000. */
   maxEntries?: number;
 }
 
@@ -29,6 +29,7 @@ export class QueueResolver {
   private readonly cache = new Map<string, Destination>();
   private readonly inflight = new Map<string, Promise<Destination>>();
   private readonly maxEntries: number;
+  private readonly usedAt = new WeakMap<Destination, number>();
 
   constructor(
     private readonly client: SqsClient,
@@ -38,12 +39,39 @@ export class QueueResolver {
   }
 
   cached(credentials: CredentialSource, queueName: string): Destination | undefined {
-    return this.cache.get(`${credentials.key}\0${queueName}`);
+    return this.hit(`${credentials.key}\0${queueName}`);
+  }
+
+  /** Destinations cached. */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /** Forgets destinations not used since `before` (ms). */
+  sweep(before: number): void {
+    // Least recently used first (hit() moves an entry to the end), so stop at the first recent one.
+    for (const [k, d] of this.cache) {
+      if ((this.usedAt.get(d) ?? 0) >= before) break;
+      this.cache.delete(k);
+    }
+  }
+
+  private hit(key: string): Destination | undefined {
+    const d = this.cache.get(key);
+    if (!d) return undefined;
+    const now = Date.now();
+    // Move to the end (most recently used); at most once a second per entry, to stay cheap.
+    if (now - (this.usedAt.get(d) ?? 0) > 1000) {
+      this.cache.delete(key);
+      this.cache.set(key, d);
+      this.usedAt.set(d, now);
+    }
+    return d;
   }
 
   resolve(credentials: CredentialSource, queueName: string): Promise<Destination> {
     const key = `${credentials.key}\0${queueName}`;
-    const hit = this.cache.get(key);
+    const hit = this.hit(key);
     if (hit) return Promise.resolve(hit);
     let p = this.inflight.get(key);
     if (!p) {
@@ -86,6 +114,7 @@ export class QueueResolver {
       if (oldest !== undefined) this.cache.delete(oldest);
     }
     this.cache.set(key, dest);
+    this.usedAt.set(dest, Date.now());
     return dest;
   }
 }

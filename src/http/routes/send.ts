@@ -96,6 +96,9 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
       try {
         ids = await accepted;
       } catch (err) {
+        if ((err as { code?: unknown }).code === 'ETOOMANYDESTINATIONS') {
+          throw new HttpError(503, 'TooManyDestinations', (err as Error).message, { headers: { 'retry-after': '5' } });
+        }
         if ((err as { code?: unknown }).code === 'ESPOOLFULL') {
           throw new HttpError(503, 'SpoolFull', 'the daemon\'s spool is full (SQS slow or unreachable); nothing was accepted, retry later', { headers: { 'retry-after': '5' } });
         }
