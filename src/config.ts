@@ -88,6 +88,8 @@ export interface Config {
   workerAllowedHosts: readonly string[];
   /** Destinations (queue + credentials) with messages in the daemon at once. */
   maxDestinations: number;
+  /** File holding the bearer token GET /metrics requires; empty = /metrics is open. */
+  metricsTokenFile: string;
 }
 
 type Kind = 'string' | 'int' | 'enum' | 'list' | 'workers';
@@ -131,6 +133,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxBacklogMessages', flag: '--max-backlog-messages', env: ['SQS_ACCELERATOR_MAX_BACKLOG_MESSAGES'], kind: 'int', default: '1000000', min: 1, example: '100000', doc: 'Messages accepted but not yet delivered before new sends get 503 + Retry-After.' },
   { key: 'maxBacklogBytes', flag: '--max-backlog-bytes', env: ['SQS_ACCELERATOR_MAX_BACKLOG_BYTES'], kind: 'int', default: String(1024 * MiB), unit: 'bytes', min: MiB, example: '268435456', doc: 'Bytes accepted but not yet delivered before new sends get 503 + Retry-After.' },
   { key: 'shutdownGraceMs', flag: '--shutdown-grace-ms', env: ['SQS_ACCELERATOR_SHUTDOWN_GRACE_MS'], kind: 'int', default: '10000', unit: 'ms', min: 0, max: 600_000, example: '20000', doc: 'On SIGTERM, how long to keep delivering before exiting.' },
+  { key: 'metricsTokenFile', flag: '--metrics-token-file', env: ['SQS_ACCELERATOR_METRICS_TOKEN_FILE'], kind: 'string', default: '', example: '/etc/sqs-accelerator/metrics-token', doc: 'File holding a token that GET /metrics then requires as "Authorization: Bearer <token>" (Prometheus: authorization.credentials_file). Empty: /metrics is open to local processes; it shows counters and up to 1,000 queue names, never credentials or message content.' },
   { key: 'maxDestinations', flag: '--max-destinations', env: ['SQS_ACCELERATOR_MAX_DESTINATIONS'], kind: 'int', default: '10000', min: 1, max: 10_000_000, example: '1000', doc: 'Queue and credential pairs the daemon delivers to at once. A send to one more gets 503 TooManyDestinations; what the daemon keeps for a pair (batcher, counters, resolved URL) is released after 10 minutes idle.' },
   { key: 'fifoDefaultGroupId', flag: '--fifo-default-group-id', env: ['SQS_ACCELERATOR_FIFO_DEFAULT_GROUP_ID'], kind: 'string', default: '', example: 'default', doc: 'Message group for FIFO sends that name none. Empty: such sends get 400.' },
   { key: 'fifoMaxPerGroup', flag: '--fifo-max-per-group', env: ['SQS_ACCELERATOR_FIFO_MAX_PER_GROUP'], kind: 'int', default: '1', min: 1, max: 10, example: '10', doc: 'FIFO queues: messages of one message group in one SendMessageBatch. 1 keeps group order even if SQS fails one entry of a batch and accepts a later one of the same group; up to 10 sends a single busy group up to 10x faster without that guarantee. Batches still fill from different groups.' },
