@@ -54,6 +54,14 @@ export interface Config {
   fifoMaxPerGroup: number;
   /** Extra Host header values accepted besides localhost/127.0.0.1/[::1] (DNS-rebinding guard). */
   allowedHosts: readonly string[];
+  /** Client connections open at once; past it a new connection gets 503 and is closed. */
+  maxConnections: number;
+  /** A client must send a request's headers within this. ms. */
+  headersTimeoutMs: number;
+  /** A client must send a whole request (headers and body) within this. ms. */
+  clientRequestTimeoutMs: number;
+  /** An idle keep-alive client connection is closed after this. ms. */
+  keepAliveTimeoutMs: number;
   logLevel: LogLevel;
   /** memory: no spool (a crash loses the backlog); write: journal written before the ack; fsync: and fdatasync'ed (group commit). */
   durability: 'memory' | 'write' | 'fsync';
@@ -86,6 +94,10 @@ export interface Config {
   waitTimeoutMs: number;
   /** Carry W3C traceparent/tracestate headers as message attributes. */
   traceAttributes: 'on' | 'off';
+  /** Destinations (queue + credentials) with messages in the daemon at once. */
+  maxDestinations: number;
+  /** File holding the bearer token GET /metrics requires; empty = /metrics is open. */
+  metricsTokenFile: string;
 }
 
 type Kind = 'string' | 'int' | 'enum' | 'list' | 'workers';
@@ -129,9 +141,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxBacklogMessages', flag: '--max-backlog-messages', env: ['SQS_ACCELERATOR_MAX_BACKLOG_MESSAGES'], kind: 'int', default: '1000000', min: 1, example: '100000', doc: 'Messages accepted but not yet delivered before new sends get 503 + Retry-After.' },
   { key: 'maxBacklogBytes', flag: '--max-backlog-bytes', env: ['SQS_ACCELERATOR_MAX_BACKLOG_BYTES'], kind: 'int', default: String(1024 * MiB), unit: 'bytes', min: MiB, example: '268435456', doc: 'Bytes accepted but not yet delivered before new sends get 503 + Retry-After.' },
   { key: 'shutdownGraceMs', flag: '--shutdown-grace-ms', env: ['SQS_ACCELERATOR_SHUTDOWN_GRACE_MS'], kind: 'int', default: '10000', unit: 'ms', min: 0, max: 600_000, example: '20000', doc: 'On SIGTERM, how long to keep delivering before exiting.' },
+  { key: 'metricsTokenFile', flag: '--metrics-token-file', env: ['SQS_ACCELERATOR_METRICS_TOKEN_FILE'], kind: 'string', default: '', example: '/etc/sqs-accelerator/metrics-token', doc: 'File holding a token that GET /metrics then requires as "Authorization: Bearer <token>" (Prometheus: authorization.credentials_file). Empty: /metrics is open to local processes; it shows counters and up to 1,000 queue names, never credentials or message content.' },
+  { key: 'maxDestinations', flag: '--max-destinations', env: ['SQS_ACCELERATOR_MAX_DESTINATIONS'], kind: 'int', default: '10000', min: 1, max: 10_000_000, example: '1000', doc: 'Queue and credential pairs the daemon delivers to at once. A send to one more gets 503 TooManyDestinations; what the daemon keeps for a pair (batcher, counters, resolved URL) is released after 10 minutes idle.' },
   { key: 'fifoDefaultGroupId', flag: '--fifo-default-group-id', env: ['SQS_ACCELERATOR_FIFO_DEFAULT_GROUP_ID'], kind: 'string', default: '', example: 'default', doc: 'Message group for FIFO sends that name none. Empty: such sends get 400.' },
   { key: 'fifoMaxPerGroup', flag: '--fifo-max-per-group', env: ['SQS_ACCELERATOR_FIFO_MAX_PER_GROUP'], kind: 'int', default: '1', min: 1, max: 10, example: '10', doc: 'FIFO queues: messages of one message group in one SendMessageBatch. 1 keeps group order even if SQS fails one entry of a batch and accepts a later one of the same group; up to 10 sends a single busy group up to 10x faster without that guarantee. Batches still fill from different groups.' },
   { key: 'allowedHosts', flag: '--allowed-hosts', env: ['SQS_ACCELERATOR_ALLOWED_HOSTS'], kind: 'list', default: '', example: 'sqs-accelerator.internal', doc: 'Comma-separated extra Host names accepted (besides localhost, 127.0.0.1, [::1]); guards against DNS rebinding.' },
+  { key: 'maxConnections', flag: '--max-connections', env: ['SQS_ACCELERATOR_MAX_CONNECTIONS'], kind: 'int', default: '1024', min: 1, max: 1_000_000, example: '4096', doc: 'Client connections open at once (keep-alive ones included). Past it a new connection is answered 503 TooManyConnections and closed.' },
+  { key: 'headersTimeoutMs', flag: '--headers-timeout-ms', env: ['SQS_ACCELERATOR_HEADERS_TIMEOUT_MS'], kind: 'int', default: '10000', unit: 'ms', min: 100, max: 600_000, example: '5000', doc: 'A client must send the headers of a request within this (then 408 and the connection is closed): slow clients cannot hold connections.' },
+  { key: 'clientRequestTimeoutMs', flag: '--client-request-timeout-ms', env: ['SQS_ACCELERATOR_CLIENT_REQUEST_TIMEOUT_MS'], kind: 'int', default: '30000', unit: 'ms', min: 100, max: 3_600_000, example: '60000', doc: 'A client must send a whole request, headers and body, within this (then 408 and the connection is closed). At least --headers-timeout-ms.' },
+  { key: 'keepAliveTimeoutMs', flag: '--keep-alive-timeout-ms', env: ['SQS_ACCELERATOR_KEEP_ALIVE_TIMEOUT_MS'], kind: 'int', default: '65000', unit: 'ms', min: 100, max: 3_600_000, example: '10000', doc: 'An idle keep-alive client connection is closed after this. Longer than clients\' own idle timeouts, so a client never reuses a connection the daemon is closing.' },
   { key: 'logLevel', flag: '--log-level', env: ['SQS_ACCELERATOR_LOG_LEVEL', 'LOG_LEVEL'], kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', example: 'debug', reloadable: true, doc: 'Log level; logs are JSON lines on stdout.' },
   // spool
   { key: 'durability', flag: '--durability', env: ['SQS_ACCELERATOR_DURABILITY'], kind: 'enum', values: ['memory', 'write', 'fsync'], default: 'write', example: 'fsync', doc: 'When a 202 is sent. write: after the message is written to the spool journal (survives a daemon crash). fsync: after it is also fdatasync\'ed, with group commit (survives power loss). memory: no spool, as in 2009 (a crash loses the backlog; no dead-letter store).' },
@@ -300,6 +318,9 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     }, config.workerAllowedHosts);
   } catch (err) {
     throw new ConfigError(`--worker: ${(err as Error).message}`);
+  }
+  if (config.clientRequestTimeoutMs < config.headersTimeoutMs) {
+    throw new ConfigError(`--client-request-timeout-ms (${config.clientRequestTimeoutMs}) must be at least --headers-timeout-ms (${config.headersTimeoutMs})`);
   }
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
   return Object.freeze(config);

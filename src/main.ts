@@ -7,6 +7,7 @@ import { Pipeline } from './delivery/pipeline.js';
 import { MessageTracker } from './delivery/tracker.js';
 import { MemoryStore, type MessageStore } from './delivery/store.js';
 import { createApp } from './http/app.js';
+import { createHttpServer } from './http/server.js';
 import { LocalUsers } from './http/users.js';
 import type { AppDeps } from './http/deps.js';
 import { createLogger } from './log.js';
@@ -87,6 +88,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
       maxMessageAgeMs: config.maxMessageAgeMs,
       maxInMemoryMessages: config.maxInMemoryMessages,
       fifoMaxPerGroup: config.fifoMaxPerGroup,
+      maxDestinations: config.maxDestinations,
     },
     log.child({ mod: 'delivery' }),
     resolver,
@@ -142,13 +144,12 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   deps.workers = workers;
   metrics.attachWorkers(workers);
   const app = createApp(deps);
-  const server = app.listen({ host: config.host, port: config.port });
+  const server = createHttpServer(app.callback(), config, log.child({ mod: 'http' })).listen({ host: config.host, port: config.port });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   listening = true;
-  server.keepAliveTimeout = 65_000;
   const monitor = new ReadinessMonitor(deps, log.child({ mod: 'health' }));
   deps.readinessMonitor = monitor;
   monitor.start();

@@ -18,6 +18,10 @@ export class Batcher {
   inFlight = 0;
   /** Linger timer, owned by the pipeline. */
   lingerTimer: NodeJS.Timeout | undefined;
+  /** Retries of this destination waiting for their backoff (owned by the pipeline). */
+  retrying = 0;
+  /** When an entry was last added (ms): idle batchers are dropped. */
+  usedAt = 0;
 
   private readonly fifo: boolean;
   private readonly line = new Deque<Envelope>();

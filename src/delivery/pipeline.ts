@@ -1,52 +1,19 @@
 import type { Logger } from 'pino';
 import type { SqsClient } from '../sqs/client.js';
-import type { SqsError } from '../sqs/errors.js';
 import type { Destination, QueueResolver } from '../sqs/resolver.js';
-import type { OutgoingMessage } from '../sqs/types.js';
 import { Batcher } from './batcher.js';
 import { type Envelope, newEnvelopes } from './envelope.js';
 import { attemptBatch } from './attempt.js';
 import { type DeadGroup, sortUndelivered } from './outcome.js';
 import { Paging } from './paging.js';
 import { Retrier } from './retrier.js';
+import { PipelineError, type PipelineObserver, type PipelineOptions, type Validated } from './pipeline-types.js';
 import { PipelineStats, type QueueStats } from './stats.js';
 import type { MessageTracker } from './tracker.js';
 import type { MessageStore } from './store.js';
 
 export type { QueueStats };
-
-export interface PipelineOptions {
-  /** How long a partial batch waits for company while another batch of its queue is in flight. ms. */
-  lingerMs: number;
-  /** SendMessageBatch requests in flight at once, all queues together. */
-  maxConcurrency: number;
-  /** Most messages accepted but not yet delivered; beyond it accept() returns false (HTTP 503). */
-  maxBacklogMessages: number;
-  /** Most bytes accepted but not yet delivered. */
-  maxBacklogBytes: number;
-  retryBaseMs: number;
-  retryMaxMs: number;
-  /** A message still undelivered this long after it was accepted is dead-lettered. 0 = never. ms. */
-  maxMessageAgeMs: number;
-  /** With a paging store, at most this many messages are held in memory; the rest wait on disk. */
-  maxInMemoryMessages?: number;
-  /** FIFO: entries of one message group per SendMessageBatch (1-10); see Batcher. Default 1. */
-  fifoMaxPerGroup?: number;
-}
-
-/** Hooks for metrics; every method optional. Called synchronously, must not throw. */
-export interface PipelineObserver {
-  accepted?(dest: Destination, count: number, bytes: number): void;
-  batchDone?(dest: Destination, entries: number, latencyMs: number, requestError: SqsError | undefined): void;
-  retried?(dest: Destination, code: string, count: number): void;
-  deadLettered?(dest: Destination, code: string, count: number): void;
-  delivered?(dest: Destination, count: number): void;
-}
-
-export interface Validated {
-  message: OutgoingMessage;
-  bytes: number;
-}
+export { PipelineError, type PipelineObserver, type PipelineOptions, type Validated } from './pipeline-types.js';
 
 /**
  * The delivery pipeline behind every front door: accept() records and queues messages,
@@ -69,6 +36,7 @@ export class Pipeline {
   /** Spool bytes when the store last refused an append for lack of room (-1: it takes appends). */
   private fullAtBytes = -1;
   private idleWaiters: Array<() => void> = [];
+  private readonly sweepTimer: NodeJS.Timeout;
 
   inFlightRequests = 0;
   backlogMessages = 0;
@@ -94,12 +62,38 @@ export class Pipeline {
       lost: (dest, count, bytes) => {
         this.backlogMessages -= count;
         this.backlogBytes -= bytes;
-        this.statsFor(dest.queueName).backlog -= count;
+        this.statsFor(dest).backlog -= count;
       },
       pagedIn: () => {
         if (this.backlogMessages === 0) this.notifyIdle();
       },
     });
+    const idleMs = options.idleMs ?? 600_000;
+    this.sweepTimer = setInterval(() => this.sweep(Date.now() - idleMs), Math.max(10, Math.min(60_000, Math.floor(idleMs / 2))));
+    this.sweepTimer.unref();
+  }
+
+  /** Destinations with a batcher (messages waiting, in flight or lately used). */
+  get liveDestinations(): number {
+    return this.batchers.size;
+  }
+
+  /**
+   * Forgets what the pipeline holds for destinations idle since `before`: their batcher (none
+   * waiting, in flight, backing off or lingering) and counters, and the resolver's entry. So a
+   * caller cycling through queues or key pairs does not grow the daemon for ever.
+   */
+  sweep(before: number): void {
+    this.sweepBatchers(before);
+    this.counters.sweep(before);
+    this.resolver?.sweep(before);
+  }
+
+  private sweepBatchers(before: number): void {
+    for (const [key, b] of this.batchers) {
+      if (b.usedAt >= before || b.size > 0 || b.inFlight > 0 || b.retrying > 0 || b.lingerTimer !== undefined || this.ready.has(b)) continue;
+      this.batchers.delete(key);
+    }
   }
 
   /** Messages waiting in the store rather than in memory. */
@@ -121,10 +115,15 @@ export class Pipeline {
     let bytes = 0;
     for (const it of items) bytes += it.bytes;
     if (this.closing || !this.hasRoom(items.length, bytes)) return false;
+    const max = this.options.maxDestinations ?? 10_000;
+    if (this.batchers.size >= max && !this.batchers.has(dest.key)) this.sweepBatchers(Infinity); // idle ones make room
+    if (this.batchers.size >= max && !this.batchers.has(dest.key)) {
+      return Promise.reject(new PipelineError('ETOOMANYDESTINATIONS', `the daemon is delivering to ${max} queue and credential pairs at once (--max-destinations); retry once some are idle`));
+    }
     const { envs, ids } = newEnvelopes(dest, items, Date.now());
     this.backlogMessages += items.length;
     this.backlogBytes += bytes;
-    const stats = this.statsFor(dest.queueName);
+    const stats = this.statsFor(dest);
     stats.accepted += items.length;
     stats.backlog += items.length;
     this.totals.accepted += items.length;
@@ -163,7 +162,7 @@ export class Pipeline {
       if (count === 0) continue;
       this.backlogMessages += count;
       this.backlogBytes += bytes;
-      this.statsFor(dest.queueName).backlog += count;
+      this.statsFor(dest).backlog += count;
       this.paging.restore(dest, count);
     }
     this.paging.maybePageIn();
@@ -173,8 +172,9 @@ export class Pipeline {
     return this.counters.get(queueName);
   }
 
-  allStats(): ReadonlyMap<string, QueueStats> {
-    return this.counters.all();
+  /** Counters per queue name; with `owner` (a credentials key) only those of its own sends. */
+  allStats(owner?: string): ReadonlyMap<string, QueueStats> {
+    return this.counters.all(owner);
   }
 
   /**
@@ -201,6 +201,7 @@ export class Pipeline {
     }
     this.drainWaiter = undefined;
     this.closed = true;
+    clearInterval(this.sweepTimer);
     this.retrier.cancelAll();
     const remaining = this.backlogMessages;
     const left: Envelope[] = [];
@@ -224,6 +225,7 @@ export class Pipeline {
       b = new Batcher(env.dest, this.options.fifoMaxPerGroup ?? 1);
       this.batchers.set(env.dest.key, b);
     }
+    b.usedAt = Date.now();
     b.add(env);
     this.consider(b);
   }
@@ -277,7 +279,7 @@ export class Pipeline {
   private async dispatch(b: Batcher, batch: Envelope[]): Promise<void> {
     this.inFlightRequests += 1;
     b.inFlight += 1;
-    const stats = this.statsFor(b.dest.queueName);
+    const stats = this.statsFor(b.dest);
     stats.inFlight += batch.length;
     const started = Date.now();
     for (const e of batch) {
@@ -336,7 +338,9 @@ export class Pipeline {
     this.log.debug({ queue: b.dest.queueName, code, count: retry.length, attempt: first.attempts, msgIds: retry.slice(0, 10).map((e) => e.id) }, 'retrying failed entries');
     let attempts = 0;
     for (const e of retry) attempts = Math.max(attempts, e.attempts);
+    b.retrying += 1;
     this.retrier.later(b.dest, attempts, todo, () => {
+      b.retrying -= 1;
       b.requeue(retry);
       this.consider(b);
     });
@@ -389,7 +393,7 @@ export class Pipeline {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private statsFor(queueName: string): QueueStats {
-    return this.counters.statsFor(queueName);
+  private statsFor(dest: Destination): QueueStats {
+    return this.counters.statsFor(dest);
   }
 }

@@ -3,22 +3,23 @@ import basicAuth from 'basic-auth';
 import type { Config } from '../config.js';
 import { type CredentialSource, staticCredentials } from '../sqs/credentials.js';
 import { BASIC_CHALLENGE, HttpError } from './errors.js';
-import type { LocalUsers } from './users.js';
+import type { LocalUsers, LoginResult } from './users.js';
 
 const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
 
 /**
  * Who signs this request's SQS calls. Pass-through: the Basic-auth pair (user = access key
- * id, password = secret, optional X-Amz-Security-Token header). Chain: the daemon's own.
- * The secret is never put in an error message.
+ * id, password = secret, optional X-Amz-Security-Token header). Chain: the daemon's own, after
+ * the local user check (async: scrypt runs off the event loop). The secret is never put in
+ * an error message.
  */
-export function credentialsFor(
+export async function credentialsFor(
   ctx: Context,
   deps: { config: Pick<Config, 'credentials'>; daemonCredentials?: CredentialSource | undefined; localUsers?: LocalUsers | undefined },
-): CredentialSource {
+): Promise<CredentialSource> {
   const { config, daemonCredentials: daemon, localUsers } = deps;
   if (config.credentials === 'chain' && daemon) {
-    if (localUsers) checkLocalUser(ctx, localUsers);
+    if (localUsers) await checkLocalUser(ctx, localUsers);
     return daemon;
   }
   const header = ctx.get('authorization');
@@ -43,14 +44,23 @@ export function credentialsFor(
 }
 
 /** --credentials chain with --users-file: Basic auth is a local access check. */
-function checkLocalUser(ctx: Context, users: LocalUsers): void {
+async function checkLocalUser(ctx: Context, users: LocalUsers): Promise<void> {
   const parsed = basicAuth.parse(ctx.get('authorization'));
   if (!parsed) {
     throw new HttpError(401, 'MissingCredentials', 'this daemon signs with its own AWS credentials; log in with a local user from its --users-file', {
       headers: { 'www-authenticate': BASIC_CHALLENGE },
     });
   }
-  if (!users.check(parsed.name, parsed.pass)) {
-    throw new HttpError(401, 'InvalidLocalUser', 'unknown local user or wrong password', { headers: { 'www-authenticate': BASIC_CHALLENGE } });
+  // The same request may check twice (a guard, then its route): one scrypt, one count.
+  const state = ctx.state as { login?: Promise<LoginResult> };
+  state.login ??= users.login(ctx.ip, parsed.name, parsed.pass);
+  const r = await state.login;
+  if (r.ok) return;
+  if (r.code === 'TooManyFailedLogins') {
+    throw new HttpError(429, r.code, `too many failed logins from this client; try again in ${r.retryAfterS} s`, { headers: { 'retry-after': String(r.retryAfterS) } });
   }
+  if (r.code === 'LoginBusy') {
+    throw new HttpError(503, r.code, 'too many logins being checked right now; try again', { headers: { 'retry-after': '1' } });
+  }
+  throw new HttpError(401, r.code, 'unknown local user or wrong password', { headers: { 'www-authenticate': BASIC_CHALLENGE } });
 }

@@ -1,17 +1,54 @@
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { LoginThrottle } from './login-throttle.js';
+
+interface Hash {
+  N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  hash: Buffer;
+}
+
+/** The answer to a login: ok, or why not (each a stable code the HTTP layer maps). */
+export type LoginResult =
+  | { ok: true }
+  | { ok: false; code: 'InvalidLocalUser' }
+  | { ok: false; code: 'TooManyFailedLogins'; retryAfterS: number }
+  | { ok: false; code: 'LoginBusy' };
+
+/** scrypt as node:crypto has it (replaceable in tests, to see which work a check does). */
+export type Kdf = (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }, cb: (err: Error | null, key: Buffer) => void) => void;
+
+/** Password checks waiting for a thread at most; past it a login gets 503 at once. */
+const MAX_WAITING = 64;
 
 /**
  * Local users for --credentials chain: the daemon signs with its own AWS credentials, so
  * Basic auth is only a local access check. The file holds one `name:scrypt$N$r$p$salt$hash`
  * line per user (made by `sqs-accelerator hash-password`); `#` starts a comment.
- * Verified passwords are remembered (as a SHA-256) so scrypt runs once per user, not per request.
+ *
+ * A check costs the event loop nothing: scrypt runs on libuv's thread pool, at most
+ * `concurrency` at a time (one fewer than the cores, so a flood of logins leaves a core to
+ * the ack path), with a bounded wait. An unknown name costs exactly what a known one does
+ * (a decoy hash with the first user's parameters), every compare is constant-time, and
+ * failures are throttled per client (LoginThrottle). Verified passwords are remembered (as a
+ * SHA-256) so scrypt runs once per user, not per request.
  */
 export class LocalUsers {
-  private readonly hashes = new Map<string, { N: number; r: number; p: number; salt: Buffer; hash: Buffer }>();
-  private readonly verified = new Map<string, string>();
+  private readonly hashes = new Map<string, Hash>();
+  private readonly verified = new Map<string, Buffer>();
+  private readonly decoy: Hash;
+  private readonly concurrency = Math.max(1, Math.min(2, availableParallelism() - 1));
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  readonly throttle = new LoginThrottle();
 
-  constructor(text: string, source = 'users file') {
+  private readonly kdf: Kdf;
+
+  constructor(text: string, source = 'users file', options: { kdf?: Kdf } = {}) {
+    this.kdf = options.kdf ?? scrypt;
     let lineNo = 0;
     for (const raw of text.split('\n')) {
       lineNo += 1;
@@ -26,7 +63,9 @@ export class LocalUsers {
       const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
       this.hashes.set(name, { N: Number(n), r: Number(r), p: Number(p), salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') });
     }
-    if (this.hashes.size === 0) throw new Error(`${source} names no users`);
+    const first = this.hashes.values().next().value;
+    if (!first) throw new Error(`${source} names no users`);
+    this.decoy = { ...first, salt: randomBytes(first.salt.length || 16), hash: randomBytes(first.hash.length) };
   }
 
   static fromFile(path: string): LocalUsers {
@@ -42,22 +81,54 @@ export class LocalUsers {
     return this.hashes.size;
   }
 
-  check(name: string, password: string): boolean {
-    const entry = this.hashes.get(name);
-    const digest = createHash('sha256').update(password).digest('hex');
-    if (!entry) {
-      // Same work as a real check, so timing does not tell which names exist.
-      scryptSync(password, 'no-such-user', 32, { N: 1024 });
-      return false;
+  /** A login from `client` (its address): throttled, then checked. */
+  async login(client: string, name: string, password: string): Promise<LoginResult> {
+    if (this.cachedMatch(name, password)) return { ok: true };
+    const retryAfterS = this.throttle.retryAfterS(client, name);
+    if (retryAfterS > 0) return { ok: false, code: 'TooManyFailedLogins', retryAfterS };
+    if (this.running >= this.concurrency && this.waiting.length >= MAX_WAITING) return { ok: false, code: 'LoginBusy' };
+    if (await this.check(name, password)) {
+      this.throttle.succeeded(client, name);
+      return { ok: true };
     }
-    if (this.verified.get(name) === digest) return true;
-    const got = scryptSync(password, entry.salt, entry.hash.length, { N: entry.N, r: entry.r, p: entry.p, maxmem: 256 * entry.N * entry.r });
-    if (got.length === entry.hash.length && timingSafeEqual(got, entry.hash)) {
-      this.verified.set(name, digest);
-      return true;
-    }
-    return false;
+    this.throttle.failed(client, name);
+    return { ok: false, code: 'InvalidLocalUser' };
   }
+
+  /** Whether `password` is `name`'s. Never throttled: use login() for requests. */
+  async check(name: string, password: string): Promise<boolean> {
+    if (this.cachedMatch(name, password)) return true;
+    const entry = this.hashes.get(name);
+    const h = entry ?? this.decoy; // same work, so timing does not tell which names exist
+    const got = await this.scrypt(password, h);
+    const match = timingSafeEqual(got, h.hash);
+    if (!entry || !match) return false;
+    this.verified.set(name, sha256(password));
+    return true;
+  }
+
+  private cachedMatch(name: string, password: string): boolean {
+    const known = this.verified.get(name);
+    return known !== undefined && timingSafeEqual(known, sha256(password));
+  }
+
+  private async scrypt(password: string, h: Hash): Promise<Buffer> {
+    if (this.running < this.concurrency) this.running += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // the slot is handed over
+    try {
+      return await new Promise<Buffer>((resolve, reject) =>
+        this.kdf(password, h.salt, h.hash.length, { N: h.N, r: h.r, p: h.p, maxmem: 256 * h.N * h.r }, (err, key) => (err ? reject(err) : resolve(key))),
+      );
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
+  }
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
 }
 
 /** One users-file line for `name` and `password`. */

@@ -6,6 +6,8 @@ export class SpoolError extends Error {
   constructor(
     readonly code: 'ESPOOLFULL' | 'ESPOOLWRITE' | 'ESPOOLLOCKED',
     message: string,
+    /** The errno code behind an ESPOOLWRITE (ENOSPC, EIO...). */
+    readonly errno?: string,
   ) {
     super(message);
   }
@@ -69,12 +71,34 @@ function ownerOf(content: string): number | undefined {
   return pid;
 }
 
+/**
+ * Whether `pid` is a running process. A zombie (exited, not yet reaped by its parent: a quick
+ * restart by a supervisor that has not waited yet) still answers kill(pid, 0), but it holds
+ * nothing any more: it counts as dead, or the new daemon would exit 2 and stay down.
+ */
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  const state = processState(pid);
+  return state !== 'Z' && state !== 'X';
+}
+
+/** Field 3 of /proc/<pid>/stat (R, S, D, Z...), or '-'. */
+function processState(pid: number): string {
+  return statFields(pid)?.[0] ?? '-';
+}
+
+/** The fields of /proc/<pid>/stat after the command name (field 3 onwards), or undefined. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
   }
 }
 
@@ -88,14 +112,7 @@ function bootId(): string {
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or '-'. */
 function startTime(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? '-';
-  } catch {
-    return '-';
-  }
+  return statFields(pid)?.[19] ?? '-';
 }
 
 /** Checks at start that the spool directory can be used; throws a clear message if not. */

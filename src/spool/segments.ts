@@ -6,6 +6,8 @@ import type { Destination } from '../sqs/resolver.js';
 import type { Credentials, OutgoingMessage, QueueLimits } from '../sqs/types.js';
 import { encodeRecord, readSegment, RecordType, scanBuffer } from './journal.js';
 import { SpoolError } from './lock.js';
+import { PendingMarks } from './marks.js';
+import { DEFAULT_RESERVE_BYTES, DiskReserve } from './reserve.js';
 
 export interface FileOps {
   writeSync(fd: number, buf: Buffer, offset: number, length: number): number;
@@ -60,22 +62,29 @@ export class SegmentFiles {
   /** Destination numbers written in the active segment. */
   private destNums = new Map<string, number>();
   totalBytes = 0;
-  private doneIds: string[] = [];
-  /** Segment of each id in doneIds (-1: unknown). */
-  private doneSegs: number[] = [];
+  private readonly done = new PendingMarks();
   private doneTimer: NodeJS.Timeout | undefined;
-  /** False when the spool cannot be written (disk full, unwritable): sends get 503. */
+  /**
+   * False when accept records cannot be written (disk full, unwritable): sends get 503. Only
+   * accept writes change it, so small completion marks that still fit on a nearly full disk
+   * do not flip it back and forth (and log a line per refused request).
+   */
   writable = true;
+  /** Completion marks could not be written: they wait in memory (done) and are retried. */
+  private marksFailing = false;
   private closed = false;
+  private readonly reserve: DiskReserve;
 
   constructor(
     private readonly dir: string,
-    private readonly opts: { readonly segmentBytes: number; readonly maxSpoolBytes: number },
+    private readonly opts: { readonly segmentBytes: number; readonly maxSpoolBytes: number; readonly reserveBytes?: number },
     private readonly ops: FileOps,
     private readonly log: Logger,
     /** What a Dest record stores for a destination's credentials (the Spool knows). */
     private readonly storedCredentials: (dest: Destination) => Credentials | null,
-  ) {}
+  ) {
+    this.reserve = new DiskReserve(dir, opts.reserveBytes ?? DEFAULT_RESERVE_BYTES, ops, log);
+  }
 
   /**
    * Takes over the segments found at start, deletes those with nothing unfinished, starts
@@ -87,11 +96,11 @@ export class SegmentFiles {
       this.totalBytes += seg.bytes;
     }
     for (const seg of [...this.segments.values()]) if (seg.live === 0) this.dropSegment(seg);
+    this.reserve.ensure();
     this.openSegment(next);
     // Marks whose holder was just deleted but whose message's segment stays: keep them.
     for (const m of carry) {
-      this.doneIds.push(m.id);
-      this.doneSegs.push(m.src);
+      this.done.push(m.id, m.src);
     }
     this.flushDone();
   }
@@ -100,7 +109,7 @@ export class SegmentFiles {
   async close(): Promise<void> {
     this.closed = true;
     // Closed: flushDone no longer rotates. Marks whose write fails are kept for another try.
-    for (let i = 0; i < 3 && this.doneIds.length > 0; i++) this.flushDone();
+    for (let i = 0; i < 3 && this.done.length > 0; i++) this.flushDone();
     if (this.doneTimer) clearTimeout(this.doneTimer);
     for (const s of this.segments.values()) if (s.readFd !== undefined) closeSync(s.readFd);
     if (this.fd >= 0) {
@@ -162,7 +171,7 @@ export class SegmentFiles {
       throw new SpoolError('ESPOOLFULL', `spool is full (${this.totalBytes} of ${this.opts.maxSpoolBytes} bytes, --max-spool-bytes)`);
     }
     const buf = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, size);
-    this.writeAll(buf);
+    this.writeAll(buf, 'accepts');
     const base = this.active.bytes;
     for (let i = 0; i < envs.length; i++) {
       const env = envs[i] as Envelope;
@@ -184,8 +193,11 @@ export class SegmentFiles {
     for (const k of keys.slice(keys.length - count)) this.destNums.delete(k);
   }
 
-  /** write(2) all of `buf`; on failure cut the file back so no torn record stays behind. */
-  private writeAll(buf: Buffer): void {
+  /**
+   * write(2) all of `buf`; on failure cut the file back so no torn record stays behind. Logs
+   * once when writing stops working and once when it works again, never per attempt.
+   */
+  private writeAll(buf: Buffer, what: 'accepts' | 'marks'): void {
     let written = 0;
     try {
       while (written < buf.length) written += this.ops.writeSync(this.fd, buf, written, buf.length - written);
@@ -200,25 +212,34 @@ export class SegmentFiles {
         this.totalBytes += written;
       }
       this.destNums.clear(); // the Dest records may be gone: write them again next time
-      if (this.writable) this.log.error({ code, dir: this.dir }, 'cannot write the spool; refusing sends with 503 until it works again');
-      this.writable = false;
-      throw new SpoolError('ESPOOLWRITE', `cannot write the spool (${code})`);
+      if (what === 'accepts') {
+        if (this.writable) this.log.error({ code, dir: this.dir }, 'cannot write the spool; refusing sends with 503 until it works again');
+        this.writable = false;
+      } else {
+        if (!this.marksFailing) this.log.warn({ code, dir: this.dir }, 'cannot write completion marks to the spool; keeping them in memory and retrying');
+        this.marksFailing = true;
+      }
+      throw new SpoolError('ESPOOLWRITE', `cannot write the spool (${code})`, code);
     }
-    if (!this.writable) this.log.info({ dir: this.dir }, 'spool writable again');
-    this.writable = true;
+    if (what === 'accepts') {
+      if (!this.writable) this.log.info({ dir: this.dir }, 'spool writable again');
+      this.writable = true;
+    } else {
+      if (this.marksFailing) this.log.info({ dir: this.dir, reserve: this.reserve.holding }, 'completion marks written to the spool again');
+      this.marksFailing = false;
+    }
   }
 
   finish(envs: readonly Envelope[]): void {
     for (const env of envs) {
-      this.doneIds.push(env.id);
-      this.doneSegs.push(env.pos?.seg ?? -1);
+      this.done.push(env.id, env.pos?.seg ?? -1);
       const seg = env.pos ? this.segments.get(env.pos.seg) : undefined;
       if (seg) {
         seg.live -= 1;
         if (seg.live <= 0 && seg !== this.active) this.dropSegment(seg);
       }
     }
-    if (this.doneIds.length >= 2000) this.flushDone();
+    if (this.done.length >= 2000) this.flushDone();
     else this.doneTimer ??= setTimeout(() => this.flushDone(), 20);
   }
 
@@ -226,31 +247,58 @@ export class SegmentFiles {
   private flushDone(): void {
     if (this.doneTimer) clearTimeout(this.doneTimer);
     this.doneTimer = undefined;
-    if (this.doneIds.length === 0 || this.fd < 0) return;
-    const ids = this.doneIds;
-    const segs = this.doneSegs;
-    this.doneIds = [];
-    this.doneSegs = [];
+    if (this.fd < 0) return;
+    this.releaseFinishedActive();
+    this.done.prune((sg) => this.segments.has(sg));
+    if (this.done.length > 0) this.writeDone();
+    // Room again for accepts: hold space back for the marks of the next full disk.
+    if (this.writable && !this.marksFailing && !this.closed) this.reserve.ensure();
+  }
+
+  private writeDone(): void {
+    const taken = this.done.take();
+    const { ids, segs } = taken;
     // In fsync mode a group commit may be between write and fdatasync: appending is still safe
     // (records are self-delimiting and positions were assigned before this write).
     // `s` names each message's own segment, so marks can be carried forward (carryForward).
     const buf = encodeRecord(RecordType.Done, JSON.stringify({ i: ids, s: segs }));
     try {
-      this.writeAll(buf);
+      try {
+        this.writeAll(buf, 'marks');
+      } catch (err) {
+        // Disk full: free the space held back for exactly this, and try once more.
+        if ((err as SpoolError).errno !== 'ENOSPC' || !this.reserve.release()) throw err;
+        this.writeAll(buf, 'marks');
+      }
       this.active.bytes += buf.length;
       this.totalBytes += buf.length;
       if (!this.active.foreign) for (const sg of segs) if (sg !== this.active.num) this.active.foreign = true;
     } catch {
       // Already logged. Keep the marks for the next write: dropping them would redeliver these
-      // messages after the next start, even a clean one.
-      this.doneIds = ids.concat(this.doneIds);
-      this.doneSegs = segs.concat(this.doneSegs);
+      // messages after the next start, even a clean one. They are bounded by the messages in
+      // segments still on disk (prune drops the rest).
+      this.done.putBack(taken);
       if (!this.closed) this.doneTimer ??= setTimeout(() => this.flushDone(), 1000);
     }
-    // A full, finished segment gives way to a fresh one (and is deleted), so disk use follows
-    // the backlog even when nothing new arrives. Only one that held accepts: a fresh segment
-    // holding only carried-forward marks must not set off a chain of rotations.
-    if (!this.closed && this.active.accepts && this.active.live <= 0 && this.active.bytes >= this.opts.segmentBytes) this.rotate();
+  }
+
+  /**
+   * A finished active segment gives way to a fresh one (and is deleted), so disk use follows
+   * the backlog even when nothing new arrives: when it is full, and at once when the disk is
+   * (writes failing), since deleting it is then what frees the space. Only one that held
+   * accepts: a fresh segment holding only carried-forward marks must not set off a chain of
+   * rotations.
+   */
+  private releaseFinishedActive(): void {
+    if (this.closed || !this.active.accepts || this.active.live > 0) return;
+    if (this.active.bytes < this.opts.segmentBytes && this.writable && !this.marksFailing) return;
+    try {
+      this.rotate();
+    } catch (err) {
+      // Cannot open a new segment (even an empty file needs an inode): keep this one, retry later.
+      this.log.debug({ code: (err as NodeJS.ErrnoException).code }, 'could not start a new spool segment; keeping the finished one');
+      this.doneTimer ??= setTimeout(() => this.flushDone(), 1000);
+    }
   }
 
   /** Starts a new segment before writing accepts; a failure refuses the send as a spool write error. */
@@ -318,12 +366,11 @@ export class SegmentFiles {
       marks.i.forEach((id, k) => {
         const src = marks.s?.[k] ?? -1;
         if (src !== seg.num && this.segments.has(src)) {
-          this.doneIds.push(id);
-          this.doneSegs.push(src);
+          this.done.push(id, src);
         }
       });
     });
-    if (this.doneIds.length > 0) this.doneTimer ??= setTimeout(() => this.flushDone(), 20);
+    if (this.done.length > 0) this.doneTimer ??= setTimeout(() => this.flushDone(), 20);
   }
 
   private dropSegment(seg: Segment): void {

@@ -24,6 +24,8 @@ export interface SpoolOptions {
   /** A segment is closed and a new one started past this size. */
   segmentBytes: number;
   log: Logger;
+  /** Disk space held back for completion marks (file RESERVE); default 1 MiB. */
+  reserveBytes?: number;
   /** File operations, replaceable in tests (disk full, I/O errors). */
   fs?: Partial<FileOps>;
 }
@@ -237,8 +239,8 @@ export class Spool implements MessageStore, Pager {
       this.syncing = false;
       if (err) {
         this.files.cutBack(seg, start, envs.length);
+        if (this.files.writable) this.log.error({ code: err.code }, 'spool fdatasync failed; refusing sends until it works again');
         this.files.writable = false;
-        this.log.error({ code: err.code }, 'spool fdatasync failed; refusing sends until it works again');
         for (const p of batch) p.reject(new SpoolError('ESPOOLWRITE', `spool fdatasync failed (${err.code})`));
       } else {
         for (const p of batch) p.resolve();

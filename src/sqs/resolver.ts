@@ -34,7 +34,7 @@ export function makeDestination(key: string, queueName: string, queueUrl: string
 export interface ResolverOptions {
   /** The daemon's own cap on message size (bytes); a queue's MaximumMessageSize can only lower it. */
   maxMessageBytes: number;
-  /** Most destinations kept; the oldest is forgotten first. Default 10000. */
+  /** Most destinations kept; the least recently used is forgotten first. Default 10000. */
   maxEntries?: number;
   /** Queue settings of a queue in use (sent to in the last 10 minutes) are read again this often (ms). Default 60000; 0: never. */
   refreshMs?: number;
@@ -71,9 +71,34 @@ export class QueueResolver {
   }
 
   cached(credentials: CredentialSource, queueName: string): Destination | undefined {
-    const hit = this.cache.get(`${credentials.key}\0${queueName}`) ?? this.fromKnown(credentials, queueName);
-    if (hit) hit.usedAt = Date.now();
-    return hit;
+    return this.hit(`${credentials.key}\0${queueName}`) ?? this.fromKnown(credentials, queueName);
+  }
+
+  /** Destinations cached. */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /** Forgets destinations not used since `before` (ms). */
+  sweep(before: number): void {
+    // Least recently used first (hit() moves an entry to the end), so stop at the first recent one.
+    for (const [k, d] of this.cache) {
+      if ((d.usedAt ?? 0) >= before) break;
+      this.cache.delete(k);
+    }
+  }
+
+  private hit(key: string): Destination | undefined {
+    const d = this.cache.get(key);
+    if (!d) return undefined;
+    const now = Date.now();
+    // Move to the end (most recently used); at most once a second per entry, to stay cheap.
+    if (now - (d.usedAt ?? 0) > 1000) {
+      this.cache.delete(key);
+      this.cache.set(key, d);
+      d.usedAt = now;
+    }
+    return d;
   }
 
   /** The destination, looked up if needed; rejects with the SqsError when SQS refuses or fails. */
@@ -157,7 +182,7 @@ export class QueueResolver {
   start(): void {
     const ms = this.options.refreshMs ?? 60_000;
     if (ms <= 0 || this.sweepTimer) return;
-    this.sweepTimer = setInterval(() => void this.sweep(ms), ms);
+    this.sweepTimer = setInterval(() => void this.refreshSweep(ms), ms);
     this.sweepTimer.unref();
   }
 
@@ -179,7 +204,7 @@ export class QueueResolver {
     this.options.known?.forgetQueue(queueName);
   }
 
-  private async sweep(ms: number): Promise<void> {
+  private async refreshSweep(ms: number): Promise<void> {
     const now = Date.now();
     let n = 0;
     for (const dest of [...this.cache.values()]) {
@@ -255,6 +280,7 @@ export class QueueResolver {
       if (oldest !== undefined) this.cache.delete(oldest);
     }
     this.cache.set(dest.key, dest);
+    if (!dest.usedAt) dest.usedAt = Date.now();
     if (isVerified(dest)) this.options.known?.save(dest);
   }
 

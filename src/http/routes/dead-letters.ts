@@ -13,7 +13,7 @@ import { HttpError } from '../errors.js';
  */
 export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
   const ownerOf = async (ctx: Context): Promise<Owner | undefined> => {
-    const source = credentialsFor(ctx, deps);
+    const source = await credentialsFor(ctx, deps);
     if (deps.config.credentials === 'chain') return undefined;
     const c = (await source.get()) as Credentials;
     return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };

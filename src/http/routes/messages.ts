@@ -15,9 +15,9 @@ export const MAX_WAITING = 100_000;
  * dead-lettered (with the reason). Only the credentials that sent it see it (in pass-through mode).
  */
 export function registerMessageRoutes(router: Router, deps: AppDeps): void {
-  router.get('/messages/:id', (ctx) => {
+  router.get('/messages/:id', async (ctx) => {
     const id = ctx.params.id as string;
-    const owner = credentialsFor(ctx, deps).key;
+    const owner = (await credentialsFor(ctx, deps)).key;
     const status = deps.tracker?.get(id, owner);
     if (!status) {
       throw new HttpError(404, 'UnknownMessage', `no recent message with id ${JSON.stringify(id.slice(0, 100))} sent with these credentials: the daemon keeps the state of its last ${deps.config.messageWindow} messages in memory, since it started`);

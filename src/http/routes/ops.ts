@@ -1,14 +1,17 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import type { Config } from '../../config.js';
+import { type Config, ConfigError } from '../../config.js';
 import { readiness } from '../../health.js';
 import type { AppDeps } from '../deps.js';
 
 /**
- * Health, readiness and metrics for sysadmins and their tools. No credentials, and nothing
- * in the answers that a local process could not already learn: states, not details. The
- * Host guard still applies (a DNS-rebinding page must not read /metrics).
+ * Health, readiness and metrics for sysadmins and their tools. No credentials (except a
+ * bearer token for /metrics when configured), and nothing in the answers that a local process
+ * could not already learn: states, not details. The Host guard still applies (a DNS-rebinding
+ * page must not read /metrics).
  */
 export function registerOpsRoutes(router: Router, deps: AppDeps): void {
   /** Alive: the process answers HTTP. Nothing else is checked. */
@@ -32,7 +35,14 @@ export function registerOpsRoutes(router: Router, deps: AppDeps): void {
     ctx.body = r.ready ? { status: 'ready', checks: r.checks } : { status: 'not ready', reason: r.reason, checks: r.checks };
   });
 
+  const authorized = metricsGuard(deps.config.metricsTokenFile);
   router.get('/metrics', async (ctx) => {
+    if (!authorized(ctx.get('authorization'))) {
+      ctx.status = 401;
+      ctx.set('www-authenticate', 'Bearer realm="sqs-accelerator metrics"');
+      ctx.body = { error: { code: 'MetricsTokenRequired', message: 'this daemon runs with --metrics-token-file: send Authorization: Bearer <token>' } };
+      return;
+    }
     const { metrics } = deps;
     if (!metrics) {
       ctx.status = 404;
@@ -44,6 +54,29 @@ export function registerOpsRoutes(router: Router, deps: AppDeps): void {
     ctx.body = await metrics.render();
   });
 }
+
+/**
+ * With --metrics-token-file, /metrics needs `Authorization: Bearer <token>` (compared in
+ * constant time); without, it is open. The file is read once, at start: unreadable or empty
+ * is a configuration error (exit 2), never an open /metrics by mistake.
+ */
+function metricsGuard(tokenFile: string): (header: string) => boolean {
+  if (tokenFile === '') return () => true;
+  let token: string;
+  try {
+    token = readFileSync(tokenFile, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`--metrics-token-file: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (token === '') throw new ConfigError(`--metrics-token-file: ${tokenFile} is empty`);
+  const expected = digest(token);
+  return (header) => {
+    const m = /^Bearer +(\S+) *$/i.exec(header);
+    return m !== null && timingSafeEqual(digest(m[1] as string), expected);
+  };
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 const SEND_PATH = /^\/queues\/[^/]+\/?$/;
 

@@ -25,7 +25,7 @@ export function checkQueueName(name: string): void {
 
 /** Resolves a queue for these credentials, turning SQS's refusals into HTTP answers. */
 export async function destinationFor(deps: AppDeps, ctx: Context, queueName: string): Promise<Destination> {
-  const creds = credentialsFor(ctx, deps);
+  const creds = await credentialsFor(ctx, deps);
   const hit = deps.resolver.cached(creds, queueName);
   if (hit) return hit;
   try {
@@ -112,10 +112,15 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
       try {
         ids = await accepted;
       } catch (err) {
+        if ((err as { code?: unknown }).code === 'ETOOMANYDESTINATIONS') {
+          throw new HttpError(503, 'TooManyDestinations', (err as Error).message, { headers: { 'retry-after': '5' } });
+        }
         if ((err as { code?: unknown }).code === 'ESPOOLFULL') {
           throw new HttpError(503, 'SpoolFull', 'the daemon\'s spool is full (SQS slow or unreachable); nothing was accepted, retry later', { headers: { 'retry-after': '5' } });
         }
-        deps.log.error({ err: (err as Error).message, queue: name }, 'could not record accepted messages');
+        // The spool logs once when it stops being writable (and once when it works again);
+        // a line per refused request would flood the log exactly when the disk is full.
+        if ((err as { code?: unknown }).code !== 'ESPOOLWRITE') deps.log.error({ err: (err as Error).message, queue: name }, 'could not record accepted messages');
         throw new HttpError(503, 'SpoolUnavailable', 'the daemon could not write the message to its spool (disk full or unwritable); nothing was accepted', { headers: { 'retry-after': '5' } });
       }
     }

@@ -15,6 +15,7 @@ import { homePage, type HomeData } from '../ui/pages/home.js';
 import { EMPTY_STATS, type QueueData, confirmQueueActionPage, queuePage } from '../ui/pages/queue.js';
 import { type DeleteResult, type QueueListData, confirmDeleteManyPage, deleteResultsPage, queueListPage } from '../ui/pages/queues.js';
 import { type StatusData, statusPage } from '../ui/pages/status.js';
+import { statusQueues } from '../ui/status-queues.js';
 import { adminError, credentialsOf, deadLetterOwner, intQuery, query, queryAll, userLabel, verifyCredentials } from '../ui/request.js';
 import { ICON_SVG, STYLESHEET, STYLESHEET_VERSION } from '../ui/style.js';
 import { html } from '../ui/template.js';
@@ -290,6 +291,7 @@ export function registerUiRoutes(router: Router, deps: AppDeps): void {
     const creds = await credentialsOf(ctx, deps);
     const sqs = await verifyCredentials(deps, creds);
     const offset = intQuery(ctx, 'dl_offset', 0, 0, 1_000_000_000);
+    const queueOffset = intQuery(ctx, 'q_offset', 0, 0, 1_000_000_000);
     const queueFilter = query(ctx, 'queue');
     if (queueFilter !== '') checkQueueName(queueFilter);
     const p = deps.pipeline;
@@ -318,7 +320,7 @@ export function registerUiRoutes(router: Router, deps: AppDeps): void {
       totals: { ...p.totals },
       rates: { acceptedPerSecond: per(p.totals.accepted), sentPerSecond: per(p.totals.sent), requestsPerSecond: per(p.totals.requests) },
       store: deps.store.info(),
-      queues: [...p.allStats()].map(([name, s]) => ({ name, ...s })).sort((a, b) => a.name.localeCompare(b.name)),
+      ...statusQueues(deps, creds, queueOffset),
       workers: deps.workers?.status() ?? [],
       deadLetters,
       sqs,

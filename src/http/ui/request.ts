@@ -11,7 +11,7 @@ import { sqsToHttp } from '../routes/send.js';
 
 /** The credentials this request signs with (401 without Basic auth in pass-through mode). */
 export async function credentialsOf(ctx: Context, deps: AppDeps): Promise<Credentials> {
-  const source = credentialsFor(ctx, deps);
+  const source = await credentialsFor(ctx, deps);
   try {
     return await source.get();
   } catch (err) {

@@ -3,6 +3,7 @@ import type { DeadLetter, StoreInfo } from '../../../delivery/store.js';
 import type { WorkerStatus } from '../../../worker/index.js';
 import { bytes, count, duration, rate, timestamp, truncate } from '../format.js';
 import { type Flash, page } from '../layout.js';
+import type { QueuesPage } from '../status-queues.js';
 import { html, q, type SafeHtml } from '../template.js';
 
 /** The daemon status page's data; also the JSON answer of GET /status. */
@@ -16,9 +17,11 @@ export interface StatusData {
   /** Averages since the daemon started, per second. */
   rates: { acceptedPerSecond: number; sentPerSecond: number; requestsPerSecond: number };
   store: StoreInfo;
+  /** One page of the queues, sorted by name (see queuesPage). */
   queues: Array<{ name: string } & QueueStats>;
   /** The worker side: one entry per --worker queue. */
   workers: WorkerStatus[];
+  queuesPage: QueuesPage;
   /**
    * null: memory-only mode keeps no dead letters (they are only logged). scope 'yours': only the
    * letters sent with the caller's credentials (pass-through mode); 'all': chain mode.
@@ -85,6 +88,13 @@ with its id, queue and reason, and counted under “dead-lettered” above; it i
 <div class="pager">${prev}${next}</div>`;
 }
 
+function queuePager(p: QueuesPage, shown: number): SafeHtml {
+  if (p.total <= shown) return html``;
+  const next = p.offset + shown < p.total ? html`<a href="/status?q_offset=${String(p.offset + p.limit)}">Next →</a>` : '';
+  const prev = p.offset > 0 ? html`<a href="/status?q_offset=${String(Math.max(0, p.offset - p.limit))}">← Previous</a>` : '';
+  return html`<p class="muted">${count(p.total)} queues; showing ${count(p.offset + 1)}–${count(p.offset + shown)}.</p><div class="pager">${prev}${next}</div>`;
+}
+
 export function statusPage(data: StatusData, options: { user: string; flashes: Flash[] }): string {
   const t = data.totals;
   const queueRows = data.queues.map(
@@ -103,11 +113,11 @@ ${stat('Dead-lettered', count(t.deadLettered), 'refused by SQS for good')}
 ${stat('SQS requests', count(t.requests), `${rate(data.rates.requestsPerSecond)} on average; ${count(t.requestErrors)} failed`)}
 ${stat('MD5 mismatches', count(t.md5Mismatch), 'entries resent because SQS\'s checksum differed')}
 </div>
-<h2>Queues this daemon has sent to</h2>
+<h2>Queues this daemon has sent to${data.queuesPage.scope === 'yours' ? ' with your credentials' : ''}</h2>
 ${data.queues.length === 0
-  ? html`<div class="card">Nothing accepted since the daemon started.</div>`
+  ? html`<div class="card">${data.queuesPage.total > 0 ? 'No queues on this page.' : 'Nothing accepted lately.'}</div>`
   : html`<table><thead><tr><th>Queue</th><th class="num">Backlog</th><th class="num">Sending</th><th class="num">Accepted</th><th class="num">Sent</th><th class="num">Retried</th><th class="num">Failed</th></tr></thead>
-<tbody>${queueRows}</tbody></table>`}
+<tbody>${queueRows}</tbody></table>${queuePager(data.queuesPage, data.queues.length)}`}
 <h2 id="workers">Workers</h2>
 ${workerSection(data.workers)}
 <h2>Message store</h2>
