@@ -13,6 +13,7 @@ import { Metrics } from './metrics.js';
 import { endpointFor, SqsClient } from './sqs/client.js';
 import { type CredentialProvider, type CredentialSource, providerCredentials, staticCredentials } from './sqs/credentials.js';
 import { QueueResolver } from './sqs/resolver.js';
+import { CallerKeys } from './sqsapi/sigv4.js';
 import { checkSpoolDir, Spool } from './spool/spool.js';
 import { validateMessage } from './sqs/limits.js';
 import { createWorkers, type ReplySender, type Workers } from './worker/index.js';
@@ -45,6 +46,8 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   const log = options.log ?? createLogger(config.logLevel);
   const endpoint = endpointFor(config.region, config.endpoint || undefined);
   const client = new SqsClient({ endpoint, region: config.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
+  // The SQS API door forwards on its own pool: its long polls never hold delivery's connections.
+  const apiClient = new SqsClient({ endpoint, region: config.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
   const resolver = new QueueResolver(client, { maxMessageBytes: config.maxMessageBytes });
   let spool: Spool | undefined;
   let store: MessageStore;
@@ -90,7 +93,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
     pipeline.restore(spool.recover((stored) => (stored ? staticCredentials(stored) : daemonCredentials)));
   }
   let listening = false;
-  const deps: AppDeps = { config, client, resolver, pipeline, store, log, startedAt: Date.now(), ready: () => listening };
+  const deps: AppDeps = { config, client, apiClient, resolver, pipeline, store, log, startedAt: Date.now(), ready: () => listening };
   if (daemonCredentials) deps.daemonCredentials = daemonCredentials;
   if (config.usersFile !== '') {
     try {
@@ -101,6 +104,15 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   }
   else if (config.credentials === 'chain') {
     log.warn('--credentials chain without --users-file: any local process can send and manage queues with the daemon\'s AWS credentials');
+  }
+  if (config.sqsApiKeysFile !== '') {
+    try {
+      deps.callerKeys = CallerKeys.fromFile(config.sqsApiKeysFile);
+    } catch (err) {
+      throw new ConfigError(`--sqs-api-keys-file: ${(err as Error).message}`);
+    }
+  } else if (config.credentials === 'chain') {
+    log.warn('SQS API without --sqs-api-keys-file: any local process can call it, and it signs with the daemon\'s AWS credentials');
   }
   deps.metrics = metrics;
   let workerChain: CredentialSource | undefined = daemonCredentials;
@@ -150,6 +162,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
       await closed;
       // Requests still in flight finish first, so their completion marks reach the store.
       await client.close();
+      await apiClient.close();
       await store.close();
       if (result.remaining > 0) {
         log.warn({ remaining: result.remaining, durable: store.durable }, store.durable ? 'undelivered messages stay in the spool for the next start' : 'undelivered messages are lost (memory-only mode)');

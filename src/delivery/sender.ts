@@ -22,6 +22,7 @@ function toEntry(env: Envelope, index: number): SendMessageBatchRequestEntry {
   if (m.delaySeconds !== undefined) entry.DelaySeconds = m.delaySeconds;
   if (m.groupId !== undefined) entry.MessageGroupId = m.groupId;
   if (m.dedupId !== undefined) entry.MessageDeduplicationId = m.dedupId;
+  if (m.traceHeader !== undefined) entry.MessageSystemAttributes = { AWSTraceHeader: { DataType: 'String', StringValue: m.traceHeader } };
   return entry;
 }
 

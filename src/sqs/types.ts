@@ -16,6 +16,8 @@ export interface OutgoingMessage {
   delaySeconds?: number;
   groupId?: string;
   dedupId?: string;
+  /** MessageSystemAttributes.AWSTraceHeader (X-Ray), as the SQS API door received it. */
+  traceHeader?: string;
 }
 
 /** What validation needs to know about the target queue. */
@@ -39,6 +41,7 @@ export interface SendMessageBatchRequestEntry {
   MessageAttributes?: MessageAttributes;
   MessageGroupId?: string;
   MessageDeduplicationId?: string;
+  MessageSystemAttributes?: { AWSTraceHeader: MessageAttributeValue };
 }
 
 export interface SendMessageBatchResultEntry {
