@@ -112,3 +112,25 @@ test('a queue that does not exist raises the SDK\'s typed QueueDoesNotExist, for
   await expect(app.send(new GetQueueUrlCommand({ QueueName: 'no-such-queue' }))).rejects.toBeInstanceOf(QueueDoesNotExist);
   await expect(app.send(new ReceiveMessageCommand({ QueueUrl: missing }))).rejects.toBeInstanceOf(QueueDoesNotExist);
 });
+
+test('FIFO queues: group and deduplication ids kept in order; a missing group id is SQS\'s MissingParameter', async () => {
+  const { QueueUrl } = await app.send(new CreateQueueCommand({ QueueName: 'sdk-orders.fifo', Attributes: { FifoQueue: 'true' } }));
+  for (const n of [1, 2, 3]) {
+    const out = await app.send(new SendMessageCommand({ QueueUrl, MessageBody: `order ${n}`, MessageGroupId: 'customer-7', MessageDeduplicationId: `d${n}` }));
+    expect(out.MD5OfMessageBody).toBe(createHash('md5').update(`order ${n}`).digest('hex'));
+  }
+  const err = await app.send(new SendMessageCommand({ QueueUrl, MessageBody: 'no group' })).then(() => undefined, (e: unknown) => e as { name: string; $metadata: { httpStatusCode: number } });
+  expect(err?.name).toBe('MissingParameter');
+  expect(err?.$metadata.httpStatusCode).toBe(400);
+  const got: Message[] = [];
+  const deadline = Date.now() + 5000;
+  while (got.length < 3 && Date.now() < deadline) {
+    const r = await app.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
+    for (const m of r.Messages ?? []) {
+      got.push(m);
+      await app.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+  expect(got.map((m) => m.Body)).toEqual(['order 1', 'order 2', 'order 3']);
+  expect(got.map((m) => m.Attributes?.MessageDeduplicationId)).toEqual(['d1', 'd2', 'd3']);
+});
