@@ -104,8 +104,10 @@ export function sqsApi(deps: AppDeps, options: SqsApiOptions = {}) {
       const localOrigin = `http://${ctx.get('host') || `${config.host}:${config.port}`}`;
       const sendDeps: SendDeps = { resolver: deps.resolver, credentials: daemonCredentials, ingest, urls, log };
       let result: Record<string, unknown> | 'forward' = 'forward';
-      if (action === 'SendMessage') result = await sendMessage(sendDeps, params);
-      else if (action === 'SendMessageBatch') result = await sendMessageBatch(sendDeps, params);
+      if (action === 'SendMessage' || action === 'SendMessageBatch') {
+        (ctx.state as { ackedSend?: boolean }).ackedSend = true; // ack latency metric, as for POST /queues/:name
+        result = action === 'SendMessage' ? await sendMessage(sendDeps, params) : await sendMessageBatch(sendDeps, params);
+      }
       if (result === 'forward') {
         result = await forward({ client, credentials: daemonCredentials, urls, requestTimeoutMs: config.requestTimeoutMs }, action, params, localOrigin);
       }

@@ -46,6 +46,9 @@ describe('with the daemon\'s credentials', () => {
     expect(batch.accessKeyId).toBe('DAEMONKEY');
     expect(batch.params.QueueUrl).toBe(`${stub.endpoint}/000000000000/traced`);
     expect(batch.params.Entries).toEqual([expect.objectContaining({ MessageBody: 'b', MessageSystemAttributes: { AWSTraceHeader: { DataType: 'String', StringValue: trace } } })]);
+    // The ack is in the ack-latency histogram, like the REST route's.
+    const metrics = await (await request(`${d.url}/metrics`, {})).body.text();
+    expect(metrics).toMatch(/^sqs_accelerator_ack_duration_seconds_count\{status="200"\} 1$/m);
   });
 
   test('a Query form posted by a web page is refused', async () => {
