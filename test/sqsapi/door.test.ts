@@ -63,6 +63,15 @@ describe('with the daemon\'s credentials', () => {
     expect(text).toContain('web browser');
   });
 
+  test('GET Query at a queue URL\'s path: the path is the QueueUrl, mapped to the upstream\'s; the answer is XML', async () => {
+    const res = await request(`${d.url}/000000000000/orders?Action=ListQueueTags&Version=2012-11-05`, {});
+    expect(res.statusCode).toBe(400); // the stub knows no ListQueueTags: its error comes back in Query form
+    expect(await res.body.text()).toContain('<Code>InvalidAction</Code>');
+    const call = stub.calls.filter((c) => c.action === 'ListQueueTags').at(-1);
+    expect(call?.params).toEqual({ QueueUrl: `${stub.endpoint}/000000000000/orders` });
+    expect(call?.accessKeyId).toBe('DAEMONKEY');
+  });
+
   test('a body that is not JSON, or an unknown action, gets SQS\'s error shape, and the daemon carries on', async () => {
     const res = await request(`${d.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' }, body: '{nope' });
     expect(res.statusCode).toBe(400);
@@ -103,7 +112,7 @@ describe('with --sqs-api-keys-file', () => {
     writeFileSync(file, 'APPKEY:app-secret\nOTHERAPP:other/secret+\n');
     chmodSync(file, 0o600);
     stub = await startStubSqs(answer(() => stub));
-    d = await startTestDaemon(stub.endpoint, ['--credentials', 'chain', '--sqs-api-keys-file', file], 'warn', daemonCreds);
+    d = await startTestDaemon(stub.endpoint, ['--credentials', 'chain', '--sqs-api-keys-file', file], 'debug', daemonCreds);
   });
   afterAll(async () => {
     await d?.stop();
@@ -130,6 +139,10 @@ describe('with --sqs-api-keys-file', () => {
     expect(await outcome('NOBODY', 'app-secret')).toBe('InvalidClientTokenId');
     // Only the two good calls reached SQS.
     expect(stub.calls.filter((c) => c.action === 'ListQueues')).toHaveLength(2);
+    // No secret in anything the daemon wrote, at debug level.
+    const written = d.logs.raw.join('\n');
+    expect(d.logs.find('request').length).toBeGreaterThanOrEqual(4); // the debug access log saw every call
+    for (const secret of ['app-secret', 'other/secret+', 'wrong-secret', 'daemon-secret']) expect(written).not.toContain(secret);
   });
 
   test('an unsigned request is refused', async () => {
