@@ -24,6 +24,12 @@ const JSON_TYPE = 'application/x-amz-json-1.0';
 /** The daemon's own two-segment routes (/queues/:name, /ui/..., /dead-letters/:id): never a queue URL path. */
 const OWN_PREFIXES = new Set(['queues', 'ui', 'dead-letters']);
 const TARGET_PREFIX = 'AmazonSQS.';
+/**
+ * Largest SQS API request body (or --max-request-bytes if lower). SQS's own requests carry at
+ * most 1 MiB of messages; JSON escaping (\u0001 is six characters) or Query percent-encoding
+ * (nine characters for a three-byte character) can make that up to about 6 MiB on the wire.
+ */
+export const SQS_API_MAX_BODY_BYTES = 8 * 1_048_576;
 
 /** Which SQS protocol a request speaks, or undefined when it is for another route. */
 export function protocolOf(ctx: Context): Protocol | undefined {
@@ -82,7 +88,7 @@ export function sqsApi(deps: AppDeps, options: SqsApiOptions = {}) {
           'The SQS API needs the daemon\'s own AWS credentials: an SDK signs with a secret the daemon never sees, so it cannot sign onward with it. Start sqs-accelerator with --credentials chain (this daemon runs with pass-through credentials).',
         );
       }
-      const body = await readBody(ctx.req, config.maxRequestBytes).catch((err: unknown) => {
+      const body = await readBody(ctx.req, Math.min(config.maxRequestBytes, SQS_API_MAX_BODY_BYTES)).catch((err: unknown) => {
         const e = err as { status?: number; message?: string };
         throw new SqsApiError(e.status === 413 ? 413 : 400, e.status === 413 ? 'RequestEntityTooLarge' : 'InvalidRequest', e.message ?? 'could not read the request');
       });

@@ -15,26 +15,41 @@ const MAX_INDEX = 1_000;
 
 const malformed = (message: string): SqsApiError => new SqsApiError(400, 'MalformedQueryString', message);
 
-/** Parses `a=1&b=2` (form encoding: `+` is a space); invalid percent-encoding or UTF-8 is refused, not replaced. */
+/** Longest parameter name accepted; SQS's longest is about 90 characters. */
+const MAX_KEY_LENGTH = 256;
+
+/**
+ * Parses `a=1&b=2` (form encoding: `+` is a space); invalid percent-encoding or UTF-8 is refused,
+ * not replaced. Scans without splitting the whole text first, so a body of a million `&` costs
+ * nothing before the parameter count is refused.
+ */
 export function parseQuery(text: string): Map<string, string> {
   const out = new Map<string, string>();
-  if (text === '') return out;
   let count = 0;
-  for (const pair of text.split('&')) {
-    if (pair === '') continue;
-    if (++count > MAX_QUERY_PARAMS) throw malformed(`the request has more than ${MAX_QUERY_PARAMS} parameters`);
-    const eq = pair.indexOf('=');
-    const rawKey = eq < 0 ? pair : pair.slice(0, eq);
-    const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
-    let key: string;
-    let value: string;
-    try {
-      key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
-      value = decodeURIComponent(rawValue.replace(/\+/g, ' '));
-    } catch {
-      throw malformed(`parameter ${JSON.stringify(rawKey.slice(0, 100))} is not valid percent-encoded UTF-8`);
+  let start = 0;
+  const n = text.length;
+  while (start < n) {
+    let end = text.indexOf('&', start);
+    if (end < 0) end = n;
+    if (end > start) {
+      if (++count > MAX_QUERY_PARAMS) throw malformed(`the request has more than ${MAX_QUERY_PARAMS} parameters`);
+      const eq = text.indexOf('=', start);
+      const keyEnd = eq >= 0 && eq < end ? eq : end;
+      const rawKey = text.slice(start, keyEnd);
+      if (rawKey.length > MAX_KEY_LENGTH * 3) throw malformed(`a parameter name is longer than ${MAX_KEY_LENGTH} characters`);
+      const rawValue = keyEnd < end ? text.slice(keyEnd + 1, end) : '';
+      let key: string;
+      let value: string;
+      try {
+        key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+        value = decodeURIComponent(rawValue.replace(/\+/g, ' '));
+      } catch {
+        throw malformed(`parameter ${JSON.stringify(rawKey.slice(0, 100))} is not valid percent-encoded UTF-8`);
+      }
+      if (key.length > MAX_KEY_LENGTH) throw malformed(`a parameter name is longer than ${MAX_KEY_LENGTH} characters`);
+      out.set(key, value);
     }
-    out.set(key, value);
+    start = end + 1;
   }
   return out;
 }

@@ -62,6 +62,10 @@ describe('Query requests as JSON protocol input', () => {
     expect(() => queryToJson('GetQueueAttributes', parseQuery('AttributeName.99999999=All'))).toThrow(expect.objectContaining({ code: 'MalformedQueryString' }));
     expect(() => queryToJson('GetQueueAttributes', parseQuery('AttributeName.x=All'))).toThrow(expect.objectContaining({ code: 'MalformedQueryString' }));
     expect(() => queryToJson('CreateQueue', parseQuery('Attribute.1.Value=5'))).toThrow(expect.objectContaining({ code: 'MissingParameter' }));
+    // Bounded before any work: parameter count and name length.
+    expect(() => parseQuery('a=1&'.repeat(20_000))).toThrow(expect.objectContaining({ code: 'MalformedQueryString', message: expect.stringContaining('more than 10000 parameters') }));
+    expect(() => parseQuery(`${'A.'.repeat(200)}x=1`)).toThrow(expect.objectContaining({ code: 'MalformedQueryString', message: expect.stringContaining('longer than 256') }));
+    expect(parseQuery('&&a=1&&b&c=x%3Dy=z&')).toEqual(new Map([['a', '1'], ['b', ''], ['c', 'x=y=z']]));
     // A map key named __proto__ stays a plain key.
     const out = queryToJson('CreateQueue', parseQuery('Attribute.1.Name=__proto__&Attribute.1.Value=x')) as { Attributes: Record<string, string> };
     expect(Object.keys(out.Attributes)).toEqual(['__proto__']);
