@@ -9,7 +9,7 @@
  *
  * Options:
  *   --quick                 short runs, 100,000-message backlog
- *   --only a,b              phases: floor, sdk, daemon, tuned (full runs only), backlog, profile,
+ *   --only a,b              phases: floor, sdk, daemon, sqsapi, tuned (full runs only), backlog, profile,
  *                           heap (only when named: a heap snapshot of the daemon holding the backlog)
  *   --modes a,b             durability modes to run (default: every mode the daemon offers)
  *   --profile / --no-profile  CPU-profile the daemon under sustained load (default: on in full runs)
@@ -41,6 +41,7 @@ import { Child, cpuMs, cpuSplitMs, ioStallUs, machineCpuMs, memory, RssSampler }
 import type { HeapSummary } from './heap-summary.js';
 import { type CpuProfile, summarise } from './lib/profile.js';
 import { renderMarkdown } from './lib/report.js';
+import { sqsApiPhase } from './sqsapi.js';
 import type { BenchReport, Delivery, RunRecord, RuntimeFigures, SqsUse } from './lib/types.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist-bench/bench
@@ -103,8 +104,8 @@ function parseOptions(argv: readonly string[]): Options {
 /** Counts and durations: bounded in both modes. */
 function planFor(quick: boolean) {
   return quick
-    ? { warmMs: 1000, rateMs: 2000, rates: [500, 2000, 5000], otherModeRates: [2000], floorRates: [2000], floorMaxTotal: 30_000, sdkClosedMs: 3000, sdkOpenRate: 500, sdkOpenMs: 2000, sustainedTotal: 30_000, batchTotal: 60_000, batchPer: 100, backlogTotal: 100_000, backlogSettleMs: 500, warmBatchTotal: 10_000, profileTotal: 30_000 }
-    : { warmMs: 3000, rateMs: 15_000, rates: [500, 2000, 5000, 10_000], otherModeRates: [500, 2000, 5000, 10_000], floorRates: [2000, 5000, 10_000], floorMaxTotal: 200_000, sdkClosedMs: 15_000, sdkOpenRate: 500, sdkOpenMs: 15_000, sustainedTotal: 300_000, batchTotal: 1_000_000, batchPer: 100, backlogTotal: 1_000_000, backlogSettleMs: 3000, warmBatchTotal: 50_000, profileTotal: 200_000 };
+    ? { warmMs: 1000, rateMs: 2000, rates: [500, 2000, 5000], otherModeRates: [2000], floorRates: [2000], floorMaxTotal: 30_000, sdkClosedMs: 3000, sdkOpenRate: 500, sdkOpenMs: 2000, sqsApiRate: 1000, sustainedTotal: 30_000, batchTotal: 60_000, batchPer: 100, backlogTotal: 100_000, backlogSettleMs: 500, warmBatchTotal: 10_000, profileTotal: 30_000 }
+    : { warmMs: 3000, rateMs: 15_000, rates: [500, 2000, 5000, 10_000], otherModeRates: [500, 2000, 5000, 10_000], floorRates: [2000, 5000, 10_000], floorMaxTotal: 200_000, sdkClosedMs: 15_000, sdkOpenRate: 500, sdkOpenMs: 15_000, sqsApiRate: 1000, sustainedTotal: 300_000, batchTotal: 1_000_000, batchPer: 100, backlogTotal: 1_000_000, backlogSettleMs: 3000, warmBatchTotal: 50_000, profileTotal: 200_000 };
 }
 
 type Plan = ReturnType<typeof planFor>;
@@ -286,9 +287,11 @@ interface MeasureArgs {
   queue?: string;
   deliveryTimeoutMs?: number;
   metricsOrigin?: string;
+  /** A process the server sends through (the daemon behind an SDK app): its CPU per message is recorded too. */
+  behind?: Child;
 }
 
-class Bench {
+export class Bench {
   readonly plan: Plan;
   readonly tmp: string;
   readonly serverCpu: number | undefined;
@@ -350,7 +353,7 @@ class Bench {
     return { child, origin: `http://127.0.0.1:${String(ready.port)}` };
   }
 
-  async startDaemon(mode: string, extra: string[] = [], nodeArgs: string[] = []): Promise<{ child: Child; origin: string; spoolDir: string | undefined; mode: string }> {
+  async startDaemon(mode: string, extra: string[] = [], nodeArgs: string[] = [], env?: Record<string, string>): Promise<{ child: Child; origin: string; spoolDir: string | undefined; mode: string }> {
     const spoolDir = this.durability.spoolFlags && mode !== 'memory' ? mkdtempSync(join(tmpdir(), 'sqs-accelerator-bench-')) : undefined;
     const args = [join(this.o.daemonDir, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', this.endpoint, ...this.o.daemonArgs, ...extra];
     if (this.durability.spoolFlags) args.push('--durability', mode);
@@ -364,6 +367,7 @@ class Bench {
       cpu: this.serverCpu,
       ipc: false,
       logFile: join(this.tmp, `daemon-${mode}.log`),
+      ...(env ? { env } : {}),
       onLine: (line) => {
         if (!line.includes('listening')) return;
         try {
@@ -495,6 +499,7 @@ class Bench {
     const pid = r.server.pid;
     const split0 = cpuSplitMs(pid);
     const cpu0 = split0.user + split0.sys;
+    const behind0 = r.behind ? cpuMs(r.behind.pid) : 0;
     const lg0 = cpuMs(this.loadgen.pid);
     const fk0 = cpuMs(this.fake.pid);
     const rss = new RssSampler(pid);
@@ -516,12 +521,13 @@ class Bench {
     const cpu1 = split1.user + split1.sys;
     const mono1 = monoUs();
     const wallMs = Date.now() - wall0;
+    const behindMs = r.behind ? cpuMs(r.behind.pid) - behind0 : 0;
     const lg1 = cpuMs(this.loadgen.pid);
     const fk1 = cpuMs(this.fake.pid);
     const sys1 = machineCpuMs();
     const io1 = ioStallUs();
     const self1 = process.cpuUsage(self0);
-    const ours = cpu1 - cpu0 + (lg1 - lg0) + (fk1 - fk0) + (self1.user + self1.system) / 1000;
+    const ours = cpu1 - cpu0 + behindMs + (lg1 - lg0) + (fk1 - fk0) + (self1.user + self1.system) / 1000;
     const rssPeakBytes = rss.stop();
     const runtime = runtimeFigures(metrics0, await scrape(r.metricsOrigin));
     let sqs: SqsUse | undefined;
@@ -544,6 +550,7 @@ class Bench {
       serverCpuMs: cpu1 - cpu0,
       cpuUsPerMsg: perMsg > 0 ? ((cpu1 - cpu0) * 1000) / perMsg : NaN,
       cpuUserSysUsPerMsg: perMsg > 0 ? [((split1.user - split0.user) * 1000) / perMsg, ((split1.sys - split0.sys) * 1000) / perMsg] : [NaN, NaN],
+      ...(r.behind && perMsg > 0 ? { behindCpuUsPerMsg: (behindMs * 1000) / perMsg } : {}),
       loadgenCpuPct: (100 * (lg1 - lg0)) / wallMs,
       fakeCpuPct: (100 * (fk1 - fk0)) / wallMs,
       otherCpuPct: Math.max(0, (100 * (sys1.busy - sys0.busy - ours)) / wallMs),
@@ -933,6 +940,7 @@ async function main(): Promise<void> {
       await bench.floor('koa-app');
     }
     if (want('sdk')) await bench.sdk();
+    if (want('sqsapi')) await sqsApiPhase(bench);
     if (want('daemon')) for (const m of modes) await bench.daemon(m);
     if (o.only?.has('tuned') || (want('tuned') && !o.quick)) await bench.tuned(bench.defaultMode, 256);
     if (want('backlog')) for (const m of modes) await bench.backlog(m);

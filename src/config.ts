@@ -26,6 +26,8 @@ export interface Config {
   credentials: CredentialMode;
   /** With chain credentials: file of local Basic-auth users; empty = no check. */
   usersFile: string;
+  /** With chain credentials: file of ACCESS_KEY_ID:SECRET lines whose SigV4 signatures the SQS API checks; empty = any local caller. */
+  sqsApiKeysFile: string;
   /** Linger for partial batches while another batch of the queue is in flight. ms. */
   lingerMs: number;
   /** SendMessageBatch requests in flight at once. */
@@ -129,6 +131,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'endpoint', flag: '--endpoint', env: ['SQS_ACCELERATOR_ENDPOINT', 'AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL'], kind: 'string', default: '', example: 'http://127.0.0.1:4566', doc: 'SQS endpoint URL (an SQS-compatible service or emulator). Default: the region\'s AWS endpoint.' },
   { key: 'credentials', flag: '--credentials', env: ['SQS_ACCELERATOR_CREDENTIALS'], kind: 'enum', values: ['pass-through', 'chain'], default: 'pass-through', example: 'chain', doc: 'pass-through: sign with the Basic-auth pair each client sends (user = access key id, password = secret). chain: sign with the AWS default provider chain (env, profile, SSO, ECS/EC2 roles).' },
   { key: 'usersFile', flag: '--users-file', env: ['SQS_ACCELERATOR_USERS_FILE'], kind: 'string', default: '', example: '/etc/sqs-accelerator/users', doc: 'With --credentials chain: Basic-auth users allowed to use the daemon, one name:scrypt$... line each (sqs-accelerator hash-password NAME makes one). Empty: no local check (any local process may send with the daemon\'s credentials).' },
+  { key: 'sqsApiKeysFile', flag: '--sqs-api-keys-file', env: ['SQS_ACCELERATOR_SQS_API_KEYS_FILE'], kind: 'string', default: '', example: '/etc/sqs-accelerator/sqs-api-keys', doc: 'With --credentials chain: callers of the SQS API (AWS SDKs pointed at the daemon) must sign with one of these keys, one ACCESS_KEY_ID:SECRET line each (mode 0600); wrong or unknown keys get SignatureDoesNotMatch / InvalidClientTokenId. Empty: any local process may call the SQS API, which signs with the daemon\'s credentials.' },
   { key: 'lingerMs', flag: '--linger-ms', env: ['SQS_ACCELERATOR_LINGER_MS'], kind: 'int', default: '10', unit: 'ms', min: 0, max: 10_000, example: '5', doc: 'How long a partial batch waits for more messages while another batch of its queue is in flight. Idle queues send at once.' },
   { key: 'maxConcurrency', flag: '--max-concurrency', env: ['SQS_ACCELERATOR_MAX_CONCURRENCY'], kind: 'int', default: '64', min: 1, max: 10_000, example: '128', doc: 'SendMessageBatch requests in flight at once, all queues together.' },
   { key: 'connections', flag: '--connections', env: ['SQS_ACCELERATOR_CONNECTIONS'], kind: 'int', default: '64', min: 1, max: 10_000, example: '32', doc: 'Keep-alive connections to the SQS endpoint.' },
@@ -321,6 +324,9 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   }
   if (config.clientRequestTimeoutMs < config.headersTimeoutMs) {
     throw new ConfigError(`--client-request-timeout-ms (${config.clientRequestTimeoutMs}) must be at least --headers-timeout-ms (${config.headersTimeoutMs})`);
+  }
+  if (config.sqsApiKeysFile !== '' && config.credentials !== 'chain') {
+    throw new ConfigError('--sqs-api-keys-file only applies with --credentials chain (the SQS API signs with the daemon\'s own credentials)');
   }
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
   return Object.freeze(config);

@@ -18,6 +18,7 @@ import { ReadinessMonitor } from './health.js';
 import { BAD_CREDENTIAL_CODES } from './sqs/errors.js';
 import { KnownQueues } from './sqs/known-queues.js';
 import { QueueResolver } from './sqs/resolver.js';
+import { CallerKeys } from './sqsapi/sigv4.js';
 import { checkSpoolDir, Spool } from './spool/spool.js';
 import { validateMessage } from './sqs/limits.js';
 import { createWorkers, type ReplySender, type Workers } from './worker/index.js';
@@ -50,6 +51,8 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   const log = options.log ?? createLogger(config.logLevel);
   const endpoint = endpointFor(config.region, config.endpoint || undefined);
   const client = new SqsClient({ endpoint, region: config.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
+  // The SQS API door forwards on its own pool: its long polls never hold delivery's connections.
+  const apiClient = new SqsClient({ endpoint, region: config.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
   let spool: Spool | undefined;
   let store: MessageStore;
   if (options.store) store = options.store;
@@ -111,7 +114,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   }
   resolver.start();
   let listening = false;
-  const deps: AppDeps = { config, client, resolver, pipeline, store, tracker, log, startedAt: Date.now(), ready: () => listening };
+  const deps: AppDeps = { config, client, apiClient, resolver, pipeline, store, tracker, log, startedAt: Date.now(), ready: () => listening };
   if (daemonCredentials) deps.daemonCredentials = daemonCredentials;
   if (config.usersFile !== '') {
     try {
@@ -122,6 +125,15 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
   }
   else if (config.credentials === 'chain') {
     log.warn('--credentials chain without --users-file: any local process can send and manage queues with the daemon\'s AWS credentials');
+  }
+  if (config.sqsApiKeysFile !== '') {
+    try {
+      deps.callerKeys = CallerKeys.fromFile(config.sqsApiKeysFile);
+    } catch (err) {
+      throw new ConfigError(`--sqs-api-keys-file: ${(err as Error).message}`);
+    }
+  } else if (config.credentials === 'chain') {
+    log.warn('SQS API without --sqs-api-keys-file: any local process can call it, and it signs with the daemon\'s AWS credentials');
   }
   deps.metrics = metrics;
   let workerChain: CredentialSource | undefined = daemonCredentials;
@@ -188,6 +200,7 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
       await closed;
       // Requests still in flight finish first, so their completion marks reach the store.
       await client.close();
+      await apiClient.close();
       await store.close();
       if (result.remaining > 0) {
         log.warn({ remaining: result.remaining, durable: store.durable }, store.durable ? 'undelivered messages stay in the spool for the next start' : 'undelivered messages are lost (memory-only mode)');

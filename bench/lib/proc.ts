@@ -21,6 +21,8 @@ export interface SpawnOptions {
   /** Called with each stdout line (the daemon's JSON log). */
   onLine?: (line: string) => void;
   cwd?: string;
+  /** Extra environment variables (e.g. the daemon's AWS credentials for --credentials chain). */
+  env?: Readonly<Record<string, string>>;
 }
 
 interface RpcReply {
@@ -70,7 +72,7 @@ export class Child {
     this.proc = spawn(cmd, argv, {
       cwd: options.cwd ?? process.cwd(),
       stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
+      env: { ...process.env, NODE_OPTIONS: '', ...options.env },
     });
     if (this.proc.pid === undefined) throw new Error(`bench: could not start ${this.name}`);
     this.pid = this.proc.pid;

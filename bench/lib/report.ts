@@ -215,6 +215,24 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('');
   }
 
+  const direct = report.runs.find((r) => r.id.startsWith('sqsapi-direct-'));
+  const viaApi = report.runs.find((r) => r.id.startsWith('sqsapi-daemon-'));
+  const viaRest = report.runs.find((r) => r.id.startsWith('sqsapi-rest-'));
+  if (direct && viaApi) {
+    out.push(`### SQS API (issue 12): an SDK app's SendMessage, direct vs through the daemon, open ${n0(viaApi.load.rate)}/s`);
+    out.push('');
+    out.push('App-perceived latency: the app endpoint awaits SendMessage before it answers. App CPU: the SDK app\'s process; daemon CPU: the daemon behind it (for the REST row, the daemon itself).');
+    out.push('');
+    const rows = [direct, viaApi, ...(viaRest ? [viaRest] : [])].map((r) => [systemLabel(r), ms(r.result?.latency.p50), ms(r.result?.latency.p99), r === viaRest ? '–' : n1(r.cpuUsPerMsg), r === direct ? '–' : n1(r === viaRest ? r.cpuUsPerMsg : r.behindCpuUsPerMsg), lostCell(r), n0(r.otherCpuPct)]);
+    out.push(table(['path', 'p50 ms', 'p99 ms', 'app CPU µs/msg', 'daemon CPU µs/msg', 'lost', 'other CPU %'], rows));
+    out.push('');
+    const p50 = viaApi.result?.latency.p50 ?? NaN;
+    const p99 = viaApi.result?.latency.p99 ?? NaN;
+    const cpuRatio = viaRest && viaApi.behindCpuUsPerMsg !== undefined ? viaApi.behindCpuUsPerMsg / viaRest.cpuUsPerMsg : NaN;
+    out.push(`Goals: p50 ≤ 1 ms and p99 ≤ 3 ms app-perceived (measured ${ms(p50)} / ${ms(p99)} ms: ${p50 <= 1 && p99 <= 3 ? 'met' : '**not met**'}); daemon CPU per message through the SQS API within 1.3× of the REST route (measured ${Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}×` : '–'}: ${cpuRatio <= 1.3 ? 'met' : '**not met**'}).`);
+    out.push('');
+  }
+
   const t = targets(report);
   if (t.length > 0) {
     out.push(`### Targets (issue 6), default durability (${mode})`);

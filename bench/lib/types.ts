@@ -76,6 +76,8 @@ export interface RunRecord {
   cpuUsPerMsg: number;
   /** The same split into user and system (kernel) time. */
   cpuUserSysUsPerMsg?: [number, number];
+  /** CPU per message of a second process the server sends through (the daemon behind an SDK app). */
+  behindCpuUsPerMsg?: number;
   /** CPU use of the load generator and of the fake SQS over the run, % of one core. */
   loadgenCpuPct: number;
   fakeCpuPct: number;

@@ -11,6 +11,7 @@ import { registerSendRoutes } from './routes/send.js';
 import { registerUiRoutes } from './routes/ui.js';
 import { errorPage } from './ui/error-page.js';
 import { securityHeaders } from './ui/layout.js';
+import { sqsApi } from '../sqsapi/door.js';
 
 /**
  * Builds the daemon's Koa app as a value; only main() listens. Tests call
@@ -23,6 +24,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorHandler(deps));
   app.use(securityHeaders);
   app.use(hostGuard(deps.config.allowedHosts));
+  // AWS SDKs: before the CSRF guard and the routes, which never see these requests.
+  app.use(sqsApi(deps));
   app.use(csrfGuard({ maxRequestBytes: deps.config.maxRequestBytes }));
   const router = new Router();
   registerOpsRoutes(router, deps);

@@ -8,12 +8,15 @@ import type { SqsClient } from '../sqs/client.js';
 import type { CredentialSource } from '../sqs/credentials.js';
 import type { QueueResolver } from '../sqs/resolver.js';
 import type { Workers } from '../worker/index.js';
+import type { CallerKeys } from '../sqsapi/sigv4.js';
 import type { LocalUsers } from './users.js';
 
 /** Everything the HTTP side needs, built once in main and injected (tests build their own). */
 export interface AppDeps {
   config: Readonly<Config>;
   client: SqsClient;
+  /** The SQS API door's client for forwarded calls (its own pool, so long polls never hold delivery's connections); default `client`. */
+  apiClient?: SqsClient;
   resolver: QueueResolver;
   pipeline: Pipeline;
   store: MessageStore;
@@ -22,6 +25,8 @@ export interface AppDeps {
   daemonCredentials?: CredentialSource;
   /** Local Basic-auth users (--users-file) checked in chain mode. */
   localUsers?: LocalUsers;
+  /** Keys whose SigV4 signatures the SQS API door accepts (--sqs-api-keys-file). */
+  callerKeys?: CallerKeys;
   startedAt: number;
   /** True once the spool is recovered and the listener is up (readiness). */
   ready?: () => boolean;

@@ -29,6 +29,15 @@ export interface PoolStatsSnapshot {
   size: number;
 }
 
+/** SQS's answer to a relayed call: status, body text, and the headers worth passing on. */
+export interface RelayedAnswer {
+  status: number;
+  text: string;
+  /** `x-amzn-query-error`: the Query protocol's code and fault, e.g. `AWS.SimpleQueueService.NonExistentQueue;Sender`. */
+  queryError?: string;
+  requestId?: string;
+}
+
 /**
  * A small SQS client speaking the JSON protocol over one long-lived undici pool.
  * Every SQS call the daemon makes goes through `call`, so errors are mapped in one place
@@ -106,6 +115,30 @@ export class SqsClient {
       return JSON.parse(text) as T;
     } catch {
       throw new SqsError('BadResponse', `SQS answered ${action} with a body that is not JSON`, status, requestId, 'retry');
+    }
+  }
+
+  /**
+   * Sends an action's JSON body as given and hands SQS's answer back unparsed, for the SQS API
+   * door to relay. Only failures below HTTP reject (with an SqsError); every answer resolves.
+   */
+  async relay(action: string, body: string, credentials: Credentials, timeoutMs = this.timeoutMs): Promise<RelayedAnswer> {
+    const headers = signRequest({ host: this.host, region: this.region, target: `AmazonSQS.${action}`, body, credentials });
+    try {
+      const res = await this.dispatcher.request({ origin: this.endpoint, path: '/', method: 'POST', headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      const text = await res.body.text();
+      const header = (name: string): string | undefined => {
+        const v = res.headers[name];
+        return typeof v === 'string' ? v : undefined;
+      };
+      const answer: RelayedAnswer = { status: res.statusCode, text };
+      const queryError = header('x-amzn-query-error');
+      const requestId = header('x-amzn-requestid') ?? header('x-amz-request-id');
+      if (queryError !== undefined) answer.queryError = queryError;
+      if (requestId !== undefined) answer.requestId = requestId;
+      return answer;
+    } catch (err) {
+      throw fromNetworkError(err);
     }
   }
 

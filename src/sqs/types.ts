@@ -16,7 +16,7 @@ export interface OutgoingMessage {
   delaySeconds?: number;
   groupId?: string;
   dedupId?: string;
-  /** X-Ray trace header, sent as the AWSTraceHeader system attribute (not counted in the size). */
+  /** MessageSystemAttributes.AWSTraceHeader (X-Ray), as the SQS API door received it. */
   traceHeader?: string;
 }
 
@@ -41,7 +41,7 @@ export interface SendMessageBatchRequestEntry {
   MessageAttributes?: MessageAttributes;
   MessageGroupId?: string;
   MessageDeduplicationId?: string;
-  MessageSystemAttributes?: { AWSTraceHeader: { DataType: 'String'; StringValue: string } };
+  MessageSystemAttributes?: { AWSTraceHeader: MessageAttributeValue };
 }
 
 export interface SendMessageBatchResultEntry {

@@ -93,7 +93,8 @@ export function observeRequests(deps: AppDeps) {
       await next();
     } finally {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      if (ctx.method === 'POST' && SEND_PATH.test(ctx.path)) deps.metrics?.observeAck(ctx.status, seconds);
+      // The REST send route, and SendMessage(Batch) answered by the SQS API door (it marks them).
+      if ((ctx.method === 'POST' && SEND_PATH.test(ctx.path)) || (ctx.state as { ackedSend?: boolean }).ackedSend) deps.metrics?.observeAck(ctx.status, seconds);
       if (log.isLevelEnabled('debug')) log.debug({ method: ctx.method, path: ctx.path.slice(0, 200), status: ctx.status, ms: Math.round(seconds * 10_000) / 10 }, 'request');
     }
   };
