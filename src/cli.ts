@@ -1,14 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, helpText, loadConfig, parseArgs } from './config.js';
 import { waitUntilReady } from './http/routes/ops.js';
+import { EXIT, exitCodeFor } from './errors.js';
 import { type Daemon, startDaemon } from './main.js';
 
-/**
- * Exit codes, documented in the README and systemd/README.md: systemd's
- * RestartPreventExitStatus=2 stops a restart loop on bad configuration. `--wait-ready`
- * exits 1 when the daemon did not become ready in time.
- */
-export const EXIT = { ok: 0, crash: 1, badConfig: 2, forced: 130 } as const;
+export { EXIT };
 
 /** How long `--wait-ready` polls; under systemd, TimeoutStartSec= usually ends it first. */
 const WAIT_READY_MS = 120_000;
@@ -67,7 +63,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`sqs-accelerator: cannot start: ${e.code === 'EADDRINUSE' ? `${config.host}:${config.port} is already in use` : e.message}\n`);
-    process.exitCode = e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'ESPOOLWRITE' || e.code === 'ESPOOLLOCKED' || e.code === 'ECONFIG' ? EXIT.badConfig : EXIT.crash;
+    process.exitCode = exitCodeFor(e);
     return;
   }
   const running = daemon;

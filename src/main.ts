@@ -7,6 +7,7 @@ import { MemoryStore, type MessageStore } from './delivery/store.js';
 import { createApp } from './http/app.js';
 import { createHttpServer } from './http/server.js';
 import { LocalUsers } from './http/users.js';
+import { Ingest } from './ingest/index.js';
 import type { AppDeps } from './http/deps.js';
 import { createLogger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -93,7 +94,8 @@ export async function startDaemon(config: Readonly<Config>, options: StartOption
     pipeline.restore(spool.recover((stored) => (stored ? staticCredentials(stored) : daemonCredentials)));
   }
   let listening = false;
-  const deps: AppDeps = { config, client, apiClient, resolver, pipeline, store, log, startedAt: Date.now(), ready: () => listening };
+  const ingest = new Ingest({ pipeline, resolver, fifoDefaultGroupId: config.fifoDefaultGroupId, log: log.child({ mod: 'ingest' }) });
+  const deps: AppDeps = { config, client, apiClient, resolver, pipeline, ingest, store, log, startedAt: Date.now(), ready: () => listening };
   if (daemonCredentials) deps.daemonCredentials = daemonCredentials;
   if (config.usersFile !== '') {
     try {

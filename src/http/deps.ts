@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Pipeline } from '../delivery/pipeline.js';
+import type { Ingest } from '../ingest/index.js';
 import type { MessageStore } from '../delivery/store.js';
 import type { Metrics } from '../metrics.js';
 import type { SqsClient } from '../sqs/client.js';
@@ -18,6 +19,8 @@ export interface AppDeps {
   apiClient?: SqsClient;
   resolver: QueueResolver;
   pipeline: Pipeline;
+  /** The step every door hands decoded entries to (validate, append, one result per entry). */
+  ingest: Ingest;
   store: MessageStore;
   log: Logger;
   /** The daemon's own credentials when config.credentials is 'chain'. */

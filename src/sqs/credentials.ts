@@ -1,3 +1,4 @@
+import { fromCredentialsError } from './errors.js';
 import type { Credentials } from './types.js';
 
 /**
@@ -34,10 +35,15 @@ export function providerCredentials(provider: CredentialProvider): CredentialSou
   let pending: Promise<Credentials> | undefined;
   const fetchFresh = (force: boolean): Promise<Credentials> => {
     pending ??= provider(force ? { forceRefresh: true } : undefined)
-      .then((c) => {
-        current = c;
-        return c;
-      })
+      .then(
+        (c) => {
+          current = c;
+          return c;
+        },
+        (err: unknown) => {
+          throw fromCredentialsError(err);
+        },
+      )
       .finally(() => {
         pending = undefined;
       });

@@ -1,57 +1,27 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Validated } from '../../delivery/pipeline.js';
-import { ACCESS_DENIED_CODES, BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs/errors.js';
-import { validateMessage } from '../../sqs/limits.js';
+import { DaemonError } from '../../errors.js';
+import { checkQueueName, type EntryResult, type Ingest } from '../../ingest/index.js';
 import type { Destination } from '../../sqs/resolver.js';
 import { credentialsFor } from '../auth.js';
-import { decodeUtf8 } from '../body.js';
-import { requestBody } from '../csrf.js';
+import { requestForm, requestText } from '../body.js';
+import { decodeForm, type ParsedSend, parseSend } from '../decode.js';
 import type { AppDeps } from '../deps.js';
-import { BASIC_CHALLENGE, HttpError } from '../errors.js';
-import { parseSend } from '../ingest.js';
-import { addFormAttributeRows } from '../ui/form.js';
 
-/** SQS queue names: 1-80 of [A-Za-z0-9_-], FIFO ones ending in ".fifo" (within the 80). */
-export const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$|^[A-Za-z0-9_-]{1,75}\.fifo$/;
+const FORM = 'application/x-www-form-urlencoded';
 
-export function checkQueueName(name: string): void {
-  if (!QUEUE_NAME.test(name)) {
-    throw new HttpError(400, 'InvalidQueueName', `queue name ${JSON.stringify(name.slice(0, 100))} is not valid: 1-80 letters, digits, "-" or "_", FIFO queues end in ".fifo"`);
-  }
+/** Resolves a queue for this request's credentials (401 without them), through ingest. */
+export async function destinationFor(deps: Pick<AppDeps, 'config' | 'daemonCredentials' | 'localUsers'> & { ingest: Ingest }, ctx: Context, queueName: string): Promise<Destination> {
+  return deps.ingest.destination(await credentialsFor(ctx, deps), queueName);
 }
 
-/** Resolves a queue for these credentials, turning SQS's refusals into HTTP answers. */
-export async function destinationFor(deps: AppDeps, ctx: Context, queueName: string): Promise<Destination> {
-  const creds = await credentialsFor(ctx, deps);
-  const hit = deps.resolver.cached(creds, queueName);
-  if (hit) return hit;
-  try {
-    return await deps.resolver.resolve(creds, queueName);
-  } catch (err) {
-    throw sqsToHttp(err, queueName);
-  }
-}
-
-/** Maps an SQS failure seen while serving a request to an HTTP error. */
-export function sqsToHttp(err: unknown, queueName?: string): HttpError {
-  if (!isSqsError(err)) {
-    return new HttpError(503, 'CredentialsUnavailable', 'could not load the daemon\'s AWS credentials', { headers: { 'retry-after': '5' } });
-  }
-  if (err.queueMissing) return new HttpError(404, 'QueueDoesNotExist', `queue ${JSON.stringify(queueName ?? '')} does not exist (or is not visible to these credentials)`);
-  if (BAD_CREDENTIAL_CODES.has(err.code)) {
-    return new HttpError(401, err.code, `SQS refused the credentials (${err.code}): check the access key id and secret`, { headers: { 'www-authenticate': BASIC_CHALLENGE } });
-  }
-  if (ACCESS_DENIED_CODES.has(err.code)) return new HttpError(403, err.code, `SQS denied access (${err.code}): ${err.message}`);
-  if (err.disposition === 'retry') {
-    return new HttpError(503, err.code, `SQS is not answering right now (${err.code}); try again`, { headers: { 'retry-after': '2' } });
-  }
-  return new HttpError(502, err.code, `SQS answered ${err.code}: ${err.message}`);
-}
-
+/**
+ * `POST /queues/:name`: the REST door's adapter onto ingest. Decodes the body once by content
+ * type, hands the entries to ingest, and answers 202 with the ids (one message), or per entry
+ * (a batch); a browser form is redirected back to the queue page.
+ */
 export function registerSendRoutes(router: Router, deps: AppDeps): void {
-  const { config, pipeline } = deps;
-  const defaultGroup = config.fifoDefaultGroupId === '' ? undefined : { defaultGroupId: config.fifoDefaultGroupId };
+  const { config, ingest } = deps;
 
   router.post('/queues/:name', async (ctx) => {
     const name = ctx.params.name as string;
@@ -59,70 +29,40 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
     const mime = ctx.request.type.trim().toLowerCase(); // koa keeps the case and spaces as sent; media types are case-insensitive
     const charset = ctx.request.charset.toLowerCase(); // charset names are case-insensitive (RFC 9110)
     if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
-      throw new HttpError(415, 'UnsupportedCharset', `charset ${JSON.stringify(charset)} is not supported; send UTF-8`);
+      throw new DaemonError('UnsupportedCharset', `charset ${JSON.stringify(charset)} is not supported; send UTF-8`);
     }
     // Credentials and queue first: a wrong password must not learn anything from validation.
     const dest = await destinationFor(deps, ctx, name);
-    // requestBody: the CSRF guard may already have read a browser form's body.
-    const text = decodeUtf8(await requestBody(ctx, config.maxRequestBytes));
-    const parsed = parseSend(mime, text);
-    if (mime === 'application/x-www-form-urlencoded') addFormAttributeRows(parsed, text);
+    // Read once: the CSRF guard may already have read (and parsed) a browser form.
+    const parsed: ParsedSend = mime === FORM ? decodeForm(await requestForm(ctx, config.maxRequestBytes)) : parseSend(mime, await requestText(ctx, config.maxRequestBytes));
+    if (parsed.batch && parsed.entries.length === 0) throw new DaemonError('EmptyBatch');
 
-    const valid: Validated[] = [];
-    const slots: Array<number | { code: string; message: string }> = [];
-    for (const entry of parsed.entries) {
-      if ('error' in entry) {
-        slots.push(entry.error);
-        continue;
-      }
-      const v = validateMessage(entry.input, dest.limits, defaultGroup);
-      if (v.ok) {
-        slots.push(valid.length);
-        valid.push({ message: v.message, bytes: v.bytes });
-      } else if (!parsed.batch) {
-        throw new HttpError(v.status, v.code, v.message, v.field ? { details: { field: v.field } } : {});
-      } else {
-        slots.push({ code: v.code, message: v.message });
-      }
-    }
-    if (parsed.batch && parsed.entries.length === 0) throw new HttpError(400, 'EmptyBatch', 'the batch holds no messages');
+    const results = await ingest.send(dest, parsed.entries);
 
-    let ids: string[] = [];
-    if (valid.length > 0) {
-      const accepted = pipeline.accept(dest, valid);
-      if (accepted === false) {
-        throw new HttpError(503, 'BacklogFull', 'the daemon\'s backlog is full (SQS slow or unreachable); retry later', { headers: { 'retry-after': '1' } });
-      }
-      try {
-        ids = await accepted;
-      } catch (err) {
-        if ((err as { code?: unknown }).code === 'ETOOMANYDESTINATIONS') {
-          throw new HttpError(503, 'TooManyDestinations', (err as Error).message, { headers: { 'retry-after': '5' } });
-        }
-        if ((err as { code?: unknown }).code === 'ESPOOLFULL') {
-          throw new HttpError(503, 'SpoolFull', 'the daemon\'s spool is full (SQS slow or unreachable); nothing was accepted, retry later', { headers: { 'retry-after': '5' } });
-        }
-        // The spool logs once when it stops being writable (and once when it works again);
-        // a line per refused request would flood the log exactly when the disk is full.
-        if ((err as { code?: unknown }).code !== 'ESPOOLWRITE') deps.log.error({ err: (err as Error).message, queue: name }, 'could not record accepted messages');
-        throw new HttpError(503, 'SpoolUnavailable', 'the daemon could not write the message to its spool (disk full or unwritable); nothing was accepted', { headers: { 'retry-after': '5' } });
-      }
-    }
-
-    ctx.status = valid.length === 0 ? 400 : 202;
     if (!parsed.batch) {
-      const id = ids[0] as string;
-      ctx.set('x-message-id', id);
+      const only = results[0] as EntryResult;
+      if (!only.ok) {
+        const e = only.error;
+        throw new DaemonError(e.code, e.message, { status: e.status, ...(e.field ? { details: { field: e.field } } : {}) });
+      }
+      ctx.status = 202;
+      ctx.set('x-message-id', only.id);
       if (ctx.accepts('json', 'html') === 'html') {
         // A browser form: back to the queue page (post/redirect/get).
         ctx.status = 303;
-        ctx.redirect(`/queues/${encodeURIComponent(name)}?sent=${encodeURIComponent(id)}`);
+        ctx.redirect(`/queues/${encodeURIComponent(name)}?sent=${encodeURIComponent(only.id)}`);
         return;
       }
-      ctx.body = { id, queue: name };
+      ctx.body = { id: only.id, queue: name };
       return;
     }
-    const results = slots.map((s) => (typeof s === 'number' ? { id: ids[s] as string } : { error: s }));
-    ctx.body = { queue: name, accepted: valid.length, rejected: results.length - valid.length, results };
+    let accepted = 0;
+    const out = results.map((r) => {
+      if (!r.ok) return { error: { code: r.error.code, message: r.error.message } };
+      accepted += 1;
+      return { id: r.id };
+    });
+    ctx.status = accepted === 0 ? 400 : 202;
+    ctx.body = { queue: name, accepted, rejected: out.length - accepted, results: out };
   });
 }

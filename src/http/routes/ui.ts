@@ -2,12 +2,13 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import pLimit from 'p-limit';
 import type { Owner } from '../../delivery/store.js';
+import { DaemonError, isDaemonError, sqsFailure } from '../../errors.js';
+import { checkQueueName, QUEUE_NAME } from '../../ingest/index.js';
 import { createQueue, deleteQueue, describeQueue, listQueues, MAX_RECEIVE_COUNT, purgeQueue, QUEUE_ATTRIBUTE_RULES, queueArn } from '../../sqs/admin.js';
 import { BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs/errors.js';
 import type { Credentials } from '../../sqs/types.js';
 import { csrfToken } from '../csrf.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError } from '../errors.js';
 import { type CreateValues, checkCreate, createPage, emptyValues, type FieldErrors, NUMBER_FIELDS, valuesFrom } from '../ui/create-form.js';
 import { readFields } from '../ui/form.js';
 import { type Flash, sendHtml, wantsHtml } from '../ui/layout.js';
@@ -19,7 +20,6 @@ import { statusQueues } from '../ui/status-queues.js';
 import { adminError, credentialsOf, deadLetterOwner, intQuery, query, queryAll, userLabel, verifyCredentials } from '../ui/request.js';
 import { ICON_SVG, STYLESHEET, STYLESHEET_VERSION } from '../ui/style.js';
 import { html } from '../ui/template.js';
-import { checkQueueName, QUEUE_NAME, sqsToHttp } from './send.js';
 
 const PREFIX = /^[A-Za-z0-9_.-]{0,80}$/;
 /** Most queues one request may delete. */
@@ -65,7 +65,7 @@ export function registerUiRoutes(router: Router, deps: AppDeps): void {
 
   router.get('/queues', async (ctx) => {
     const prefix = query(ctx, 'prefix').trim();
-    if (!PREFIX.test(prefix)) throw new HttpError(400, 'InvalidParameter', 'query parameter prefix must be up to 80 letters, digits, ".", "-" or "_"');
+    if (!PREFIX.test(prefix)) throw new DaemonError('InvalidParameter', 'query parameter prefix must be up to 80 letters, digits, ".", "-" or "_"');
     const limit = intQuery(ctx, 'limit', 50, 1, 1000);
     const next = query(ctx, 'next');
     const creds = await credentialsOf(ctx, deps);
@@ -143,7 +143,7 @@ export function registerUiRoutes(router: Router, deps: AppDeps): void {
       url = await createQueue(deps.client, creds, request.name, attributes);
     } catch (err) {
       const e = adminError(err, request.name);
-      if (e.status !== 400 && e.status !== 409) throw e;
+      if (!isDaemonError(e) || (e.status !== 400 && e.status !== 409)) throw e;
       const errors: FieldErrors = /QueueNameExists|QueueAlreadyExists|QueueDeletedRecently/.test(e.code) ? { queue_name: e.message } : {};
       return formFailure(ctx, deps, e.status, values, errors, e.code, e.message);
     }
@@ -352,8 +352,8 @@ function queueParam(ctx: Context): string {
 /** Checked, de-duplicated queue names for a multi-delete; 400 when none or too many. */
 function selectedNames(raw: string[]): string[] {
   const names = [...new Set(raw.map((n) => n.trim()).filter((n) => n !== ''))];
-  if (names.length === 0) throw new HttpError(400, 'NoQueuesSelected', 'select at least one queue to delete (parameter name, repeated)');
-  if (names.length > MAX_DELETE) throw new HttpError(400, 'TooManyQueues', `at most ${MAX_DELETE} queues can be deleted at once`);
+  if (names.length === 0) throw new DaemonError('NoQueuesSelected', 'select at least one queue to delete (parameter name, repeated)');
+  if (names.length > MAX_DELETE) throw new DaemonError('TooManyQueues', `at most ${MAX_DELETE} queues can be deleted at once`);
   for (const n of names) checkQueueName(n);
   return names;
 }
@@ -369,8 +369,9 @@ async function deleteMany(deps: AppDeps, creds: Credentials, names: string[]): P
           return { name, deleted: true };
         } catch (err) {
           // Every deletion would fail the same way: ask for credentials again.
-          if (isSqsError(err) && BAD_CREDENTIAL_CODES.has(err.code)) throw sqsToHttp(err);
+          if (isSqsError(err) && BAD_CREDENTIAL_CODES.has(err.code)) throw sqsFailure(err);
           const e = adminError(err, name);
+          if (!isDaemonError(e)) throw e;
           return { name, deleted: false, error: { code: e.code, message: e.message, status: e.status } };
         }
       }),
@@ -385,7 +386,7 @@ function failureStatus(r: DeleteResult): number {
 
 /** A create request that cannot proceed: the form again with the errors (browsers), or a JSON error. */
 function formFailure(ctx: Context, deps: AppDeps, status: number, values: CreateValues, errors: FieldErrors, code: string, message: string): void {
-  if (!wantsHtml(ctx)) throw new HttpError(status, code, message, { details: { fields: errors } });
+  if (!wantsHtml(ctx)) throw new DaemonError(code, message, { status, details: { fields: errors } });
   const problem = Object.keys(errors).length > 0 ? 'Some fields need attention: see the messages beside them.' : `${message}`;
   sendHtml(ctx, createPage({ values, errors, token: csrfToken(ctx), user: userLabel(ctx, deps), problem }), status);
 }
