@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, helpText, loadConfig, parseArgs } from './config.js';
 import { waitUntilReady } from './http/routes/ops.js';
 import { EXIT, exitCodeFor } from './errors.js';
-import { type Daemon, startDaemon } from './main.js';
+import { createDaemon, type Daemon } from './daemon/index.js';
 
 export { EXIT };
 
@@ -59,7 +59,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   let daemon;
   try {
-    daemon = await startDaemon(config);
+    daemon = await createDaemon({ config }).start();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`sqs-accelerator: cannot start: ${e.code === 'EADDRINUSE' ? `${config.host}:${config.port} is already in use` : e.message}\n`);

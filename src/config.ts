@@ -244,6 +244,32 @@ const ENV_PREFIX = 'SQS_ACCELERATOR_';
  */
 export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Readonly<Config> {
   const { values } = parseArgs(argv);
+  return resolve(values, 'command line', env);
+}
+
+/** Configs made by this module: already validated, used as they are. */
+const validated = new WeakSet<object>();
+
+/**
+ * A Config for embedding (`createDaemon({ config })`): the given values, each checked as the
+ * config file's would be (JSON types: numbers, strings, arrays of strings), over the file named
+ * by `configFile` if any, over the defaults. The environment is not read. A Config that
+ * loadConfig or defineConfig made is returned as it is.
+ */
+export function defineConfig(values: Partial<Config> = {}): Readonly<Config> {
+  if (validated.has(values)) return values as Readonly<Config>;
+  const given = new Map<string, string>();
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const spec = OPTIONS.find((o) => o.key === key);
+    if (!spec) throw new ConfigError(`createDaemon options: unknown option ${JSON.stringify(key)}; keys are the option names of --help's "config key"`);
+    given.set(key, spec.key === 'configFile' ? String(value) : fileValue(spec, value, 'createDaemon options'));
+  }
+  return resolve(given, 'createDaemon options', {});
+}
+
+/** Precedence: `values` (flags, or createDaemon's options) > environment > config file > defaults. */
+function resolve(values: ReadonlyMap<string, string>, valuesSource: string, env: Readonly<Record<string, string | undefined>>): Readonly<Config> {
   checkEnvNames(env);
   const fromEnv = (spec: OptionSpec): { raw: string; name: string } | undefined => {
     for (const name of spec.env) {
@@ -258,7 +284,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   const out: Record<string, unknown> = {};
   for (const spec of OPTIONS) {
     let raw = values.get(spec.key);
-    let source = 'command line';
+    let source = valuesSource;
     if (raw === undefined) {
       const e = fromEnv(spec);
       if (e) {
@@ -316,6 +342,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     throw new ConfigError('--sqs-api-keys-file only applies with --credentials chain (the SQS API signs with the daemon\'s own credentials)');
   }
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
+  validated.add(config);
   return Object.freeze(config);
 }
 
@@ -364,7 +391,7 @@ function readConfigFile(path: string): Map<string, string> {
 }
 
 function fileValue(spec: OptionSpec, value: unknown, path: string): string {
-  const where = `config file ${path}: "${spec.key}"`;
+  const where = path === 'createDaemon options' ? `${path}: "${spec.key}"` : `config file ${path}: "${spec.key}"`;
   switch (spec.kind) {
     case 'int':
       if (typeof value !== 'number') throw new ConfigError(`${where} must be a JSON number${spec.unit ? ` of ${spec.unit}` : ''}; got ${JSON.stringify(value)}`);

@@ -9,7 +9,7 @@ import { Pipeline } from '../src/delivery/pipeline.js';
 import { MemoryStore } from '../src/delivery/store.js';
 import { Ingest } from '../src/ingest/index.js';
 import { createLogger } from '../src/log.js';
-import { startDaemon } from '../src/main.js';
+import { createDaemon } from '../src/daemon/index.js';
 import { Metrics } from '../src/metrics.js';
 import { SqsClient } from '../src/sqs/client.js';
 import { staticCredentials } from '../src/sqs/credentials.js';
@@ -32,7 +32,7 @@ it('HTTP: a bug in a route answers 500 InternalError, is logged with its stack a
   const logs = new LogCapture();
   const log = createLogger('info', { write: (s: string) => logs.write(s) });
   const config = loadConfig(['--port', '0', '--host', '127.0.0.1'], { SQS_ACCELERATOR_ENDPOINT: fake.endpoint });
-  const daemon = await startDaemon(config, { log, store: new BuggyStore(log) });
+  const daemon = await createDaemon({ config, log, store: new BuggyStore(log) }).start();
   try {
     const r = await request(`${daemon.url}/dead-letters`, { headers: { authorization: AUTH, accept: 'application/json' } });
     const body = (await r.body.json()) as { error: { code: string; message: string } };

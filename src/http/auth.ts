@@ -3,6 +3,7 @@ import basicAuth from 'basic-auth';
 import type { Config } from '../config.js';
 import { type CredentialSource, staticCredentials } from '../sqs/credentials.js';
 import { DaemonError } from '../errors.js';
+import type { AuthDeps } from './deps.js';
 import type { LocalUsers, LoginResult } from './users.js';
 
 const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
@@ -13,11 +14,9 @@ const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
  * the local user check (async: scrypt runs off the event loop). The secret is never put in
  * an error message.
  */
-export async function credentialsFor(
-  ctx: Context,
-  deps: { config: Pick<Config, 'credentials'>; daemonCredentials?: CredentialSource | undefined; localUsers?: LocalUsers | undefined },
-): Promise<CredentialSource> {
-  const { config, daemonCredentials: daemon, localUsers } = deps;
+export async function credentialsFor(ctx: Context, deps: { config: Pick<Config, 'credentials'>; auth: AuthDeps }): Promise<CredentialSource> {
+  const { config } = deps;
+  const { daemonCredentials: daemon, localUsers } = deps.auth;
   if (config.credentials === 'chain' && daemon) {
     if (localUsers) await checkLocalUser(ctx, localUsers);
     return daemon;

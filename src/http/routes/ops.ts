@@ -92,7 +92,7 @@ export interface ReadinessChecks {
 
 export function readiness(deps: AppDeps): ReadinessChecks {
   return {
-    listener: (deps.ready?.() ?? true) ? 'ok' : 'down',
+    listener: deps.ready() ? 'ok' : 'down',
     spool: deps.store.info().writable ? 'ok' : 'unwritable',
     backlog: deps.pipeline.hasRoom(1, 0) ? 'ok' : 'full',
     upstream: deps.metrics?.upstream ?? 'unknown',

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { DaemonError } from '../../errors.js';
-import { checkQueueName, type EntryResult, type Ingest } from '../../ingest/index.js';
+import { checkQueueName, type EntryResult } from '../../ingest/index.js';
 import type { Destination } from '../../sqs/resolver.js';
 import { credentialsFor } from '../auth.js';
 import { requestForm, requestText } from '../body.js';
@@ -11,7 +11,7 @@ import type { AppDeps } from '../deps.js';
 const FORM = 'application/x-www-form-urlencoded';
 
 /** Resolves a queue for this request's credentials (401 without them), through ingest. */
-export async function destinationFor(deps: Pick<AppDeps, 'config' | 'daemonCredentials' | 'localUsers'> & { ingest: Ingest }, ctx: Context, queueName: string): Promise<Destination> {
+export async function destinationFor(deps: Pick<AppDeps, 'config' | 'auth' | 'ingest'>, ctx: Context, queueName: string): Promise<Destination> {
   return deps.ingest.destination(await credentialsFor(ctx, deps), queueName);
 }
 
