@@ -8,7 +8,7 @@ import { hostGuard } from './guards.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { observeRequests, registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
-import { registerUiRoutes } from './routes/ui.js';
+import { registerUiRoutes } from './routes/ui/index.js';
 import { errorPage } from './ui/error-page.js';
 import { securityHeaders } from './ui/layout.js';
 import { sqsApi } from '../sqsapi/door.js';

@@ -1,12 +1,13 @@
 import type { Context } from 'koa';
-import type { Owner } from '../../delivery/store.js';
-import { DaemonError, sqsFailure } from '../../errors.js';
-import { listQueueUrls } from '../../sqs/admin.js';
-import { BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs/errors.js';
-import type { Credentials } from '../../sqs/types.js';
-import { credentialsFor } from '../auth.js';
-import { basicUser } from '../csrf.js';
-import type { AppDeps } from '../deps.js';
+import type { Owner } from '../../../delivery/store.js';
+import { DaemonError, sqsFailure } from '../../../errors.js';
+import { checkQueueName } from '../../../ingest/index.js';
+import { listQueueUrls } from '../../../sqs/admin.js';
+import { BAD_CREDENTIAL_CODES, isSqsError } from '../../../sqs/errors.js';
+import type { Credentials } from '../../../sqs/types.js';
+import { credentialsFor } from '../../auth.js';
+import { basicUser } from '../../csrf.js';
+import type { AppDeps } from '../../deps.js';
 
 /** The credentials this request signs with (401 without Basic auth in pass-through mode). */
 export async function credentialsOf(ctx: Context, deps: AppDeps): Promise<Credentials> {
@@ -79,4 +80,35 @@ export function intQuery(ctx: Context, name: string, fallback: number, min: numb
     throw new DaemonError('InvalidParameter', `query parameter ${name} must be a whole number from ${min} to ${max}`);
   }
   return Number(raw);
+}
+
+/**
+ * The one error wrapper of the UI routes: runs a management call, turning SQS's refusals into
+ * the daemon's answers (src/errors.ts sqsFailure, as management calls: 400/409 for the caller's
+ * own mistakes, 404 naming the queue). Bugs pass unchanged (500, logged with their stack).
+ */
+export async function managed<T>(call: () => Promise<T>, queueName?: string): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw adminError(err, queueName);
+  }
+}
+
+/** The checked `:name` of the route. */
+export function queueParam(ctx: Context): string {
+  const name = ctx.params.name as string;
+  checkQueueName(name);
+  return name;
+}
+
+/** Whole seconds since the daemon started. */
+export function uptimeSeconds(deps: Pick<AppDeps, 'startedAt'>): number {
+  return Math.max(0, Math.floor((Date.now() - deps.startedAt) / 1000));
+}
+
+/** `{ owner }` for dead-letter listings in pass-through mode, `{}` with the daemon's credentials. */
+export function ownerOption(deps: AppDeps, creds: Credentials): { owner?: Owner } {
+  const owner = deadLetterOwner(deps, creds);
+  return owner ? { owner } : {};
 }
