@@ -1,11 +1,15 @@
 /** The command line's commands, run as the installed binary runs them. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDaemon } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
-import { freshBuild, NODE } from '../ops/build.js';
+import { DeadLetterDir } from '../../src/spool/dead-letters.js';
+import { freshBuild, NODE, ROOT } from '../ops/build.js';
 import { type FakeSqs, startFakeSqs } from '../support/fake-sqs.js';
 
+const SECRET = 'dl-secret/abc+123';
 let bin: string;
 let fake: FakeSqs;
 beforeAll(async () => {
@@ -15,9 +19,9 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 
 /** Runs the CLI without blocking this process (the daemon under test lives here). */
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(NODE, [bin, ...args], { env: { PATH: process.env.PATH, HOME: '/nonexistent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [bin, ...args], { env: { PATH: process.env.PATH, HOME: '/nonexistent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -45,4 +49,21 @@ it('serve --help prints the usage with every command; bad options exit 2 naming 
   expect(bad).toMatchObject({ code: 2, err: expect.stringContaining('--port') });
   const unknown = await run(['frobnicate']);
   expect(unknown).toMatchObject({ code: 2, err: expect.stringContaining('unknown option "frobnicate"') });
+});
+
+it('dead-letters list --config with the shipped systemd example config', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dl-cli-config-'));
+  try {
+    const store = new DeadLetterDir(dir);
+    for (const id of ['a-1', 'a-2', 'b-3']) {
+      store.write({ id, queueName: 'orders', queueUrl: 'http://127.0.0.1:1/000000000000/orders', accessKeyId: 'AKIDDL', body: `body of ${id}`, code: 'AccessDenied', reason: 'denied', attempts: 1, acceptedAt: 1, deadAt: Date.now(), credentials: { accessKeyId: 'AKIDDL', secretAccessKey: SECRET } });
+    }
+    // The example names no spool directory: as under systemd, it is $STATE_DIRECTORY.
+    const r = await run(['dead-letters', 'list', '--config', join(ROOT, 'systemd/config.json.example')], { STATE_DIRECTORY: dir });
+    expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
+    expect(r.out.split('\n').filter((l) => /^(a-1|a-2|b-3) /.test(l))).toHaveLength(3);
+    expect(r.out).not.toContain(SECRET);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeadLetterDir, type DeadLetterFile } from '../../src/spool/dead-letters.js';
 import { deadLettersCommand } from '../../src/commands/dead-letters.js';
 import { type FakeSqs, startFakeSqs } from '../support/fake-sqs.js';
-import { freshBuild, NODE, ROOT } from '../ops/build.js';
 
 const SECRET = 'dl-secret/abc+123';
 
@@ -165,16 +163,4 @@ describe('sqs-accelerator dead-letters', () => {
     expect(badFlag.err()).toContain('--linger-ms');
   });
 
-  test('the command line: dead-letters list --config with the shipped systemd example config', () => {
-    const build = freshBuild();
-    // The example names no spool directory: as under systemd, it is $STATE_DIRECTORY.
-    const r = spawnSync(NODE, [join(build, 'bin/sqs-accelerator.js'), 'dead-letters', 'list', '--config', join(ROOT, 'systemd/config.json.example')], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: dir, STATE_DIRECTORY: dir },
-      timeout: 30_000,
-    });
-    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(r.stdout.split('\n').filter((l) => /^(a-1|a-2|b-3) /.test(l))).toHaveLength(3);
-    expect(r.stdout).not.toContain(SECRET);
-  });
 });
