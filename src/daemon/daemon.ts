@@ -132,8 +132,10 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
       observer: eventObserver(this, log.child({ mod: 'events' })),
       ready: () => this.listening,
     });
-    const server = createHttpServer(createApp(deps).callback(), config, log.child({ mod: 'http' })).listen({ host: config.host, port: config.port });
+    let server: Server;
     try {
+      // createApp can refuse too (an unreadable --metrics-token-file): nothing is left open then either.
+      server = createHttpServer(createApp(deps).callback(), config, log.child({ mod: 'http' })).listen({ host: config.host, port: config.port });
       await new Promise<void>((resolve, reject) => {
         server.once('listening', resolve);
         server.once('error', reject);
