@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { buildApp } from 'fauxqs';
 import { loadConfig } from '../src/config.js';
 import { installSignalHandlers } from '../src/cli.js';
-import { startDaemon } from '../src/main.js';
+import { createDaemon } from '../src/index.js';
 
 const emulator = buildApp({ logger: false });
 const endpoint = await emulator.listen({ host: '127.0.0.1', port: 0 });
@@ -23,7 +23,7 @@ for (const [name, attrs] of [['demo', {}], ['demo.fifo', { FifoQueue: 'true', Co
 // The emulator forgets everything when this process ends, so the spool does too: a temporary one.
 const spoolDir = mkdtempSync(join(tmpdir(), 'sqs-accelerator-dev-'));
 const config = loadConfig(process.argv.slice(2), { ...process.env, SQS_ACCELERATOR_ENDPOINT: endpoint, SQS_ACCELERATOR_REGION: 'us-east-1', SQS_ACCELERATOR_SPOOL_DIR: spoolDir });
-const daemon = await startDaemon(config);
+const daemon = await createDaemon({ config }).start();
 process.stdout.write(
   [
     '',

@@ -251,12 +251,48 @@ function convert(spec: OptionSpec, raw: string, source: string): unknown {
 /** The daemon's own environment variables share this prefix; an unknown one is a typo. */
 const ENV_PREFIX = 'SQS_ACCELERATOR_';
 
+export interface LoadOptions {
+  /**
+   * False for commands that may not talk to SQS at all (`dead-letters list`): no region and no
+   * endpoint is then not an error, and `region` stays '' (the command checks when it needs one).
+   * Default true.
+   */
+  requireUpstream?: boolean;
+}
+
 /**
  * Builds the daemon's Config from command-line arguments, environment and the --config
- * file, in that order of precedence. Throws ConfigError naming the bad option.
+ * file, in that order of precedence. Throws ConfigError naming the bad option. Every
+ * command (serve, wait-ready, dead-letters) loads its options through this.
  */
-export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Readonly<Config> {
+export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, options: LoadOptions = {}): Readonly<Config> {
   const { values } = parseArgs(argv);
+  return resolve(values, 'command line', env, options.requireUpstream ?? true);
+}
+
+/** Configs made by this module: already validated, used as they are. */
+const validated = new WeakSet<object>();
+
+/**
+ * A Config for embedding (`createDaemon({ config })`): the given values, each checked as the
+ * config file's would be (JSON types: numbers, strings, arrays of strings), over the file named
+ * by `configFile` if any, over the defaults. The environment is not read. A Config that
+ * loadConfig or defineConfig made is returned as it is.
+ */
+export function defineConfig(values: Partial<Config> = {}): Readonly<Config> {
+  if (validated.has(values)) return values as Readonly<Config>;
+  const given = new Map<string, string>();
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const spec = OPTIONS.find((o) => o.key === key);
+    if (!spec) throw new ConfigError(`createDaemon options: unknown option ${JSON.stringify(key)}; keys are the option names of --help's "config key"`);
+    given.set(key, spec.key === 'configFile' ? String(value) : fileValue(spec, value, 'createDaemon options'));
+  }
+  return resolve(given, 'createDaemon options', {}, true);
+}
+
+/** Precedence: `values` (flags, or createDaemon's options) > environment > config file > defaults. */
+function resolve(values: ReadonlyMap<string, string>, valuesSource: string, env: Readonly<Record<string, string | undefined>>, requireUpstream: boolean): Readonly<Config> {
   checkEnvNames(env);
   const fromEnv = (spec: OptionSpec): { raw: string; name: string } | undefined => {
     for (const name of spec.env) {
@@ -271,7 +307,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   const out: Record<string, unknown> = {};
   for (const spec of OPTIONS) {
     let raw = values.get(spec.key);
-    let source = 'command line';
+    let source = valuesSource;
     if (raw === undefined) {
       const e = fromEnv(spec);
       if (e) {
@@ -300,10 +336,15 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--endpoint must use http or https; got ${url.protocol}`);
     if (config.region === '') config.region = 'us-east-1';
   } else if (config.region === '') {
+    if (!requireUpstream) return finish(config, env);
     throw new ConfigError('no SQS upstream: set --region (or AWS_REGION, or "region" in the config file) for AWS, or --endpoint (or AWS_ENDPOINT_URL_SQS, or "endpoint") for an SQS-compatible service');
   } else if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(config.region)) {
     throw new ConfigError(`--region must look like eu-west-1; got ${JSON.stringify(config.region)}`);
   }
+  return finish(config, env);
+}
+
+function finish(config: Config, env: Readonly<Record<string, string | undefined>>): Readonly<Config> {
   if (config.spoolDir === '') config.spoolDir = defaultSpoolDir(env);
   if (config.usersFile !== '' && config.credentials !== 'chain') {
     throw new ConfigError('--users-file only applies with --credentials chain (in pass-through mode SQS checks each caller\'s own key pair)');
@@ -329,6 +370,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     throw new ConfigError('--sqs-api-keys-file only applies with --credentials chain (the SQS API signs with the daemon\'s own credentials)');
   }
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
+  validated.add(config);
   return Object.freeze(config);
 }
 
@@ -377,7 +419,7 @@ function readConfigFile(path: string): Map<string, string> {
 }
 
 function fileValue(spec: OptionSpec, value: unknown, path: string): string {
-  const where = `config file ${path}: "${spec.key}"`;
+  const where = path === 'createDaemon options' ? `${path}: "${spec.key}"` : `config file ${path}: "${spec.key}"`;
   switch (spec.kind) {
     case 'int':
       if (typeof value !== 'number') throw new ConfigError(`${where} must be a JSON number${spec.unit ? ` of ${spec.unit}` : ''}; got ${JSON.stringify(value)}`);
@@ -418,9 +460,9 @@ export function defaultSpoolDir(env: Readonly<Record<string, string | undefined>
 /** The --help text, generated from OPTIONS so it cannot drift. */
 export function helpText(): string {
   const lines = [
-    'Usage: sqs-accelerator [options]',
-    '       sqs-accelerator [options] --wait-ready   (exit 0 once the daemon these options describe is ready)',
-    '       sqs-accelerator dead-letters list|show|replay|purge ...   (see dead-letters --help)',
+    'Usage: sqs-accelerator [serve] [options]',
+    '       sqs-accelerator wait-ready [options]   (exit 0 once the daemon these options describe is ready; also: --wait-ready)',
+    '       sqs-accelerator dead-letters list|show|replay|purge ... [options]   (see dead-letters --help; reads these options too)',
     '       sqs-accelerator hash-password NAME < password             (a --users-file line)',
     '       sqs-accelerator --help | --version',
     '',

@@ -34,7 +34,7 @@ export function readinessChecks(deps: AppDeps): ReadinessChecks {
     backlog: deps.pipeline.hasRoom(1, 0) ? 'ok' : 'full',
     upstream: deps.metrics?.upstream ?? 'unknown',
   };
-  const health = deps.daemonCredentials?.health?.();
+  const health = deps.auth.daemonCredentials?.health?.();
   if (health) checks.credentials = health.state;
   return checks;
 }
@@ -63,7 +63,7 @@ function describe(deps: AppDeps, name: CheckName, state: string): string {
       return `SQS unreachable (consecutive requests failed${code ? `, last ${code}` : ''}): messages are accepted and kept`;
     }
     case 'credentials': {
-      const detail = deps.daemonCredentials?.health?.().detail ?? '';
+      const detail = deps.auth.daemonCredentials?.health?.().detail ?? '';
       return state === 'refused'
         ? `SQS refuses the daemon's AWS credentials (${detail})`
         : `the daemon's AWS credentials cannot be had${detail ? ` (${detail})` : ''}: sends get 503 CredentialsUnavailable`;
@@ -79,11 +79,14 @@ function describe(deps: AppDeps, name: CheckName, state: string): string {
 export class ReadinessMonitor {
   private last = '';
   private timer: NodeJS.Timeout | undefined;
+  private deps: AppDeps | undefined;
 
-  constructor(
-    private readonly deps: AppDeps,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly log: Logger) {}
+
+  /** The parts it reads (they hold the monitor too, so they come after it). */
+  attach(deps: AppDeps): void {
+    this.deps = deps;
+  }
 
   start(intervalMs = 1000): void {
     this.check();
@@ -97,6 +100,7 @@ export class ReadinessMonitor {
   }
 
   check(): void {
+    if (!this.deps) return;
     const r = readiness(this.deps, LIFECYCLE);
     const now = r.reason ?? '';
     if (now === this.last) return;

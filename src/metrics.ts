@@ -79,6 +79,7 @@ export class Metrics {
   private readonly batchSize: Histogram;
   private readonly ackSeconds: Histogram<'status'>;
   private readonly upstreamSeconds: Histogram<'result'>;
+  private readonly unexpected: Counter<'where'>;
 
   constructor(options: MetricsOptions = {}) {
     this.queues = new LabelCap(options.maxQueueLabels ?? 1000);
@@ -97,6 +98,9 @@ export class Metrics {
     this.batchSize = new Histogram({ name: `${p}batch_size`, help: 'Entries per SendMessageBatch request.', buckets: BATCH_BUCKETS, registers });
     this.ackSeconds = new Histogram({ name: `${p}ack_duration_seconds`, help: 'Time to answer POST /queues/:name, from request to response, by HTTP status.', labelNames: ['status'], buckets: ACK_BUCKETS, registers });
     this.upstreamSeconds = new Histogram({ name: `${p}sqs_request_duration_seconds`, help: 'SendMessageBatch round trip to SQS, by result.', labelNames: ['result'], buckets: UPSTREAM_BUCKETS, registers });
+    this.unexpected = new Counter({ name: `${p}unexpected_errors_total`, help: 'Bugs: errors the daemon did not expect (logged with their stack), by where they happened (http, delivery). Should stay 0.', labelNames: ['where'], registers });
+    this.unexpected.inc({ where: 'http' }, 0);
+    this.unexpected.inc({ where: 'delivery' }, 0);
 
     const self = this;
     const gauge = (name: string, help: string, read: (s: MetricSources) => number) =>
@@ -176,6 +180,7 @@ export class Metrics {
         this.requests.inc({ queue, result });
         if (requestError) this.requestErrors.inc({ queue, code: this.codes.get(requestError.code) });
       },
+      unexpectedError: () => this.unexpectedError('delivery'),
     };
   }
 
@@ -227,6 +232,11 @@ export class Metrics {
   /** Gives the gauges something to read; until then they stay at 0. */
   attach(sources: MetricSources): void {
     this.sources = sources;
+  }
+
+  /** A bug met while serving a request (`http`) or sending (`delivery`); already logged with its stack. */
+  unexpectedError(where: 'http' | 'delivery'): void {
+    this.unexpected.inc({ where });
   }
 
   /** One answered POST /queues/:name. */

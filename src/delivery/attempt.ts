@@ -3,7 +3,7 @@ import type { SqsClient } from '../sqs/client.js';
 import { isSqsError, SqsError } from '../sqs/errors.js';
 import { type Destination, isVerified, type QueueResolver } from '../sqs/resolver.js';
 import type { Envelope } from './envelope.js';
-import { type BatchOutcome, credentialError, sendBatch } from './sender.js';
+import { type BatchOutcome, credentialsUnavailable, sendBatch } from './sender.js';
 
 /**
  * One attempt at a batch, with SQS's picture of the queue brought up to date first:
@@ -25,7 +25,7 @@ export async function attemptBatch(client: SqsClient, resolver: QueueResolver | 
       try {
         await resolver.verify(dest);
       } catch (err) {
-        error = isSqsError(err) ? err : credentialError(err);
+        error = isSqsError(err) ? err : credentialsUnavailable(err);
       }
     }
     if (error) return { delivered: [], failed: batch.map((env) => ({ env, error: error as SqsError })), md5Mismatch: [], requestError: error };

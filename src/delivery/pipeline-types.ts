@@ -43,6 +43,8 @@ export interface PipelineObserver {
   retried?(dest: Destination, code: string, count: number): void;
   deadLettered?(dest: Destination, code: string, count: number): void;
   delivered?(dest: Destination, count: number): void;
+  /** A bug (not an SQS answer) failed a batch; it is logged with its stack and the entries are retried. */
+  unexpectedError?(dest: Destination, error: SqsError): void;
 }
 
 export interface Validated {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { describeBug } from '../errors.js';
 import type { SqsClient } from '../sqs/client.js';
 import type { Destination, QueueResolver } from '../sqs/resolver.js';
 import { Batcher } from './batcher.js';
@@ -295,18 +296,24 @@ export class Pipeline {
     this.totals.requests += 1;
     if (outcome.requestError) this.totals.requestErrors += 1;
     this.observer.batchDone?.(b.dest, batch.length, Date.now() - started, outcome.requestError);
+    if (outcome.requestError?.code === 'UnexpectedError') {
+      // A bug, not SQS: seen at once (stack in the log, a metric), the entries kept and retried.
+      this.log.error({ err: describeBug(outcome.requestError.cause), queue: b.dest.queueName, count: batch.length, msgIds: batch.slice(0, 10).map((e) => e.id) }, 'unexpected error while sending a batch; its messages are kept and retried');
+      this.observer.unexpectedError?.(b.dest, outcome.requestError);
+    }
 
     if (outcome.delivered.length > 0) this.finish(outcome.delivered, stats, 'sent');
 
     const retry: Envelope[] = [];
     const dead = new Map<string, DeadGroup>();
     const todo = sortUndelivered(outcome, b.dest, started, this.options.maxMessageAgeMs, this.log, retry, dead);
+    const requestId = outcome.requestError?.requestId;
     this.totals.md5Mismatch += outcome.md5Mismatch.length;
     stats.md5Mismatch += outcome.md5Mismatch.length;
     if (outcome.requestError?.queueMissing && this.resolver) this.resolver.invalidate(b.dest);
 
     for (const [code, { envs, error }] of dead) {
-      this.log.warn({ queue: b.dest.queueName, code, count: envs.length, msgIds: envs.slice(0, 10).map((e) => e.id), attempts: envs[0]?.attempts }, 'SQS rejected messages for good; dead-lettered');
+      this.log.warn({ queue: b.dest.queueName, code, count: envs.length, msgIds: envs.slice(0, 10).map((e) => e.id), attempts: envs[0]?.attempts, requestId: error.requestId ?? requestId }, 'SQS rejected messages for good; dead-lettered');
       this.store.deadLettered(envs, { code, message: error.message });
       this.tracker?.deadLettered(envs, { code, message: error.message });
       this.observer.deadLettered?.(b.dest, code, envs.length);
@@ -317,7 +324,7 @@ export class Pipeline {
     if (retry.length > 0) {
       for (const e of retry) held.add(e.message.groupId ?? '');
       this.tracker?.retrying(retry);
-      this.scheduleRetry(b, retry, todo, stats);
+      this.scheduleRetry(b, retry, todo, stats, requestId);
     }
     b.release(batch, held);
     if (this.backlogMessages === 0) this.notifyIdle();
@@ -327,7 +334,7 @@ export class Pipeline {
     this.pump();
   }
 
-  private scheduleRetry(b: Batcher, retry: Envelope[], todo: number, stats: QueueStats): void {
+  private scheduleRetry(b: Batcher, retry: Envelope[], todo: number, stats: QueueStats, requestId: string | undefined): void {
     // A batch that came back after close(): leave it to the store (a spool replays it at start).
     if (this.closed) return;
     const first = retry[0] as Envelope;
@@ -335,7 +342,7 @@ export class Pipeline {
     this.totals.retried += retry.length;
     stats.retried += retry.length;
     this.observer.retried?.(b.dest, code, retry.length);
-    this.log.debug({ queue: b.dest.queueName, code, count: retry.length, attempt: first.attempts, msgIds: retry.slice(0, 10).map((e) => e.id) }, 'retrying failed entries');
+    this.log.debug({ queue: b.dest.queueName, code, count: retry.length, attempt: first.attempts, requestId, msgIds: retry.slice(0, 10).map((e) => e.id) }, 'retrying failed entries');
     let attempts = 0;
     for (const e of retry) attempts = Math.max(attempts, e.attempts);
     b.retrying += 1;

@@ -64,10 +64,16 @@ async function sendOnce(client: SqsClient, batch: readonly Envelope[]): Promise<
   const outcome: BatchOutcome = { delivered: [], failed: [], md5Mismatch: [] };
   let result;
   try {
-    const credentials = await dest.credentials.get();
+    let credentials;
+    try {
+      credentials = await dest.credentials.get();
+    } catch (err) {
+      throw isSqsError(err) ? err : credentialsUnavailable(err);
+    }
     result = await client.sendMessageBatch(dest.queueUrl, batch.map(toEntry), credentials);
   } catch (err) {
-    const error = isSqsError(err) ? err : credentialError(err);
+    // SQS's answers are SqsErrors already (src/sqs/); anything else is a bug, kept as such.
+    const error = isSqsError(err) ? err : unexpectedError(err);
     outcome.requestError = error;
     for (const env of batch) outcome.failed.push({ env, error });
     return outcome;
@@ -103,8 +109,17 @@ async function sendOnce(client: SqsClient, batch: readonly Envelope[]): Promise<
   return outcome;
 }
 
-/** The credential provider itself failed (instance metadata down, SSO expired). Retry. */
-export function credentialError(err: unknown): SqsError {
+/** A credential source failed without saying why in SQS terms (providerCredentials says it itself). Retry. */
+export function credentialsUnavailable(err: unknown): SqsError {
   const detail = err instanceof Error ? err.name : 'unknown error';
-  return new SqsError('CredentialsUnavailable', `could not load AWS credentials (${detail})`, 0, undefined, 'retry');
+  return new SqsError('CredentialsUnavailable', `could not load AWS credentials (${detail})`, 0, undefined, 'retry', err);
+}
+
+/**
+ * A bug, not an answer from SQS: named for what it is (code `UnexpectedError`, never relabelled),
+ * retried like a transient failure so no message is lost, its stack kept in `cause` for the log.
+ */
+function unexpectedError(err: unknown): SqsError {
+  const name = err instanceof Error ? err.name : typeof err;
+  return new SqsError('UnexpectedError', `unexpected error in the daemon (${name}); see the daemon log`, 0, undefined, 'retry', err);
 }

@@ -1,14 +1,15 @@
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { AppDeps } from './deps.js';
-import { HttpError, isHttpError } from './errors.js';
+import { DaemonError, describeBug } from '../errors.js';
+import { errorHeaders, toHttpError } from './errors.js';
 import { csrfGuard } from './csrf.js';
 import { hostGuard } from './guards.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { observeRequests, registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
-import { registerUiRoutes } from './routes/ui.js';
+import { registerUiRoutes } from './routes/ui/index.js';
 import { errorPage } from './ui/error-page.js';
 import { securityHeaders } from './ui/layout.js';
 import { sqsApi } from '../sqsapi/door.js';
@@ -35,28 +36,28 @@ export function createApp(deps: AppDeps): Koa {
   registerDeadLetterRoutes(router, deps);
   app.use(router.routes());
   // 501 from koa/router is an http-errors error with expose false: make it ours, or it is logged and answered as a 500.
-  app.use(router.allowedMethods({ throw: true, notImplemented: () => new HttpError(501, 'NotImplemented', 'this HTTP method is not supported') }));
+  app.use(router.allowedMethods({ throw: true, notImplemented: () => new DaemonError('NotImplemented') }));
   return app;
 }
 
 function errorHandler(deps: AppDeps) {
+  const log = deps.log;
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, 'NotFound', `no route for ${ctx.method} ${ctx.path.slice(0, 200)}`);
+      if (ctx.status === 404 && ctx.body === undefined) throw new DaemonError('NotFound', `no route for ${ctx.method} ${ctx.path.slice(0, 200)}`);
     } catch (err) {
-      let e: HttpError;
-      if (isHttpError(err)) e = err;
-      else if (typeof (err as { status?: unknown })?.status === 'number' && (err as { expose?: boolean }).expose) {
-        // koa/router's own (405 Method Not Allowed, 501): safe to show.
-        const ke = err as { status: number; message: string; headers?: Record<string, string> };
-        e = new HttpError(ke.status, ke.status === 405 ? 'MethodNotAllowed' : 'BadRequest', ke.message, ke.headers ? { headers: ke.headers } : {});
-      } else {
-        deps.log.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack }, method: ctx.method, path: ctx.path }, 'unexpected error while serving a request');
-        e = new HttpError(500, 'InternalError', 'internal error; see the daemon log');
+      const { error: e, unexpected } = toHttpError(err);
+      if (unexpected) {
+        // A bug: logged with its stack and counted; the answer shows nothing of it.
+        log.error({ err: describeBug(err), method: ctx.method, path: ctx.path.slice(0, 200) }, 'unexpected error while serving a request');
+        deps.metrics?.unexpectedError('http');
+      } else if (e.status === 502) {
+        // SQS answered something the daemon cannot turn into a better answer: the request id is what AWS support asks for.
+        log.warn({ code: e.code, requestId: (e.cause as { requestId?: unknown } | undefined)?.requestId, method: ctx.method, path: ctx.path.slice(0, 200) }, 'SQS refused a request');
       }
       ctx.status = e.status;
-      ctx.set(e.headers);
+      ctx.set(errorHeaders(e));
       const payload = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
       if (ctx.accepts('json', 'html') === 'html') {
         ctx.type = 'html';

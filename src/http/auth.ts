@@ -2,7 +2,8 @@ import type { Context } from 'koa';
 import basicAuth from 'basic-auth';
 import type { Config } from '../config.js';
 import { type CredentialSource, staticCredentials } from '../sqs/credentials.js';
-import { BASIC_CHALLENGE, HttpError } from './errors.js';
+import { DaemonError } from '../errors.js';
+import type { AuthDeps } from './deps.js';
 import type { LocalUsers, LoginResult } from './users.js';
 
 const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
@@ -13,31 +14,23 @@ const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
  * the local user check (async: scrypt runs off the event loop). The secret is never put in
  * an error message.
  */
-export async function credentialsFor(
-  ctx: Context,
-  deps: { config: Pick<Config, 'credentials'>; daemonCredentials?: CredentialSource | undefined; localUsers?: LocalUsers | undefined },
-): Promise<CredentialSource> {
-  const { config, daemonCredentials: daemon, localUsers } = deps;
+export async function credentialsFor(ctx: Context, deps: { config: Pick<Config, 'credentials'>; auth: AuthDeps }): Promise<CredentialSource> {
+  const { config } = deps;
+  const { daemonCredentials: daemon, localUsers } = deps.auth;
   if (config.credentials === 'chain' && daemon) {
     if (localUsers) await checkLocalUser(ctx, localUsers);
     return daemon;
   }
   const header = ctx.get('authorization');
   if (header === '') {
-    throw new HttpError(401, 'MissingCredentials', 'send AWS credentials with HTTP Basic auth: user = access key id, password = secret access key', {
-      headers: { 'www-authenticate': BASIC_CHALLENGE },
-    });
+    throw new DaemonError('MissingCredentials', 'send AWS credentials with HTTP Basic auth: user = access key id, password = secret access key');
   }
   const parsed = basicAuth.parse(header);
   if (!parsed || parsed.name === '' || parsed.pass === '') {
-    throw new HttpError(401, 'MalformedCredentials', 'the Authorization header is not HTTP Basic with a non-empty user and password', {
-      headers: { 'www-authenticate': BASIC_CHALLENGE },
-    });
+    throw new DaemonError('MalformedCredentials', 'the Authorization header is not HTTP Basic with a non-empty user and password');
   }
   if (!ACCESS_KEY_ID.test(parsed.name)) {
-    throw new HttpError(401, 'MalformedCredentials', 'the Basic-auth user must be an AWS access key id (letters and digits)', {
-      headers: { 'www-authenticate': BASIC_CHALLENGE },
-    });
+    throw new DaemonError('MalformedCredentials', 'the Basic-auth user must be an AWS access key id (letters and digits)');
   }
   const token = ctx.get('x-amz-security-token');
   return staticCredentials(token ? { accessKeyId: parsed.name, secretAccessKey: parsed.pass, sessionToken: token } : { accessKeyId: parsed.name, secretAccessKey: parsed.pass });
@@ -47,9 +40,7 @@ export async function credentialsFor(
 async function checkLocalUser(ctx: Context, users: LocalUsers): Promise<void> {
   const parsed = basicAuth.parse(ctx.get('authorization'));
   if (!parsed) {
-    throw new HttpError(401, 'MissingCredentials', 'this daemon signs with its own AWS credentials; log in with a local user from its --users-file', {
-      headers: { 'www-authenticate': BASIC_CHALLENGE },
-    });
+    throw new DaemonError('MissingCredentials', 'this daemon signs with its own AWS credentials; log in with a local user from its --users-file');
   }
   // The same request may check twice (a guard, then its route): one scrypt, one count.
   const state = ctx.state as { login?: Promise<LoginResult> };
@@ -57,10 +48,10 @@ async function checkLocalUser(ctx: Context, users: LocalUsers): Promise<void> {
   const r = await state.login;
   if (r.ok) return;
   if (r.code === 'TooManyFailedLogins') {
-    throw new HttpError(429, r.code, `too many failed logins from this client; try again in ${r.retryAfterS} s`, { headers: { 'retry-after': String(r.retryAfterS) } });
+    throw new DaemonError('TooManyFailedLogins', `too many failed logins from this client; try again in ${r.retryAfterS} s`, { retryAfterSeconds: r.retryAfterS });
   }
   if (r.code === 'LoginBusy') {
-    throw new HttpError(503, r.code, 'too many logins being checked right now; try again', { headers: { 'retry-after': '1' } });
+    throw new DaemonError('LoginBusy', 'too many logins being checked right now; try again');
   }
-  throw new HttpError(401, r.code, 'unknown local user or wrong password', { headers: { 'www-authenticate': BASIC_CHALLENGE } });
+  throw new DaemonError(r.code, 'unknown local user or wrong password');
 }

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from './errors.js';
+import type { Context } from 'koa';
+import { DaemonError } from '../errors.js';
 
 /** Reads the whole request body, refusing more than `limit` bytes with 413 as soon as it is known. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   // The client may have gone while we waited (first send: GetQueueUrl): its 'error' and
   // 'close' have fired already and no listener added now would ever be called.
-  if (req.destroyed) return Promise.reject(new HttpError(400, 'BodyReadError', 'the client closed the connection before the body was read'));
+  if (req.destroyed) return Promise.reject(new DaemonError('BodyReadError', 'the client closed the connection before the body was read'));
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     req.resume();
@@ -32,14 +33,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('error', (err) => {
       if (!failed) {
         failed = true;
-        reject(new HttpError(400, 'BodyReadError', `could not read the request body: ${err.message}`));
+        reject(new DaemonError('BodyReadError', `could not read the request body: ${err.message}`));
       }
     });
   });
 }
 
-function tooLarge(limit: number): HttpError {
-  return new HttpError(413, 'RequestTooLarge', `request body is larger than ${limit} bytes (--max-request-bytes)`);
+function tooLarge(limit: number): DaemonError {
+  return new DaemonError('RequestTooLarge', `request body is larger than ${limit} bytes (--max-request-bytes)`);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -49,6 +50,43 @@ export function decodeUtf8(buf: Buffer): string {
   try {
     return utf8.decode(buf);
   } catch {
-    throw new HttpError(400, 'InvalidEncoding', 'request body is not valid UTF-8');
+    throw new DaemonError('InvalidEncoding', 'request body is not valid UTF-8');
   }
+}
+
+/**
+ * A request's body, read once and decoded once per form, whoever needs it first (the CSRF guard
+ * reads a browser form to find its token; the route then reads the same fields). Kept in
+ * `ctx.state`, so every reader after the first gets the same Buffer, string and form.
+ */
+interface BodyState {
+  body?: { buf: Buffer; text?: string; form?: URLSearchParams };
+}
+
+/**
+ * The request body, read now or by an earlier reader. `limit` is checked against what was read
+ * either way (an earlier reader may have had a larger limit).
+ */
+export async function requestBody(ctx: Context, limit: number): Promise<Buffer> {
+  const state = ctx.state as BodyState;
+  const buf = state.body?.buf ?? (await readBody(ctx.req, limit));
+  state.body ??= { buf };
+  if (buf.length > limit) throw new DaemonError('RequestTooLarge', `request body is larger than ${limit} bytes`);
+  return buf;
+}
+
+/** The request body as UTF-8 text (400 InvalidEncoding otherwise), decoded once. */
+export async function requestText(ctx: Context, limit: number): Promise<string> {
+  const buf = await requestBody(ctx, limit);
+  const body = (ctx.state as BodyState).body as NonNullable<BodyState['body']>;
+  body.text ??= decodeUtf8(buf);
+  return body.text;
+}
+
+/** The request body as an urlencoded form, parsed once (UTF-8 required, as for every body). */
+export async function requestForm(ctx: Context, limit: number): Promise<URLSearchParams> {
+  const text = await requestText(ctx, limit);
+  const body = (ctx.state as BodyState).body as NonNullable<BodyState['body']>;
+  body.form ??= new URLSearchParams(text);
+  return body.form;
 }

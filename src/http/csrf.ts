@@ -1,8 +1,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import basicAuth from 'basic-auth';
 import type { Context, Next } from 'koa';
-import { readBody } from './body.js';
-import { HttpError } from './errors.js';
+import { requestBody, requestForm } from './body.js';
+
+export { requestBody };
+import { DaemonError } from '../errors.js';
 import { fromBrowser } from './guards.js';
 
 /**
@@ -87,8 +89,6 @@ export function basicUser(ctx: Context): string {
 
 interface CsrfState {
   csrfTokens?: CsrfTokens;
-  /** The request body, when the guard had to read it to find the token. */
-  bufferedBody?: Buffer;
 }
 
 /** The token to put in this request's forms (issued for the request's Basic user). */
@@ -99,20 +99,21 @@ export function csrfToken(ctx: Context): string {
 }
 
 /**
- * The request body: the one the CSRF guard already read, or read now. Routes that read the
- * body must use this, not readBody(ctx.req), since the guard may have consumed the stream.
+ * The form field that carries the token. The form is read and parsed once (body.ts), and the
+ * route reads the same parse. A body that is not UTF-8 is the route's 400 to give, after this
+ * check: its token is looked up in a lenient decoding.
  */
-export function requestBody(ctx: Context, limit: number): Promise<Buffer> {
-  const buffered = (ctx.state as CsrfState).bufferedBody;
-  if (buffered) {
-    if (buffered.length > limit) return Promise.reject(new HttpError(413, 'RequestTooLarge', `request body is larger than ${limit} bytes`));
-    return Promise.resolve(buffered);
+async function formToken(ctx: Context, limit: number): Promise<string> {
+  try {
+    return (await requestForm(ctx, limit)).get(CSRF_FIELD) ?? '';
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'InvalidEncoding') throw err;
+    return new URLSearchParams((await requestBody(ctx, limit)).toString('utf8')).get(CSRF_FIELD) ?? '';
   }
-  return readBody(ctx.req, limit);
 }
 
-function refuse(code: string, message: string): HttpError {
-  return new HttpError(403, code, message);
+function refuse(code: 'CsrfTokenMissing' | 'CsrfTokenInvalid' | 'CrossOriginRequest', message: string): DaemonError {
+  return new DaemonError(code, message);
 }
 
 /** Koa middleware; see the module comment. */
@@ -127,11 +128,7 @@ export function csrfGuard(options: CsrfOptions) {
     }
     checkOrigin(ctx);
     let token = ctx.get(CSRF_HEADER);
-    if (token === '' && ctx.request.type === FORM) {
-      const body = await readBody(ctx.req, options.maxRequestBytes);
-      state.bufferedBody = body;
-      token = new URLSearchParams(body.toString('utf8')).get(CSRF_FIELD) ?? '';
-    }
+    if (token === '' && ctx.request.type === FORM) token = await formToken(ctx, options.maxRequestBytes);
     if (token === '') {
       throw refuse('CsrfTokenMissing', 'this browser request carries no CSRF token: submit the form from the daemon\'s own page (reload it and try again)');
     }

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Pipeline } from '../delivery/pipeline.js';
 import type { MessageStore } from '../delivery/store.js';
 import type { MessageTracker } from '../delivery/tracker.js';
+import type { Ingest } from '../ingest/index.js';
 import type { Metrics } from '../metrics.js';
 import type { SqsClient } from '../sqs/client.js';
 import type { CredentialSource } from '../sqs/credentials.js';
@@ -11,31 +12,41 @@ import type { Workers } from '../worker/index.js';
 import type { CallerKeys } from '../sqsapi/sigv4.js';
 import type { LocalUsers } from './users.js';
 
-/** Everything the HTTP side needs, built once in main and injected (tests build their own). */
-export interface AppDeps {
-  config: Readonly<Config>;
-  client: SqsClient;
-  /** The SQS API door's client for forwarded calls (its own pool, so long polls never hold delivery's connections); default `client`. */
-  apiClient?: SqsClient;
-  resolver: QueueResolver;
-  pipeline: Pipeline;
-  store: MessageStore;
-  log: Logger;
+/** Who signs a request's SQS calls, besides the caller's own Basic-auth pair (pass-through). */
+export interface AuthDeps {
   /** The daemon's own credentials when config.credentials is 'chain'. */
-  daemonCredentials?: CredentialSource;
+  readonly daemonCredentials: CredentialSource | undefined;
   /** Local Basic-auth users (--users-file) checked in chain mode. */
-  localUsers?: LocalUsers;
-  /** Keys whose SigV4 signatures the SQS API door accepts (--sqs-api-keys-file). */
-  callerKeys?: CallerKeys;
-  startedAt: number;
+  readonly localUsers: LocalUsers | undefined;
+}
+
+/**
+ * Everything the HTTP side needs: built once by the daemon (src/daemon/compose.ts) and frozen;
+ * tests build their own. Nothing here changes after it is built.
+ */
+export interface AppDeps {
+  readonly config: Readonly<Config>;
+  readonly log: Logger;
+  readonly client: SqsClient;
+  /** The SQS API door's client for forwarded calls (its own pool, so long polls never hold delivery's connections); default `client`. */
+  readonly apiClient?: SqsClient;
+  readonly resolver: QueueResolver;
+  readonly pipeline: Pipeline;
+  /** The step every door hands decoded entries to (validate, append, one result per entry). */
+  readonly ingest: Ingest;
+  readonly store: MessageStore;
+  readonly auth: AuthDeps;
+  /** Keys whose SigV4 signatures the SQS API door accepts (--sqs-api-keys-file); undefined: callers are not checked. */
+  readonly callerKeys?: CallerKeys | undefined;
+  /** Prometheus metrics and what is known of the upstream (GET /metrics, /readyz); undefined in tests that need none. */
+  readonly metrics: Metrics | undefined;
+  readonly startedAt: number;
   /** True once the spool is recovered and the listener is up (readiness). */
-  ready?: () => boolean;
-  /** Prometheus metrics and what is known of the upstream (GET /metrics, /readyz). */
-  metrics?: Metrics;
-  /** The worker side, for /status, the UI and /metrics. */
-  workers?: Workers;
-  /** Recent messages' states (GET /messages/:id, ?wait=1). */
-  tracker?: MessageTracker;
+  readonly ready: () => boolean;
+  /** The worker side, for /status, the UI and /metrics (no consumers without --worker). */
+  readonly workers: Workers;
+  /** Recent messages' states (GET /messages/:id, ?wait=1); undefined in tests that need none. */
+  readonly tracker?: MessageTracker | undefined;
   /** Logs readiness changes; /readyz gives it a look too. */
-  readinessMonitor?: { check(): void };
+  readonly readinessMonitor?: { check(): void } | undefined;
 }

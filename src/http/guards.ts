@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { HttpError } from './errors.js';
+import { DaemonError } from '../errors.js';
 
 const LOCAL_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
@@ -13,7 +13,7 @@ export function hostGuard(extraHosts: readonly string[]) {
   return async function checkHost(ctx: Context, next: Next): Promise<void> {
     const host = ctx.get('host');
     if (host !== '' && !allowed.has(hostName(host))) {
-      throw new HttpError(421, 'HostNotAllowed', `Host ${JSON.stringify(host.slice(0, 100))} is not served here; add it with --allowed-hosts if it is really this daemon`);
+      throw new DaemonError('HostNotAllowed', `Host ${JSON.stringify(host.slice(0, 100))} is not served here; add it with --allowed-hosts if it is really this daemon`);
     }
     await next();
   };

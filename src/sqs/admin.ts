@@ -154,16 +154,3 @@ export type RuledAttribute = keyof typeof QUEUE_ATTRIBUTE_RULES;
 
 /** RedrivePolicy maxReceiveCount range. */
 export const MAX_RECEIVE_COUNT = { min: 1, max: 1000 } as const;
-
-/** SQS refusals of a management call that are the caller's input, not an outage: HTTP status to answer with. */
-export const ADMIN_CLIENT_ERRORS: Readonly<Record<string, number>> = {
-  QueueNameExists: 409,
-  QueueAlreadyExists: 409,
-  QueueDeletedRecently: 409,
-  PurgeQueueInProgress: 409,
-  InvalidAttributeValue: 400,
-  InvalidAttributeName: 400,
-  InvalidParameterValue: 400,
-  InvalidParameterCombination: 400,
-  ValidationError: 400,
-};

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { fromCredentialsError } from './errors.js';
 import type { Credentials } from './types.js';
 
 /** What is known of the daemon's own credentials (chain mode), for /readyz and the logs. */
@@ -55,16 +56,18 @@ export function providerCredentials(provider: CredentialProvider, log?: Logger):
   };
   const fetchFresh = (force: boolean): Promise<Credentials> => {
     pending ??= provider(force ? { forceRefresh: true } : undefined)
-      .then((c) => {
-        current = c;
-        if (state === 'unavailable' || state === 'unknown') setState('ok', '');
-        return c;
-      })
-      .catch((err: unknown) => {
-        const e = err as { name?: unknown; message?: unknown };
-        setState('unavailable', `${typeof e?.name === 'string' ? e.name : 'Error'}: ${typeof e?.message === 'string' ? e.message.slice(0, 300) : 'unknown'}`);
-        throw err;
-      })
+      .then(
+        (c) => {
+          current = c;
+          if (state === 'unavailable' || state === 'unknown') setState('ok', '');
+          return c;
+        },
+        (err: unknown) => {
+          const e = err as { name?: unknown; message?: unknown };
+          setState('unavailable', `${typeof e?.name === 'string' ? e.name : 'Error'}: ${typeof e?.message === 'string' ? e.message.slice(0, 300) : 'unknown'}`);
+          throw fromCredentialsError(err);
+        },
+      )
       .finally(() => {
         pending = undefined;
       });

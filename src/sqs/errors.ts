@@ -114,8 +114,8 @@ export class SqsError extends Error {
   readonly requestId: string | undefined;
   override readonly name = 'SqsError';
 
-  constructor(code: string, message: string, httpStatus: number, requestId?: string, disposition?: Disposition) {
-    super(message);
+  constructor(code: string, message: string, httpStatus: number, requestId?: string, disposition?: Disposition, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.code = code;
     this.httpStatus = httpStatus;
     this.disposition = disposition ?? classify(code, httpStatus);
@@ -222,6 +222,18 @@ export function fromNetworkError(err: unknown): SqsError {
     e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT';
   const detail = typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : 'unknown';
   return new SqsError(timeout ? 'TimeoutError' : 'NetworkError', `request to SQS failed: ${detail}`, 0, undefined, 'retry');
+}
+
+/**
+ * A credential provider (AWS default chain: instance metadata, SSO, profile...) could not give
+ * credentials. Retryable; the provider's own message is kept for the log, the answer to a caller
+ * says only CredentialsUnavailable.
+ */
+export function fromCredentialsError(err: unknown): SqsError {
+  if (isSqsError(err)) return err;
+  const e = err as { name?: unknown; message?: unknown } | undefined;
+  const detail = typeof e?.message === 'string' && e.message !== '' ? e.message.slice(0, 200) : typeof e?.name === 'string' ? e.name : 'unknown error';
+  return new SqsError('CredentialsUnavailable', `could not load AWS credentials: ${detail}`, 0, undefined, 'retry', err);
 }
 
 /** Per-entry failure in a SendMessageBatch answer. */

@@ -123,7 +123,8 @@ export class QueueResolver {
     try {
       return await this.resolve(credentials, queueName);
     } catch (err) {
-      if (!isSqsError(err) || err.disposition !== 'retry') throw err;
+      // Credentials that cannot be loaded are not "SQS cannot be asked": nothing could deliver them.
+      if (!isSqsError(err) || err.disposition !== 'retry' || err.code === 'CredentialsUnavailable') throw err;
       const key = `${credentials.key}\0${queueName}`;
       const existing = this.cache.get(key);
       if (existing) return existing;

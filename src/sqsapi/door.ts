@@ -80,7 +80,7 @@ export function sqsApi(deps: AppDeps, options: SqsApiOptions = {}) {
         // A web page could post a Query form here; SDKs never send Origin, Referer or Sec-Fetch-Site.
         throw new SqsApiError(403, 'AccessDenied', 'SQS API requests from a web browser are refused (cross-site request protection); use an AWS SDK or the AWS CLI.');
       }
-      const daemonCredentials = config.credentials === 'chain' ? deps.daemonCredentials : undefined;
+      const daemonCredentials = config.credentials === 'chain' ? deps.auth.daemonCredentials : undefined;
       if (!daemonCredentials) {
         throw new SqsApiError(
           403,

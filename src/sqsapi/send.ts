@@ -4,7 +4,7 @@
  * give. Errors carry SQS's codes, so SDKs raise the typed errors they raise against SQS.
  */
 import type { Logger } from 'pino';
-import { checkQueueName } from '../http/routes/send.js';
+import { checkQueueName } from '../ingest/index.js';
 import { utf8Bytes, scan } from '../sqs/chars.js';
 import type { CredentialSource } from '../sqs/credentials.js';
 import { ACCESS_DENIED_CODES, BAD_CREDENTIAL_CODES, isSqsError } from '../sqs/errors.js';

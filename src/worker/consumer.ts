@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { describeBug } from '../errors.js';
 import type { SqsClient } from '../sqs/client.js';
 import { receiveMessages, type ReceivedMessage } from '../sqs/consume.js';
 import type { CredentialSource } from '../sqs/credentials.js';
@@ -163,9 +164,11 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
 
   /** Records an SQS failure and waits (jittered, growing); refreshes credentials when SQS says so. */
   private async backoff(err: unknown): Promise<void> {
-    const code = isSqsError(err) ? err.code : 'CredentialsUnavailable';
+    // SQS's answers and credential failures are SqsErrors (src/sqs/); anything else is a bug, named as one.
+    const code = isSqsError(err) ? err.code : 'UnexpectedError';
     if (code === 'Aborted') return;
-    const message = isSqsError(err) ? err.message : 'could not load the worker\'s AWS credentials';
+    if (!isSqsError(err)) this.log.error({ err: describeBug(err) }, 'unexpected error while polling; retrying');
+    const message = isSqsError(err) ? err.message : 'unexpected error in the daemon; see the daemon log';
     this.sqsFailed(code, message);
     this.failures += 1;
     if (isSqsError(err) && err.disposition === 'refresh-credentials') await this.deps.credentials.refresh().catch(() => {});

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeadLetterDir, type DeadLetterFile } from '../../src/spool/dead-letters.js';
-import { deadLettersCommand } from '../../src/spool/cli.js';
+import { deadLettersCommand } from '../../src/commands/dead-letters.js';
 import { type FakeSqs, startFakeSqs } from '../support/fake-sqs.js';
 
 const SECRET = 'dl-secret/abc+123';
@@ -150,4 +150,30 @@ describe('sqs-accelerator dead-letters', () => {
     expect(await deadLettersCommand(['list', '--spool-dir', join(dir, 'nope')], {}, missing.io)).toBe(2);
     expect(missing.err()).toContain('does not exist');
   });
+
+  test('reads the daemon\'s options as the daemon does: --config, SQS_ACCELERATOR_CONFIG, precedence', async () => {
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ endpoint: fake.endpoint, spoolDir: dir, logLevel: 'info' }));
+    const listed = capture();
+    expect(await deadLettersCommand(['list', '--config', file], {}, listed.io)).toBe(0);
+    expect(listed.out()).toContain('a-1');
+    // Under systemd the unit names the file in the environment; replay finds the upstream there (it used to ask for --region).
+    fake.reset();
+    const replayed = capture();
+    expect(await deadLettersCommand(['replay', 'a-1'], { SQS_ACCELERATOR_CONFIG: file }, replayed.io)).toBe(0);
+    expect(fake.bodies('orders')).toEqual(['body of a-1']);
+    // A flag wins over the file, as for the daemon.
+    const elsewhere = capture();
+    expect(await deadLettersCommand(['list', '--config', file, '--spool-dir', join(dir, 'nope')], {}, elsewhere.io)).toBe(2);
+    expect(elsewhere.err()).toContain('does not exist');
+    // Options are checked by the same loader: an unknown key in the file or a bad value is named.
+    writeFileSync(file, JSON.stringify({ spoolDir: dir, lingerMz: 5 }));
+    const bad = capture();
+    expect(await deadLettersCommand(['list', '--config', file], {}, bad.io)).toBe(2);
+    expect(bad.err()).toContain('unknown option "lingerMz"');
+    const badFlag = capture();
+    expect(await deadLettersCommand(['list', '--spool-dir', dir, '--linger-ms', 'soon'], {}, badFlag.io)).toBe(2);
+    expect(badFlag.err()).toContain('--linger-ms');
+  });
+
 });

@@ -1,5 +1,5 @@
 /**
- * The delivery pipeline end to end: a real daemon (src/main.ts) posting to the fault-injecting fake
+ * The delivery pipeline end to end: a real daemon (createDaemon, src/daemon/) posting to the fault-injecting fake
  * SQS. What SQS stored is read from the fake's delivery log.
  */
 import { Pool } from 'undici';

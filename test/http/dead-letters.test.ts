@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { startDaemon, type Daemon } from '../../src/main.js';
+import { createDaemon, type Daemon } from '../../src/daemon/index.js';
 import type { DeadLetterDir, DeadLetterFile } from '../../src/spool/dead-letters.js';
 import { type FakeSqs, startFakeSqs } from '../support/fake-sqs.js';
 
@@ -34,7 +34,7 @@ describe('GET /dead-letters', () => {
     fake = await startFakeSqs({ queues: ['q1'] });
     dir = mkdtempSync(join(tmpdir(), 'dl-http-'));
     const config = loadConfig(['--port', '0', '--spool-dir', dir], { SQS_ACCELERATOR_ENDPOINT: fake.endpoint });
-    daemon = await startDaemon(config, { log: createLogger('silent') });
+    daemon = await createDaemon({ config, log: createLogger('silent') }).start();
     const store = daemon.deps.store.deadLetters as DeadLetterDir;
     store.write(letter('a-1', 'AKIDA', 'secretA'));
     store.write(letter('a-2', 'AKIDA', 'secretA'));
@@ -83,7 +83,7 @@ describe('GET /dead-letters', () => {
 
   test('memory mode has no dead-letter store and says so', async () => {
     const config = loadConfig(['--port', '0', '--durability', 'memory'], { SQS_ACCELERATOR_ENDPOINT: fake.endpoint });
-    const mem = await startDaemon(config, { log: createLogger('silent') });
+    const mem = await createDaemon({ config, log: createLogger('silent') }).start();
     try {
       const r = await fetch(`${mem.url}/dead-letters`, { headers: { authorization: basic('AKIDA', 'secretA') } });
       expect(r.status).toBe(404);

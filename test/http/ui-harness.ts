@@ -1,5 +1,5 @@
 /**
- * Helpers for the UI route tests: a real daemon (src/main.ts) on 127.0.0.1:0 in front of fauxqs,
+ * Helpers for the UI route tests: a real daemon (createDaemon, src/daemon/) on 127.0.0.1:0 in front of fauxqs,
  * optionally through a small credential-checking proxy (fauxqs accepts any credentials; real SQS
  * does not), and an HTTP helper that can send any header (undici, not fetch).
  */
@@ -9,7 +9,7 @@ import { request } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { type DeadLetter, type DeadLetterStore, MemoryStore, type MessageStore, type StoreInfo } from '../../src/delivery/store.js';
 import { createLogger } from '../../src/log.js';
-import { startDaemon, type Daemon } from '../../src/main.js';
+import { createDaemon, type Daemon } from '../../src/daemon/index.js';
 import type { CredentialProvider } from '../../src/sqs/credentials.js';
 import { LogCapture } from '../support/daemon.js';
 
@@ -118,7 +118,7 @@ export async function startUiDaemon(endpoint: string, options: UiDaemonOptions =
   const logs = new LogCapture();
   const log = createLogger('info', { write: (s: string) => logs.write(s) });
   const store = options.storeFromConfig ? undefined : options.store ? options.store(log) : new MemoryStore(log.child({ mod: 'store' }));
-  const daemon = await startDaemon(config, { log, ...(store ? { store } : {}), ...(options.credentialProvider ? { credentialProvider: options.credentialProvider } : {}) });
+  const daemon = await createDaemon({ config, log, ...(store ? { store } : {}), ...(options.credentialProvider ? { credentialProvider: options.credentialProvider } : {}) }).start();
   return {
     daemon,
     url: daemon.url,

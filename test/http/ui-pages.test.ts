@@ -506,7 +506,7 @@ describe('--credentials chain', () => {
       expect(r.text).toContain('signed in as <span class="mono">daemon credentials</span>');
       expect((await call(chain.url, 'GET', '/', { headers: { authorization: undefined } })).json.credentials).toBe('chain');
       fail = true;
-      await chain.daemon.deps.daemonCredentials?.refresh().catch(() => undefined);
+      await chain.daemon.deps.auth.daemonCredentials?.refresh().catch(() => undefined);
       const down = await call(chain.url, 'GET', '/queues', { html: true });
       expect([down.status, down.headers['retry-after']]).toEqual([503, '5']);
       expect(down.text).toContain('CredentialsUnavailable');

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { scrypt } from 'node:crypto';
 import { hashPassword, type Kdf, LocalUsers } from '../../src/http/users.js';
 import { createLogger } from '../../src/log.js';
-import { startDaemon } from '../../src/main.js';
+import { createDaemon } from '../../src/daemon/index.js';
 import { type FakeSqs, startFakeSqs } from '../support/fake-sqs.js';
 
 const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
@@ -107,10 +107,11 @@ describe('local users (--credentials chain --users-file)', () => {
       writeFileSync(usersFile, `${hashPassword('app', 's3cret')}\n`);
       chmodSync(usersFile, 0o600);
       const config = loadConfig(['--port', '0', '--durability', 'memory', '--credentials', 'chain', '--users-file', usersFile], { SQS_ACCELERATOR_ENDPOINT: fake.endpoint });
-      const daemon = await startDaemon(config, {
+      const daemon = await createDaemon({
+        config,
         log: createLogger('silent'),
         credentialProvider: async () => ({ accessKeyId: 'AKIDDAEMON', secretAccessKey: 'daemon-secret' }),
-      });
+      }).start();
       try {
         const none = await fetch(`${daemon.url}/queues/q1`, { method: 'POST', body: 'x' });
         expect(none.status).toBe(401);
@@ -149,7 +150,7 @@ describe('local users (--credentials chain --users-file)', () => {
       const bad = join(dir, 'bad');
       writeFileSync(bad, 'app:plain\n');
       const config = loadConfig(['--port', '0', '--durability', 'memory', '--credentials', 'chain', '--users-file', bad], { SQS_ACCELERATOR_ENDPOINT: fake.endpoint });
-      await expect(startDaemon(config, { log: createLogger('silent'), credentialProvider: async () => ({ accessKeyId: 'A', secretAccessKey: 'B' }) })).rejects.toMatchObject({ code: 'ECONFIG' });
+      await expect(createDaemon({ config, log: createLogger('silent'), credentialProvider: async () => ({ accessKeyId: 'A', secretAccessKey: 'B' }) }).start()).rejects.toMatchObject({ code: 'ECONFIG' });
     });
   });
 });

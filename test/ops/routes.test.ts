@@ -1,7 +1,9 @@
 /**
  * GET /healthz, /readyz and /metrics on a real daemon against the fault-injecting fake SQS.
  */
+import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
+import { createApp } from '../../src/http/app.js';
 import { Metrics, OTHER } from '../../src/metrics.js';
 import type { Destination } from '../../src/sqs/resolver.js';
 import { startFakeSqs, type FakeSqs } from '../support/fake-sqs.js';
@@ -62,11 +64,13 @@ describe('ops routes', () => {
 
   it('/readyz is 503 while the listener is down (starting/stopping) or the spool cannot be written', async () => {
     const deps = d.daemon.deps;
-    deps.ready = () => false;
-    let r = await get(d.url, '/readyz');
+    // The daemon's parts are built once and frozen: the same parts, served by an app that is "not listening yet".
+    const starting = createApp({ ...deps, ready: () => false }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => starting.once('listening', resolve));
+    let r = await get(`http://127.0.0.1:${(starting.address() as AddressInfo).port}`, '/readyz');
+    await new Promise((resolve) => starting.close(resolve));
     expect(r.status).toBe(503);
     expect(JSON.parse(r.text)).toMatchObject({ status: 'not ready', checks: { listener: 'down' } });
-    deps.ready = () => true;
     const info = deps.store.info.bind(deps.store);
     deps.store.info = () => ({ ...info(), writable: false });
     r = await get(d.url, '/readyz');

@@ -10,7 +10,7 @@ import { request } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { MemoryStore } from '../../src/delivery/store.js';
 import { createLogger } from '../../src/log.js';
-import { type Daemon, startDaemon } from '../../src/main.js';
+import { createDaemon, type Daemon, type DaemonOptions } from '../../src/daemon/index.js';
 import { startFakeSqs, type FakeSqs } from '../support/fake-sqs.js';
 import { LogCapture, until } from '../support/daemon.js';
 
@@ -32,10 +32,10 @@ describe('secrets never leave the daemon', () => {
     await fake.close();
   });
 
-  async function start(flags: string[], logs: LogCapture, options: Parameters<typeof startDaemon>[1] = {}): Promise<Daemon> {
+  async function start(flags: string[], logs: LogCapture, options: Omit<DaemonOptions, 'config'> = {}): Promise<Daemon> {
     const config = loadConfig(['--port', '0', '--retry-base-ms', '5', '--retry-max-ms', '20', '--shutdown-grace-ms', '300', '--log-level', 'trace', ...flags], { SQS_ACCELERATOR_ENDPOINT: fake.endpoint });
     const log = createLogger('trace', { write: (s: string) => logs.write(s) });
-    return startDaemon(config, { log, store: new MemoryStore(log.child({ mod: 'store' })), ...options });
+    return createDaemon({ config, log, store: new MemoryStore(log.child({ mod: 'store' })), ...options }).start();
   }
 
   async function call(url: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<number> {

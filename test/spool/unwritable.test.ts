@@ -87,7 +87,7 @@ it('at runtime: a failing spool write answers 503 SpoolUnavailable, the message 
       },
     },
   });
-  spool.recover(passThrough); // main.ts recovers only the spool it builds itself
+  spool.recover(passThrough); // the daemon (src/daemon/compose.ts) recovers only the spool it builds itself
   const d = await startSpoolDaemon(fake.endpoint, dir, [], { store: spool });
   running.push(d);
   expect((await post(d.url, '/queues/q', 'ok-1', { contentType: 'text/plain' })).status).toBe(202);

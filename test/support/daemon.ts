@@ -1,5 +1,5 @@
 /**
- * Test helpers: start a real daemon (src/main.ts) on 127.0.0.1:0 against an upstream (the fake SQS
+ * Test helpers: start a real daemon (createDaemon, src/daemon/) on 127.0.0.1:0 against an upstream (the fake SQS
  * or fauxqs), capture its logs in memory, and talk to it over HTTP with undici (which, unlike
  * fetch, lets a test set any header, Host included).
  */
@@ -11,7 +11,7 @@ import { request, type Dispatcher } from 'undici';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { MemoryStore } from '../../src/delivery/store.js';
-import { startDaemon, type Daemon, type StartOptions } from '../../src/main.js';
+import { createDaemon, type Daemon, type DaemonOptions } from '../../src/daemon/index.js';
 
 /** The credentials every test sends; the fake and fauxqs accept anything. */
 export const AKID = 'AKIDTEST';
@@ -56,7 +56,7 @@ export async function startTestDaemon(
   endpoint: string,
   flags: string[] = [],
   logLevel: 'warn' | 'info' | 'debug' | 'error' = 'warn',
-  options: Omit<StartOptions, 'log' | 'store'> & { spool?: boolean } = {},
+  options: Omit<DaemonOptions, 'config' | 'log' | 'store'> & { spool?: boolean } = {},
 ): Promise<TestDaemon> {
   const { spool, ...startOptions } = options;
   const spoolDir = spool ? await mkdtemp(join(tmpdir(), 'sqs-accelerator-test-')) : undefined;
@@ -66,7 +66,7 @@ export async function startTestDaemon(
   );
   const logs = new LogCapture();
   const log = createLogger(logLevel, { write: (s: string) => logs.write(s) });
-  const daemon = await startDaemon(config, spoolDir ? { ...startOptions, log } : { ...startOptions, log, store: new MemoryStore(log.child({ mod: 'store' })) });
+  const daemon = await createDaemon({ config, ...(spoolDir ? { ...startOptions, log } : { ...startOptions, log, store: new MemoryStore(log.child({ mod: 'store' })) }) }).start();
   const stop = async () => {
     const result = await daemon.stop();
     if (spoolDir) await rm(spoolDir, { recursive: true, force: true });

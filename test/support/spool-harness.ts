@@ -13,7 +13,7 @@ import type { Envelope } from '../../src/delivery/envelope.js';
 import { newMessageId } from '../../src/delivery/envelope.js';
 import type { MessageStore } from '../../src/delivery/store.js';
 import { createLogger } from '../../src/log.js';
-import { startDaemon } from '../../src/main.js';
+import { createDaemon } from '../../src/daemon/index.js';
 import { staticCredentials } from '../../src/sqs/credentials.js';
 import type { Destination } from '../../src/sqs/resolver.js';
 import type { Credentials, OutgoingMessage, QueueLimits } from '../../src/sqs/types.js';
@@ -57,7 +57,7 @@ export function openSpool(dir: string, options: Partial<SpoolOptions> = {}): { s
   return { spool, logs };
 }
 
-/** The recovery credential mapping main.ts uses in pass-through mode. */
+/** The recovery credential mapping the daemon (src/daemon/compose.ts) uses in pass-through mode. */
 export const passThrough = (stored: Credentials | null) => (stored ? staticCredentials(stored) : undefined);
 
 /**
@@ -75,7 +75,7 @@ export async function startSpoolDaemon(
     { SQS_ACCELERATOR_ENDPOINT: endpoint },
   );
   const { logs, log } = captureLog(options.logLevel ?? 'info');
-  const daemon = await startDaemon(config, options.store ? { log, store: options.store } : { log });
+  const daemon = await createDaemon({ config, ...(options.store ? { log, store: options.store } : { log }) }).start();
   return { daemon, url: daemon.url, logs, stop: () => daemon.stop() };
 }
 

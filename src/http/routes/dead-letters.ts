@@ -4,7 +4,7 @@ import type { Owner } from '../../delivery/store.js';
 import type { Credentials } from '../../sqs/types.js';
 import { credentialsFor } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError } from '../errors.js';
+import { DaemonError } from '../../errors.js';
 
 /**
  * Dead letters as JSON (the UI's status page renders the same store). In pass-through mode a
@@ -20,7 +20,7 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
   };
   const storeOf = () => {
     const dl = deps.store.deadLetters;
-    if (!dl) throw new HttpError(404, 'NoDeadLetterStore', 'this daemon runs with --durability memory: it keeps no dead letters (they are logged)');
+    if (!dl) throw new DaemonError('NoDeadLetterStore', 'this daemon runs with --durability memory: it keeps no dead letters (they are logged)');
     return dl;
   };
 
@@ -37,7 +37,7 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
   router.get('/dead-letters/:id', async (ctx) => {
     const owner = await ownerOf(ctx);
     const letter = storeOf().get(ctx.params.id as string, owner);
-    if (!letter) throw new HttpError(404, 'NoSuchDeadLetter', `no dead letter ${JSON.stringify(String(ctx.params.id).slice(0, 80))} for these credentials`);
+    if (!letter) throw new DaemonError('NoSuchDeadLetter', `no dead letter ${JSON.stringify(String(ctx.params.id).slice(0, 80))} for these credentials`);
     ctx.body = letter;
   });
 }
@@ -45,6 +45,6 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
 function intParam(raw: unknown, fallback: number, min: number, max: number, name: string): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, 'InvalidParameter', `${name} must be a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new DaemonError('InvalidParameter', `${name} must be a whole number from ${min} to ${max}`);
   return n;
 }

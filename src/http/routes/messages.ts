@@ -4,7 +4,7 @@ import type { MessageStatus } from '../../delivery/tracker.js';
 import { ACCESS_DENIED_CODES, BAD_CREDENTIAL_CODES, QUEUE_MISSING_CODES } from '../../sqs/errors.js';
 import { credentialsFor } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError } from '../errors.js';
+import { DaemonError } from '../../errors.js';
 
 /** Messages waited for at once (POST ...?wait=1), all requests together; past it, 503. */
 export const MAX_WAITING = 100_000;
@@ -20,7 +20,7 @@ export function registerMessageRoutes(router: Router, deps: AppDeps): void {
     const owner = (await credentialsFor(ctx, deps)).key;
     const status = deps.tracker?.get(id, owner);
     if (!status) {
-      throw new HttpError(404, 'UnknownMessage', `no recent message with id ${JSON.stringify(id.slice(0, 100))} sent with these credentials: the daemon keeps the state of its last ${deps.config.messageWindow} messages in memory, since it started`);
+      throw new DaemonError('UnknownMessage', `no recent message with id ${JSON.stringify(id.slice(0, 100))} sent with these credentials: the daemon keeps the state of its last ${deps.config.messageWindow} messages in memory, since it started`);
     }
     ctx.set('cache-control', 'no-store');
     ctx.body = status;
@@ -35,9 +35,9 @@ export function wantsWait(ctx: Context): boolean {
 
 /** Refuses a ?wait=1 send before anything is accepted when too many messages are waited for already. */
 export function checkWaitRoom(deps: AppDeps, count: number): void {
-  if (!deps.tracker) throw new HttpError(400, 'WaitUnavailable', '?wait=1 is not available in this process');
+  if (!deps.tracker) throw new DaemonError('WaitUnavailable');
   if (deps.tracker.waiters + count > MAX_WAITING) {
-    throw new HttpError(503, 'TooManyWaiting', `${MAX_WAITING} messages are already waited for (?wait=1); retry later, or send without wait`, { headers: { 'retry-after': '1' } });
+    throw new DaemonError('TooManyWaiting', `${MAX_WAITING} messages are already waited for (?wait=1); retry later, or send without wait`);
   }
 }
 

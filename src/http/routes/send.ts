@@ -1,60 +1,31 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Validated } from '../../delivery/pipeline.js';
-import { ACCESS_DENIED_CODES, BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs/errors.js';
-import { validateMessage } from '../../sqs/limits.js';
-import { type TraceInput, withTrace } from '../../sqs/trace.js';
+import { DaemonError } from '../../errors.js';
+import { checkQueueName, type EntryResult } from '../../ingest/index.js';
 import { type Destination, isVerified } from '../../sqs/resolver.js';
+import type { TraceInput } from '../../sqs/trace.js';
 import { credentialsFor } from '../auth.js';
-import { decodeUtf8 } from '../body.js';
-import { requestBody } from '../csrf.js';
+import { requestForm, requestText } from '../body.js';
+import { decodeForm, type ParsedSend, parseSend } from '../decode.js';
 import type { AppDeps } from '../deps.js';
-import { BASIC_CHALLENGE, HttpError } from '../errors.js';
-import { parseSend } from '../ingest.js';
-import { addFormAttributeRows } from '../ui/form.js';
 import { checkWaitRoom, waitedResult, wantsWait } from './messages.js';
 
-/** SQS queue names: 1-80 of [A-Za-z0-9_-], FIFO ones ending in ".fifo" (within the 80). */
-export const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$|^[A-Za-z0-9_-]{1,75}\.fifo$/;
+const FORM = 'application/x-www-form-urlencoded';
 
-export function checkQueueName(name: string): void {
-  if (!QUEUE_NAME.test(name)) {
-    throw new HttpError(400, 'InvalidQueueName', `queue name ${JSON.stringify(name.slice(0, 100))} is not valid: 1-80 letters, digits, "-" or "_", FIFO queues end in ".fifo"`);
-  }
+/** Resolves a queue for this request's credentials (401 without them), through ingest. */
+export async function destinationFor(deps: Pick<AppDeps, 'config' | 'auth' | 'ingest'>, ctx: Context, queueName: string): Promise<Destination> {
+  return deps.ingest.destination(await credentialsFor(ctx, deps), queueName);
 }
 
-/** Resolves a queue for these credentials, turning SQS's refusals into HTTP answers. */
-export async function destinationFor(deps: AppDeps, ctx: Context, queueName: string): Promise<Destination> {
-  const creds = await credentialsFor(ctx, deps);
-  const hit = deps.resolver.cached(creds, queueName);
-  if (hit) return hit;
-  try {
-    // SQS unreachable or throttling: an unverified destination, verified before delivery.
-    return await deps.resolver.resolveForSend(creds, queueName);
-  } catch (err) {
-    throw sqsToHttp(err, queueName);
-  }
-}
-
-/** Maps an SQS failure seen while serving a request to an HTTP error. */
-export function sqsToHttp(err: unknown, queueName?: string): HttpError {
-  if (!isSqsError(err)) {
-    return new HttpError(503, 'CredentialsUnavailable', 'could not load the daemon\'s AWS credentials', { headers: { 'retry-after': '5' } });
-  }
-  if (err.queueMissing) return new HttpError(404, 'QueueDoesNotExist', `queue ${JSON.stringify(queueName ?? '')} does not exist (or is not visible to these credentials)`);
-  if (BAD_CREDENTIAL_CODES.has(err.code)) {
-    return new HttpError(401, err.code, `SQS refused the credentials (${err.code}): check the access key id and secret`, { headers: { 'www-authenticate': BASIC_CHALLENGE } });
-  }
-  if (ACCESS_DENIED_CODES.has(err.code)) return new HttpError(403, err.code, `SQS denied access (${err.code}): ${err.message}`);
-  if (err.disposition === 'retry') {
-    return new HttpError(503, err.code, `SQS is not answering right now (${err.code}); try again`, { headers: { 'retry-after': '2' } });
-  }
-  return new HttpError(502, err.code, `SQS answered ${err.code}: ${err.message}`);
-}
-
+/**
+ * `POST /queues/:name`: the REST door's adapter onto ingest. Decodes the body once by content
+ * type, hands the entries to ingest with the request's trace context, and answers 202 with the
+ * ids (one message), or per entry (a batch); a browser form is redirected back to the queue page.
+ * A queue SQS could not be asked about yet is said so (`queueVerified: false`). `?wait=1` answers
+ * once SQS accepted the messages (see answerWaited).
+ */
 export function registerSendRoutes(router: Router, deps: AppDeps): void {
-  const { config, pipeline } = deps;
-  const defaultGroup = config.fifoDefaultGroupId === '' ? undefined : { defaultGroupId: config.fifoDefaultGroupId };
+  const { config, ingest } = deps;
 
   router.post('/queues/:name', async (ctx) => {
     const name = ctx.params.name as string;
@@ -62,100 +33,61 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
     const mime = ctx.request.type.trim().toLowerCase(); // koa keeps the case and spaces as sent; media types are case-insensitive
     const charset = ctx.request.charset.toLowerCase(); // charset names are case-insensitive (RFC 9110)
     if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
-      throw new HttpError(415, 'UnsupportedCharset', `charset ${JSON.stringify(charset)} is not supported; send UTF-8`);
+      throw new DaemonError('UnsupportedCharset', `charset ${JSON.stringify(charset)} is not supported; send UTF-8`);
     }
     // Credentials and queue first: a wrong password must not learn anything from validation.
     const dest = await destinationFor(deps, ctx, name);
-    // requestBody: the CSRF guard may already have read a browser form's body.
-    const text = decodeUtf8(await requestBody(ctx, config.maxRequestBytes));
-    const parsed = parseSend(mime, text);
-    if (mime === 'application/x-www-form-urlencoded') addFormAttributeRows(parsed, text);
-
+    // Read once: the CSRF guard may already have read (and parsed) a browser form.
+    const parsed: ParsedSend = mime === FORM ? decodeForm(await requestForm(ctx, config.maxRequestBytes)) : parseSend(mime, await requestText(ctx, config.maxRequestBytes));
+    if (parsed.batch && parsed.entries.length === 0) throw new DaemonError('EmptyBatch');
     const wait = wantsWait(ctx);
     if (wait) checkWaitRoom(deps, parsed.entries.length);
-    const trace = traceFrom(ctx);
-    const traceOptions = { attributes: config.traceAttributes === 'on' };
-    const valid: Validated[] = [];
-    const slots: Array<number | { code: string; message: string }> = [];
-    let rechecked = false;
-    for (const entry of parsed.entries) {
-      if ('error' in entry) {
-        slots.push(entry.error);
-        continue;
-      }
-      let v = validateMessage(entry.input, dest.limits, defaultGroup);
-      if (!v.ok && v.status === 413 && !rechecked && dest.limits.maxMessageBytes < config.maxMessageBytes) {
-        // Over the queue's MaximumMessageSize as last read: it may have been raised since. Ask SQS
-        // (at most once a second per queue) before refusing, so a raised limit counts at once.
-        rechecked = true;
-        await deps.resolver.recheck(dest);
-        v = validateMessage(entry.input, dest.limits, defaultGroup);
-      }
-      if (v.ok) v = withTrace(v, { ...trace, awsTraceHeader: entry.input.awsTraceHeader }, dest.limits, traceOptions);
-      if (v.ok) {
-        slots.push(valid.length);
-        valid.push({ message: v.message, bytes: v.bytes });
-      } else if (!parsed.batch) {
-        throw new HttpError(v.status, v.code, v.message, v.field ? { details: { field: v.field } } : {});
-      } else {
-        slots.push({ code: v.code, message: v.message });
-      }
-    }
-    if (parsed.batch && parsed.entries.length === 0) throw new HttpError(400, 'EmptyBatch', 'the batch holds no messages');
 
-    let ids: string[] = [];
-    if (valid.length > 0) {
-      const accepted = pipeline.accept(dest, valid);
-      if (accepted === false) {
-        throw new HttpError(503, 'BacklogFull', 'the daemon\'s backlog is full (SQS slow or unreachable); retry later', { headers: { 'retry-after': '1' } });
-      }
-      try {
-        ids = await accepted;
-      } catch (err) {
-        if ((err as { code?: unknown }).code === 'ETOOMANYDESTINATIONS') {
-          throw new HttpError(503, 'TooManyDestinations', (err as Error).message, { headers: { 'retry-after': '5' } });
-        }
-        if ((err as { code?: unknown }).code === 'ESPOOLFULL') {
-          throw new HttpError(503, 'SpoolFull', 'the daemon\'s spool is full (SQS slow or unreachable); nothing was accepted, retry later', { headers: { 'retry-after': '5' } });
-        }
-        // The spool logs once when it stops being writable (and once when it works again);
-        // a line per refused request would flood the log exactly when the disk is full.
-        if ((err as { code?: unknown }).code !== 'ESPOOLWRITE') deps.log.error({ err: (err as Error).message, queue: name }, 'could not record accepted messages');
-        throw new HttpError(503, 'SpoolUnavailable', 'the daemon could not write the message to its spool (disk full or unwritable); nothing was accepted', { headers: { 'retry-after': '5' } });
-      }
-    }
+    const results = await ingest.send(dest, parsed.entries, { trace: traceFrom(ctx) });
 
-    if (wait && ids.length > 0) {
-      await answerWaited(ctx, deps, name, parsed.batch, ids, slots);
+    if (wait && results.some((r) => r.ok)) {
+      await answerWaited(ctx, deps, name, parsed.batch, results);
       return;
     }
-    ctx.status = valid.length === 0 ? 400 : 202;
     // SQS could not be asked about this queue yet: accepted, verified before delivery.
     const unverified = !isVerified(dest);
-    if (unverified) ctx.set('x-queue-verified', 'false');
     if (!parsed.batch) {
-      const id = ids[0] as string;
-      ctx.set('x-message-id', id);
+      const only = results[0] as EntryResult;
+      if (!only.ok) {
+        const e = only.error;
+        throw new DaemonError(e.code, e.message, { status: e.status, ...(e.field ? { details: { field: e.field } } : {}) });
+      }
+      ctx.status = 202;
+      ctx.set('x-message-id', only.id);
+      if (unverified) ctx.set('x-queue-verified', 'false');
       if (ctx.accepts('json', 'html') === 'html') {
         // A browser form: back to the queue page (post/redirect/get).
         ctx.status = 303;
-        ctx.redirect(`/queues/${encodeURIComponent(name)}?sent=${encodeURIComponent(id)}`);
+        ctx.redirect(`/queues/${encodeURIComponent(name)}?sent=${encodeURIComponent(only.id)}`);
         return;
       }
-      ctx.body = unverified ? { id, queue: name, queueVerified: false } : { id, queue: name };
+      ctx.body = unverified ? { id: only.id, queue: name, queueVerified: false } : { id: only.id, queue: name };
       return;
     }
-    const results = slots.map((s) => (typeof s === 'number' ? { id: ids[s] as string } : { error: s }));
-    ctx.body = { queue: name, ...(unverified ? { queueVerified: false } : {}), accepted: valid.length, rejected: results.length - valid.length, results };
+    let accepted = 0;
+    const out = results.map((r) => {
+      if (!r.ok) return { error: { code: r.error.code, message: r.error.message } };
+      accepted += 1;
+      return { id: r.id };
+    });
+    if (unverified && accepted > 0) ctx.set('x-queue-verified', 'false');
+    ctx.status = accepted === 0 ? 400 : 202;
+    ctx.body = { queue: name, ...(unverified ? { queueVerified: false } : {}), accepted, rejected: out.length - accepted, results: out };
   });
 }
 
 /** Trace context of the request: X-Amzn-Trace-Id and the W3C traceparent/tracestate headers. */
-function traceFrom(ctx: Context): TraceInput {
-  const t: TraceInput = {};
+function traceFrom(ctx: Context): TraceInput | undefined {
   const amzn = ctx.get('x-amzn-trace-id');
-  if (amzn !== '') t.amznTraceId = amzn;
   const parent = ctx.get('traceparent');
+  if (amzn === '' && parent === '') return undefined;
+  const t: TraceInput = {};
+  if (amzn !== '') t.amznTraceId = amzn;
   if (parent !== '') t.traceparent = parent;
   const state = ctx.get('tracestate');
   if (state !== '') t.tracestate = state;
@@ -168,7 +100,9 @@ function traceFrom(ctx: Context): TraceInput {
  * SequenceNumber), SQS's refusal as an error, or 202 with the state so far. A batch: 201 when every
  * accepted entry was delivered, else 202, with each entry's outcome.
  */
-async function answerWaited(ctx: Context, deps: AppDeps, name: string, batch: boolean, ids: string[], slots: ReadonlyArray<number | { code: string; message: string }>): Promise<void> {
+async function answerWaited(ctx: Context, deps: AppDeps, name: string, batch: boolean, results: readonly EntryResult[]): Promise<void> {
+  const ids: string[] = [];
+  for (const r of results) if (r.ok) ids.push(r.id);
   const statuses = await (deps.tracker as NonNullable<AppDeps['tracker']>).wait(ids, deps.config.waitTimeoutMs);
   const outcomes = statuses.map(waitedResult);
   if (!batch) {
@@ -179,8 +113,9 @@ async function answerWaited(ctx: Context, deps: AppDeps, name: string, batch: bo
     ctx.body = { ...only.body, queue: name };
     return;
   }
-  const results = slots.map((s) => (typeof s === 'number' ? (outcomes[s] as ReturnType<typeof waitedResult>).body : { error: s }));
+  let k = 0;
+  const out = results.map((r) => (r.ok ? (outcomes[k++] as ReturnType<typeof waitedResult>).body : { error: { code: r.error.code, message: r.error.message } }));
   const delivered = outcomes.filter((o) => o.status === 201).length;
   ctx.status = delivered === outcomes.length ? 201 : 202;
-  ctx.body = { queue: name, accepted: ids.length, delivered, rejected: slots.length - ids.length, results };
+  ctx.body = { queue: name, accepted: ids.length, delivered, rejected: results.length - ids.length, results: out };
 }

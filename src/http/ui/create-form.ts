@@ -1,5 +1,5 @@
 import { MAX_RECEIVE_COUNT, QUEUE_ATTRIBUTE_RULES, type RuledAttribute } from '../../sqs/admin.js';
-import { QUEUE_NAME } from '../routes/send.js';
+import { QUEUE_NAME } from '../../ingest/index.js';
 import { duration, bytes } from './format.js';
 import { type Fields, field, flag } from './form.js';
 import { page } from './layout.js';

@@ -1,9 +1,9 @@
-import type { HttpError } from '../errors.js';
+import type { DaemonError } from '../../errors.js';
 import { page } from './layout.js';
 import { html, q, type SafeHtml } from './template.js';
 
 /** What the user can do about an error, by status or code. */
-function advice(e: HttpError): SafeHtml | string {
+function advice(e: DaemonError): SafeHtml | string {
   if (e.status === 401) {
     return html`<p>Your browser will ask for credentials again. Give your <strong>AWS access key id</strong> as the user name and the
 <strong>secret access key</strong> as the password; the daemon signs SQS requests with them and keeps them only in memory.</p>
@@ -30,7 +30,7 @@ function queueOf(path: string): string | undefined {
 }
 
 /** The HTML form of an error answer: status, code, message, advice, links. Never a stack trace. */
-export function errorPage(e: HttpError, path: string): string {
+export function errorPage(e: DaemonError, path: string): string {
   const queue = e.status === 404 && e.code === 'QueueDoesNotExist' ? undefined : queueOf(path);
   return page(
     { title: `${e.status} ${e.code}` },

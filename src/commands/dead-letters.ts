@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { parseArgs as parseNodeArgs } from 'node:util';
-import { defaultSpoolDir } from '../config.js';
+import { type Config, loadConfig } from '../config.js';
+import { EXIT } from '../errors.js';
 import { endpointFor, SqsClient } from '../sqs/client.js';
 import { deduplicationIdFor } from '../sqs/dedup.js';
 import { isSqsError } from '../sqs/errors.js';
 import type { Credentials } from '../sqs/types.js';
-import { DeadLetterDir, type DeadLetterFile } from './dead-letters.js';
+import { DeadLetterDir, type DeadLetterFile } from '../spool/dead-letters.js';
 
 export const DEAD_LETTERS_HELP = `Usage: sqs-accelerator dead-letters <command> [options]
 
@@ -19,12 +19,15 @@ Commands:
          [--to-queue NAME] [--region R | --endpoint URL] [--credentials stored|chain]
   purge <id>... | --all [--queue Q] --yes      delete for good
 
-Options:
+Options: the daemon's own, loaded as the daemon loads them (flags > environment > --config file >
+defaults), so the daemon's config file is enough: dead-letters list --config /etc/sqs-accelerator/config.json
+  --config FILE      the daemon's config file (or $SQS_ACCELERATOR_CONFIG, as under systemd)
   --spool-dir DIR    spool directory (default as the daemon: $SQS_ACCELERATOR_SPOOL_DIR, $STATE_DIRECTORY,
                      $XDG_STATE_HOME/sqs-accelerator, ~/.local/state/sqs-accelerator)
   --region R         for replay: AWS region (or AWS_REGION); --endpoint URL (or AWS_ENDPOINT_URL_SQS) instead
   --credentials M    for replay: stored (default: the pair the message was sent with; letters sent with the
                      daemon's own credentials use the chain) or chain (the AWS default provider chain)
+  (any other daemon option is accepted and checked, e.g. --request-timeout-ms)
 
 Exit codes: 0 done, 1 some letters failed to replay, 2 bad usage or spool not found.`;
 
@@ -40,40 +43,69 @@ export async function deadLettersCommand(argv: readonly string[], env: NodeJS.Pr
   try {
     return await run(argv, env, io);
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (err instanceof UsageError || (err as { code?: string }).code === 'ECONFIG') {
       io.err(`sqs-accelerator dead-letters: ${(err as Error).message}\n(see sqs-accelerator dead-letters --help)\n`);
-      return 2;
+      return EXIT.badConfig;
     }
     throw err;
   }
 }
 
+/** The command's own flags; `true`: takes a value. Every other `--flag` is the daemon's. */
+const COMMAND_FLAGS: Readonly<Record<string, boolean>> = { '--queue': true, '--limit': true, '--json': false, '--all': false, '--yes': false, '--to-queue': true, '--credentials': true, '--help': false, '-h': false };
+
+interface CommandValues {
+  queue?: string;
+  limit?: string;
+  json?: boolean;
+  all?: boolean;
+  yes?: boolean;
+  'to-queue'?: string;
+  credentials?: string;
+  help?: boolean;
+}
+
+/** Splits argv into this command's flags, positionals, and the daemon options (for loadConfig). */
+function splitArgs(argv: readonly string[]): { values: CommandValues; positionals: string[]; daemonArgs: string[] } {
+  const values: Record<string, string | boolean> = {};
+  const positionals: string[] = [];
+  const daemonArgs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('-') && eq > 0 ? arg.slice(0, eq) : arg;
+    const takesValue = COMMAND_FLAGS[flag];
+    if (takesValue === undefined) {
+      if (!arg.startsWith('-')) positionals.push(arg);
+      else {
+        daemonArgs.push(arg);
+        if (eq < 0 && i + 1 < argv.length) daemonArgs.push(argv[++i] as string);
+      }
+      continue;
+    }
+    const name = flag === '-h' ? 'help' : flag.slice(2);
+    if (!takesValue) values[name] = true;
+    else {
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UsageError(`option ${flag} needs a value`);
+      values[name] = value;
+    }
+  }
+  return { values: values as CommandValues, positionals, daemonArgs };
+}
+
 const defaultIo: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: Out): Promise<number> {
-  const { values, positionals } = parseNodeArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      'spool-dir': { type: 'string' },
-      queue: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
-      all: { type: 'boolean' },
-      yes: { type: 'boolean' },
-      'to-queue': { type: 'string' },
-      region: { type: 'string' },
-      endpoint: { type: 'string' },
-      credentials: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals, daemonArgs } = splitArgs(argv);
   const [command, ...ids] = positionals;
   if (values.help || command === undefined || command === 'help') {
     io.out(`${DEAD_LETTERS_HELP}\n`);
     return command === undefined && !values.help ? 2 : 0;
   }
-  const spoolDir = values['spool-dir'] ?? (env.SQS_ACCELERATOR_SPOOL_DIR || defaultSpoolDir(env));
+  // The daemon's options, as the daemon reads them: the same spool directory, region, endpoint.
+  const config = loadConfig(daemonArgs, env, { requireUpstream: false });
+  const spoolDir = config.spoolDir;
   if (!existsSync(spoolDir)) {
     io.err(`sqs-accelerator dead-letters: spool directory ${spoolDir} does not exist (give --spool-dir as the daemon has it)\n`);
     return 2;
@@ -124,7 +156,7 @@ async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: Out): Pr
       return removed === targets.length ? 0 : 1;
     }
     case 'replay':
-      return replay(store, selection(store, ids, values.all === true, values.queue), values, env, io);
+      return replay(store, selection(store, ids, values.all === true, values.queue), values, config, io);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}; expected list, show, replay or purge`);
   }
@@ -145,17 +177,16 @@ function preview(body: string): string {
 async function replay(
   store: DeadLetterDir,
   ids: string[],
-  values: { region?: string | undefined; endpoint?: string | undefined; credentials?: string | undefined; 'to-queue'?: string | undefined },
-  env: NodeJS.ProcessEnv,
+  values: CommandValues,
+  config: Readonly<Config>,
   io: Out,
 ): Promise<number> {
-  const endpointOverride = values.endpoint ?? (env.SQS_ACCELERATOR_ENDPOINT || env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || undefined);
-  let region = values.region ?? (env.SQS_ACCELERATOR_REGION || env.AWS_REGION || env.AWS_DEFAULT_REGION || '');
-  if (region === '' && endpointOverride) region = 'us-east-1';
-  if (region === '') throw new UsageError('replay needs --region (or AWS_REGION) or --endpoint (or AWS_ENDPOINT_URL_SQS)');
+  const endpointOverride = config.endpoint || undefined;
+  const region = config.region;
+  if (region === '') throw new UsageError('replay needs --region (or AWS_REGION, or "region" in the --config file) or --endpoint (or AWS_ENDPOINT_URL_SQS)');
   const mode = values.credentials ?? 'stored';
   if (mode !== 'stored' && mode !== 'chain') throw new UsageError(`--credentials must be stored or chain; got ${JSON.stringify(mode)}`);
-  const client = new SqsClient({ endpoint: endpointFor(region, endpointOverride), region, connections: 4 });
+  const client = new SqsClient({ endpoint: endpointFor(region, endpointOverride), region, connections: 4, requestTimeoutMs: config.requestTimeoutMs });
   let chain: (() => Promise<Credentials>) | undefined;
   const chainCredentials = async (): Promise<Credentials> => {
     if (!chain) {

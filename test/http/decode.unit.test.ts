@@ -1,14 +1,14 @@
-import { parseSend, type ParsedEntry } from '../../src/http/ingest.js';
+import { parseSend, type ParsedEntry } from '../../src/http/decode.js';
 
 const inputs = (entries: ParsedEntry[]) => entries.map((e) => ('input' in e ? e.input : e.error));
 
-/** The HttpError (status, code) parseSend throws for this body. */
+/** The DaemonError (status, code) parseSend throws for this body. */
 function refusal(mime: string, text: string): { status: number; code: string; message: string } {
   try {
     parseSend(mime, text);
   } catch (err) {
     const e = err as { status: number; code: string; message: string; name: string };
-    expect(e.name).toBe('HttpError');
+    expect(e.name).toBe('DaemonError');
     return { status: e.status, code: e.code, message: e.message };
   }
   throw new Error('expected parseSend to throw');

@@ -1,13 +1,13 @@
 import type { Context } from 'koa';
-import type { Owner } from '../../delivery/store.js';
-import { ADMIN_CLIENT_ERRORS, listQueueUrls } from '../../sqs/admin.js';
-import { BAD_CREDENTIAL_CODES, isSqsError } from '../../sqs/errors.js';
-import type { Credentials } from '../../sqs/types.js';
-import { credentialsFor } from '../auth.js';
-import { basicUser } from '../csrf.js';
-import type { AppDeps } from '../deps.js';
-import { HttpError, isHttpError } from '../errors.js';
-import { sqsToHttp } from '../routes/send.js';
+import type { Owner } from '../../../delivery/store.js';
+import { DaemonError, sqsFailure } from '../../../errors.js';
+import { checkQueueName } from '../../../ingest/index.js';
+import { listQueueUrls } from '../../../sqs/admin.js';
+import { BAD_CREDENTIAL_CODES, isSqsError } from '../../../sqs/errors.js';
+import type { Credentials } from '../../../sqs/types.js';
+import { credentialsFor } from '../../auth.js';
+import { basicUser } from '../../csrf.js';
+import type { AppDeps } from '../../deps.js';
 
 /** The credentials this request signs with (401 without Basic auth in pass-through mode). */
 export async function credentialsOf(ctx: Context, deps: AppDeps): Promise<Credentials> {
@@ -15,7 +15,7 @@ export async function credentialsOf(ctx: Context, deps: AppDeps): Promise<Creden
   try {
     return await source.get();
   } catch (err) {
-    throw sqsToHttp(err);
+    throw sqsFailure(err);
   }
 }
 
@@ -34,16 +34,11 @@ export function userLabel(ctx: Context, deps: AppDeps): string {
 }
 
 /**
- * SQS failures of management calls as HTTP errors: the caller's own mistakes (name taken,
- * invalid attribute, purge too soon) as 400/409 with SQS's code; the rest as sqsToHttp does.
+ * SQS failures of management calls: the caller's own mistakes (name taken, invalid attribute,
+ * purge too soon) as 400/409 with SQS's code; the rest as every SQS failure (src/errors.ts).
  */
-export function adminError(err: unknown, queueName?: string): HttpError {
-  if (isHttpError(err)) return err;
-  if (isSqsError(err) && !err.queueMissing) {
-    const status = ADMIN_CLIENT_ERRORS[err.code];
-    if (status !== undefined) return new HttpError(status, err.code, `SQS refused (${err.code}): ${err.message}`);
-  }
-  return sqsToHttp(err, queueName);
+export function adminError(err: unknown, queueName?: string): Error {
+  return sqsFailure(err, queueName === undefined ? { management: true } : { queueName, management: true });
 }
 
 export type Verified = { ok: true } | { ok: false; code: string; message: string };
@@ -59,7 +54,7 @@ export async function verifyCredentials(deps: AppDeps, creds: Credentials): Prom
     return { ok: true };
   } catch (err) {
     if (!isSqsError(err)) throw err;
-    if (BAD_CREDENTIAL_CODES.has(err.code)) throw sqsToHttp(err);
+    if (BAD_CREDENTIAL_CODES.has(err.code)) throw sqsFailure(err);
     const message = err.disposition === 'retry' ? 'SQS could not be reached just now' : `SQS answered: ${err.message}`;
     return { ok: false, code: err.code, message };
   }
@@ -82,7 +77,38 @@ export function intQuery(ctx: Context, name: string, fallback: number, min: numb
   const raw = query(ctx, name);
   if (raw === '') return fallback;
   if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new HttpError(400, 'InvalidParameter', `query parameter ${name} must be a whole number from ${min} to ${max}`);
+    throw new DaemonError('InvalidParameter', `query parameter ${name} must be a whole number from ${min} to ${max}`);
   }
   return Number(raw);
+}
+
+/**
+ * The one error wrapper of the UI routes: runs a management call, turning SQS's refusals into
+ * the daemon's answers (src/errors.ts sqsFailure, as management calls: 400/409 for the caller's
+ * own mistakes, 404 naming the queue). Bugs pass unchanged (500, logged with their stack).
+ */
+export async function managed<T>(call: () => Promise<T>, queueName?: string): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw adminError(err, queueName);
+  }
+}
+
+/** The checked `:name` of the route. */
+export function queueParam(ctx: Context): string {
+  const name = ctx.params.name as string;
+  checkQueueName(name);
+  return name;
+}
+
+/** Whole seconds since the daemon started. */
+export function uptimeSeconds(deps: Pick<AppDeps, 'startedAt'>): number {
+  return Math.max(0, Math.floor((Date.now() - deps.startedAt) / 1000));
+}
+
+/** `{ owner }` for dead-letter listings in pass-through mode, `{}` with the daemon's credentials. */
+export function ownerOption(deps: AppDeps, creds: Credentials): { owner?: Owner } {
+  const owner = deadLetterOwner(deps, creds);
+  return owner ? { owner } : {};
 }

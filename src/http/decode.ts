@@ -1,8 +1,14 @@
-import type { MessageInput } from '../sqs/limits.js';
-import { HttpError } from './errors.js';
+import { DaemonError } from '../errors.js';
+import type { IngestEntry, MessageInput } from '../ingest/index.js';
+
+/**
+ * The REST door's wire format: a `POST /queues/:name` body decoded into ingest entries, once
+ * per content type. Whole-request problems throw a DaemonError; a bad entry of a batch becomes
+ * an entry error and does not stop the others.
+ */
 
 /** One entry of a request: a message to validate, or why it could not even be read. */
-export type ParsedEntry = { input: MessageInput } | { error: { code: string; message: string } };
+export type ParsedEntry = IngestEntry;
 
 export interface ParsedSend {
   /** True when the request carried a list (answer per entry), false for a single message. */
@@ -34,7 +40,7 @@ const FORM_FIELDS: Record<string, keyof MessageInput> = {
 export function parseSend(mime: string, text: string): ParsedSend {
   switch (mime) {
     case 'application/x-www-form-urlencoded':
-      return { batch: false, entries: [{ input: parseForm(text) }] };
+      return decodeForm(new URLSearchParams(text));
     case 'application/json':
       return parseJson(text);
     case 'application/x-ndjson':
@@ -46,23 +52,30 @@ export function parseSend(mime: string, text: string): ParsedSend {
       return parseNdjson(text, '\x1e');
     default:
       if (mime.startsWith('multipart/')) {
-        throw new HttpError(415, 'UnsupportedMediaType', 'multipart bodies are not supported; send application/x-www-form-urlencoded with message_body, JSON, NDJSON or a raw body');
+        throw new DaemonError('UnsupportedMediaType', 'multipart bodies are not supported; send application/x-www-form-urlencoded with message_body, JSON, NDJSON or a raw body');
       }
       return { batch: false, entries: [{ input: { body: text } }] };
   }
 }
 
-function parseForm(text: string): MessageInput {
+/** A form send (already parsed: the CSRF guard may have parsed it first): one message. */
+export function decodeForm(form: URLSearchParams): ParsedSend {
+  const input = parseForm(form);
+  addFormAttributeRows(input, form);
+  return { batch: false, entries: [{ input }] };
+}
+
+function parseForm(form: URLSearchParams): MessageInput {
   const input: MessageInput = {};
   let attributes: Record<string, string> | undefined;
-  for (const [k, v] of new URLSearchParams(text)) {
+  for (const [k, v] of form) {
     const field = FORM_FIELDS[k];
     if (field) input[field] = v;
     else if (k.startsWith('attr.') && k.length > 5) (attributes ??= {})[k.slice(5)] = v;
   }
   if (attributes) input.attributes = attributes;
   if (input.body === undefined) {
-    throw new HttpError(400, 'MissingBody', 'form field message_body is missing');
+    throw new DaemonError('MissingBody', 'form field message_body is missing');
   }
   return input;
 }
@@ -72,14 +85,14 @@ function parseJson(text: string): ParsedSend {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new HttpError(400, 'MalformedJson', `request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
+    throw new DaemonError('MalformedJson', `request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
   }
   if (Array.isArray(value)) return { batch: true, entries: value.map(entryFromJson) };
   if (value !== null && typeof value === 'object' && Array.isArray((value as { messages?: unknown }).messages)) {
     return { batch: true, entries: ((value as { messages: unknown[] }).messages).map(entryFromJson) };
   }
   const entry = entryFromJson(value);
-  if ('error' in entry) throw new HttpError(400, entry.error.code, entry.error.message);
+  if ('error' in entry) throw new DaemonError(entry.error.code as 'InvalidEntry', entry.error.message);
   return { batch: false, entries: [entry] };
 }
 
@@ -96,7 +109,7 @@ function parseNdjson(text: string, separator: string): ParsedSend {
       try {
         entries.push(entryFromJson(JSON.parse(line)));
       } catch (err) {
-        entries.push({ error: { code: 'MalformedJson', message: `line ${lineNo} is not valid JSON: ${(err as Error).message.slice(0, 200)}` } });
+        entries.push({ error: { code: 'MalformedJson', status: 400, message: `line ${lineNo} is not valid JSON: ${(err as Error).message.slice(0, 200)}` } });
       }
     }
     start = end + 1;
@@ -107,12 +120,12 @@ function parseNdjson(text: string, separator: string): ParsedSend {
 function entryFromJson(value: unknown): ParsedEntry {
   if (typeof value === 'string') return { input: { body: value } };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { error: { code: 'InvalidEntry', message: 'each message must be a JSON object with a "body" (or a plain string)' } };
+    return { error: { code: 'InvalidEntry', status: 400, message: 'each message must be a JSON object with a "body" (or a plain string)' } };
   }
   const o = value as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     if (!JSON_FIELDS.has(k)) {
-      return { error: { code: 'UnknownField', message: `unknown field ${JSON.stringify(k.slice(0, 60))}; allowed: body, attributes, delaySeconds, groupId, deduplicationId, awsTraceHeader` } };
+      return { error: { code: 'UnknownField', status: 400, message: `unknown field ${JSON.stringify(k.slice(0, 60))}; allowed: body, attributes, delaySeconds, groupId, deduplicationId, awsTraceHeader` } };
     }
   }
   return {
@@ -125,4 +138,31 @@ function entryFromJson(value: unknown): ParsedEntry {
       ...(o.awsTraceHeader !== undefined ? { awsTraceHeader: o.awsTraceHeader } : {}),
     },
   };
+}
+
+/**
+ * Message attributes from an HTML form, which cannot name a field after the attribute without
+ * script: rows of `attr_name`, `attr_type` (String or Number; default String) and `attr_value`,
+ * repeated, matched by position. Empty rows are skipped. Merged into the single message that a
+ * form send carries, next to the `attr.<name>=value` fields scripts use.
+ */
+function addFormAttributeRows(input: MessageInput, form: URLSearchParams): void {
+  const names = form.getAll('attr_name');
+  const values = form.getAll('attr_value');
+  if (names.length === 0 && values.length === 0) return;
+  const types = form.getAll('attr_type');
+  const rows: Record<string, { DataType: string; StringValue: string }> = {};
+  let any = false;
+  for (let i = 0; i < Math.max(names.length, values.length); i++) {
+    const name = (names[i] ?? '').trim();
+    const value = values[i] ?? '';
+    if (name === '' && value === '') continue;
+    if (name === '') throw new DaemonError('InvalidAttributeName', `message attribute row ${i + 1} has a value but no name`);
+    const type = (types[i] ?? 'String').trim() || 'String';
+    rows[name] = { DataType: type, StringValue: value };
+    any = true;
+  }
+  if (!any) return;
+  const existing = input.attributes;
+  input.attributes = existing !== null && typeof existing === 'object' ? { ...(existing as object), ...rows } : rows;
 }

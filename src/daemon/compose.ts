@@ -1,0 +1,205 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { type Config, ConfigError } from '../config.js';
+import { Pipeline, type PipelineObserver } from '../delivery/pipeline.js';
+import { MemoryStore, type MessageStore } from '../delivery/store.js';
+import type { AppDeps } from '../http/deps.js';
+import { LocalUsers } from '../http/users.js';
+import { Ingest } from '../ingest/index.js';
+import { Metrics } from '../metrics.js';
+import { endpointFor, SqsClient } from '../sqs/client.js';
+import { type CredentialProvider, type CredentialSource, providerCredentials, staticCredentials } from '../sqs/credentials.js';
+import { QueueResolver } from '../sqs/resolver.js';
+import { MessageTracker } from '../delivery/tracker.js';
+import { ReadinessMonitor } from '../health.js';
+import { BAD_CREDENTIAL_CODES } from '../sqs/errors.js';
+import { KnownQueues } from '../sqs/known-queues.js';
+import { checkSpoolDir, Spool } from '../spool/spool.js';
+import { CallerKeys } from '../sqsapi/sigv4.js';
+import { createWorkers, type ReplySender } from '../worker/index.js';
+
+export interface ComposeOptions {
+  log: Logger;
+  /** Replace the store (the spool); default from config.durability. */
+  store?: MessageStore | undefined;
+  /** Credential provider for chain mode; default the AWS default provider chain. */
+  credentialProvider?: CredentialProvider | undefined;
+  /** Called for pipeline events, after the metrics (the daemon's typed events). */
+  observer?: PipelineObserver | undefined;
+  /** Readiness of the listener, owned by the daemon's lifecycle. */
+  ready: () => boolean;
+}
+
+/**
+ * Builds every part of the daemon from its config, once, in dependency order: SQS client and
+ * resolver, store (spool or memory), credentials, metrics, pipeline, ingest. The spool's backlog
+ * is recovered into the pipeline here, before anything can listen, so recovered messages go
+ * first in their original order. Throws ConfigError (bad users file) or SpoolError (spool
+ * directory unusable, locked). The result is frozen: nothing is added to it later.
+ */
+export async function compose(config: Readonly<Config>, options: ComposeOptions): Promise<AppDeps> {
+  const { log } = options;
+  const endpoint = endpointFor(config.region, config.endpoint || undefined);
+  let localUsers: LocalUsers | undefined;
+  if (config.usersFile !== '') {
+    try {
+      localUsers = LocalUsers.fromFile(config.usersFile);
+    } catch (err) {
+      throw new ConfigError(`--users-file: ${(err as Error).message}`);
+    }
+  } else if (config.credentials === 'chain') {
+    log.warn('--credentials chain without --users-file: any local process can send and manage queues with the daemon\'s AWS credentials');
+  }
+  let callerKeys: CallerKeys | undefined;
+  if (config.sqsApiKeysFile !== '') {
+    try {
+      callerKeys = CallerKeys.fromFile(config.sqsApiKeysFile);
+    } catch (err) {
+      throw new ConfigError(`--sqs-api-keys-file: ${(err as Error).message}`);
+    }
+  } else if (config.credentials === 'chain') {
+    log.warn('SQS API without --sqs-api-keys-file: any local process can call it, and it signs with the daemon\'s AWS credentials');
+  }
+  let daemonCredentials: CredentialSource | undefined;
+  if (config.credentials === 'chain') daemonCredentials = providerCredentials(await chainProvider(options.credentialProvider), log.child({ mod: 'credentials' }));
+  let spool: Spool | undefined;
+  let store: MessageStore;
+  if (options.store) store = options.store;
+  else if (config.durability === 'memory') store = new MemoryStore(log.child({ mod: 'store' }));
+  else {
+    checkSpoolDir(config.spoolDir);
+    spool = new Spool({ dir: config.spoolDir, durability: config.durability, maxSpoolBytes: config.maxSpoolBytes, segmentBytes: config.spoolSegmentBytes, log: log.child({ mod: 'spool' }) });
+    store = spool;
+  }
+  try {
+    return build(config, options, store, spool, daemonCredentials, localUsers, callerKeys, endpoint);
+  } catch (err) {
+    await spool?.close(); // the lock is not left held by a daemon that never started
+    throw err;
+  }
+}
+
+function build(
+  config: Readonly<Config>,
+  options: ComposeOptions,
+  store: MessageStore,
+  spool: Spool | undefined,
+  daemonCredentials: CredentialSource | undefined,
+  localUsers: LocalUsers | undefined,
+  callerKeys: CallerKeys | undefined,
+  endpoint: string,
+): AppDeps {
+  const { log } = options;
+  const client = new SqsClient({ endpoint, region: config.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
+  // The SQS API door forwards on its own pool: its long polls never hold delivery's connections.
+  const apiClient = new SqsClient({ endpoint, region: config.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
+  const resolverLog = log.child({ mod: 'resolver' });
+  // With a spool, queue URLs and settings survive a restart: known queues take sends at once, SQS up or not.
+  const known = spool ? new KnownQueues(join(spool.dir, 'queues.json'), resolverLog) : undefined;
+  const resolver = new QueueResolver(client, { maxMessageBytes: config.maxMessageBytes, refreshMs: config.queueRefreshMs, log: resolverLog, ...(known ? { known } : {}) });
+  // Recent messages' states (GET /messages/:id, ?wait=1).
+  const tracker = new MessageTracker(config.messageWindow);
+  const metrics = new Metrics({ log: log.child({ mod: 'metrics' }) });
+  const pipeline = new Pipeline(
+    client,
+    store,
+    {
+      lingerMs: config.lingerMs,
+      maxConcurrency: config.maxConcurrency,
+      maxBacklogMessages: config.maxBacklogMessages,
+      maxBacklogBytes: config.maxBacklogBytes,
+      retryBaseMs: config.retryBaseMs,
+      retryMaxMs: config.retryMaxMs,
+      maxMessageAgeMs: config.maxMessageAgeMs,
+      maxInMemoryMessages: config.maxInMemoryMessages,
+      fifoMaxPerGroup: config.fifoMaxPerGroup,
+      maxDestinations: config.maxDestinations,
+    },
+    log.child({ mod: 'delivery' }),
+    resolver,
+    options.observer ? both(metrics.observer, options.observer) : metrics.observer,
+    tracker,
+  );
+  metrics.attach({ pipeline, store, client });
+  // Every SQS request tells what is known of SQS (reachable?) and of the daemon's own credentials.
+  client.observer = (action, err) => {
+    metrics.noteCall(action, err);
+    if (daemonCredentials && (err === undefined || BAD_CREDENTIAL_CODES.has(err.code))) daemonCredentials.noteAnswer?.(err?.code);
+  };
+  if (spool) {
+    // Before the listener opens: recovered messages go first, in their original order.
+    const recovered = spool.recover((stored) => (stored ? staticCredentials(stored) : daemonCredentials));
+    // New sends to a queue with messages in the spool use its destination at once.
+    for (const r of recovered) resolver.adopt(r.dest);
+    pipeline.restore(recovered);
+  }
+  const ingest = new Ingest({ pipeline, resolver, fifoDefaultGroupId: config.fifoDefaultGroupId, maxMessageBytes: config.maxMessageBytes, traceAttributes: config.traceAttributes === 'on', log: log.child({ mod: 'ingest' }) });
+  // Workers configured with "chain" share the daemon's provider chain, made on first use.
+  let workerChain: CredentialSource | undefined = daemonCredentials;
+  const workers = createWorkers(config.workers, {
+    client,
+    log: log.child({ mod: 'worker' }),
+    sendReply: replySender(ingest),
+    chain: async () => {
+      workerChain ??= providerCredentials(await chainProvider(options.credentialProvider));
+      return workerChain;
+    },
+  });
+  metrics.attachWorkers(workers);
+  const readinessMonitor = new ReadinessMonitor(log.child({ mod: 'health' }));
+  const deps: AppDeps = Object.freeze({
+    config,
+    log,
+    client,
+    apiClient,
+    resolver,
+    pipeline,
+    ingest,
+    store,
+    auth: Object.freeze({ daemonCredentials, localUsers }),
+    callerKeys,
+    metrics,
+    startedAt: Date.now(),
+    ready: options.ready,
+    workers,
+    tracker,
+    readinessMonitor,
+  });
+  readinessMonitor.attach(deps);
+  return deps;
+}
+
+/** The given provider, else the AWS default provider chain (loaded only when needed). */
+async function chainProvider(given: CredentialProvider | undefined): Promise<CredentialProvider> {
+  if (given) return given;
+  const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+  return fromNodeProviderChain() as CredentialProvider;
+}
+
+/**
+ * Worker replies are one more door onto ingest: resolve the queue, validate, append (durable)
+ * before the task is deleted. A refusal rejects with the entry's or the daemon's error code.
+ */
+function replySender(ingest: Ingest): ReplySender {
+  return async (reply) => {
+    const dest = await ingest.destination(reply.credentials, reply.queue);
+    const [result] = await ingest.send(dest, [{ input: reply.input }]);
+    if (result && !result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });
+  };
+}
+
+/** One observer calling `a` then `b` for every hook either has. */
+function both(a: PipelineObserver, b: PipelineObserver): PipelineObserver {
+  const out: PipelineObserver = {};
+  for (const k of ['accepted', 'batchDone', 'retried', 'deadLettered', 'delivered', 'unexpectedError'] as const) {
+    const fa = a[k] as ((...args: unknown[]) => void) | undefined;
+    const fb = b[k] as ((...args: unknown[]) => void) | undefined;
+    if (fa && fb) {
+      (out as Record<string, unknown>)[k] = (...args: unknown[]) => {
+        fa(...args);
+        fb(...args);
+      };
+    } else if (fa || fb) (out as Record<string, unknown>)[k] = fa ?? fb;
+  }
+  return out;
+}

@@ -1,0 +1,89 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { DaemonError, isDaemonError } from '../../../errors.js';
+import { QUEUE_NAME } from '../../../ingest/index.js';
+import { createQueue, MAX_RECEIVE_COUNT, QUEUE_ATTRIBUTE_RULES, queueArn } from '../../../sqs/admin.js';
+import { isSqsError } from '../../../sqs/errors.js';
+import { csrfToken } from '../../csrf.js';
+import type { AppDeps } from '../../deps.js';
+import { type CreateValues, checkCreate, createPage, emptyValues, type FieldErrors, NUMBER_FIELDS, valuesFrom } from '../../ui/create-form.js';
+import { readFields } from '../../ui/form.js';
+import { sendHtml, wantsHtml } from '../../ui/layout.js';
+import { adminError, credentialsOf, query, userLabel } from './request.js';
+
+/** `/new-queue` (the form, or its fields as JSON) and `POST /queues` (create). */
+export function registerNewQueueRoutes(router: Router, deps: AppDeps): void {
+  const log = deps.log.child({ mod: 'ui' });
+
+  router.get('/new-queue', async (ctx) => {
+    await credentialsOf(ctx, deps);
+    if (wantsHtml(ctx)) {
+      const values: CreateValues = { ...emptyValues(), fifo: query(ctx, 'fifo') === '1' };
+      sendHtml(ctx, createPage({ values, errors: {}, token: csrfToken(ctx), user: userLabel(ctx, deps) }));
+      return;
+    }
+    ctx.body = {
+      action: { method: 'POST', path: '/queues', contentTypes: ['application/x-www-form-urlencoded', 'application/json'] },
+      fields: {
+        queue_name: { required: true, pattern: QUEUE_NAME.source },
+        fifo: { type: 'boolean' },
+        content_based_deduplication: { type: 'boolean', fifoOnly: true },
+        ...Object.fromEntries(NUMBER_FIELDS.map((f) => [f.name, { attribute: f.attribute, ...QUEUE_ATTRIBUTE_RULES[f.attribute] }])),
+        dead_letter_queue: { type: 'queue name' },
+        max_receive_count: { ...MAX_RECEIVE_COUNT, default: 5 },
+      },
+    };
+  });
+
+  router.post('/queues', async (ctx) => {
+    const creds = await credentialsOf(ctx, deps); // credentials first, as every route
+    const values = valuesFrom(await readFields(ctx));
+    const checked = checkCreate(values);
+    if (!checked.ok) return formFailure(ctx, deps, 400, values, checked.errors, 'InvalidQueueSettings', 'some fields are not valid; see details.fields');
+    const request = checked.request;
+    const attributes = { ...request.attributes };
+    if (request.deadLetter) {
+      const { queueName, maxReceiveCount } = request.deadLetter;
+      try {
+        const target = await queueArn(deps.client, creds, queueName);
+        if (target.fifo !== request.fifo) {
+          const message = `${queueName} is a ${target.fifo ? 'FIFO' : 'standard'} queue; the dead-letter queue must be of the same type.`;
+          return formFailure(ctx, deps, 400, values, { dead_letter_queue: message }, 'InvalidDeadLetterQueue', message);
+        }
+        attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: target.arn, maxReceiveCount });
+      } catch (err) {
+        if (isSqsError(err) && err.queueMissing) {
+          const message = `There is no queue named ${queueName}: create the dead-letter queue first.`;
+          return formFailure(ctx, deps, 400, values, { dead_letter_queue: message }, 'DeadLetterQueueDoesNotExist', message);
+        }
+        throw adminError(err);
+      }
+    }
+    let url: string;
+    try {
+      url = await createQueue(deps.client, creds, request.name, attributes);
+    } catch (err) {
+      const e = adminError(err, request.name);
+      if (!isDaemonError(e) || (e.status !== 400 && e.status !== 409)) throw e;
+      const errors: FieldErrors = /QueueNameExists|QueueAlreadyExists|QueueDeletedRecently/.test(e.code) ? { queue_name: e.message } : {};
+      return formFailure(ctx, deps, e.status, values, errors, e.code, e.message);
+    }
+    log.info({ queue: request.name, by: userLabel(ctx, deps) }, 'queue created');
+    const location = `/queues/${encodeURIComponent(request.name)}`;
+    if (wantsHtml(ctx)) {
+      ctx.status = 303;
+      ctx.redirect(`${location}?created=1`);
+      return;
+    }
+    ctx.status = 201;
+    ctx.set('location', location);
+    ctx.body = { name: request.name, url, fifo: request.fifo, attributes };
+  });
+}
+
+/** A create request that cannot proceed: the form again with the errors (browsers), or a JSON error. */
+function formFailure(ctx: Context, deps: AppDeps, status: number, values: CreateValues, errors: FieldErrors, code: string, message: string): void {
+  if (!wantsHtml(ctx)) throw new DaemonError(code, message, { status, details: { fields: errors } });
+  const problem = Object.keys(errors).length > 0 ? 'Some fields need attention: see the messages beside them.' : `${message}`;
+  sendHtml(ctx, createPage({ values, errors, token: csrfToken(ctx), user: userLabel(ctx, deps), problem }), status);
+}

@@ -1,0 +1,127 @@
+import type { Logger } from 'pino';
+import type { Pipeline, Validated } from '../delivery/pipeline.js';
+import { DaemonError, sqsFailure } from '../errors.js';
+import type { CredentialSource } from '../sqs/credentials.js';
+import { validateMessage } from '../sqs/limits.js';
+import { type TraceInput, withTrace } from '../sqs/trace.js';
+import type { Destination, QueueResolver } from '../sqs/resolver.js';
+import { checkQueueName } from './queue-name.js';
+import type { EntryResult, IngestEntry } from './types.js';
+
+export interface IngestOptions {
+  /** Where accepted messages go; only `accept` is used. */
+  pipeline: Pick<Pipeline, 'accept'>;
+  /** Turns (credentials, queue name) into a Destination, cached; re-reads a queue's settings on demand. */
+  resolver: Pick<QueueResolver, 'cached' | 'resolveForSend' | 'recheck'>;
+  /** The daemon's own cap on message size (--max-message-bytes): a queue's limit below it is re-read before a 413. Default 1 MiB. */
+  maxMessageBytes?: number;
+  /** Carry W3C trace context as message attributes (--trace-attributes). Default true. */
+  traceAttributes?: boolean;
+  /** Message group for FIFO entries that name none; '' or absent: such entries are refused (MissingGroupId). */
+  fifoDefaultGroupId?: string;
+  log: Logger;
+}
+
+/**
+ * The protocol-neutral step between a front door and the delivery pipeline. A door (REST
+ * `POST /queues/:name`, the SQS API, the worker side's replies) decodes its wire format into
+ * entries, then:
+ *
+ * ```ts
+ * const dest = await ingest.destination(credentials, queueName); // DaemonError: InvalidQueueName, QueueDoesNotExist, 401/403/503...
+ * const results = await ingest.send(dest, entries);               // one EntryResult per entry, in order
+ * ```
+ *
+ * and answers in its own format. Nothing after ingest knows which door a message came through.
+ * Errors are DaemonErrors with stable codes (src/errors.ts), for each door to map to its wire.
+ */
+export class Ingest {
+  private readonly defaultGroup: { defaultGroupId: string } | undefined;
+
+  constructor(private readonly options: IngestOptions) {
+    this.defaultGroup = options.fifoDefaultGroupId ? { defaultGroupId: options.fifoDefaultGroupId } : undefined;
+  }
+
+  /**
+   * The destination for `queueName` as these credentials see it: a cache hit after the first
+   * time, else GetQueueUrl (+ attributes) once. When SQS cannot be asked (network, 5xx,
+   * throttling) the destination is not verified yet (`isVerified(dest)` false): its messages are
+   * accepted and delivery verifies it first. Rejects with a DaemonError: InvalidQueueName (400),
+   * QueueDoesNotExist (404), SQS's credential codes (401), access denied (403),
+   * CredentialsUnavailable (503). Any other error is a bug and passes unchanged.
+   */
+  async destination(credentials: CredentialSource, queueName: string): Promise<Destination> {
+    checkQueueName(queueName);
+    const hit = this.options.resolver.cached(credentials, queueName);
+    if (hit) return hit;
+    try {
+      return await this.options.resolver.resolveForSend(credentials, queueName);
+    } catch (err) {
+      throw sqsFailure(err, { queueName });
+    }
+  }
+
+  /**
+   * Validates every entry against SQS's rules and the queue's limits, records the valid ones in
+   * one append (durable before this resolves, as the store's durability says) and returns one
+   * result per entry, in order. A refused entry does not stop the others.
+   *
+   * Rejects, with nothing accepted, when the daemon cannot take the messages: BacklogFull,
+   * TooManyDestinations (--max-destinations), SpoolFull or SpoolUnavailable (503, each with
+   * `retryAfterSeconds`).
+   */
+  async send(dest: Destination, entries: readonly IngestEntry[], context: { trace?: TraceInput } = {}): Promise<EntryResult[]> {
+    const results: EntryResult[] = new Array(entries.length);
+    const valid: Validated[] = [];
+    const slots: number[] = [];
+    const traceOptions = { attributes: this.options.traceAttributes !== false };
+    let rechecked = false;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as IngestEntry;
+      if ('error' in entry) {
+        results[i] = { ok: false, error: entry.error };
+        continue;
+      }
+      let v = validateMessage(entry.input, dest.limits, this.defaultGroup);
+      if (!v.ok && v.status === 413 && !rechecked && dest.limits.maxMessageBytes < (this.options.maxMessageBytes ?? 1_048_576)) {
+        // Over the queue's MaximumMessageSize as last read: it may have been raised since. Ask SQS
+        // (at most once a second per queue) before refusing, so a raised limit counts at once.
+        rechecked = true;
+        await this.options.resolver.recheck(dest);
+        v = validateMessage(entry.input, dest.limits, this.defaultGroup);
+      }
+      // Trace context (AWSTraceHeader; W3C attributes within SQS's limits): see withTrace.
+      if (v.ok && (context.trace !== undefined || entry.input.awsTraceHeader !== undefined)) {
+        v = withTrace(v, { ...context.trace, awsTraceHeader: entry.input.awsTraceHeader }, dest.limits, traceOptions);
+      }
+      if (v.ok) {
+        slots.push(i);
+        valid.push({ message: v.message, bytes: v.bytes });
+      } else {
+        results[i] = { ok: false, error: v.field === undefined ? { code: v.code, message: v.message, status: v.status } : { code: v.code, message: v.message, status: v.status, field: v.field } };
+      }
+    }
+    if (valid.length === 0) return results;
+    const ids = await this.append(dest, valid);
+    for (let k = 0; k < slots.length; k++) {
+      results[slots[k] as number] = { ok: true, id: ids[k] as string, message: (valid[k] as Validated).message };
+    }
+    return results;
+  }
+
+  private async append(dest: Destination, valid: readonly Validated[]): Promise<string[]> {
+    const accepted = this.options.pipeline.accept(dest, valid);
+    if (accepted === false) throw new DaemonError('BacklogFull');
+    try {
+      return await accepted;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'ETOOMANYDESTINATIONS') throw new DaemonError('TooManyDestinations', (err as Error).message, { cause: err });
+      if (code === 'ESPOOLFULL') throw new DaemonError('SpoolFull', undefined, { cause: err });
+      // The spool logs once when it stops being writable (and once when it works again);
+      // a line per refused request would flood the log exactly when the disk is full.
+      if (code !== 'ESPOOLWRITE') this.options.log.error({ err: (err as Error).message, queue: dest.queueName }, 'could not record accepted messages');
+      throw new DaemonError('SpoolUnavailable', undefined, { cause: err });
+    }
+  }
+}
