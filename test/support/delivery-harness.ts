@@ -37,7 +37,7 @@ export function msg(body: string, extra: Omit<OutgoingMessage, 'body'> = {}, byt
 
 let n = 0;
 /** An envelope as the pipeline would have made it. */
-export function makeEnvelope(dest: Destination, body: string, extra: Partial<Envelope> & { message?: Omit<OutgoingMessage, 'body'> } = {}): Envelope {
+export function makeEnvelope(dest: Destination, body: string, extra: Omit<Partial<Envelope>, 'message'> & { message?: Omit<OutgoingMessage, 'body'> } = {}): Envelope {
   n += 1;
   const { message, ...rest } = extra;
   return { id: `env-${n}`, dest, message: { body, ...message }, bytes: Buffer.byteLength(body), acceptedAt: 0, attempts: 0, ...rest };
