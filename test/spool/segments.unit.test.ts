@@ -171,12 +171,14 @@ describe('SegmentFiles', () => {
     const q = makeDest('q');
     const a = makeEnvelope(q, 'a');
     f.writeAccepts([a]);
-    const group = [makeEnvelope(q, 'g1'), makeEnvelope(q, 'g2')];
+    const r = makeDest('r'); // first written in the group: its destination record goes with it
+    const group = [makeEnvelope(r, 'g1'), makeEnvelope(r, 'g2')];
     const start = f.writeAccepts(group);
     f.cutBack(f.active, start, group.length);
     expect(f.active.live).toBe(1);
-    const c = makeEnvelope(makeDest('other'), 'c');
+    const c = makeEnvelope(r, 'c');
     f.writeAccepts([c]);
+    expect(onDisk()[1]).toEqual(['dest:q', `accept:${a.id}`, 'dest:r', `accept:${c.id}`]);
     expect(recoveredIds().sort()).toEqual([a.id, c.id].sort());
   });
 
