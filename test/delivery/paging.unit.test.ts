@@ -217,4 +217,22 @@ describe('a Pipeline with a paging store', () => {
     expect(pipeline.pagedOutMessages).toBe(0);
     expect(store.deliveredIds).toHaveLength(250);
   });
+
+  it('takes over a recovered backlog: counted at once, delivered before what is accepted after it', async () => {
+    const client = new FakeBatchClient();
+    client.auto = allOk;
+    const pipeline = new Pipeline(client.asClient(), store, { lingerMs: 1, maxConcurrency: 2, maxBacklogMessages: 10_000, maxBacklogBytes: 1e9, retryBaseMs: 1, retryMaxMs: 1, maxMessageAgeMs: 0, maxInMemoryMessages: 100 }, logs.log);
+    const d = makeDest('q');
+    const old = Array.from({ length: 30 }, (_, i) => makeEnvelope(d, `old${i}`));
+    store.pagedOut.set(d.key, [...old]); // as a spool recovered them
+    const bytes = old.reduce((n, e) => n + e.bytes, 0);
+    pipeline.restore([{ dest: d, count: 30, bytes }, { dest: makeDest('empty'), count: 0, bytes: 0 }]);
+    expect({ backlog: pipeline.backlogMessages, bytes: pipeline.backlogBytes, paged: pipeline.pagedOutMessages }).toEqual({ backlog: 30, bytes, paged: 30 });
+    expect(pipeline.stats('q')?.backlog).toBe(30);
+    expect(pipeline.stats('empty')).toBeUndefined();
+    await pipeline.accept(d, [msg('new')]); // waits behind the recovered ones
+    await pipeline.idle();
+    expect(client.bodies().flat()).toEqual([...old.map((e) => e.message.body), 'new']);
+    expect(pipeline.backlogBytes).toBe(0);
+  });
 });

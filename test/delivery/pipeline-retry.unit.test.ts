@@ -111,6 +111,34 @@ describe('only what failed is sent again, with every field', () => {
   });
 });
 
+describe('the observer (metrics)', () => {
+  it('hears of every accept, batch, retry and delivery, with counts, bytes, latency and the request error', async () => {
+    const heard: unknown[] = [];
+    const observer: PipelineObserver = {
+      accepted: (d, count, bytes) => heard.push(['accepted', d.queueName, count, bytes]),
+      batchDone: (d, entries, latencyMs, error) => heard.push(['batch', d.queueName, entries, latencyMs, error?.code]),
+      retried: (d, code, count) => heard.push(['retried', d.queueName, code, count]),
+      delivered: (d, count) => heard.push(['delivered', d.queueName, count]),
+    };
+    const p = pipeline({}, undefined, observer);
+    await p.accept(makeDest('q'), [msg('a', {}, 10), msg('b', {}, 20)]);
+    await flush();
+    await advance(25);
+    client.calls[0]?.answer(throttled());
+    await advance(100);
+    await advance(5);
+    client.calls[1]?.answer(allOk(client.calls[1].entries));
+    await flush();
+    expect(heard).toEqual([
+      ['accepted', 'q', 2, 30],
+      ['batch', 'q', 2, 25, 'RequestThrottled'],
+      ['retried', 'q', 'RequestThrottled', 2],
+      ['batch', 'q', 2, 5, undefined],
+      ['delivered', 'q', 2],
+    ]);
+  });
+});
+
 describe('backoff', () => {
   it('doubles per attempt up to retryMaxMs', async () => {
     const p = pipeline();
