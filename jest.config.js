@@ -32,6 +32,8 @@ export default {
       ...shared,
       displayName: 'unit',
       testRegex: `/test/.*${UNIT}`,
+      // A unit test that hangs (a fake timer never advanced) fails in seconds, not a minute.
+      testTimeout: 10000,
       moduleNameMapper: {
         ...shared.moduleNameMapper,
         '^(node:)?child_process$': forbidden('no-processes'),

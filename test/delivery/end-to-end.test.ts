@@ -1,6 +1,7 @@
 /**
- * The delivery pipeline end to end: a real daemon (createDaemon, src/daemon/) posting to the fault-injecting fake
- * SQS. What SQS stored is read from the fake's delivery log.
+ * The delivery pipeline end to end: a real daemon (createDaemon, src/daemon/) posting to the
+ * fault-injecting fake SQS. What SQS stored is read from the fake's delivery log. The Pipeline
+ * alone, with fake timers: pipeline.unit.test.ts and pipeline-retry.unit.test.ts.
  */
 import { Pool } from 'undici';
 import { SqsClient } from '../../src/sqs/client.js';
