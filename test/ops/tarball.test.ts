@@ -7,36 +7,27 @@
  * Also: bin/ refuses unsupported Node versions before importing anything, and
  * scripts/build-info.mjs records the commit only when it really knows it.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { request } from 'undici';
+import { join } from 'node:path';
 import { EXIT } from '../../src/cli.js';
-import { startEmulator, type Emulator } from '../support/fauxqs.js';
-import { AKID, AUTH, SECRET } from '../support/daemon.js';
+import { startEmulator } from '../support/fauxqs.js';
 import { NODE, ROOT } from './build.js';
+import { PINNED_PATH, roundTrip, runIn, stageSources } from './release.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; files: string[]; dependencies: Record<string, string>; devDependencies: Record<string, string>; engines: { node: string } };
-/** PATH of a machine whose Node is the supported one the project pins. */
-const PATH = `${dirname(NODE)}:${process.env.PATH ?? ''}`;
 
 let tmp: string;
 let tarball: string;
 let prefix: string;
 let away: string;
-const run = (cmd: string, args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) =>
-  spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 240_000, env: { ...process.env, PATH, npm_config_update_notifier: 'false', ...extraEnv } });
+const run = (cmd: string, args: string[], cwd: string) => runIn(cwd, cmd, args);
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'sqs-accelerator-pack-'));
-  // The sources the build reads, in a folder that is not a git checkout.
-  const src = join(tmp, 'src');
-  mkdirSync(src);
-  for (const f of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'scripts', 'systemd']) cpSync(join(ROOT, f), join(src, f), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'));
-  const packed = run('npm', ['pack', '--pack-destination', tmp, '--json'], src);
+  const src = stageSources(join(tmp, 'src'));
+  const packed = runIn(src, 'npm', ['pack', '--pack-destination', tmp, '--json']);
   if (packed.status !== 0) throw new Error(`npm pack failed:\n${packed.stdout}\n${packed.stderr}`);
   tarball = join(tmp, (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0]?.filename ?? '');
   prefix = join(tmp, 'prefix');
@@ -56,7 +47,9 @@ describe('npm pack', () => {
     expect(list).toContain('package/README.md');
     const outside = list.filter((f) => !/^package\/(bin\/|dist\/src\/|dist\/build-info\.json$|systemd\/|README\.md$|package\.json$)/.test(f));
     expect(outside).toEqual([]);
-    expect(list.filter((f) => /\.(ts|map)$/.test(f))).toEqual([]); // no sources, no source maps without their sources
+    // No sources and no source maps without their sources; type declarations are for embedding apps.
+    expect(list.filter((f) => /\.map$/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([]);
+    expect(list).toContain('package/dist/src/index.d.ts');
   });
 });
 
@@ -86,46 +79,16 @@ describe('installed with npm install -g --prefix', () => {
     expect(version.stdout).toBe(`sqs-accelerator ${pkg.version} (unknown commit)\n`);
   });
 
-  describe('against fauxqs', () => {
-    let emulator: Emulator;
-    beforeAll(async () => {
-      emulator = await startEmulator();
-    });
-    afterAll(() => emulator.close());
-
-    it('delivers a message sent to it', async () => {
-      const sqs = new SQSClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: AKID, secretAccessKey: SECRET } });
-      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'from-tarball' }));
-      const child = spawn(join(prefix, 'bin/sqs-accelerator'), ['--endpoint', emulator.endpoint, '--port', '0', '--spool-dir', join(tmp, 'spool')], { cwd: away, env: { PATH, HOME: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      try {
-        let url: string | undefined;
-        for (let i = 0; i < 600 && !url && child.exitCode === null; i++) {
-          url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1];
-          if (!url) await new Promise((r) => setTimeout(r, 50));
-        }
-        if (!url) throw new Error(`the installed daemon did not start:\n${out}\n${err}`);
-        const sent = await request(`${url}/queues/from-tarball`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/plain' }, body: 'installed from the tarball' });
-        expect(sent.statusCode).toBe(202);
-        await sent.body.dump();
-        let bodies: string[] = [];
-        for (let i = 0; i < 20 && bodies.length === 0; i++) {
-          const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
-          bodies = (got.Messages ?? []).map((m) => m.Body ?? '');
-        }
-        expect(bodies).toEqual(['installed from the tarball']);
-        child.kill('SIGTERM');
-        expect(await exited).toBe(EXIT.ok);
-      } finally {
-        if (child.exitCode === null) child.kill('SIGKILL');
-        sqs.destroy();
-      }
-    }, 60_000);
-  });
+  it('delivers a message sent through it to fauxqs', async () => {
+    const emulator = await startEmulator();
+    try {
+      const r = await roundTrip(join(prefix, 'bin/sqs-accelerator'), emulator.endpoint, 'from-tarball', 'installed from the tarball', { cwd: away, env: { PATH: PINNED_PATH, HOME: tmp }, spoolDir: join(tmp, 'spool') });
+      expect(r.received).toEqual(['installed from the tarball']);
+      expect(r.exitCode).toBe(EXIT.ok);
+    } finally {
+      await emulator.close();
+    }
+  }, 60_000);
 
   it('refuses an unsupported Node before importing anything, with the reason', () => {
     // The table below is written for this range; change both together.
