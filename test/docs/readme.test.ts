@@ -5,6 +5,8 @@
  * terminal, and why:
  * - the daemon listens on a free port, not 9292 (the machine may be running another one):
  *   `127.0.0.1:9292` and `localhost:9292` in the examples are rewritten to it;
+ * - it is started once, the way the SQS API section restarts it (`--credentials chain` with a
+ *   demo key pair), rather than restarted halfway;
  * - the shell has a dummy key pair in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (a reader's has
  *   their own; the emulator accepts any) and AWS_DEFAULT_REGION=us-east-1;
  * - it runs in an empty temporary directory, and curl fails on HTTP errors.
@@ -25,7 +27,8 @@ let dev: DevProcess;
 let url: string;
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'sqs-accelerator-readme-'));
-  dev = spawnDev(['--port', '0'], { ...process.env, TMPDIR: tmp });
+  // As the SQS API section starts it; the examples before it work the same in this mode.
+  dev = spawnDev(['--port', '0', '--credentials', 'chain'], { ...process.env, TMPDIR: tmp, AWS_ACCESS_KEY_ID: 'demo', AWS_SECRET_ACCESS_KEY: 'demo' });
   url = await devUrl(dev);
 }, 120_000);
 afterAll(async () => {
