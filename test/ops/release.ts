@@ -1,5 +1,5 @@
 /**
- * Helpers for the release tests (package.test.ts, deb.test.ts): a copy of the sources to run
+ * Helpers for the release tests (tarball.test.ts, deb.test.ts): a copy of the sources to run
  * the project's own packaging commands in (so the checkout's dist/ is left alone), and a
  * round trip through an installed command: start it against fauxqs, send, receive.
  */
