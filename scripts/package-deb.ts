@@ -247,7 +247,8 @@ export function buildDeb(outDir: string): string {
     const lib = join(stage, PREFIX.slice(1));
     // The program, as the tarball has it.
     copyPackage(join(root, 'bin'), join(lib, 'bin'));
-    cpSync(join(root, 'dist/src'), join(lib, 'dist/src'), { recursive: true, filter: (src) => !src.endsWith('.map') });
+    // No source maps (their sources are not shipped), no type declarations (for embedding, not for a service).
+    cpSync(join(root, 'dist/src'), join(lib, 'dist/src'), { recursive: true, filter: (src) => !/\.(map|d\.ts)$/.test(src) });
     copyFileSync(join(root, 'dist/build-info.json'), join(lib, 'dist/build-info.json'));
     const { scripts: _scripts, devDependencies: _dev, ...installed } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
     write(join(lib, 'package.json'), `${JSON.stringify(installed, null, 2)}\n`);
