@@ -5,7 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { parseWorkers, type WorkerConfig } from './worker/options.js';
 
 export type CredentialMode = 'pass-through' | 'chain';
@@ -100,6 +100,15 @@ export interface Config {
   maxDestinations: number;
   /** File holding the bearer token GET /metrics requires; empty = /metrics is open. */
   metricsTokenFile: string;
+  /** Request/reply: this daemon's own reply queue (created on first use). */
+  replyQueueName: string;
+  /** Request/reply: longest `?reply=` wait. s. */
+  replyMaxWaitSeconds: number;
+  /** Request/reply: how long a reply nobody waited for stays readable at GET /replies/:id. s. */
+  replyKeepSeconds: number;
+  /** Request/reply: most late replies kept, and their bytes. */
+  repliesMaxCount: number;
+  repliesMaxBytes: number;
 }
 
 type Kind = 'string' | 'int' | 'enum' | 'list' | 'workers';
@@ -176,6 +185,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'messageWindow', flag: '--message-window', env: ['SQS_ACCELERATOR_MESSAGE_WINDOW'], kind: 'int', default: '10000', min: 100, max: 1_000_000, example: '50000', doc: 'Recent messages whose state (spooled, in flight, delivered with SQS\'s MessageId, dead-lettered) GET /messages/:id can tell; kept in memory, oldest forgotten first (about 250 bytes each).' },
   { key: 'waitTimeoutMs', flag: '--wait-timeout-ms', env: ['SQS_ACCELERATOR_WAIT_TIMEOUT_MS'], kind: 'int', default: '30000', unit: 'ms', min: 100, max: 600_000, example: '10000', doc: 'Longest a POST /queues/:name?wait=1 waits for SQS to accept the message; then it is answered 202 with the state so far (the message is accepted either way).' },
   { key: 'traceAttributes', flag: '--trace-attributes', env: ['SQS_ACCELERATOR_TRACE_ATTRIBUTES'], kind: 'enum', values: ['on', 'off'], default: 'on', example: 'off', doc: 'Carry W3C traceparent/tracestate request headers as message attributes of those names (OpenTelemetry\'s convention for SQS), when the message has room within 10 attributes and its size limit. X-Amzn-Trace-Id always becomes the AWSTraceHeader system attribute.' },
+  { key: 'replyQueueName', flag: '--reply-queue-name', env: ['SQS_ACCELERATOR_REPLY_QUEUE_NAME'], kind: 'string', default: '', example: 'web-1-replies', doc: 'Request/reply (POST /queues/:name?reply=): this daemon\'s reply queue, created on first use with a 5-minute retention. Default: sqs-accelerator-replies-<hostname>. Must be this daemon\'s alone.' },
+  { key: 'replyMaxWaitSeconds', flag: '--reply-max-wait', env: ['SQS_ACCELERATOR_REPLY_MAX_WAIT'], kind: 'int', default: '60', unit: 's', min: 1, max: 900, example: '30', doc: 'Request/reply: longest ?reply=<seconds> a request may ask for.' },
+  { key: 'replyKeepSeconds', flag: '--reply-keep', env: ['SQS_ACCELERATOR_REPLY_KEEP'], kind: 'int', default: '300', unit: 's', min: 1, max: 3600, example: '120', doc: 'Request/reply: how long a reply that came after its request gave up stays readable at GET /replies/:id.' },
+  { key: 'repliesMaxCount', flag: '--replies-max-count', env: ['SQS_ACCELERATOR_REPLIES_MAX_COUNT'], kind: 'int', default: '10000', min: 1, example: '1000', doc: 'Request/reply: most late replies kept, and most requests waiting at once; past it the oldest reply goes and new waits get 503.' },
+  { key: 'repliesMaxBytes', flag: '--replies-max-bytes', env: ['SQS_ACCELERATOR_REPLIES_MAX_BYTES'], kind: 'int', default: String(64 * MiB), unit: 'bytes', min: MiB, example: '16777216', doc: 'Request/reply: most bytes of late replies kept; the oldest goes first.' },
 ];
 
 export class ConfigError extends Error {
@@ -369,9 +383,17 @@ function finish(config: Config, env: Readonly<Record<string, string | undefined>
   if (config.sqsApiKeysFile !== '' && config.credentials !== 'chain') {
     throw new ConfigError('--sqs-api-keys-file only applies with --credentials chain (the SQS API signs with the daemon\'s own credentials)');
   }
+  if (config.replyQueueName === '') config.replyQueueName = defaultReplyQueueName(hostname());
+  else if (!/^[A-Za-z0-9_-]{1,80}$/.test(config.replyQueueName)) throw new ConfigError(`--reply-queue-name must be a standard queue name (1-80 letters, digits, "-" or "_"); got ${JSON.stringify(config.replyQueueName)}`);
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
   validated.add(config);
   return Object.freeze(config);
+}
+
+/** `sqs-accelerator-replies-<hostname>`, the host name cut to what a queue name allows. */
+export function defaultReplyQueueName(host: string): string {
+  const safe = host.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80 - 'sqs-accelerator-replies-'.length);
+  return `sqs-accelerator-replies-${safe === '' ? 'local' : safe}`;
 }
 
 function checkEnvNames(env: Readonly<Record<string, string | undefined>>): void {

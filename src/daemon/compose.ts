@@ -17,6 +17,7 @@ import { KnownQueues } from '../sqs/known-queues.js';
 import { checkSpoolDir, Spool } from '../spool/spool.js';
 import { CallerKeys } from '../sqsapi/sigv4.js';
 import { createWorkers, type ReplySender } from '../worker/index.js';
+import { ReplyHub } from '../worker/reply-hub.js';
 
 export interface ComposeOptions {
   log: Logger;
@@ -146,6 +147,15 @@ function build(
     },
   });
   metrics.attachWorkers(workers);
+  const replies = new ReplyHub({
+    client,
+    log: log.child({ mod: 'replies' }),
+    queueName: config.replyQueueName,
+    keepMs: config.replyKeepSeconds * 1000,
+    maxKept: config.repliesMaxCount,
+    maxKeptBytes: config.repliesMaxBytes,
+    maxWaiters: config.repliesMaxCount,
+  });
   const readinessMonitor = new ReadinessMonitor(log.child({ mod: 'health' }));
   const deps: AppDeps = Object.freeze({
     config,
@@ -162,6 +172,7 @@ function build(
     startedAt: Date.now(),
     ready: options.ready,
     workers,
+    replies,
     tracker,
     readinessMonitor,
   });

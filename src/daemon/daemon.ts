@@ -181,6 +181,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     // Workers first: their replies still go through the pipeline, which flushes next.
     const graceEnd = Date.now() + config.shutdownGraceMs;
     await deps.workers.stop(graceEnd);
+    deps.replies?.close(); // requests still waiting for a reply are answered now
     const result = await pipeline.close(Math.max(0, graceEnd - Date.now()));
     server.closeAllConnections();
     await closed;

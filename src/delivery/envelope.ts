@@ -48,13 +48,13 @@ let seq = 0;
  * deduplication id now, from the queue's settings as known (see deduplicationIdFor); those of a
  * queue not verified yet get theirs at their first send, once SQS has said its settings.
  */
-export function newEnvelopes(dest: Destination, items: ReadonlyArray<{ message: OutgoingMessage; bytes: number }>, now: number): { envs: Envelope[]; ids: string[] } {
+export function newEnvelopes(dest: Destination, items: ReadonlyArray<{ message: OutgoingMessage; bytes: number; id?: string }>, now: number): { envs: Envelope[]; ids: string[] } {
   const needDedup = dest.limits.fifo && isVerified(dest);
   const envs: Envelope[] = new Array(items.length);
   const ids: string[] = new Array(items.length);
   for (let i = 0; i < items.length; i++) {
-    const it = items[i] as { message: OutgoingMessage; bytes: number };
-    const id = newMessageId();
+    const it = items[i] as { message: OutgoingMessage; bytes: number; id?: string };
+    const id = it.id ?? newMessageId();
     const message = needDedup && it.message.dedupId === undefined ? { ...it.message, dedupId: deduplicationIdFor(it.message, dest.limits, id) as string } : it.message;
     envs[i] = { id, dest, message, bytes: it.bytes, acceptedAt: now, attempts: 0 };
     ids[i] = id;

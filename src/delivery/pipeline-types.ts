@@ -50,4 +50,6 @@ export interface PipelineObserver {
 export interface Validated {
   message: OutgoingMessage;
   bytes: number;
+  /** The local id to give it (from newMessageId(), made before accept because an attribute names it: request/reply). Default: a new one. */
+  id?: string;
 }

@@ -8,6 +8,7 @@ import { hostGuard } from './guards.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { observeRequests, registerOpsRoutes } from './routes/ops.js';
+import { registerReplyRoutes } from './routes/reply.js';
 import { registerSendRoutes } from './routes/send.js';
 import { registerUiRoutes } from './routes/ui/index.js';
 import { errorPage } from './ui/error-page.js';
@@ -30,6 +31,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(csrfGuard({ maxRequestBytes: deps.config.maxRequestBytes }));
   const router = new Router();
   registerOpsRoutes(router, deps);
+  registerReplyRoutes(router, deps); // before send: handles POST /queues/:name?reply=, passes the rest on
   registerSendRoutes(router, deps);
   registerMessageRoutes(router, deps);
   registerUiRoutes(router, deps);

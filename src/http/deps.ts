@@ -10,6 +10,7 @@ import type { CredentialSource } from '../sqs/credentials.js';
 import type { QueueResolver } from '../sqs/resolver.js';
 import type { Workers } from '../worker/index.js';
 import type { CallerKeys } from '../sqsapi/sigv4.js';
+import type { ReplyHub } from '../worker/reply-hub.js';
 import type { LocalUsers } from './users.js';
 
 /** Who signs a request's SQS calls, besides the caller's own Basic-auth pair (pass-through). */
@@ -49,4 +50,6 @@ export interface AppDeps {
   readonly tracker?: MessageTracker | undefined;
   /** Logs readiness changes; /readyz gives it a look too. */
   readonly readinessMonitor?: { check(): void } | undefined;
+  /** Request/reply (`?reply=`): this daemon's reply queue listeners and late replies. */
+  readonly replies?: ReplyHub | undefined;
 }

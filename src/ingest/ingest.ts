@@ -97,7 +97,8 @@ export class Ingest {
       if (v.ok) {
         slots.push(i);
         // The trace header does not count towards the message size (as in SQS).
-        valid.push({ message: entry.traceHeader === undefined ? v.message : { ...v.message, traceHeader: entry.traceHeader }, bytes: v.bytes });
+        const message = entry.traceHeader === undefined ? v.message : { ...v.message, traceHeader: entry.traceHeader };
+        valid.push(entry.id === undefined ? { message, bytes: v.bytes } : { message, bytes: v.bytes, id: entry.id });
       } else {
         results[i] = { ok: false, error: v.field === undefined ? { code: v.code, message: v.message, status: v.status } : { code: v.code, message: v.message, status: v.status, field: v.field } };
       }

@@ -20,7 +20,8 @@ export interface EntryError {
  * it could not even be read (malformed JSON line, unknown field). `traceHeader`: the SQS API's
  * MessageSystemAttributes.AWSTraceHeader, checked by that door, kept with the message.
  */
-export type IngestEntry = { input: MessageInput; traceHeader?: string } | { error: EntryError };
+/** `id`: the local id to give the message (request/reply names it in an attribute before sending); default a new one. */
+export type IngestEntry = { input: MessageInput; traceHeader?: string; id?: string } | { error: EntryError };
 
 /**
  * What became of one entry, in the order given: accepted with its local message id and the

@@ -1,7 +1,7 @@
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, defaultReplyQueueName, loadConfig } from '../../src/config.js';
 
 const ENV = { SQS_ACCELERATOR_ENDPOINT: 'http://127.0.0.1:4566' };
 
@@ -82,5 +82,13 @@ describe('--worker and the workers list', () => {
     const e = configError(['--config', file]);
     expect(e.message).toMatch(/credentials must be/);
     expect(e.message).not.toContain('TOPSECRET');
+  });
+
+  it('names the reply queue after the host by default', () => {
+    expect(loadConfig([], ENV).replyQueueName).toMatch(/^sqs-accelerator-replies-[A-Za-z0-9_-]+$/);
+    expect(defaultReplyQueueName('web-1.example.com')).toBe('sqs-accelerator-replies-web-1-example-com');
+    expect(defaultReplyQueueName('x'.repeat(100)).length).toBe(80);
+    expect(loadConfig(['--reply-queue-name', 'mine'], ENV).replyQueueName).toBe('mine');
+    expect(configError(['--reply-queue-name', 'no.fifo']).message).toMatch(/standard queue name/);
   });
 });
