@@ -69,6 +69,9 @@ interface Held {
   abort?: AbortController;
 }
 
+/** Messages held per app slot (received ahead, or settling with SQS). */
+const PREFETCH = 2;
+
 /** After a failure: errorVisibility doubled per earlier receive, capped at 15 min (or errorVisibility if larger). */
 export function errorVisibilitySeconds(base: number, receiveCount: number): number {
   const cap = Math.max(base, 900);
@@ -184,9 +187,11 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
 
   private maybePoll(): void {
     if (this.state !== 'polling') return;
-    const maxPolls = this.emptyStreak > 0 ? 1 : Math.ceil(this.config.concurrency / 10);
+    // Held = at the app + waiting for a slot + being deleted. Twice the app's limit keeps the app
+    // busy across the receive and delete round trips (each ~20 ms) without hoarding the queue.
+    const maxPolls = this.emptyStreak > 0 ? 1 : Math.ceil((PREFETCH * this.config.concurrency) / 10);
     while (this.polls < maxPolls) {
-      const room = this.limit.current - this.held.size - this.reserved;
+      const room = PREFETCH * this.limit.current - this.held.size - this.reserved;
       if (room <= 0) return;
       const wait = this.pollBlockedUntil - Date.now();
       if (wait > 0) {
