@@ -55,8 +55,8 @@ function workerSection(workers: WorkerStatus[]): SafeHtml {
 <td class="num">${count(w.leftToRedrive)}</td><td class="num">${count(w.replies)}</td><td class="num">${w.appLatencyMs.toFixed(1)} ms</td>
 <td>${w.lastError ? html`<code>${w.lastError.code}</code> ${truncate(w.lastError.message, 120)} <span class="muted">${timestamp(Date.parse(w.lastError.at))}</span>` : '—'}</td></tr>`,
   );
-  return html`<table><thead><tr><th>Queue</th><th>App URL</th><th>State</th><th class="num">In flight / limit</th><th class="num">Delivered</th><th class="num">Failed</th><th class="num">Retried</th><th class="num">Left to redrive</th><th class="num">Replies</th><th class="num">App latency</th><th>Last error</th></tr></thead>
-<tbody>${rows}</tbody></table>`;
+  return html`<div class="scroll"><table><thead><tr><th>Queue</th><th>App URL</th><th>State</th><th class="num">In flight / limit</th><th class="num">Delivered</th><th class="num">Failed</th><th class="num">Retried</th><th class="num">Left to redrive</th><th class="num">Replies</th><th class="num">App latency</th><th>Last error</th></tr></thead>
+<tbody>${rows}</tbody></table></div>`;
 }
 
 function deadLetterSection(d: StatusData['deadLetters'], inStore: number): SafeHtml {
@@ -84,7 +84,7 @@ with its id, queue and reason, and counted under “dead-lettered” above; it i
   const next = d.offset + d.items.length < d.total ? html`<a href="${base}dl_offset=${String(d.offset + d.limit)}#dead-letters">Older →</a>` : '';
   const prev = d.offset > 0 ? html`<a href="${base}dl_offset=${String(Math.max(0, d.offset - d.limit))}#dead-letters">← Newer</a>` : '';
   return html`<p class="muted">${count(d.total)}${d.scope === 'yours' ? '' : ' kept'}${scope}${filter}; showing ${count(d.offset + 1)}–${count(d.offset + d.items.length)}. Replay them with <code>sqs-accelerator dead-letters replay</code>.</p>
-<table><thead><tr><th>Id</th><th>Queue</th><th>Reason</th><th class="num">Attempts</th><th>Dead since</th><th>Body</th></tr></thead><tbody>${rows}</tbody></table>
+<div class="scroll"><table><thead><tr><th>Id</th><th>Queue</th><th>Reason</th><th class="num">Attempts</th><th>Dead since</th><th>Body</th></tr></thead><tbody>${rows}</tbody></table></div>
 <div class="pager">${prev}${next}</div>`;
 }
 
@@ -116,8 +116,8 @@ ${stat('MD5 mismatches', count(t.md5Mismatch), 'entries resent because SQS\'s ch
 <h2>Queues this daemon has sent to${data.queuesPage.scope === 'yours' ? ' with your credentials' : ''}</h2>
 ${data.queues.length === 0
   ? html`<div class="card">${data.queuesPage.total > 0 ? 'No queues on this page.' : 'Nothing accepted lately.'}</div>`
-  : html`<table><thead><tr><th>Queue</th><th class="num">Backlog</th><th class="num">Sending</th><th class="num">Accepted</th><th class="num">Sent</th><th class="num">Retried</th><th class="num">Failed</th></tr></thead>
-<tbody>${queueRows}</tbody></table>${queuePager(data.queuesPage, data.queues.length)}`}
+  : html`<div class="scroll"><table><thead><tr><th>Queue</th><th class="num">Backlog</th><th class="num">Sending</th><th class="num">Accepted</th><th class="num">Sent</th><th class="num">Retried</th><th class="num">Failed</th></tr></thead>
+<tbody>${queueRows}</tbody></table></div>${queuePager(data.queuesPage, data.queues.length)}`}
 <h2 id="workers">Workers</h2>
 ${workerSection(data.workers)}
 <h2>Message store</h2>
