@@ -2,7 +2,7 @@ import type { Context, Next } from 'koa';
 import { STYLESHEET_VERSION } from './style.js';
 import { html, type SafeHtml } from './template.js';
 
-export type Section = 'home' | 'queues' | 'new' | 'status';
+export type Section = 'home' | 'queues' | 'new' | 'dead-letters' | 'status';
 
 export interface Flash {
   kind: 'ok' | 'error' | 'warn';
@@ -21,6 +21,7 @@ const NAV: Array<[Section, string, string]> = [
   ['home', '/', 'Home'],
   ['queues', '/queues', 'Queues'],
   ['new', '/new-queue', 'New queue'],
+  ['dead-letters', '/dead-letters', 'Dead letters'],
   ['status', '/status', 'Daemon status'],
 ];
 

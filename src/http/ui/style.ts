@@ -73,7 +73,7 @@ table.kv td .raw { color: var(--muted); font-size: 0.85em; margin-left: 0.4rem; 
 
 form.inline { display: inline; }
 .toolbar { display: flex; gap: 0.6rem; align-items: center; flex-wrap: wrap; margin-bottom: 0.8rem; }
-.toolbar .spacer { flex: 1; }
+.toolbar .spacer, .actions .spacer { flex: 1; }
 label { font-weight: 550; }
 input[type=text], input[type=search], input[type=number], textarea, select {
   font: inherit; padding: 0.4rem 0.55rem; border: 1px solid var(--input-line); border-radius: 6px; background: var(--input-bg); color: var(--fg); max-width: 100%; min-width: 0;

@@ -133,7 +133,7 @@ ${stat('Backlog', d.backlog, 'accepted, not yet confirmed by SQS')}
 ${stat('Sending now', d.inFlight, 'in SendMessageBatch requests')}
 ${stat('Sent', d.sent, `of ${count(d.accepted)} accepted`)}
 ${stat('Retried', d.retried, 'entries sent again after a transient failure')}
-${stat('Failed', d.deadLettered, data.deadLetters === null ? 'refused by SQS for good (logged)' : html`refused for good; ${count(data.deadLetters)} kept, see <a href="/status?queue=${q(data.name)}#dead-letters">dead letters</a>`)}
+${stat('Failed', d.deadLettered, data.deadLetters === null ? 'refused by SQS for good (logged)' : html`refused for good; ${count(data.deadLetters)} kept, see <a href="/dead-letters?queue=${q(data.name)}">dead letters</a>`)}
 </div>
 <h2 id="send-heading">Send a message</h2>
 ${sendForm(data, options.token)}

@@ -72,7 +72,7 @@ with its id, queue and reason, and counted under “dead-lettered” above; it i
   if (d.items.length === 0) return html`<div class="card">No dead letters${scope}${filter}.</div>`;
   const rows = d.items.map(
     (x) => html`<tr>
-<td class="mono">${x.id}</td>
+<td class="mono"><a href="/dead-letters/${q(x.id)}">${x.id}</a></td>
 <td><a href="/queues/${q(x.queueName)}">${x.queueName}</a></td>
 <td><code>${x.code}</code> ${truncate(x.reason, 160)}</td>
 <td class="num">${count(x.attempts)}</td>
@@ -83,7 +83,7 @@ with its id, queue and reason, and counted under “dead-lettered” above; it i
   const base = d.queue ? `/status?queue=${q(d.queue)}&` : '/status?';
   const next = d.offset + d.items.length < d.total ? html`<a href="${base}dl_offset=${String(d.offset + d.limit)}#dead-letters">Older →</a>` : '';
   const prev = d.offset > 0 ? html`<a href="${base}dl_offset=${String(Math.max(0, d.offset - d.limit))}#dead-letters">← Newer</a>` : '';
-  return html`<p class="muted">${count(d.total)}${d.scope === 'yours' ? '' : ' kept'}${scope}${filter}; showing ${count(d.offset + 1)}–${count(d.offset + d.items.length)}. Replay them with <code>sqs-accelerator dead-letters replay</code>.</p>
+  return html`<p class="muted">${count(d.total)}${d.scope === 'yours' ? '' : ' kept'}${scope}${filter}; showing ${count(d.offset + 1)}–${count(d.offset + d.items.length)}. <a href="/dead-letters${d.queue ? `?queue=${q(d.queue)}` : ''}">Open the dead letters</a> to see one in full, replay or purge them (or use <code>sqs-accelerator dead-letters</code>).</p>
 <div class="scroll"><table><thead><tr><th>Id</th><th>Queue</th><th>Reason</th><th class="num">Attempts</th><th>Dead since</th><th>Body</th></tr></thead><tbody>${rows}</tbody></table></div>
 <div class="pager">${prev}${next}</div>`;
 }
