@@ -2,7 +2,9 @@ import { bytes } from './format.js';
 import { html, type SafeHtml } from './template.js';
 
 /** Characters of a body shown before it is cut; the rest is one click away (a <details>, no script). */
-export const BODY_PREVIEW_CHARS = 2_000;
+export const BODY_PREVIEW_CHARS = 1_500;
+/** Lines shown before a body is cut. */
+export const BODY_PREVIEW_LINES = 30;
 
 /** JSON bodies pretty-printed, everything else as it is; always escaped (the template escapes). */
 export function prettyBody(body: string): { text: string; json: boolean } {
@@ -25,8 +27,10 @@ export function bodyBlock(body: string, max = BODY_PREVIEW_CHARS): SafeHtml {
   const { text, json } = prettyBody(body);
   const size = bytes(Buffer.byteLength(body));
   const label = html`<span class="muted">${json ? 'JSON, ' : ''}${size}</span>`;
-  if (text.length <= max) return html`<pre class="body">${text}</pre>${label}`;
-  return html`<pre class="body">${text.slice(0, max)}…</pre>
+  let cut = Math.min(text.length, max);
+  for (let i = 0, line = 0; i < cut; i++) if (text.charCodeAt(i) === 10 && ++line === BODY_PREVIEW_LINES) cut = i;
+  if (cut >= text.length) return html`<pre class="body">${text}</pre>${label}`;
+  return html`<pre class="body">${text.slice(0, cut)}…</pre>
 <details><summary>Show all (${size}${json ? ', JSON' : ''})</summary><pre class="body">${text}</pre></details>`;
 }
 

@@ -36,6 +36,8 @@ export function registerQueueRoutes(router: Router, deps: AppDeps): void {
     const sent = query(ctx, 'sent');
     if (sent) flashes.push({ kind: 'ok', text: html`Message <code>${sent}</code> accepted. The daemon delivers it to SQS in the background; SQS's counts below are approximate and may lag a few seconds.` });
     if (query(ctx, 'created')) flashes.push({ kind: 'ok', text: `Queue ${name} created.` });
+    const deletedMessage = query(ctx, 'deleted_message');
+    if (deletedMessage) flashes.push({ kind: 'ok', text: html`Message <code>${deletedMessage.slice(0, 100)}</code> deleted from SQS.` });
     if (query(ctx, 'purged')) flashes.push({ kind: 'ok', text: `Purge of ${name} requested. SQS deletes the messages within about a minute.` });
     sendHtml(ctx, queuePage(data, { user: userLabel(ctx, deps), token: csrfToken(ctx), flashes }));
   });

@@ -1,8 +1,10 @@
 import type { QueueStats } from '../../../delivery/pipeline.js';
 import { queueNameFromArn } from '../../../sqs/admin.js';
+import { redrivePolicyOf } from '../../../sqs/browse.js';
 import { bytes, count, duration, timestamp } from '../format.js';
 import { type Flash, page } from '../layout.js';
 import { html, q, type SafeHtml } from '../template.js';
+import { receiveForm } from './messages.js';
 
 /** The queue page's data; also the JSON answer of GET /queues/:name. */
 export interface QueueData {
@@ -135,6 +137,8 @@ ${stat('Sent', d.sent, `of ${count(d.accepted)} accepted`)}
 ${stat('Retried', d.retried, 'entries sent again after a transient failure')}
 ${stat('Failed', d.deadLettered, data.deadLetters === null ? 'refused by SQS for good (logged)' : html`refused for good; ${count(data.deadLetters)} kept, see <a href="/dead-letters?queue=${q(data.name)}">dead letters</a>`)}
 </div>
+<h2 id="messages">Look at messages</h2>
+${receiveForm({ name: data.name, maxMessages: 10, visibilityTimeout: 0, ...redriveOf(a) }, options.token)}
 <h2 id="send-heading">Send a message</h2>
 ${sendForm(data, options.token)}
 <h2>Attributes</h2>
@@ -146,6 +150,11 @@ ${attributeTable(a)}
 <span class="muted">Both ask for confirmation first.</span>
 </div>`;
   return page({ title: data.name, section: 'queues', user: options.user, flashes: options.flashes }, body);
+}
+
+function redriveOf(attributes: Record<string, string>): { redrive?: { deadLetterQueue: string; maxReceiveCount: number } } {
+  const p = redrivePolicyOf(attributes);
+  return p ? { redrive: { deadLetterQueue: p.deadLetterQueue, maxReceiveCount: p.maxReceiveCount } } : {};
 }
 
 function messages(n: number): string {
