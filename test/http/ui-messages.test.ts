@@ -4,6 +4,7 @@
  * behind "Show all", system attributes, delete by receipt handle, the redrive-policy warning,
  * and the CSRF guard. In-process against fauxqs.
  */
+import { startFakeSqs } from '../support/fake-sqs.js';
 import { startEmulator, type Emulator } from '../support/fauxqs.js';
 import { AKID, call, createUpstreamQueue, eventually, type Reply, SECRET, sameOriginBrowser, startCredentialProxy, startUiDaemon, tokenIn, type UiDaemon, type Upstream, upstreamAttributes } from './ui-harness.js';
 
@@ -110,13 +111,26 @@ it('refuses bad fields by their form names, a browser post without the CSRF toke
   const forged = await req('POST', '/queues/browse/receive', { html: true, headers: sameOriginBrowser(ui.url), form: { max_messages: '1' } });
   expect(forged.status).toBe(403);
   expect((await req('POST', '/queues/nope/receive', { json: {} })).status).toBe(404);
-  proxy.faults.set('DeleteMessage', { status: 400, code: 'ReceiptHandleIsInvalid', message: 'The input receipt handle is invalid.' });
+  // fauxqs takes any receipt handle; the proxy answers as SQS does when the whole call is refused.
+  proxy.faults.set('DeleteMessageBatch', { status: 400, code: 'ReceiptHandleIsInvalid', message: 'The input receipt handle is invalid.' });
   try {
     const stale = await req('POST', '/queues/browse/delete-message', { json: { receipt_handle: 'not-a-handle' } });
     expect([stale.status, stale.json.error.code]).toEqual([409, 'ReceiptHandleIsInvalid']);
     expect(stale.json.error.message).toContain('Receive it again to delete it.');
   } finally {
-    proxy.faults.delete('DeleteMessage');
+    proxy.faults.delete('DeleteMessageBatch');
+  }
+});
+
+it('a receipt handle SQS refuses per entry (as real SQS does) is a 409 naming the reason', async () => {
+  const fake = await startFakeSqs({ queues: ['q1'] });
+  const other = await startUiDaemon(fake.endpoint);
+  try {
+    const r = await call(other.url, 'POST', '/queues/q1/delete-message', { json: { receipt_handle: 'gone-handle' } });
+    expect([r.status, r.json.error.code]).toEqual([409, 'ReceiptHandleIsInvalid']);
+  } finally {
+    await other.stop();
+    await fake.close();
   }
 });
 

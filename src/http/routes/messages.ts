@@ -1,8 +1,9 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { describeQueue } from '../../sqs/admin.js';
-import { deleteMessage, RECEIVE_LIMITS, receiveForBrowsing, redrivePolicyOf } from '../../sqs/browse.js';
-import { isSqsError } from '../../sqs/errors.js';
+import { RECEIVE_LIMITS, redrivePolicyOf } from '../../sqs/browse.js';
+import { deleteMessageBatch, receiveMessages } from '../../sqs/consume.js';
+import { isSqsError, RECEIPT_GONE_CODES } from '../../sqs/errors.js';
 import { csrfToken } from '../csrf.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
@@ -14,8 +15,6 @@ import { checkQueueName } from './send.js';
 
 /** Receipt handles are opaque; SQS's are up to 1024 characters. */
 const MAX_RECEIPT_HANDLE = 4096;
-/** SQS's answers when a receipt handle no longer works (deleted, or received again by someone else). */
-const RECEIPT_GONE = new Set(['ReceiptHandleIsInvalid', 'InvalidReceiptHandle', 'AWS.SimpleQueueService.MessageNotInflight', 'MessageNotInflight']);
 
 /**
  * Looking at a queue's messages from the browser (or a script): POST /queues/:name/receive takes
@@ -34,10 +33,10 @@ export function registerMessageRoutes(router: Router, deps: AppDeps): void {
     const maxMessages = intField(fields, 'max_messages', 10, RECEIVE_LIMITS.maxMessages);
     const visibilityTimeout = intField(fields, 'visibility_timeout', 0, RECEIVE_LIMITS.visibilityTimeout);
     let described: Awaited<ReturnType<typeof describeQueue>>;
-    let messages: Awaited<ReturnType<typeof receiveForBrowsing>>;
+    let messages: Awaited<ReturnType<typeof receiveMessages>>;
     try {
       described = await describeQueue(deps.client, creds, name);
-      messages = await receiveForBrowsing(deps.client, described.url, creds, { maxMessages, visibilityTimeoutSeconds: visibilityTimeout });
+      messages = await receiveMessages(deps.client, described.url, creds, { maxMessages, waitTimeSeconds: 0, visibilityTimeoutSeconds: visibilityTimeout, timeoutMs: deps.config.requestTimeoutMs });
     } catch (err) {
       throw adminError(err, name);
     }
@@ -59,14 +58,20 @@ export function registerMessageRoutes(router: Router, deps: AppDeps): void {
     const handle = fields.get('receipt_handle')?.[0] ?? '';
     if (handle === '' || handle.length > MAX_RECEIPT_HANDLE) throw new HttpError(400, 'InvalidParameter', `field receipt_handle must be a receipt handle from a receive (1 to ${MAX_RECEIPT_HANDLE} characters)`);
     const messageId = field(fields, 'message_id').slice(0, 100);
+    let outcome: Awaited<ReturnType<typeof deleteMessageBatch>>[number] | undefined;
     try {
       const described = await describeQueue(deps.client, creds, name);
-      await deleteMessage(deps.client, described.url, creds, handle);
+      [outcome] = await deleteMessageBatch(deps.client, described.url, creds, [handle]);
     } catch (err) {
-      if (isSqsError(err) && RECEIPT_GONE.has(err.code)) {
-        throw new HttpError(409, err.code, 'SQS no longer takes this receipt handle: the message was deleted, or received again by another consumer after its visibility timeout. Receive it again to delete it.');
+      // Some endpoints refuse the whole call for a bad handle rather than the entry.
+      if (!isSqsError(err) || !RECEIPT_GONE_CODES.has(err.code)) throw adminError(err, name);
+      outcome = { ok: false, code: err.code, message: err.message, disposition: err.disposition, gone: true };
+    }
+    if (outcome && !outcome.ok) {
+      if (outcome.gone) {
+        throw new HttpError(409, outcome.code, 'SQS no longer takes this receipt handle: the message was deleted, or received again by another consumer after its visibility timeout. Receive it again to delete it.');
       }
-      throw adminError(err, name);
+      throw new HttpError(outcome.disposition === 'retry' ? 503 : 502, outcome.code, `SQS did not delete the message (${outcome.code}): ${outcome.message}`);
     }
     log.info({ queue: name, messageId, by: userLabel(ctx, deps) }, 'message deleted from the browser');
     if (wantsHtml(ctx)) {

@@ -1,4 +1,4 @@
-import type { ReceivedMessage } from '../../../sqs/browse.js';
+import type { ReceivedMessage } from '../../../sqs/consume.js';
 import { count, timestamp } from '../format.js';
 import { type Flash, page } from '../layout.js';
 import { attributeList, bodyBlock } from '../message-view.js';
