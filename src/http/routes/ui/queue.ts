@@ -38,6 +38,7 @@ export function registerQueueRoutes(router: Router, deps: AppDeps): void {
     if (query(ctx, 'created')) flashes.push({ kind: 'ok', text: `Queue ${name} created.` });
     const deletedMessage = query(ctx, 'deleted_message');
     if (deletedMessage) flashes.push({ kind: 'ok', text: html`Message <code>${deletedMessage.slice(0, 100)}</code> deleted from SQS.` });
+    if (query(ctx, 'updated')) flashes.push({ kind: 'ok', text: `Settings of ${name} saved. SQS may take up to a minute to apply them everywhere.` });
     if (query(ctx, 'purged')) flashes.push({ kind: 'ok', text: `Purge of ${name} requested. SQS deletes the messages within about a minute.` });
     sendHtml(ctx, queuePage(data, { user: userLabel(ctx, deps), token: csrfToken(ctx), flashes }));
   });

@@ -145,9 +145,10 @@ ${sendForm(data, options.token)}
 ${attributeTable(a)}
 <h2>Manage</h2>
 <div class="toolbar">
+<a class="button secondary" href="/queues/${q(data.name)}/settings">Edit settings…</a>
 <a class="button secondary" href="/queues/${q(data.name)}/purge">Purge messages…</a>
 <a class="button danger" href="/queues/${q(data.name)}/delete">Delete queue…</a>
-<span class="muted">Both ask for confirmation first.</span>
+<span class="muted">Purge and delete ask for confirmation first.</span>
 </div>`;
   return page({ title: data.name, section: 'queues', user: options.user, flashes: options.flashes }, body);
 }
