@@ -7,6 +7,7 @@ import { csrfGuard } from './csrf.js';
 import { hostGuard } from './guards.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerMessageRoutes } from './routes/messages.js';
+import { registerRedriveRoutes } from './routes/redrive.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { observeRequests, registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps): Koa {
   registerUiRoutes(router, deps);
   registerMessageRoutes(router, deps);
   registerSettingsRoutes(router, deps);
+  registerRedriveRoutes(router, deps);
   registerDeadLetterRoutes(router, deps);
   app.use(router.routes());
   // 501 from koa/router is an http-errors error with expose false: make it ours, or it is logged and answered as a 500.

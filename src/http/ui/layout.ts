@@ -15,6 +15,8 @@ export interface PageOptions {
   /** The Basic-auth user (access key id) shown in the header; never the secret. */
   user?: string;
   flashes?: Flash[];
+  /** Reload the page by itself this often (live views); no script, a meta refresh. seconds. */
+  refreshSeconds?: number;
 }
 
 const NAV: Array<[Section, string, string]> = [
@@ -34,6 +36,7 @@ export function page(options: PageOptions, content: SafeHtml): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${String(options.refreshSeconds)}">` : ''}
 <title>${options.title} · sqs-accelerator</title>
 <link rel="stylesheet" href="/ui/style.css?v=${STYLESHEET_VERSION}">
 <link rel="icon" href="/ui/icon.svg" type="image/svg+xml">

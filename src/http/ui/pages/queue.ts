@@ -146,6 +146,7 @@ ${attributeTable(a)}
 <h2>Manage</h2>
 <div class="toolbar">
 <a class="button secondary" href="/queues/${q(data.name)}/settings">Edit settings…</a>
+<a class="button secondary" href="/queues/${q(data.name)}/redrive">Redrive…</a>
 <a class="button secondary" href="/queues/${q(data.name)}/purge">Purge messages…</a>
 <a class="button danger" href="/queues/${q(data.name)}/delete">Delete queue…</a>
 <span class="muted">Purge and delete ask for confirmation first.</span>
