@@ -9,6 +9,7 @@ import { buildApp } from 'fauxqs';
 import { loadConfig } from '../src/config.js';
 import { installSignalHandlers } from '../src/cli.js';
 import { createDaemon } from '../src/index.js';
+import { loginLines } from './dev-banner.js';
 
 const emulator = buildApp({ logger: false });
 const endpoint = await emulator.listen({ host: '127.0.0.1', port: 0 });
@@ -31,8 +32,7 @@ process.stdout.write(
     `  UPSTREAM IS AN EMBEDDED LOCAL SQS EMULATOR (fauxqs) at ${endpoint}, not Amazon SQS.`,
     `  Queues and messages live in this process only (spool: ${spoolDir}, removed at exit).`,
     '  For real SQS run: npx sqs-accelerator --region <region>',
-    '  Demo queues: demo, demo.fifo. Any Basic-auth pair works against the emulator, e.g.:',
-    `    curl -u AKIDEXAMPLE:secret -d message_body=hello ${daemon.url}/queues/demo`,
+    ...loginLines(config, daemon.url),
     '',
   ].join('\n'),
 );
