@@ -1,3 +1,4 @@
+import { History } from '../delivery/history.js';
 import type { Logger } from 'pino';
 import { type Config, ConfigError } from '../config.js';
 import { Pipeline, type PipelineObserver } from '../delivery/pipeline.js';
@@ -125,6 +126,8 @@ function build(
     },
   });
   metrics.attachWorkers(workers);
+  // The live charts' numbers: sampled in memory (daemon.ts starts and stops the timer), bounded by a 15-minute window and 200 queues.
+  const history = new History(pipeline);
   return Object.freeze({
     config,
     log,
@@ -140,6 +143,7 @@ function build(
     startedAt: Date.now(),
     ready: options.ready,
     workers,
+    history,
   });
 }
 

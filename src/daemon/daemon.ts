@@ -152,6 +152,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     this.parts = { deps, server, url: `http://${host}:${addr.port}`, address: { host: addr.address, port: addr.port, family: addr.family } };
     this.listening = true;
     log.info({ url: this.parts.url, upstream: deps.client.endpoint, region: config.region, credentialMode: config.credentials, durable: deps.store.durable }, 'sqs-accelerator listening');
+    deps.history?.start();
     await deps.workers.start();
     return this;
   }
@@ -172,6 +173,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     const { log, config } = this;
     const { pipeline, client, store } = deps;
     this.listening = false;
+    deps.history?.stop();
     log.info({ backlog: pipeline.backlogMessages, graceMs: config.shutdownGraceMs }, 'shutting down: no new messages, flushing');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

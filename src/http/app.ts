@@ -6,6 +6,7 @@ import { errorHeaders, toHttpError } from './errors.js';
 import { csrfGuard } from './csrf.js';
 import { hostGuard } from './guards.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
+import { registerLiveRoutes } from './routes/live.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerRedriveRoutes } from './routes/redrive.js';
 import { registerSettingsRoutes } from './routes/settings.js';
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps): Koa {
   registerMessageRoutes(router, deps);
   registerSettingsRoutes(router, deps);
   registerRedriveRoutes(router, deps);
+  registerLiveRoutes(router, deps);
   registerDeadLetterRoutes(router, deps);
   app.use(router.routes());
   // 501 from koa/router is an http-errors error with expose false: make it ours, or it is logged and answered as a 500.

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { History } from '../delivery/history.js';
 import type { Pipeline } from '../delivery/pipeline.js';
 import type { MessageStore } from '../delivery/store.js';
 import type { Ingest } from '../ingest/index.js';
@@ -44,4 +45,6 @@ export interface AppDeps {
   readonly ready: () => boolean;
   /** The worker side, for /status, the UI and /metrics (no consumers without --worker). */
   readonly workers: Workers;
+  /** The last minutes of the pipeline's numbers and of SQS's counts, for the live charts; absent in tests that build no daemon. */
+  readonly history?: History;
 }

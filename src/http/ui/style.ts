@@ -116,14 +116,15 @@ button.danger:hover, .button.danger:hover { background: var(--danger-dark); }
 .msg dd { margin: 0; overflow-wrap: anywhere; }
 details > summary { cursor: pointer; color: var(--accent); }
 
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(320px, 100%), 1fr)); gap: 1rem; }
-.chart { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 0.6rem 0.8rem; min-width: 0; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(440px, 100%), 1fr)); gap: 1rem; }
+.chart { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 0.6rem 0.8rem; min-width: 0; }
 .chart h3 { font-size: 0.9rem; margin: 0 0 0.3rem; font-weight: 600; }
 .chart svg { display: block; width: 100%; height: auto; }
 .chart .gridline { stroke: var(--grid-line); stroke-width: 1; }
 .chart .axis { fill: var(--muted); font-size: 10px; font-family: system-ui, sans-serif; }
 .chart .s1 { stroke: var(--c1); } .chart .s2 { stroke: var(--c2); } .chart .s3 { stroke: var(--c3); } .chart .s4 { stroke: var(--c4); } .chart .s5 { stroke: var(--c5); }
 .chart polyline { fill: none; stroke-width: 2; stroke-linejoin: round; }
+.chart polyline.s1 { stroke-dasharray: 6 3; stroke-width: 2.5; }
 .legend { display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; font-size: 0.82rem; color: var(--muted); margin-top: 0.2rem; }
 .legend .k1::before, .legend .k2::before, .legend .k3::before, .legend .k4::before, .legend .k5::before { content: ""; display: inline-block; width: 0.8rem; height: 0.2rem; margin-right: 0.3rem; vertical-align: middle; }
 .legend .k1::before { background: var(--c1); } .legend .k2::before { background: var(--c2); } .legend .k3::before { background: var(--c3); } .legend .k4::before { background: var(--c4); } .legend .k5::before { background: var(--c5); }

@@ -6,6 +6,7 @@ import type { AppDeps } from '../../deps.js';
 import { type Flash, sendHtml, wantsHtml } from '../../ui/layout.js';
 import { EMPTY_STATS, type QueueData, confirmQueueActionPage, queuePage } from '../../ui/pages/queue.js';
 import { html } from '../../ui/template.js';
+import { historyOf, recordSqsCounts } from './live.js';
 import { credentialsOf, managed, ownerOption, query, queueParam, userLabel } from './request.js';
 
 /**
@@ -20,6 +21,8 @@ export function registerQueueRoutes(router: Router, deps: AppDeps): void {
     const name = queueParam(ctx);
     const creds = await credentialsOf(ctx, deps);
     const described = await managed(() => describeQueue(deps.client, creds, name), name);
+    recordSqsCounts(deps, described.url, described.attributes);
+    const history = historyOf(deps, { name, url: described.url });
     const data: QueueData = {
       name,
       url: described.url,
@@ -27,6 +30,7 @@ export function registerQueueRoutes(router: Router, deps: AppDeps): void {
       attributes: described.attributes,
       daemon: { ...(deps.pipeline.stats(name) ?? EMPTY_STATS) },
       deadLetters: deps.store.deadLetters ? deps.store.deadLetters.list({ queue: name, limit: 1, ...ownerOption(deps, creds) }).total : null,
+      ...(history ? { history } : {}),
     };
     if (!wantsHtml(ctx)) {
       ctx.body = data;

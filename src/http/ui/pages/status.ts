@@ -5,6 +5,7 @@ import { bytes, count, duration, rate, timestamp, truncate } from '../format.js'
 import { type Flash, page } from '../layout.js';
 import type { QueuesPage } from '../status-queues.js';
 import { html, q, type SafeHtml } from '../template.js';
+import { LIVE_REFRESH_SECONDS, type HistoryData, liveCharts } from './live.js';
 
 /** The daemon status page's data; also the JSON answer of GET /status. */
 export interface StatusData {
@@ -27,6 +28,8 @@ export interface StatusData {
    * letters sent with the caller's credentials (pass-through mode); 'all': chain mode.
    */
   deadLetters: null | { scope: 'yours' | 'all'; total: number; offset: number; limit: number; queue?: string; items: DeadLetter[] };
+  /** The last minutes of the daemon's numbers (charts). */
+  history?: HistoryData;
 }
 
 function stat(label: string, value: string, note?: string | SafeHtml): SafeHtml {
@@ -95,7 +98,7 @@ function queuePager(p: QueuesPage, shown: number): SafeHtml {
   return html`<p class="muted">${count(p.total)} queues; showing ${count(p.offset + 1)}–${count(p.offset + shown)}.</p><div class="pager">${prev}${next}</div>`;
 }
 
-export function statusPage(data: StatusData, options: { user: string; flashes: Flash[] }): string {
+export function statusPage(data: StatusData, options: { user: string; flashes: Flash[]; refresh?: boolean }): string {
   const t = data.totals;
   const queueRows = data.queues.map(
     (x) => html`<tr><td><a href="/queues/${q(x.name)}">${x.name}</a></td><td class="num">${count(x.backlog)}</td><td class="num">${count(x.inFlight)}</td>
@@ -113,6 +116,10 @@ ${stat('Dead-lettered', count(t.deadLettered), 'refused by SQS for good')}
 ${stat('SQS requests', count(t.requests), `${rate(data.rates.requestsPerSecond)} on average; ${count(t.requestErrors)} failed`)}
 ${stat('MD5 mismatches', count(t.md5Mismatch), 'entries resent because SQS\'s checksum differed')}
 </div>
+${data.history
+  ? html`<h2 id="charts">Last ${String(Math.round(data.history.windowMs / 60_000))} minutes <span class="muted">(${options.refresh ? html`this page reloads itself every ${String(LIVE_REFRESH_SECONDS)} s; <a href="/status?refresh=off">stop</a>` : html`<a href="/status">reload by itself</a>`})</span></h2>
+${liveCharts(data.history)}`
+  : ''}
 <h2>Queues this daemon has sent to${data.queuesPage.scope === 'yours' ? ' with your credentials' : ''}</h2>
 ${data.queues.length === 0
   ? html`<div class="card">${data.queuesPage.total > 0 ? 'No queues on this page.' : 'Nothing accepted lately.'}</div>`
@@ -124,5 +131,5 @@ ${workerSection(data.workers)}
 ${storeSection(data.store)}
 <h2 id="dead-letters">Dead letters</h2>
 ${deadLetterSection(data.deadLetters, data.store.deadLetters)}`;
-  return page({ title: 'Daemon status', section: 'status', user: options.user, flashes: options.flashes }, body);
+  return page({ title: 'Daemon status', section: 'status', user: options.user, flashes: options.flashes, ...(options.refresh ? { refreshSeconds: LIVE_REFRESH_SECONDS } : {}) }, body);
 }
