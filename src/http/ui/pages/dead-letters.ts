@@ -69,8 +69,8 @@ with its id, queue and reason and counted on the status page; it is not kept, so
 <th scope="col" class="num">Attempts</th><th scope="col">Accepted</th><th scope="col">Last attempt</th><th scope="col">Dead since</th></tr></thead>
 <tbody>${rows}</tbody>
 </table></div>
-<div class="actions"><button type="submit">Replay selected…</button><button type="submit" class="danger" formaction="/purge-dead-letters">Purge selected…</button>
-<span class="spacer"></span><a class="button secondary" href="${allUrl('replay', d.queue)}">Replay all${d.queue ? ' of this queue' : ''}…</a><a class="button secondary" href="${allUrl('purge', d.queue)}">Purge all${d.queue ? ' of this queue' : ''}…</a></div>
+<div class="actions"><button type="submit">Replay selected…</button><button type="submit" class="danger" formaction="/purge-dead-letters">Purge selected…</button></div>
+<div class="actions"><a class="button secondary" href="${allUrl('replay', d.queue)}">Replay all${d.queue ? ' of this queue' : ''}…</a><a class="button secondary" href="${allUrl('purge', d.queue)}">Purge all${d.queue ? ' of this queue' : ''}…</a></div>
 </form>
 <div class="pager">${prev}${next}</div>`;
   const body = html`<h1>Dead letters</h1>
@@ -123,7 +123,7 @@ export function confirmDeadLettersPage(
   const what = action === 'replay' ? 'Replay' : 'Purge';
   const n = Math.min(data.total, data.max);
   const noun = `${count(n)} dead letter${n === 1 ? '' : 's'}`;
-  const items = data.letters.map((x) => html`<li><span class="mono">${x.id}</span> → ${x.queueName} <span class="muted">(<code>${x.code}</code>, ${count(x.attempts)} attempts)</span></li>`);
+  const items = data.letters.map((x) => html`<li><span class="mono">${x.id}</span> → ${x.queueName} <span class="muted">(<code>${x.code}</code>, ${count(x.attempts)} attempt${x.attempts === 1 ? '' : 's'})</span></li>`);
   const more = data.total > data.letters.length ? html`<li class="muted">and ${count(Math.min(data.total, data.max) - data.letters.length)} more</li>` : '';
   const capped = data.total > data.max ? html` This request takes the oldest ${count(data.max)} of ${count(data.total)}; run it again for the rest.` : '';
   const warning =
