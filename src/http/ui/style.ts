@@ -69,7 +69,7 @@ table.kv th { width: 34%; background: transparent; color: var(--fg); font-weight
 table.kv td .raw { color: var(--muted); font-size: 0.85em; margin-left: 0.4rem; }
 .scroll { overflow-x: auto; max-width: 100%; border-radius: 8px; }
 .scroll > table { min-width: 100%; }
-.scroll th, .scroll td.num, .scroll .badge { white-space: nowrap; }
+.scroll th, .scroll td.num, .scroll td.when, .scroll .badge { white-space: nowrap; }
 
 form.inline { display: inline; }
 .toolbar { display: flex; gap: 0.6rem; align-items: center; flex-wrap: wrap; margin-bottom: 0.8rem; }

@@ -47,14 +47,14 @@ with its id, queue and reason and counted on the status page; it is not kept, so
   const rows = d.items.map(
     (x, i) => html`<tr>
 <td><input type="checkbox" name="id" value="${x.id}" id="dl-${i}" aria-label="select ${x.id}"></td>
-<td class="mono"><a href="/dead-letters/${q(x.id)}">${x.id}</a></td>
+<td class="mono when"><a href="/dead-letters/${q(x.id)}">${x.id}</a></td>
 <td><a href="/dead-letters?queue=${q(x.queueName)}">${x.queueName}</a></td>
 <td><code>${x.code}</code></td>
 <td>${truncate(x.reason, 140)}</td>
 <td class="num">${count(x.attempts)}</td>
-<td>${timestamp(x.acceptedAt)}</td>
-<td>${x.lastAttemptAt !== undefined ? timestamp(x.lastAttemptAt) : '–'}</td>
-<td>${timestamp(x.deadAt)}</td>
+<td class="when">${timestamp(x.acceptedAt)}</td>
+<td class="when">${x.lastAttemptAt !== undefined ? timestamp(x.lastAttemptAt) : '–'}</td>
+<td class="when">${timestamp(x.deadAt)}</td>
 </tr>`,
   );
   const next = d.offset + d.items.length < d.total ? html`<a href="${listUrl(d.queue, d.offset + d.limit)}" rel="next">Older →</a>` : '';
