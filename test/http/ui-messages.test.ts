@@ -137,3 +137,18 @@ it('a receipt handle SQS refuses per entry (as real SQS does) is a 409 naming th
 it('never shows the secret', () => {
   for (const r of seen) expect(r.text).not.toContain(SECRET);
 });
+
+describe('a form send\'s errors name the form\'s fields', () => {
+  it('group_id and delay_seconds, not groupId and delaySeconds; a JSON send keeps the JSON names', async () => {
+    await createUpstreamQueue(ui.daemon, 'names.fifo', { FifoQueue: 'true' });
+    const noGroup = await req('POST', '/queues/names.fifo', { form: { message_body: 'x' } });
+    expect(noGroup.status).toBe(400);
+    expect(noGroup.json.error.message).toMatch(/^group_id is required/);
+    expect(noGroup.json.error.details).toEqual({ field: 'group_id' });
+    const badDelay = await req('POST', '/queues/browse', { form: { message_body: 'x', delay_seconds: 'soon' } });
+    expect(badDelay.json.error.message).toMatch(/^delay_seconds /);
+    expect(badDelay.json.error.details).toEqual({ field: 'delay_seconds' });
+    const json = await req('POST', '/queues/names.fifo', { json: { body: 'x' } });
+    expect(json.json.error.message).toMatch(/^groupId is required/);
+  });
+});
