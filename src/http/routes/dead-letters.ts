@@ -4,7 +4,7 @@ import type { DeadLetter, DeadLetterStore, Owner } from '../../delivery/store.js
 import { replayDeadLetters } from '../../spool/replay.js';
 import { csrfToken } from '../csrf.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError } from '../errors.js';
+import { answerError } from './answer.js';
 import { type Fields, field, flag, readFields } from '../ui/form.js';
 import { type Flash, sendHtml, wantsHtml } from '../ui/layout.js';
 import { confirmDeadLettersPage, type DeadLetterListData, deadLetterListPage, deadLetterPage, replayResultsPage, type Selection } from '../ui/pages/dead-letters.js';
@@ -35,7 +35,7 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
   };
   const storeOf = (): DeadLetterStore => {
     const dl = deps.store.deadLetters;
-    if (!dl) throw new HttpError(404, 'NoDeadLetterStore', 'this daemon runs with --durability memory: it keeps no dead letters (they are logged)');
+    if (!dl) throw answerError(404, 'NoDeadLetterStore', 'this daemon runs with --durability memory: it keeps no dead letters (they are logged)');
     return dl;
   };
 
@@ -62,7 +62,7 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
   router.get('/dead-letters/:id', async (ctx) => {
     const o = await ownerOf(ctx);
     const letter = storeOf().get(ctx.params.id as string, o.owner);
-    if (!letter) throw new HttpError(404, 'NoSuchDeadLetter', `no dead letter ${JSON.stringify(String(ctx.params.id).slice(0, 80))} for these credentials`);
+    if (!letter) throw answerError(404, 'NoSuchDeadLetter', `no dead letter ${JSON.stringify(String(ctx.params.id).slice(0, 80))} for these credentials`);
     if (wantsHtml(ctx)) sendHtml(ctx, deadLetterPage(letter, { user: userLabel(ctx, deps) }));
     else ctx.body = letter;
   });
@@ -72,7 +72,7 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
       const o = await ownerOf(ctx);
       const selection = selectionOf(new Map([['id', queryAll(ctx, 'id')], ['all', queryAll(ctx, 'all')], ['queue', queryAll(ctx, 'queue')]]));
       const { letters, total } = chosen(storeOf(), selection, o.owner);
-      if (total === 0) throw new HttpError(404, 'NoSuchDeadLetter', 'none of the chosen dead letters exist for these credentials (already replayed or purged?)');
+      if (total === 0) throw answerError(404, 'NoSuchDeadLetter', 'none of the chosen dead letters exist for these credentials (already replayed or purged?)');
       const data = { selection, letters: letters.slice(0, CONFIRM_LISTED), total, max: MAX_DEAD_LETTERS_PER_ACTION };
       if (wantsHtml(ctx)) sendHtml(ctx, confirmDeadLettersPage(action, data, { user: userLabel(ctx, deps), token: csrfToken(ctx) }));
       else ctx.body = { total, ids: letters.map((l) => l.id), confirm: { method: 'POST', path: `/${action}-dead-letters` } };
@@ -128,15 +128,15 @@ function queueFilter(ctx: Context): string | undefined {
 function selectionOf(fields: Fields): Selection {
   const ids = [...new Set([...(fields.get('id') ?? []), ...(fields.get('ids') ?? [])].map((s) => s.trim()).filter((s) => s !== ''))];
   const all = flag(fields, 'all');
-  if (all && ids.length > 0) throw new HttpError(400, 'InvalidParameter', 'give dead-letter ids (id, repeated) or all, not both');
+  if (all && ids.length > 0) throw answerError(400, 'InvalidParameter', 'give dead-letter ids (id, repeated) or all, not both');
   if (all) {
     const queue = field(fields, 'queue');
     if (queue !== '') checkQueueName(queue);
     return queue ? { all: true, queue } : { all: true };
   }
-  if (ids.length === 0) throw new HttpError(400, 'NoDeadLettersSelected', 'select at least one dead letter (parameter id, repeated), or all');
-  if (ids.length > MAX_DEAD_LETTERS_PER_ACTION) throw new HttpError(400, 'TooManyDeadLetters', `at most ${MAX_DEAD_LETTERS_PER_ACTION} dead letters per request`);
-  for (const id of ids) if (!ID.test(id)) throw new HttpError(400, 'InvalidParameter', `${JSON.stringify(id.slice(0, 80))} is not a dead-letter id`);
+  if (ids.length === 0) throw answerError(400, 'NoDeadLettersSelected', 'select at least one dead letter (parameter id, repeated), or all');
+  if (ids.length > MAX_DEAD_LETTERS_PER_ACTION) throw answerError(400, 'TooManyDeadLetters', `at most ${MAX_DEAD_LETTERS_PER_ACTION} dead letters per request`);
+  for (const id of ids) if (!ID.test(id)) throw answerError(400, 'InvalidParameter', `${JSON.stringify(id.slice(0, 80))} is not a dead-letter id`);
   return { ids };
 }
 

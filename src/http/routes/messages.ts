@@ -6,7 +6,7 @@ import { deleteMessageBatch, receiveMessages } from '../../sqs/consume.js';
 import { isSqsError, RECEIPT_GONE_CODES } from '../../sqs/errors.js';
 import { csrfToken } from '../csrf.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError } from '../errors.js';
+import { answerError } from './answer.js';
 import { type Fields, field, readFields } from '../ui/form.js';
 import { sendHtml, wantsHtml } from '../ui/layout.js';
 import { messagesPage } from '../ui/pages/messages.js';
@@ -56,7 +56,7 @@ export function registerMessageRoutes(router: Router, deps: AppDeps): void {
     const creds = await credentialsOf(ctx, deps);
     const fields = await readFields(ctx);
     const handle = fields.get('receipt_handle')?.[0] ?? '';
-    if (handle === '' || handle.length > MAX_RECEIPT_HANDLE) throw new HttpError(400, 'InvalidParameter', `field receipt_handle must be a receipt handle from a receive (1 to ${MAX_RECEIPT_HANDLE} characters)`);
+    if (handle === '' || handle.length > MAX_RECEIPT_HANDLE) throw answerError(400, 'InvalidParameter', `field receipt_handle must be a receipt handle from a receive (1 to ${MAX_RECEIPT_HANDLE} characters)`);
     const messageId = field(fields, 'message_id').slice(0, 100);
     let outcome: Awaited<ReturnType<typeof deleteMessageBatch>>[number] | undefined;
     try {
@@ -69,9 +69,9 @@ export function registerMessageRoutes(router: Router, deps: AppDeps): void {
     }
     if (outcome && !outcome.ok) {
       if (outcome.gone) {
-        throw new HttpError(409, outcome.code, 'SQS no longer takes this receipt handle: the message was deleted, or received again by another consumer after its visibility timeout. Receive it again to delete it.');
+        throw answerError(409, outcome.code, 'SQS no longer takes this receipt handle: the message was deleted, or received again by another consumer after its visibility timeout. Receive it again to delete it.');
       }
-      throw new HttpError(outcome.disposition === 'retry' ? 503 : 502, outcome.code, `SQS did not delete the message (${outcome.code}): ${outcome.message}`);
+      throw answerError(outcome.disposition === 'retry' ? 503 : 502, outcome.code, `SQS did not delete the message (${outcome.code}): ${outcome.message}`);
     }
     log.info({ queue: name, messageId, by: userLabel(ctx, deps) }, 'message deleted from the browser');
     if (wantsHtml(ctx)) {
@@ -94,7 +94,7 @@ function intField(fields: Fields, name: string, fallback: number, range: { min: 
   const raw = field(fields, name);
   if (raw === '') return fallback;
   if (!/^\d{1,9}$/.test(raw) || Number(raw) < range.min || Number(raw) > range.max) {
-    throw new HttpError(400, 'InvalidParameter', `field ${name} must be a whole number from ${range.min} to ${range.max}`);
+    throw answerError(400, 'InvalidParameter', `field ${name} must be a whole number from ${range.min} to ${range.max}`);
   }
   return Number(raw);
 }

@@ -5,7 +5,7 @@ import { cancelMoveTask, deadLetterSourceQueues, listMoveTasks, startMoveTask, U
 import { isSqsError } from '../../sqs/errors.js';
 import { csrfToken } from '../csrf.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError } from '../errors.js';
+import { answerError } from './answer.js';
 import { field, readFields } from '../ui/form.js';
 import { type Flash, sendHtml, wantsHtml } from '../ui/layout.js';
 import { type RedriveData, redrivePage } from '../ui/pages/redrive.js';
@@ -55,7 +55,7 @@ export function registerRedriveRoutes(router: Router, deps: AppDeps): void {
     const destination = field(fields, 'destination');
     const rateText = field(fields, 'max_per_second');
     if (rateText !== '' && (!/^\d{1,3}$/.test(rateText) || Number(rateText) < 1 || Number(rateText) > 500)) {
-      throw new HttpError(400, 'InvalidParameter', 'field max_per_second must be a whole number from 1 to 500 (or empty: SQS decides)');
+      throw answerError(400, 'InvalidParameter', 'field max_per_second must be a whole number from 1 to 500 (or empty: SQS decides)');
     }
     let taskHandle: string;
     try {
@@ -65,7 +65,7 @@ export function registerRedriveRoutes(router: Router, deps: AppDeps): void {
       if (destination !== '') {
         checkQueueName(destination);
         const target = await deadLetterTarget(deps, creds, destination, fifo);
-        if (!target.ok) throw new HttpError(400, target.code, target.message.replace('the dead-letter queue', 'the destination').replace('create the dead-letter queue first', 'name an existing queue'));
+        if (!target.ok) throw answerError(400, target.code, target.message.replace('the dead-letter queue', 'the destination').replace('create the dead-letter queue first', 'name an existing queue'));
         destinationArn = target.arn;
       }
       taskHandle = await startMoveTask(deps.client, creds, { sourceArn: attributes.QueueArn ?? '', ...(destinationArn ? { destinationArn } : {}), ...(rateText ? { maxPerSecond: Number(rateText) } : {}) });
@@ -86,7 +86,7 @@ export function registerRedriveRoutes(router: Router, deps: AppDeps): void {
     const name = queueParam(ctx);
     const creds = await credentialsOf(ctx, deps);
     const handle = field(await readFields(ctx), 'task_handle');
-    if (handle === '' || handle.length > 4096) throw new HttpError(400, 'InvalidParameter', 'field task_handle must be the handle of a running task');
+    if (handle === '' || handle.length > 4096) throw answerError(400, 'InvalidParameter', 'field task_handle must be the handle of a running task');
     let moved: number;
     try {
       moved = await cancelMoveTask(deps.client, creds, handle);
@@ -113,9 +113,9 @@ async function unlessUnsupported<T>(call: () => Promise<T>): Promise<T | { unsup
   }
 }
 
-function unsupportedOr(err: unknown, name: string): HttpError {
+function unsupportedOr(err: unknown, name: string): Error {
   if (isSqsError(err) && UNSUPPORTED_ACTION_CODES.has(err.code)) {
-    return new HttpError(501, 'MessageMoveUnsupported', `the upstream has no message-move tasks (it answered ${err.code}); Amazon SQS has them, emulators such as fauxqs do not`);
+    return answerError(501, 'MessageMoveUnsupported', `the upstream has no message-move tasks (it answered ${err.code}); Amazon SQS has them, emulators such as fauxqs do not`);
   }
   return adminError(err, name);
 }

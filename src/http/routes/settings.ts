@@ -4,7 +4,8 @@ import { describeQueue } from '../../sqs/admin.js';
 import { redrivePolicyOf, setQueueAttributes } from '../../sqs/browse.js';
 import { csrfToken } from '../csrf.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError } from '../errors.js';
+import { isHttpError } from '../errors.js';
+import { answerError } from './answer.js';
 import type { FieldErrors } from '../ui/create-form.js';
 import { readFields } from '../ui/form.js';
 import { sendHtml, wantsHtml } from '../ui/layout.js';
@@ -60,7 +61,7 @@ export function registerSettingsRoutes(router: Router, deps: AppDeps): void {
       if (Object.keys(change.attributes).length > 0) await setQueueAttributes(deps.client, url, creds, change.attributes);
     } catch (err) {
       const e = adminError(err, name);
-      if (e.status !== 400) throw e;
+      if (!isHttpError(e) || e.status !== 400) throw e;
       return failure(ctx, deps, name, fifo, values, {}, 400, e.code, e.message);
     }
     deps.resolver.invalidateQueue(name); // the daemon's cached limits (MaximumMessageSize) follow
@@ -75,7 +76,7 @@ export function registerSettingsRoutes(router: Router, deps: AppDeps): void {
 }
 
 function failure(ctx: Context, deps: AppDeps, name: string, fifo: boolean, values: SettingsValues, errors: FieldErrors, status: number, code: string, message: string): void {
-  if (!wantsHtml(ctx)) throw new HttpError(status, code, message, { details: { fields: errors } });
+  if (!wantsHtml(ctx)) throw answerError(status, code, message, { details: { fields: errors } });
   const problem = Object.keys(errors).length > 0 ? 'Some fields need attention: see the messages beside them.' : message;
   sendHtml(ctx, settingsPage({ name, fifo, values, errors, token: csrfToken(ctx), user: userLabel(ctx, deps), problem }), status);
 }
