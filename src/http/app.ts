@@ -5,11 +5,6 @@ import { DaemonError, describeBug } from '../errors.js';
 import { errorHeaders, toHttpError } from './errors.js';
 import { csrfGuard } from './csrf.js';
 import { hostGuard } from './guards.js';
-import { registerDeadLetterRoutes } from './routes/dead-letters.js';
-import { registerLiveRoutes } from './routes/live.js';
-import { registerMessageRoutes } from './routes/messages.js';
-import { registerRedriveRoutes } from './routes/redrive.js';
-import { registerSettingsRoutes } from './routes/settings.js';
 import { observeRequests, registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
 import { registerUiRoutes } from './routes/ui/index.js';
@@ -35,11 +30,6 @@ export function createApp(deps: AppDeps): Koa {
   registerOpsRoutes(router, deps);
   registerSendRoutes(router, deps);
   registerUiRoutes(router, deps);
-  registerMessageRoutes(router, deps);
-  registerSettingsRoutes(router, deps);
-  registerRedriveRoutes(router, deps);
-  registerLiveRoutes(router, deps);
-  registerDeadLetterRoutes(router, deps);
   app.use(router.routes());
   // 501 from koa/router is an http-errors error with expose false: make it ours, or it is logged and answered as a 500.
   app.use(router.allowedMethods({ throw: true, notImplemented: () => new DaemonError('NotImplemented') }));

@@ -1,15 +1,15 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { DeadLetter, DeadLetterStore, Owner } from '../../delivery/store.js';
-import { replayDeadLetters } from '../../spool/replay.js';
-import { csrfToken } from '../csrf.js';
-import type { AppDeps } from '../deps.js';
+import type { DeadLetter, DeadLetterStore, Owner } from '../../../delivery/store.js';
+import { replayDeadLetters } from '../../../spool/replay.js';
+import { csrfToken } from '../../csrf.js';
+import type { AppDeps } from '../../deps.js';
 import { answerError } from './answer.js';
-import { type Fields, field, flag, readFields } from '../ui/form.js';
-import { type Flash, sendHtml, wantsHtml } from '../ui/layout.js';
-import { confirmDeadLettersPage, type DeadLetterListData, deadLetterListPage, deadLetterPage, replayResultsPage, type Selection } from '../ui/pages/dead-letters.js';
-import { credentialsOf, deadLetterOwner, intQuery, query, queryAll, userLabel } from '../ui/request.js';
-import { checkQueueName } from './send.js';
+import { type Fields, field, flag, readFields } from '../../ui/form.js';
+import { type Flash, sendHtml, wantsHtml } from '../../ui/layout.js';
+import { confirmDeadLettersPage, type DeadLetterListData, deadLetterListPage, deadLetterPage, replayResultsPage, type Selection } from '../../ui/pages/dead-letters.js';
+import { credentialsOf, deadLetterOwner, intQuery, query, queryAll, userLabel } from './request.js';
+import { checkQueueName } from '../../../ingest/index.js';
 
 /** Most letters one replay or purge request acts on ("all" takes the oldest this many). */
 export const MAX_DEAD_LETTERS_PER_ACTION = 1000;

@@ -1,17 +1,17 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { describeQueue } from '../../sqs/admin.js';
-import { RECEIVE_LIMITS, redrivePolicyOf } from '../../sqs/browse.js';
-import { deleteMessageBatch, receiveMessages } from '../../sqs/consume.js';
-import { isSqsError, RECEIPT_GONE_CODES } from '../../sqs/errors.js';
-import { csrfToken } from '../csrf.js';
-import type { AppDeps } from '../deps.js';
+import { describeQueue } from '../../../sqs/admin.js';
+import { RECEIVE_LIMITS, redrivePolicyOf } from '../../../sqs/browse.js';
+import { deleteMessageBatch, receiveMessages } from '../../../sqs/consume.js';
+import { isSqsError, RECEIPT_GONE_CODES } from '../../../sqs/errors.js';
+import { csrfToken } from '../../csrf.js';
+import type { AppDeps } from '../../deps.js';
 import { answerError } from './answer.js';
-import { type Fields, field, readFields } from '../ui/form.js';
-import { sendHtml, wantsHtml } from '../ui/layout.js';
-import { messagesPage } from '../ui/pages/messages.js';
-import { adminError, credentialsOf, userLabel } from '../ui/request.js';
-import { checkQueueName } from './send.js';
+import { type Fields, field, readFields } from '../../ui/form.js';
+import { sendHtml, wantsHtml } from '../../ui/layout.js';
+import { messagesPage } from '../../ui/pages/messages.js';
+import { adminError, credentialsOf, userLabel } from './request.js';
+import { checkQueueName } from '../../../ingest/index.js';
 
 /** Receipt handles are opaque; SQS's are up to 1024 characters. */
 const MAX_RECEIPT_HANDLE = 4096;

@@ -1,17 +1,17 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { describeQueue, queueNameFromUrl } from '../../sqs/admin.js';
-import { cancelMoveTask, deadLetterSourceQueues, listMoveTasks, startMoveTask, UNSUPPORTED_ACTION_CODES } from '../../sqs/browse.js';
-import { isSqsError } from '../../sqs/errors.js';
-import { csrfToken } from '../csrf.js';
-import type { AppDeps } from '../deps.js';
+import { describeQueue, queueNameFromUrl } from '../../../sqs/admin.js';
+import { cancelMoveTask, deadLetterSourceQueues, listMoveTasks, startMoveTask, UNSUPPORTED_ACTION_CODES } from '../../../sqs/browse.js';
+import { isSqsError } from '../../../sqs/errors.js';
+import { csrfToken } from '../../csrf.js';
+import type { AppDeps } from '../../deps.js';
 import { answerError } from './answer.js';
-import { field, readFields } from '../ui/form.js';
-import { type Flash, sendHtml, wantsHtml } from '../ui/layout.js';
-import { type RedriveData, redrivePage } from '../ui/pages/redrive.js';
-import { adminError, credentialsOf, query, userLabel } from '../ui/request.js';
+import { field, readFields } from '../../ui/form.js';
+import { type Flash, sendHtml, wantsHtml } from '../../ui/layout.js';
+import { type RedriveData, redrivePage } from '../../ui/pages/redrive.js';
+import { adminError, credentialsOf, query, userLabel } from './request.js';
 import { deadLetterTarget } from './redrive-target.js';
-import { checkQueueName } from './send.js';
+import { checkQueueName } from '../../../ingest/index.js';
 
 /**
  * Dead-letter queue redrive with SQS's message-move tasks: GET /queues/:name/redrive (the source

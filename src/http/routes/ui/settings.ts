@@ -1,18 +1,18 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { describeQueue } from '../../sqs/admin.js';
-import { redrivePolicyOf, setQueueAttributes } from '../../sqs/browse.js';
-import { csrfToken } from '../csrf.js';
-import type { AppDeps } from '../deps.js';
-import { isHttpError } from '../errors.js';
+import { describeQueue } from '../../../sqs/admin.js';
+import { redrivePolicyOf, setQueueAttributes } from '../../../sqs/browse.js';
+import { csrfToken } from '../../csrf.js';
+import type { AppDeps } from '../../deps.js';
+import { isDaemonError } from '../../../errors.js';
 import { answerError } from './answer.js';
-import type { FieldErrors } from '../ui/create-form.js';
-import { readFields } from '../ui/form.js';
-import { sendHtml, wantsHtml } from '../ui/layout.js';
-import { checkSettings, currentSettings, settingsFrom, settingsPage, type SettingsValues } from '../ui/settings-form.js';
-import { adminError, credentialsOf, userLabel } from '../ui/request.js';
+import type { FieldErrors } from '../../ui/create-form.js';
+import { readFields } from '../../ui/form.js';
+import { sendHtml, wantsHtml } from '../../ui/layout.js';
+import { checkSettings, currentSettings, settingsFrom, settingsPage, type SettingsValues } from '../../ui/settings-form.js';
+import { adminError, credentialsOf, userLabel } from './request.js';
 import { deadLetterTarget } from './redrive-target.js';
-import { checkQueueName } from './send.js';
+import { checkQueueName } from '../../../ingest/index.js';
 
 /**
  * Queue settings after creation: GET /queues/:name/settings (the form, or the current values as
@@ -61,7 +61,7 @@ export function registerSettingsRoutes(router: Router, deps: AppDeps): void {
       if (Object.keys(change.attributes).length > 0) await setQueueAttributes(deps.client, url, creds, change.attributes);
     } catch (err) {
       const e = adminError(err, name);
-      if (!isHttpError(e) || e.status !== 400) throw e;
+      if (!isDaemonError(e) || e.status !== 400) throw e;
       return failure(ctx, deps, name, fifo, values, {}, 400, e.code, e.message);
     }
     deps.resolver.invalidateQueue(name); // the daemon's cached limits (MaximumMessageSize) follow
