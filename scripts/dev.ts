@@ -1,15 +1,54 @@
 /**
  * `npm start`: the daemon against an embedded fauxqs SQS emulator, for trying it out.
  * Says loudly that it is an emulator; the real CLI never falls back to one.
+ *
+ * Everything after `npm start --` goes to the real CLI's main(), so `--help`, `--version`,
+ * every option, the start-up errors ("127.0.0.1:9292 is already in use") and the exit codes
+ * are the CLI's own. Only `--region`/`--endpoint` are refused: they would point the daemon
+ * away from the emulator this script announces. The temporary spool is removed on every
+ * exit that runs JavaScript (clean stop, second signal, failed start, crash); only SIGKILL
+ * can leave it behind.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from 'fauxqs';
-import { loadConfig } from '../src/config.js';
-import { installSignalHandlers } from '../src/cli.js';
-import { createDaemon } from '../src/index.js';
+import { EXIT, main } from '../src/cli.js';
+import { loadConfig, parseArgs } from '../src/config.js';
 import { loginLines } from './dev-banner.js';
+
+const argv = process.argv.slice(2);
+/** What main() sees: the caller's environment, pointed at the emulator and the temporary spool. */
+const devEnv = (endpoint: string, spoolDir: string) => ({ ...process.env, SQS_ACCELERATOR_ENDPOINT: endpoint, SQS_ACCELERATOR_REGION: 'us-east-1', SQS_ACCELERATOR_SPOOL_DIR: spoolDir });
+
+/** What main() does with these arguments without starting a daemon: help, version, or refusing them. */
+function answeredWithoutDaemon(): boolean {
+  try {
+    const args = parseArgs(argv);
+    if (args.help || args.version || args.waitReady) return true;
+    loadConfig(argv, devEnv('http://127.0.0.1:1', tmpdir())); // placeholders: only the options are checked
+    return false;
+  } catch {
+    return true; // main() prints the same error and sets the exit code
+  }
+}
+
+if (argv[0] !== undefined && !argv[0].startsWith('-')) {
+  process.stderr.write(`npm start: runs the daemon only; for "${argv[0]}" use the command itself: sqs-accelerator ${argv[0]} ...\n`);
+  process.exit(EXIT.badConfig);
+}
+const pointsAway = argv.find((a) => /^--(region|endpoint)(=|$)/.test(a));
+if (pointsAway !== undefined) {
+  process.stderr.write(`npm start: ${pointsAway.split('=')[0]} is not for the embedded emulator; against real SQS run: sqs-accelerator ${argv.join(' ')}\n`);
+  process.exit(EXIT.badConfig);
+}
+if (answeredWithoutDaemon()) {
+  if (argv.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write('npm start [-- options]: the daemon below against an embedded SQS emulator (fauxqs), with a temporary spool.\n\n');
+  }
+  await main(argv, process.env);
+  process.exit(process.exitCode ?? EXIT.ok);
+}
 
 const emulator = buildApp({ logger: false });
 const endpoint = await emulator.listen({ host: '127.0.0.1', port: 0 });
@@ -21,23 +60,28 @@ for (const [name, attrs] of [['demo', {}], ['demo.fifo', { FifoQueue: 'true', Co
     body: JSON.stringify({ QueueName: name, Attributes: attrs }),
   });
 }
-// The emulator forgets everything when this process ends, so the spool does too: a temporary one.
+// The emulator forgets everything when this process ends, so the spool does too: a temporary
+// one (unless --spool-dir names one, which is then the caller's and stays).
 const spoolDir = mkdtempSync(join(tmpdir(), 'sqs-accelerator-dev-'));
-const config = loadConfig(process.argv.slice(2), { ...process.env, SQS_ACCELERATOR_ENDPOINT: endpoint, SQS_ACCELERATOR_REGION: 'us-east-1', SQS_ACCELERATOR_SPOOL_DIR: spoolDir });
-const daemon = await createDaemon({ config }).start();
+process.on('exit', () => rmSync(spoolDir, { recursive: true, force: true }));
+const env = devEnv(endpoint, spoolDir);
+const config = loadConfig(argv, env);
+// Starts the daemon and installs the CLI's signal handlers (graceful stop, exit 0); on a failed
+// start it has printed why and set the exit code.
+await main(argv, env);
+if (process.exitCode !== undefined && process.exitCode !== EXIT.ok) {
+  await emulator.close();
+  process.exit(process.exitCode);
+}
+const url = config.port === 0 ? `http://${config.host}:<port>` : `http://${config.host}:${config.port}`;
 process.stdout.write(
   [
     '',
-    `  sqs-accelerator is running at ${daemon.url}`,
+    `  sqs-accelerator is running at ${url}${config.port === 0 ? ' (the port is in the "listening" log line above)' : ''}`,
     `  UPSTREAM IS AN EMBEDDED LOCAL SQS EMULATOR (fauxqs) at ${endpoint}, not Amazon SQS.`,
-    `  Queues and messages live in this process only (spool: ${spoolDir}, removed at exit).`,
-    '  For real SQS run: npx sqs-accelerator --region <region>',
-    ...loginLines(config, daemon.url),
+    `  Queues and messages live in this process only (spool: ${config.spoolDir}${config.spoolDir === spoolDir ? ', removed at exit' : ''}).`,
+    '  For real SQS: sqs-accelerator --region <region> (install it from the release tarball or the .deb, see README).',
+    ...loginLines(config, url),
     '',
   ].join('\n'),
 );
-installSignalHandlers(async () => {
-  await daemon.stop();
-  await emulator.close();
-  rmSync(spoolDir, { recursive: true, force: true });
-});

@@ -88,6 +88,14 @@ export interface Config {
   workerReplyQueue: string;
   /** Hosts besides loopback that worker URLs may name. */
   workerAllowedHosts: readonly string[];
+  /** Settings of queues in use (content-based dedup, MaximumMessageSize) are read again this often. ms; 0 = never. */
+  queueRefreshMs: number;
+  /** Recent messages whose state GET /messages/:id tells (kept in memory). */
+  messageWindow: number;
+  /** Longest a POST ...?wait=1 waits for SQS's answer. ms. */
+  waitTimeoutMs: number;
+  /** Carry W3C traceparent/tracestate headers as message attributes. */
+  traceAttributes: 'on' | 'off';
   /** Destinations (queue + credentials) with messages in the daemon at once. */
   maxDestinations: number;
   /** File holding the bearer token GET /metrics requires; empty = /metrics is open. */
@@ -163,6 +171,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'workerContentType', flag: '--worker-content-type', env: ['SQS_ACCELERATOR_WORKER_CONTENT_TYPE'], kind: 'string', default: 'application/json', example: 'text/plain', doc: 'Workers: Content-Type of the POSTs to the app (sqsd: application/json).' },
   { key: 'workerReplyQueue', flag: '--worker-reply-queue', env: ['SQS_ACCELERATOR_WORKER_REPLY_QUEUE'], kind: 'string', default: '', example: 'results', doc: 'Workers: queue the app\'s 2xx bodies are sent to when a message has no ReplyTo attribute. Empty: only messages with ReplyTo get replies.' },
   { key: 'workerAllowedHosts', flag: '--worker-allowed-hosts', env: ['SQS_ACCELERATOR_WORKER_ALLOWED_HOSTS'], kind: 'list', default: '', example: 'app.internal', doc: 'Workers: comma-separated hosts besides loopback that worker URLs may name (the messages then leave this machine).' },
+  // SQS's truth
+  { key: 'queueRefreshMs', flag: '--queue-refresh-ms', env: ['SQS_ACCELERATOR_QUEUE_REFRESH_MS'], kind: 'int', default: '60000', unit: 'ms', min: 0, max: 86_400_000, example: '30000', doc: 'How often the settings of queues in use (ContentBasedDeduplication, MaximumMessageSize) are read again from SQS; also at once after an error that hints they changed. 0 = only then.' },
+  { key: 'messageWindow', flag: '--message-window', env: ['SQS_ACCELERATOR_MESSAGE_WINDOW'], kind: 'int', default: '10000', min: 100, max: 1_000_000, example: '50000', doc: 'Recent messages whose state (spooled, in flight, delivered with SQS\'s MessageId, dead-lettered) GET /messages/:id can tell; kept in memory, oldest forgotten first (about 250 bytes each).' },
+  { key: 'waitTimeoutMs', flag: '--wait-timeout-ms', env: ['SQS_ACCELERATOR_WAIT_TIMEOUT_MS'], kind: 'int', default: '30000', unit: 'ms', min: 100, max: 600_000, example: '10000', doc: 'Longest a POST /queues/:name?wait=1 waits for SQS to accept the message; then it is answered 202 with the state so far (the message is accepted either way).' },
+  { key: 'traceAttributes', flag: '--trace-attributes', env: ['SQS_ACCELERATOR_TRACE_ATTRIBUTES'], kind: 'enum', values: ['on', 'off'], default: 'on', example: 'off', doc: 'Carry W3C traceparent/tracestate request headers as message attributes of those names (OpenTelemetry\'s convention for SQS), when the message has room within 10 attributes and its size limit. X-Amzn-Trace-Id always becomes the AWSTraceHeader system attribute.' },
 ];
 
 export class ConfigError extends Error {

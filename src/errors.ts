@@ -65,6 +65,8 @@ export const ERRORS = {
   InvalidGroupId: { status: 400, message: 'the message group id is not valid' },
   InvalidDeduplicationId: { status: 400, message: 'the deduplication id is not valid' },
   DeduplicationIdOnStandardQueue: { status: 400, message: 'deduplication ids exist only on FIFO queues' },
+  InvalidTraceHeader: { status: 400, message: 'awsTraceHeader is not an X-Ray trace header' },
+  WaitUnavailable: { status: 400, message: '?wait=1 is not available in this process' },
   // 401, 403: who is asking
   MissingCredentials: { status: 401, message: 'no HTTP Basic credentials' },
   MalformedCredentials: { status: 401, message: 'the Basic credentials are not an access key id and secret' },
@@ -78,6 +80,7 @@ export const ERRORS = {
   QueueDoesNotExist: { status: 404, message: 'the queue does not exist (or is not visible to these credentials)' },
   NoDeadLetterStore: { status: 404, message: 'memory-only mode keeps no dead letters' },
   NoSuchDeadLetter: { status: 404, message: 'no such dead letter for these credentials' },
+  UnknownMessage: { status: 404, message: 'no recent message with this id sent with these credentials (the daemon keeps the last --message-window messages\' states, since it started)' },
   MethodNotAllowed: { status: 405, message: 'the route does not take this method' },
   NotImplemented: { status: 501, message: 'this HTTP method is not supported' },
   MessageMoveUnsupported: { status: 501, message: 'the upstream has no message-move tasks (DLQ redrive); Amazon SQS has them, emulators may not' },
@@ -95,6 +98,7 @@ export const ERRORS = {
   CredentialsUnavailable: { status: 503, message: 'could not load the daemon\'s AWS credentials', retryAfterSeconds: 5 },
   TooManyDestinations: { status: 503, message: 'the daemon is delivering to --max-destinations queue and credential pairs at once; retry once some are idle', retryAfterSeconds: 5 },
   LoginBusy: { status: 503, message: 'too many logins being checked right now; try again', retryAfterSeconds: 1 },
+  TooManyWaiting: { status: 503, message: 'too many messages are waited for already (?wait=1); retry later, or send without wait', retryAfterSeconds: 1 },
   /** Answered by the HTTP server itself (src/http/server.ts), before the app. */
   TooManyConnections: { status: 503, message: 'the daemon has --max-connections client connections open; retry shortly', retryAfterSeconds: 1 },
 } as const satisfies Record<string, ErrorSpec>;

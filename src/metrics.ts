@@ -179,7 +179,6 @@ export class Metrics {
         this.upstreamSeconds.observe({ result }, latencyMs / 1000);
         this.requests.inc({ queue, result });
         if (requestError) this.requestErrors.inc({ queue, code: this.codes.get(requestError.code) });
-        this.noteUpstream(dest, requestError);
       },
       unexpectedError: () => this.unexpectedError('delivery'),
     };
@@ -260,21 +259,26 @@ export class Metrics {
     return this.registry.metrics();
   }
 
+  /** The last request error that counted towards "unreachable" (for /readyz's reason). */
+  lastUpstreamError: string | undefined;
+
   /**
+   * Every request the daemon makes to SQS (sending, resolving, reading settings) ends here.
    * Network failures, timeouts and 5xx say SQS is not there; any other answer (even
    * throttling or access denied) says it is. Credential-provider failures say nothing.
    */
-  private noteUpstream(dest: Destination, err: { code: string; httpStatus: number } | undefined): void {
+  noteCall(action: string, err: { code: string; httpStatus: number } | undefined): void {
     if (err && (err.httpStatus >= 500 || (err.httpStatus === 0 && (err.code === 'NetworkError' || err.code === 'TimeoutError')))) {
       this.upstreamFailures += 1;
+      this.lastUpstreamError = err.code;
       if (this.upstreamFailures >= this.unreachableAfter && this.upstreamState !== 'unreachable') {
         this.upstreamState = 'unreachable';
-        this.log?.warn({ queue: dest.queueName, code: err.code, failures: this.upstreamFailures }, 'SQS looks unreachable: consecutive requests failed; accepted messages are kept and retried');
+        this.log?.warn({ action, code: err.code, failures: this.upstreamFailures }, 'SQS looks unreachable: consecutive requests failed; accepted messages are kept and retried');
       }
       return;
     }
     if (err && err.httpStatus === 0) return;
-    if (this.upstreamState === 'unreachable') this.log?.info({ queue: dest.queueName }, 'SQS reachable again');
+    if (this.upstreamState === 'unreachable') this.log?.info({ action }, 'SQS reachable again');
     this.upstreamFailures = 0;
     this.upstreamState = 'reachable';
   }

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { type Config, ConfigError, helpText, loadConfig, parseArgs } from '../config.js';
 import { EXIT } from '../errors.js';
+import { versionLine } from '../version.js';
 import { serve } from './serve.js';
 import { WAIT_READY_MS, waitUntilReady } from './wait-ready.js';
 
@@ -39,11 +39,6 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 /** serve or wait-ready: both read the daemon's options, and --help/--version. */
 async function daemonCommand(argv: readonly string[], env: NodeJS.ProcessEnv, waitReady: boolean): Promise<void> {
   let config: Readonly<Config>;
@@ -55,7 +50,7 @@ async function daemonCommand(argv: readonly string[], env: NodeJS.ProcessEnv, wa
       return;
     }
     if (args.version) {
-      process.stdout.write(`sqs-accelerator ${version()}\n`);
+      process.stdout.write(`${versionLine()}\n`);
       return;
     }
     config = loadConfig(argv, env);

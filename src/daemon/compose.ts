@@ -1,4 +1,5 @@
 import { History } from '../delivery/history.js';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type Config, ConfigError } from '../config.js';
 import { Pipeline, type PipelineObserver } from '../delivery/pipeline.js';
@@ -10,6 +11,10 @@ import { Metrics } from '../metrics.js';
 import { endpointFor, SqsClient } from '../sqs/client.js';
 import { type CredentialProvider, type CredentialSource, providerCredentials, staticCredentials } from '../sqs/credentials.js';
 import { QueueResolver } from '../sqs/resolver.js';
+import { MessageTracker } from '../delivery/tracker.js';
+import { ReadinessMonitor } from '../health.js';
+import { BAD_CREDENTIAL_CODES } from '../sqs/errors.js';
+import { KnownQueues } from '../sqs/known-queues.js';
 import { checkSpoolDir, Spool } from '../spool/spool.js';
 import { CallerKeys } from '../sqsapi/sigv4.js';
 import { createWorkers, type ReplySender } from '../worker/index.js';
@@ -57,7 +62,7 @@ export async function compose(config: Readonly<Config>, options: ComposeOptions)
     log.warn('SQS API without --sqs-api-keys-file: any local process can call it, and it signs with the daemon\'s AWS credentials');
   }
   let daemonCredentials: CredentialSource | undefined;
-  if (config.credentials === 'chain') daemonCredentials = providerCredentials(await chainProvider(options.credentialProvider));
+  if (config.credentials === 'chain') daemonCredentials = providerCredentials(await chainProvider(options.credentialProvider), log.child({ mod: 'credentials' }));
   let spool: Spool | undefined;
   let store: MessageStore;
   if (options.store) store = options.store;
@@ -89,7 +94,12 @@ function build(
   const client = new SqsClient({ endpoint, region: config.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
   // The SQS API door forwards on its own pool: its long polls never hold delivery's connections.
   const apiClient = new SqsClient({ endpoint, region: config.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
-  const resolver = new QueueResolver(client, { maxMessageBytes: config.maxMessageBytes });
+  const resolverLog = log.child({ mod: 'resolver' });
+  // With a spool, queue URLs and settings survive a restart: known queues take sends at once, SQS up or not.
+  const known = spool ? new KnownQueues(join(spool.dir, 'queues.json'), resolverLog) : undefined;
+  const resolver = new QueueResolver(client, { maxMessageBytes: config.maxMessageBytes, refreshMs: config.queueRefreshMs, log: resolverLog, ...(known ? { known } : {}) });
+  // Recent messages' states (GET /messages/:id, ?wait=1).
+  const tracker = new MessageTracker(config.messageWindow);
   const metrics = new Metrics({ log: log.child({ mod: 'metrics' }) });
   const pipeline = new Pipeline(
     client,
@@ -109,11 +119,22 @@ function build(
     log.child({ mod: 'delivery' }),
     resolver,
     options.observer ? both(metrics.observer, options.observer) : metrics.observer,
+    tracker,
   );
   metrics.attach({ pipeline, store, client });
-  // Before the listener opens: recovered messages go first, in their original order.
-  if (spool) pipeline.restore(spool.recover((stored) => (stored ? staticCredentials(stored) : daemonCredentials)));
-  const ingest = new Ingest({ pipeline, resolver, fifoDefaultGroupId: config.fifoDefaultGroupId, log: log.child({ mod: 'ingest' }) });
+  // Every SQS request tells what is known of SQS (reachable?) and of the daemon's own credentials.
+  client.observer = (action, err) => {
+    metrics.noteCall(action, err);
+    if (daemonCredentials && (err === undefined || BAD_CREDENTIAL_CODES.has(err.code))) daemonCredentials.noteAnswer?.(err?.code);
+  };
+  if (spool) {
+    // Before the listener opens: recovered messages go first, in their original order.
+    const recovered = spool.recover((stored) => (stored ? staticCredentials(stored) : daemonCredentials));
+    // New sends to a queue with messages in the spool use its destination at once.
+    for (const r of recovered) resolver.adopt(r.dest);
+    pipeline.restore(recovered);
+  }
+  const ingest = new Ingest({ pipeline, resolver, fifoDefaultGroupId: config.fifoDefaultGroupId, maxMessageBytes: config.maxMessageBytes, traceAttributes: config.traceAttributes === 'on', log: log.child({ mod: 'ingest' }) });
   // Workers configured with "chain" share the daemon's provider chain, made on first use.
   let workerChain: CredentialSource | undefined = daemonCredentials;
   const workers = createWorkers(config.workers, {
@@ -128,7 +149,8 @@ function build(
   metrics.attachWorkers(workers);
   // The live charts' numbers: sampled in memory (daemon.ts starts and stops the timer), bounded by a 15-minute window and 200 queues.
   const history = new History(pipeline);
-  return Object.freeze({
+  const readinessMonitor = new ReadinessMonitor(log.child({ mod: 'health' }));
+  const deps: AppDeps = Object.freeze({
     config,
     log,
     client,
@@ -144,7 +166,11 @@ function build(
     ready: options.ready,
     workers,
     history,
+    tracker,
+    readinessMonitor,
   });
+  readinessMonitor.attach(deps);
+  return deps;
 }
 
 /** The given provider, else the AWS default provider chain (loaded only when needed). */

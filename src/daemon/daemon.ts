@@ -10,6 +10,7 @@ import type { AppDeps } from '../http/deps.js';
 import { createLogger } from '../log.js';
 import type { CredentialProvider } from '../sqs/credentials.js';
 import type { Workers } from '../worker/index.js';
+import type { ReadinessMonitor } from '../health.js';
 import { compose } from './compose.js';
 import { type DaemonEvents, eventObserver } from './events.js';
 
@@ -151,6 +152,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     this.parts = { deps, server, url: `http://${host}:${addr.port}`, address: { host: addr.address, port: addr.port, family: addr.family } };
     this.listening = true;
+    this.startWatching(deps);
     log.info({ url: this.parts.url, upstream: deps.client.endpoint, region: config.region, credentialMode: config.credentials, durable: deps.store.durable }, 'sqs-accelerator listening');
     deps.history?.start();
     await deps.workers.start();
@@ -172,6 +174,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     const { deps, server } = this.parts;
     const { log, config } = this;
     const { pipeline, client, store } = deps;
+    this.stopWatching(deps);
     this.listening = false;
     deps.history?.stop();
     log.info({ backlog: pipeline.backlogMessages, graceMs: config.shutdownGraceMs }, 'shutting down: no new messages, flushing');
@@ -193,6 +196,33 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
       log.info('all accepted messages delivered');
     }
     return result;
+  }
+
+  private credentialProbe: NodeJS.Timeout | undefined;
+
+  /**
+   * Readiness logged once per change; the resolver's re-reads of queue settings; in chain mode the
+   * credentials tried now, so a machine without any says why at start (and in /readyz), and again
+   * every 5 s while none can be had.
+   */
+  private startWatching(deps: AppDeps): void {
+    deps.resolver.start();
+    const monitor = deps.readinessMonitor as ReadinessMonitor | undefined;
+    monitor?.start();
+    const chain = deps.auth.daemonCredentials;
+    if (!chain) return;
+    const probe = () => void Promise.resolve().then(() => chain.get()).catch(() => undefined);
+    probe();
+    this.credentialProbe = setInterval(() => {
+      if (chain.health?.().state === 'unavailable') probe();
+    }, 5000);
+    this.credentialProbe.unref();
+  }
+
+  private stopWatching(deps: AppDeps): void {
+    (deps.readinessMonitor as ReadinessMonitor | undefined)?.stop();
+    if (this.credentialProbe) clearInterval(this.credentialProbe);
+    deps.resolver.stop();
   }
 
   reload(next: Readonly<Config>): { applied: string[]; needRestart: string[] } {

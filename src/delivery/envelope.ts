@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Destination } from '../sqs/resolver.js';
+import { deduplicationIdFor } from '../sqs/dedup.js';
+import { type Destination, isVerified } from '../sqs/resolver.js';
 import type { OutgoingMessage } from '../sqs/types.js';
 
 /** An accepted message on its way to SQS. */
@@ -7,7 +8,8 @@ export interface Envelope {
   /** Local id returned to the sender; also the generated FIFO deduplication id. */
   readonly id: string;
   readonly dest: Destination;
-  readonly message: OutgoingMessage;
+  /** Replaced (never changed in place) when a FIFO message gets its deduplication id at its first send. */
+  message: OutgoingMessage;
   /** Size as SQS counts it (body + attributes). */
   readonly bytes: number;
   readonly acceptedAt: number;
@@ -15,6 +17,11 @@ export interface Envelope {
   firstAttemptAt?: number;
   lastAttemptAt?: number;
   lastError?: { code: string; message: string };
+  /** SQS refused it in a way that made the daemon re-read the queue's settings once already. */
+  rechecked?: boolean;
+  /** SQS's MessageId and SequenceNumber (FIFO), once SQS accepted it. */
+  sqsMessageId?: string;
+  sqsSequenceNumber?: string;
   /** Where the spool wrote it (segment number, byte offset, record length); spool bookkeeping. */
   pos?: SpoolPosition;
 }
@@ -35,6 +42,25 @@ export interface FailureReason {
 // Cheaper than randomUUID and sortable within a process run.
 const prefix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 let seq = 0;
+
+/**
+ * Envelopes for messages accepted together, with their new ids. FIFO messages get an explicit
+ * deduplication id now, from the queue's settings as known (see deduplicationIdFor); those of a
+ * queue not verified yet get theirs at their first send, once SQS has said its settings.
+ */
+export function newEnvelopes(dest: Destination, items: ReadonlyArray<{ message: OutgoingMessage; bytes: number }>, now: number): { envs: Envelope[]; ids: string[] } {
+  const needDedup = dest.limits.fifo && isVerified(dest);
+  const envs: Envelope[] = new Array(items.length);
+  const ids: string[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i] as { message: OutgoingMessage; bytes: number };
+    const id = newMessageId();
+    const message = needDedup && it.message.dedupId === undefined ? { ...it.message, dedupId: deduplicationIdFor(it.message, dest.limits, id) as string } : it.message;
+    envs[i] = { id, dest, message, bytes: it.bytes, acceptedAt: now, attempts: 0 };
+    ids[i] = id;
+  }
+  return { envs, ids };
+}
 
 export function newMessageId(): string {
   seq += 1;

@@ -10,10 +10,15 @@ export interface DeadGroup {
   error: SqsError;
 }
 
+/** What must happen before the retry: credentials fetched again, the queue's settings re-read. */
+export const REFRESH_CREDENTIALS = 1;
+export const RECHECK_QUEUE = 2;
+
 /**
  * Sorts the entries of a finished batch that were not delivered: into `retry` (sent again) or
- * into `dead` (per code: dead-lettered). Returns whether credentials must be refreshed before
- * the retry. The caller passes the containers in, so sorting allocates nothing of its own.
+ * into `dead` (per code: dead-lettered). Returns what to do before the retry (REFRESH_CREDENTIALS,
+ * RECHECK_QUEUE, or both, as bits). The caller passes the containers in, so sorting allocates
+ * nothing of its own.
  */
 export function sortUndelivered(
   outcome: BatchOutcome,
@@ -23,8 +28,8 @@ export function sortUndelivered(
   log: Logger,
   retry: Envelope[],
   dead: Map<string, DeadGroup>,
-): boolean {
-  let refresh = false;
+): number {
+  let todo = 0;
   for (const env of outcome.md5Mismatch) {
     // SQS stored something other than what we sent: send this entry again, not the batch.
     env.lastError = { code: 'MD5Mismatch', message: 'MD5OfMessageBody did not match the body sent' };
@@ -35,9 +40,17 @@ export function sortUndelivered(
     env.lastError = { code: error.code, message: error.message };
     let disposition = error.disposition;
     if (disposition === 'refresh-credentials') {
-      if (dest.credentials.refreshable) refresh = true;
+      if (dest.credentials.refreshable) todo |= REFRESH_CREDENTIALS;
       else disposition = 'permanent';
-    }
+    } else if (disposition === 'recheck-queue') {
+      // Once per message: the settings re-read, then the limits check before sending says why.
+      if (env.rechecked) disposition = 'permanent';
+      else {
+        env.rechecked = true;
+        todo |= RECHECK_QUEUE;
+      }
+    } else if (disposition === 'split') disposition = 'permanent'; // the sender splits; a leftover is the entry's own
+    
     const tooOld = maxMessageAgeMs > 0 && started - env.acceptedAt > maxMessageAgeMs;
     if (disposition === 'permanent' || tooOld) {
       const code = tooOld && disposition !== 'permanent' ? 'MaxAgeExceeded' : error.code;
@@ -49,5 +62,5 @@ export function sortUndelivered(
       retry.push(env);
     }
   }
-  return refresh;
+  return todo;
 }

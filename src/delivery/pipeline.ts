@@ -3,13 +3,14 @@ import { describeBug } from '../errors.js';
 import type { SqsClient } from '../sqs/client.js';
 import type { Destination, QueueResolver } from '../sqs/resolver.js';
 import { Batcher } from './batcher.js';
-import { type Envelope, newMessageId } from './envelope.js';
+import { type Envelope, newEnvelopes } from './envelope.js';
+import { attemptBatch } from './attempt.js';
 import { type DeadGroup, sortUndelivered } from './outcome.js';
 import { Paging } from './paging.js';
-import { backoffMs } from './retry.js';
-import { sendBatch } from './sender.js';
+import { Retrier } from './retrier.js';
 import { PipelineError, type PipelineObserver, type PipelineOptions, type Validated } from './pipeline-types.js';
 import { PipelineStats, type QueueStats } from './stats.js';
+import type { MessageTracker } from './tracker.js';
 import type { MessageStore } from './store.js';
 
 export type { QueueStats };
@@ -23,7 +24,7 @@ export { PipelineError, type PipelineObserver, type PipelineOptions, type Valida
 export class Pipeline {
   private readonly batchers = new Map<string, Batcher>();
   private readonly ready = new Set<Batcher>();
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly retrier: Retrier;
   private readonly counters = new PipelineStats();
   private pumpScheduled = false;
   /** Messages held in memory: in batchers, in flight or backing off. */
@@ -33,6 +34,8 @@ export class Pipeline {
   /** After close(): nothing is sent or retried any more; what is left stays in the store. */
   private closed = false;
   private drainWaiter: (() => void) | undefined;
+  /** Spool bytes when the store last refused an append for lack of room (-1: it takes appends). */
+  private fullAtBytes = -1;
   private idleWaiters: Array<() => void> = [];
   private readonly sweepTimer: NodeJS.Timeout;
 
@@ -48,7 +51,10 @@ export class Pipeline {
     private readonly log: Logger,
     private readonly resolver?: QueueResolver,
     private readonly observer: PipelineObserver = {},
+    /** Recent messages' states for GET /messages/:id and ?wait=1. */
+    private readonly tracker?: MessageTracker,
   ) {
+    this.retrier = new Retrier(options, log, resolver);
     // Closures made once here: paging calls back into the pipeline without exposing its internals.
     this.paging = new Paging(store, options.maxInMemoryMessages ?? 50_000, log, {
       inMemory: () => this.inMemory,
@@ -115,18 +121,7 @@ export class Pipeline {
     if (this.batchers.size >= max && !this.batchers.has(dest.key)) {
       return Promise.reject(new PipelineError('ETOOMANYDESTINATIONS', `the daemon is delivering to ${max} queue and credential pairs at once (--max-destinations); retry once some are idle`));
     }
-    const now = Date.now();
-    const needDedup = dest.limits.fifo && !dest.limits.contentBasedDedup;
-    const envs: Envelope[] = new Array(items.length);
-    const ids: string[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i] as Validated;
-      const id = newMessageId();
-      // A stable deduplication id per accepted message, so a retry can never duplicate.
-      const message = needDedup && it.message.dedupId === undefined ? { ...it.message, dedupId: id } : it.message;
-      envs[i] = { id, dest, message, bytes: it.bytes, acceptedAt: now, attempts: 0 };
-      ids[i] = id;
-    }
+    const { envs, ids } = newEnvelopes(dest, items, Date.now());
     this.backlogMessages += items.length;
     this.backlogBytes += bytes;
     const stats = this.statsFor(dest);
@@ -138,23 +133,25 @@ export class Pipeline {
     try {
       stored = this.store.append(envs);
     } catch (err) {
-      this.unaccount(envs, stats);
+      this.unaccount(envs, stats, err);
       return Promise.reject(err);
     }
-    if (stored === undefined) {
-      this.enqueue(envs);
-      return Promise.resolve(ids);
-    }
+    if (stored === undefined) return Promise.resolve(this.recorded(envs, ids));
     return stored.then(
-      () => {
-        this.enqueue(envs);
-        return ids;
-      },
+      () => this.recorded(envs, ids),
       (err: unknown) => {
-        this.unaccount(envs, stats);
+        this.unaccount(envs, stats, err);
         throw err;
       },
     );
+  }
+
+  /** The store recorded them: they may be acknowledged and sent. */
+  private recorded(envs: Envelope[], ids: string[]): string[] {
+    this.fullAtBytes = -1;
+    this.tracker?.accepted(envs);
+    this.enqueue(envs);
+    return ids;
   }
 
   /**
@@ -206,8 +203,7 @@ export class Pipeline {
     this.drainWaiter = undefined;
     this.closed = true;
     clearInterval(this.sweepTimer);
-    for (const t of this.retryTimers) clearTimeout(t);
-    this.retryTimers.clear();
+    this.retrier.cancelAll();
     const remaining = this.backlogMessages;
     const left: Envelope[] = [];
     for (const b of this.batchers.values()) left.push(...b.drainAll());
@@ -292,7 +288,8 @@ export class Pipeline {
       e.firstAttemptAt ??= started;
       e.lastAttemptAt = started;
     }
-    const outcome = await sendBatch(this.client, batch);
+    this.tracker?.sending(batch);
+    const outcome = await attemptBatch(this.client, this.resolver, batch);
     this.inFlightRequests -= 1;
     b.inFlight -= 1;
     stats.inFlight -= batch.length;
@@ -309,7 +306,7 @@ export class Pipeline {
 
     const retry: Envelope[] = [];
     const dead = new Map<string, DeadGroup>();
-    const refresh = sortUndelivered(outcome, b.dest, started, this.options.maxMessageAgeMs, this.log, retry, dead);
+    const todo = sortUndelivered(outcome, b.dest, started, this.options.maxMessageAgeMs, this.log, retry, dead);
     const requestId = outcome.requestError?.requestId;
     this.totals.md5Mismatch += outcome.md5Mismatch.length;
     stats.md5Mismatch += outcome.md5Mismatch.length;
@@ -318,6 +315,7 @@ export class Pipeline {
     for (const [code, { envs, error }] of dead) {
       this.log.warn({ queue: b.dest.queueName, code, count: envs.length, msgIds: envs.slice(0, 10).map((e) => e.id), attempts: envs[0]?.attempts, requestId: error.requestId ?? requestId }, 'SQS rejected messages for good; dead-lettered');
       this.store.deadLettered(envs, { code, message: error.message });
+      this.tracker?.deadLettered(envs, { code, message: error.message });
       this.observer.deadLettered?.(b.dest, code, envs.length);
       this.finish(envs, stats, 'deadLettered');
     }
@@ -325,7 +323,8 @@ export class Pipeline {
     const held = new Set<string>();
     if (retry.length > 0) {
       for (const e of retry) held.add(e.message.groupId ?? '');
-      this.scheduleRetry(b, retry, refresh, stats, requestId);
+      this.tracker?.retrying(retry);
+      this.scheduleRetry(b, retry, todo, stats, requestId);
     }
     b.release(batch, held);
     if (this.backlogMessages === 0) this.notifyIdle();
@@ -335,7 +334,7 @@ export class Pipeline {
     this.pump();
   }
 
-  private scheduleRetry(b: Batcher, retry: Envelope[], refresh: boolean, stats: QueueStats, requestId: string | undefined): void {
+  private scheduleRetry(b: Batcher, retry: Envelope[], todo: number, stats: QueueStats, requestId: string | undefined): void {
     // A batch that came back after close(): leave it to the store (a spool replays it at start).
     if (this.closed) return;
     const first = retry[0] as Envelope;
@@ -346,24 +345,12 @@ export class Pipeline {
     this.log.debug({ queue: b.dest.queueName, code, count: retry.length, attempt: first.attempts, requestId, msgIds: retry.slice(0, 10).map((e) => e.id) }, 'retrying failed entries');
     let attempts = 0;
     for (const e of retry) attempts = Math.max(attempts, e.attempts);
-    // Refresh and resend at once the first time; credentials still expired after a refresh back off like any failure.
-    const delay = refresh && attempts <= 1 ? 0 : backoffMs(attempts, { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs });
     b.retrying += 1;
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
-      const go = () => {
-        b.retrying -= 1;
-        b.requeue(retry);
-        this.consider(b);
-      };
-      if (refresh) {
-        b.dest.credentials.refresh().then(go, (err: unknown) => {
-          this.log.warn({ err: (err as Error)?.name }, 'refreshing AWS credentials failed; retrying later');
-          go();
-        });
-      } else go();
-    }, delay);
-    this.retryTimers.add(timer);
+    this.retrier.later(b.dest, attempts, todo, () => {
+      b.retrying -= 1;
+      b.requeue(retry);
+      this.consider(b);
+    });
   }
 
   private finish(envs: readonly Envelope[], stats: QueueStats, kind: 'sent' | 'deadLettered'): void {
@@ -377,11 +364,21 @@ export class Pipeline {
     this.totals[kind] += envs.length;
     if (kind === 'sent') {
       this.store.delivered(envs);
+      this.tracker?.delivered(envs);
       this.observer.delivered?.(envs[0]!.dest, envs.length);
     }
   }
 
-  private unaccount(envs: readonly Envelope[], stats: QueueStats): void {
+  /**
+   * Is the store refusing sends for lack of room (--max-spool-bytes)? From its last refusal until
+   * an append succeeds or a finished segment was deleted (`spoolBytes` went down).
+   */
+  spoolRefusing(spoolBytes: number): boolean {
+    return this.fullAtBytes >= 0 && spoolBytes >= this.fullAtBytes;
+  }
+
+  private unaccount(envs: readonly Envelope[], stats: QueueStats, err?: unknown): void {
+    if ((err as { code?: unknown })?.code === 'ESPOOLFULL') this.fullAtBytes = this.store.info().spoolBytes;
     let bytes = 0;
     for (const e of envs) bytes += e.bytes;
     this.backlogMessages -= envs.length;

@@ -32,9 +32,34 @@ function md5(body: string): string {
 
 /**
  * Sends one batch and sorts its entries by outcome. Never throws: a failed request
- * becomes a `requestError` and every entry fails with it.
+ * becomes a `requestError` and every entry fails with it. A refusal of the batch as a whole
+ * that names no entry (BatchRequestTooLong and the like) sends it again in two halves, one
+ * after the other (FIFO order holds), down to single entries: only an entry refused on its
+ * own is refused for good.
  */
 export async function sendBatch(client: SqsClient, batch: readonly Envelope[]): Promise<BatchOutcome> {
+  const outcome = await sendOnce(client, batch);
+  const err = outcome.requestError;
+  if (err?.disposition !== 'split') return outcome;
+  if (batch.length === 1) {
+    const alone = new SqsError(err.code, `${err.message} (the message alone, not only its batch)`, err.httpStatus, err.requestId, 'permanent');
+    return { delivered: [], failed: [{ env: batch[0] as Envelope, error: alone }], md5Mismatch: [], requestError: alone };
+  }
+  const mid = Math.ceil(batch.length / 2);
+  const first = await sendBatch(client, batch.slice(0, mid));
+  const second = await sendBatch(client, batch.slice(mid));
+  const merged: BatchOutcome = {
+    delivered: [...first.delivered, ...second.delivered],
+    failed: [...first.failed, ...second.failed],
+    md5Mismatch: [...first.md5Mismatch, ...second.md5Mismatch],
+  };
+  // What the parts' requests said (network, throttling...): the split itself was no failure.
+  const partError = first.requestError ?? second.requestError;
+  if (partError) merged.requestError = partError;
+  return merged;
+}
+
+async function sendOnce(client: SqsClient, batch: readonly Envelope[]): Promise<BatchOutcome> {
   const dest = (batch[0] as Envelope).dest;
   const outcome: BatchOutcome = { delivered: [], failed: [], md5Mismatch: [] };
   let result;
@@ -60,7 +85,11 @@ export async function sendBatch(client: SqsClient, batch: readonly Envelope[]): 
     if (env === undefined || seen[i]) continue;
     seen[i] = 1;
     if (ok.MD5OfMessageBody !== undefined && ok.MD5OfMessageBody !== md5(env.message.body)) outcome.md5Mismatch.push(env);
-    else outcome.delivered.push(env);
+    else {
+      if (typeof ok.MessageId === 'string') env.sqsMessageId = ok.MessageId;
+      if (typeof ok.SequenceNumber === 'string') env.sqsSequenceNumber = ok.SequenceNumber;
+      outcome.delivered.push(env);
+    }
   }
   for (const bad of result.Failed ?? []) {
     const i = Number(bad.Id);
@@ -68,7 +97,7 @@ export async function sendBatch(client: SqsClient, batch: readonly Envelope[]): 
     if (env === undefined || seen[i]) continue;
     seen[i] = 1;
     const code = bad.Code || 'UnknownError';
-    const disposition: Disposition = classifyEntry(code, bad.SenderFault === true);
+    const disposition: Disposition = classifyEntry(code, bad.SenderFault === true, bad.Message ?? '');
     outcome.failed.push({ env, error: new SqsError(code, bad.Message ?? code, 200, undefined, disposition) });
   }
   // An entry SQS did not mention at all: we cannot know, so it is retried (at-least-once).
@@ -81,7 +110,7 @@ export async function sendBatch(client: SqsClient, batch: readonly Envelope[]): 
 }
 
 /** A credential source failed without saying why in SQS terms (providerCredentials says it itself). Retry. */
-function credentialsUnavailable(err: unknown): SqsError {
+export function credentialsUnavailable(err: unknown): SqsError {
   const detail = err instanceof Error ? err.name : 'unknown error';
   return new SqsError('CredentialsUnavailable', `could not load AWS credentials (${detail})`, 0, undefined, 'retry', err);
 }

@@ -69,6 +69,8 @@ export interface DeadLetter {
   delaySeconds?: number;
   groupId?: string;
   dedupId?: string;
+  /** X-Ray trace header (AWSTraceHeader), kept for replay. */
+  traceHeader?: string;
   code: string;
   reason: string;
   attempts: number;

@@ -5,6 +5,7 @@ import { DaemonError, describeBug } from '../errors.js';
 import { errorHeaders, toHttpError } from './errors.js';
 import { csrfGuard } from './csrf.js';
 import { hostGuard } from './guards.js';
+import { registerMessageRoutes } from './routes/messages.js';
 import { observeRequests, registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
 import { registerUiRoutes } from './routes/ui/index.js';
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Koa {
   const router = new Router();
   registerOpsRoutes(router, deps);
   registerSendRoutes(router, deps);
+  registerMessageRoutes(router, deps);
   registerUiRoutes(router, deps);
   app.use(router.routes());
   // 501 from koa/router is an http-errors error with expose false: make it ours, or it is logged and answered as a 500.

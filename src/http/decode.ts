@@ -16,7 +16,7 @@ export interface ParsedSend {
   entries: ParsedEntry[];
 }
 
-const JSON_FIELDS = new Set(['body', 'message_body', 'attributes', 'delaySeconds', 'groupId', 'deduplicationId']);
+const JSON_FIELDS = new Set(['body', 'message_body', 'attributes', 'delaySeconds', 'groupId', 'deduplicationId', 'awsTraceHeader']);
 /** Form fields of the original API (`message_body`) plus the optional ones; others (CSRF token, buttons) are ignored. */
 const FORM_FIELDS: Record<string, keyof MessageInput> = {
   message_body: 'body',
@@ -25,6 +25,7 @@ const FORM_FIELDS: Record<string, keyof MessageInput> = {
   message_group_id: 'groupId',
   deduplication_id: 'deduplicationId',
   message_deduplication_id: 'deduplicationId',
+  aws_trace_header: 'awsTraceHeader',
 };
 
 /**
@@ -124,7 +125,7 @@ function entryFromJson(value: unknown): ParsedEntry {
   const o = value as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     if (!JSON_FIELDS.has(k)) {
-      return { error: { code: 'UnknownField', status: 400, message: `unknown field ${JSON.stringify(k.slice(0, 60))}; allowed: body, attributes, delaySeconds, groupId, deduplicationId` } };
+      return { error: { code: 'UnknownField', status: 400, message: `unknown field ${JSON.stringify(k.slice(0, 60))}; allowed: body, attributes, delaySeconds, groupId, deduplicationId, awsTraceHeader` } };
     }
   }
   return {
@@ -134,6 +135,7 @@ function entryFromJson(value: unknown): ParsedEntry {
       delaySeconds: o.delaySeconds,
       groupId: o.groupId,
       deduplicationId: o.deduplicationId,
+      ...(o.awsTraceHeader !== undefined ? { awsTraceHeader: o.awsTraceHeader } : {}),
     },
   };
 }

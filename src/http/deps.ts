@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { History } from '../delivery/history.js';
 import type { Pipeline } from '../delivery/pipeline.js';
 import type { MessageStore } from '../delivery/store.js';
+import type { MessageTracker } from '../delivery/tracker.js';
 import type { Ingest } from '../ingest/index.js';
 import type { Metrics } from '../metrics.js';
 import type { SqsClient } from '../sqs/client.js';
@@ -47,4 +48,8 @@ export interface AppDeps {
   readonly workers: Workers;
   /** The last minutes of the pipeline's numbers and of SQS's counts, for the live charts; absent in tests that build no daemon. */
   readonly history?: History;
+  /** Recent messages' states (GET /messages/:id, ?wait=1); undefined in tests that need none. */
+  readonly tracker?: MessageTracker | undefined;
+  /** Logs readiness changes; /readyz gives it a look too. */
+  readonly readinessMonitor?: { check(): void } | undefined;
 }

@@ -3,6 +3,7 @@ import type { Pipeline, Validated } from '../delivery/pipeline.js';
 import { DaemonError, sqsFailure } from '../errors.js';
 import type { CredentialSource } from '../sqs/credentials.js';
 import { validateMessage } from '../sqs/limits.js';
+import { type TraceInput, withTrace } from '../sqs/trace.js';
 import type { Destination, QueueResolver } from '../sqs/resolver.js';
 import { checkQueueName } from './queue-name.js';
 import type { EntryResult, IngestEntry } from './types.js';
@@ -10,8 +11,12 @@ import type { EntryResult, IngestEntry } from './types.js';
 export interface IngestOptions {
   /** Where accepted messages go; only `accept` is used. */
   pipeline: Pick<Pipeline, 'accept'>;
-  /** Turns (credentials, queue name) into a Destination, cached. */
-  resolver: Pick<QueueResolver, 'cached' | 'resolve'>;
+  /** Turns (credentials, queue name) into a Destination, cached; re-reads a queue's settings on demand. */
+  resolver: Pick<QueueResolver, 'cached' | 'resolveForSend' | 'recheck'>;
+  /** The daemon's own cap on message size (--max-message-bytes): a queue's limit below it is re-read before a 413. Default 1 MiB. */
+  maxMessageBytes?: number;
+  /** Carry W3C trace context as message attributes (--trace-attributes). Default true. */
+  traceAttributes?: boolean;
   /** Message group for FIFO entries that name none; '' or absent: such entries are refused (MissingGroupId). */
   fifoDefaultGroupId?: string;
   log: Logger;
@@ -39,16 +44,18 @@ export class Ingest {
 
   /**
    * The destination for `queueName` as these credentials see it: a cache hit after the first
-   * time, else GetQueueUrl (+ attributes) once. Rejects with a DaemonError: InvalidQueueName (400),
-   * QueueDoesNotExist (404), SQS's credential codes (401), access denied (403), SQS unreachable
-   * (503 + retry), CredentialsUnavailable (503). Any other error is a bug and passes unchanged.
+   * time, else GetQueueUrl (+ attributes) once. When SQS cannot be asked (network, 5xx,
+   * throttling) the destination is not verified yet (`isVerified(dest)` false): its messages are
+   * accepted and delivery verifies it first. Rejects with a DaemonError: InvalidQueueName (400),
+   * QueueDoesNotExist (404), SQS's credential codes (401), access denied (403),
+   * CredentialsUnavailable (503). Any other error is a bug and passes unchanged.
    */
   async destination(credentials: CredentialSource, queueName: string): Promise<Destination> {
     checkQueueName(queueName);
     const hit = this.options.resolver.cached(credentials, queueName);
     if (hit) return hit;
     try {
-      return await this.options.resolver.resolve(credentials, queueName);
+      return await this.options.resolver.resolveForSend(credentials, queueName);
     } catch (err) {
       throw sqsFailure(err, { queueName });
     }
@@ -63,17 +70,30 @@ export class Ingest {
    * TooManyDestinations (--max-destinations), SpoolFull or SpoolUnavailable (503, each with
    * `retryAfterSeconds`).
    */
-  async send(dest: Destination, entries: readonly IngestEntry[]): Promise<EntryResult[]> {
+  async send(dest: Destination, entries: readonly IngestEntry[], context: { trace?: TraceInput } = {}): Promise<EntryResult[]> {
     const results: EntryResult[] = new Array(entries.length);
     const valid: Validated[] = [];
     const slots: number[] = [];
+    const traceOptions = { attributes: this.options.traceAttributes !== false };
+    let rechecked = false;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i] as IngestEntry;
       if ('error' in entry) {
         results[i] = { ok: false, error: entry.error };
         continue;
       }
-      const v = validateMessage(entry.input, dest.limits, this.defaultGroup);
+      let v = validateMessage(entry.input, dest.limits, this.defaultGroup);
+      if (!v.ok && v.status === 413 && !rechecked && dest.limits.maxMessageBytes < (this.options.maxMessageBytes ?? 1_048_576)) {
+        // Over the queue's MaximumMessageSize as last read: it may have been raised since. Ask SQS
+        // (at most once a second per queue) before refusing, so a raised limit counts at once.
+        rechecked = true;
+        await this.options.resolver.recheck(dest);
+        v = validateMessage(entry.input, dest.limits, this.defaultGroup);
+      }
+      // Trace context (AWSTraceHeader; W3C attributes within SQS's limits): see withTrace.
+      if (v.ok && (context.trace !== undefined || entry.input.awsTraceHeader !== undefined)) {
+        v = withTrace(v, { ...context.trace, awsTraceHeader: entry.input.awsTraceHeader }, dest.limits, traceOptions);
+      }
       if (v.ok) {
         slots.push(i);
         valid.push({ message: v.message, bytes: v.bytes });

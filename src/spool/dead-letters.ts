@@ -39,6 +39,7 @@ export class DeadLetterDir implements DeadLetterStore {
         ...(m.delaySeconds !== undefined ? { delaySeconds: m.delaySeconds } : {}),
         ...(m.groupId !== undefined ? { groupId: m.groupId } : {}),
         ...(m.dedupId !== undefined ? { dedupId: m.dedupId } : {}),
+        ...(m.traceHeader !== undefined ? { traceHeader: m.traceHeader } : {}),
         code: reason.code,
         reason: reason.message,
         attempts: env.attempts,

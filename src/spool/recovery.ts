@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CredentialSource } from '../sqs/credentials.js';
-import type { Destination } from '../sqs/resolver.js';
+import { type Destination, makeDestination } from '../sqs/resolver.js';
 import type { Credentials } from '../sqs/types.js';
 import { readSegment, RecordType, scanBuffer } from './journal.js';
 import { PositionQueue } from './positions.js';
@@ -105,7 +105,7 @@ export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log
           const key = `${source.key}\0${d.q}`;
           let dest = byKey.get(key);
           if (!dest) {
-            dest = Object.freeze({ key, queueName: d.q, queueUrl: d.u, limits: d.l, credentials: source });
+            dest = makeDestination(key, d.q, d.u, d.l, source);
             byKey.set(key, dest);
             credentialsOf.set(dest, d.c);
           }

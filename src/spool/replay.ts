@@ -1,5 +1,6 @@
 import type { StoredDeadLetter } from '../delivery/store.js';
 import type { SqsClient } from '../sqs/client.js';
+import { deduplicationIdFor } from '../sqs/dedup.js';
 import { isSqsError } from '../sqs/errors.js';
 import type { Credentials } from '../sqs/types.js';
 
@@ -32,6 +33,7 @@ export type ReplayResult =
 export async function replayDeadLetters(store: ReplayableStore, ids: readonly string[], options: ReplayOptions): Promise<ReplayResult[]> {
   const results: ReplayResult[] = [];
   const urls = new Map<string, string>(); // queue name -> URL, per call: a replay of many to one queue resolves it once
+  const contentDedup = new Map<string, boolean>();
   for (const id of ids) {
     const letter = store.load(id);
     if (!letter) {
@@ -47,7 +49,19 @@ export async function replayDeadLetters(store: ReplayableStore, ids: readonly st
         url = await options.client.getQueueUrl(target, creds);
         urls.set(key, url);
       }
-      const out = await options.client.call<{ MessageId?: string }>('SendMessage', sendParams(letter, url, target.endsWith('.fifo')), creds);
+      const fifo = target.endsWith('.fifo');
+      // A letter without a deduplication id (written before ids were always explicit) gets the
+      // one the daemon would give it now: the queue's content hash, or the letter's own id.
+      let contentBased = false;
+      if (fifo && letter.dedupId === undefined) {
+        let known = contentDedup.get(key);
+        if (known === undefined) {
+          known = await usesContentDedup(options.client, url, creds);
+          contentDedup.set(key, known);
+        }
+        contentBased = known;
+      }
+      const out = await options.client.call<{ MessageId?: string }>('SendMessage', sendParams(letter, url, fifo, contentBased), creds);
       store.remove(id);
       results.push(out.MessageId ? { id, ok: true, queue: target, messageId: out.MessageId } : { id, ok: true, queue: target });
     } catch (err) {
@@ -57,13 +71,22 @@ export async function replayDeadLetters(store: ReplayableStore, ids: readonly st
   return results;
 }
 
-/** SendMessage parameters for a letter: body, attributes, delay (standard), group and deduplication ids (FIFO). */
-export function sendParams(l: StoredDeadLetter, queueUrl: string, fifo: boolean): Record<string, unknown> {
+async function usesContentDedup(client: SqsClient, queueUrl: string, creds: Credentials): Promise<boolean> {
+  try {
+    return (await client.getQueueAttributes(queueUrl, ['ContentBasedDeduplication'], creds)).ContentBasedDeduplication === 'true';
+  } catch {
+    return false; // not allowed to read it: the letter's own id, accepted by any FIFO queue
+  }
+}
+
+/** SendMessage parameters for a letter: body, attributes, trace header, delay (standard), group and deduplication ids (FIFO). */
+export function sendParams(l: StoredDeadLetter, queueUrl: string, fifo: boolean, contentBased: boolean): Record<string, unknown> {
   const p: Record<string, unknown> = { QueueUrl: queueUrl, MessageBody: l.body };
   if (l.attributes && Object.keys(l.attributes).length > 0) p.MessageAttributes = l.attributes;
   if (!fifo && l.delaySeconds !== undefined) p.DelaySeconds = l.delaySeconds;
   if (l.groupId !== undefined) p.MessageGroupId = l.groupId;
-  // A deduplication id only means something on a FIFO queue (and SQS refuses it elsewhere).
-  if (fifo && l.dedupId !== undefined) p.MessageDeduplicationId = l.dedupId;
+  if (l.traceHeader !== undefined) p.MessageSystemAttributes = { AWSTraceHeader: { DataType: 'String', StringValue: l.traceHeader } };
+  // A deduplication id only means something on a FIFO queue (and SQS refuses it elsewhere); always explicit there.
+  if (fifo) p.MessageDeduplicationId = l.dedupId ?? deduplicationIdFor({ body: l.body }, { fifo, contentBasedDedup: contentBased, maxMessageBytes: 0 }, l.id);
   return p;
 }

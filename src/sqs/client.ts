@@ -16,6 +16,9 @@ export interface SqsClientOptions {
   connections?: number;
 }
 
+/** Told the outcome of every request (undefined: SQS answered 2xx). Must not throw. */
+export type CallObserver = (action: string, error: SqsError | undefined) => void;
+
 /** undici's PoolStats, copied: open/free connections; pending, queued, running and all requests. */
 export interface PoolStatsSnapshot {
   connected: number;
@@ -47,6 +50,8 @@ export class SqsClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly timeoutMs: number;
+  /** Sees every request's outcome: what the daemon knows of SQS's reachability and of its credentials. */
+  observer: CallObserver | undefined;
 
   constructor(options: SqsClientOptions) {
     const url = new URL(options.endpoint);
@@ -76,6 +81,7 @@ export class SqsClient {
     let status: number;
     let text: string;
     let requestId: string | undefined;
+    let queryError: string | undefined;
     try {
       const res = await this.dispatcher.request({
         origin: this.endpoint,
@@ -90,11 +96,20 @@ export class SqsClient {
       status = res.statusCode;
       const rid = res.headers['x-amzn-requestid'] ?? res.headers['x-amz-request-id'];
       requestId = typeof rid === 'string' ? rid : undefined;
+      const qe = res.headers['x-amzn-query-error'];
+      queryError = typeof qe === 'string' ? qe : undefined;
       text = await res.body.text();
     } catch (err) {
-      throw fromNetworkError(err);
+      const error = fromNetworkError(err);
+      this.observer?.(action, error);
+      throw error;
     }
-    if (status < 200 || status >= 300) throw fromResponse(status, text, requestId);
+    if (status < 200 || status >= 300) {
+      const error = fromResponse(status, text, requestId, queryError);
+      this.observer?.(action, error);
+      throw error;
+    }
+    this.observer?.(action, undefined);
     if (text === '') return {} as T;
     try {
       return JSON.parse(text) as T;

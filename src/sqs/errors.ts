@@ -9,8 +9,19 @@ export type Disposition =
   | 'retry'
   /** SQS will never accept this as sent: dead-letter it, never retry forever. */
   | 'permanent'
-  /** The credentials expired: refresh them (when the daemon owns them) and retry. */
-  | 'refresh-credentials';
+  /** The credentials expired or were refused: refresh them (when the daemon owns them) and retry; else permanent. */
+  | 'refresh-credentials'
+  /**
+   * The batch as a whole was refused without naming an entry (too long, too many entries):
+   * send it again in smaller parts. A single entry refused this way is refused for good.
+   */
+  | 'split'
+  /**
+   * An entry refused in a way that says the queue's settings changed under us (message too
+   * long for a lowered MaximumMessageSize, deduplication): re-read them and try once more.
+   * The same refusal again is permanent.
+   */
+  | 'recheck-queue';
 
 /** Error codes (JSON protocol `__type` suffix or legacy query code) that are worth retrying. */
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
@@ -45,9 +56,16 @@ export const QUEUE_MISSING_CODES: ReadonlySet<string> = new Set([
   'NonExistentQueue',
 ]);
 
-/** Codes that mean the caller's credentials are not accepted (HTTP 401). */
+/**
+ * Codes that mean the caller's credentials are not accepted (HTTP 401 on a first send). In
+ * delivery they are 'refresh-credentials': the daemon's own (chain) credentials are fetched
+ * again before each retry; a pass-through pair cannot change, so its messages are dead letters.
+ */
 export const BAD_CREDENTIAL_CODES: ReadonlySet<string> = new Set([
   'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'InvalidAccessKeyId',
+  'MissingAuthenticationTokenException',
   'UnrecognizedClientException',
   'SignatureDoesNotMatch',
   'IncompleteSignature',
@@ -64,9 +82,27 @@ export const ACCESS_DENIED_CODES: ReadonlySet<string> = new Set([
   'OptInRequired',
 ]);
 
+/**
+ * Request-level refusals of a SendMessageBatch that name no entry: the batch is split and its
+ * parts sent again (both spellings: JSON protocol and the legacy query code).
+ */
+export const BATCH_LEVEL_CODES: ReadonlySet<string> = new Set([
+  'BatchRequestTooLong',
+  'AWS.SimpleQueueService.BatchRequestTooLong',
+  'TooManyEntriesInBatchRequest',
+  'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+  'BatchEntryIdsNotDistinct',
+  'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
+  'InvalidBatchEntryId',
+  'AWS.SimpleQueueService.InvalidBatchEntryId',
+  'EmptyBatchRequest',
+  'AWS.SimpleQueueService.EmptyBatchRequest',
+]);
+
 export function classify(code: string, httpStatus: number): Disposition {
   if (RETRYABLE_CODES.has(code)) return 'retry';
-  if (CREDENTIAL_REFRESH_CODES.has(code)) return 'refresh-credentials';
+  if (CREDENTIAL_REFRESH_CODES.has(code) || BAD_CREDENTIAL_CODES.has(code)) return 'refresh-credentials';
+  if (BATCH_LEVEL_CODES.has(code)) return 'split';
   if (httpStatus >= 500 || httpStatus === 429) return 'retry';
   return 'permanent';
 }
@@ -100,22 +136,69 @@ export function normalizeCode(type: string): string {
   return code;
 }
 
-/** Builds the error for a non-2xx SQS response. Never includes request content. */
-export function fromResponse(status: number, body: string, requestId?: string): SqsError {
+/**
+ * Builds the error for a non-2xx SQS response. Never includes request content. Reads, in this
+ * order: the JSON protocol's `__type` (or a legacy `code`), the XML error document of the query
+ * protocol (`<ErrorResponse><Error><Code>`, as SQS-compatible servers send for signature
+ * errors), and the `x-amzn-query-error` header (`Code;Sender`); without any, the status decides.
+ */
+export function fromResponse(status: number, body: string, requestId?: string, queryError?: string): SqsError {
   let code = '';
   let message = '';
-  try {
-    const parsed = JSON.parse(body) as { __type?: unknown; message?: unknown; Message?: unknown; code?: unknown };
-    if (typeof parsed.__type === 'string') code = normalizeCode(parsed.__type);
-    else if (typeof parsed.code === 'string') code = parsed.code;
-    const m = parsed.message ?? parsed.Message;
-    if (typeof m === 'string') message = m;
-  } catch {
-    // Not JSON: a proxy or load balancer answered. Classified by status below.
+  let rid = requestId;
+  const start = body.trimStart();
+  if (start.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(body) as { __type?: unknown; message?: unknown; Message?: unknown; code?: unknown };
+      if (typeof parsed.__type === 'string') code = normalizeCode(parsed.__type);
+      else if (typeof parsed.code === 'string') code = parsed.code;
+      const m = parsed.message ?? parsed.Message;
+      if (typeof m === 'string') message = m;
+    } catch {
+      // Not JSON after all: classified by the header or status below.
+    }
+  } else if (start.startsWith('<')) {
+    const xml = fromXml(start);
+    code = xml.code;
+    message = xml.message;
+    rid ??= xml.requestId;
   }
+  if (code === '' && queryError !== undefined) {
+    const semi = queryError.indexOf(';');
+    code = (semi >= 0 ? queryError.slice(0, semi) : queryError).trim();
+  }
+  // Not an SQS answer at all: a proxy or load balancer answered. Classified by status.
   if (code === '') code = status >= 500 ? 'ServiceUnavailable' : status === 403 ? 'AccessDenied' : `Http${status}`;
   if (message === '') message = `SQS answered HTTP ${status}`;
-  return new SqsError(code, message, status, requestId);
+  return new SqsError(code, message.slice(0, 1000), status, rid);
+}
+
+const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** The text of the first `<tag>` element in `xml`, entities decoded; '' if absent. */
+function xmlText(xml: string, tag: string): string {
+  const open = new RegExp(`<${tag}(?:\\s[^>]*)?>`).exec(xml);
+  if (!open) return '';
+  const from = open.index + open[0].length;
+  const to = xml.indexOf(`</${tag}>`, from);
+  if (to < 0) return '';
+  return xml
+    .slice(from, to)
+    .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
+    .replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_m, e: string) =>
+      e[0] === '#' ? codePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : (XML_ENTITIES[e] as string),
+    )
+    .trim();
+}
+
+const codePoint = (n: number): string => (n >= 0 && n <= 0x10ffff ? String.fromCodePoint(n) : '\ufffd');
+
+/** `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>` (also S3's bare `<Error>`). */
+function fromXml(xml: string): { code: string; message: string; requestId: string | undefined } {
+  const at = xml.indexOf('<Error>');
+  const error = at >= 0 ? xml.slice(at) : xml;
+  const rid = xmlText(xml, 'RequestId') || xmlText(xml, 'RequestID');
+  return { code: normalizeCode(xmlText(error, 'Code')), message: xmlText(error, 'Message'), requestId: rid === '' ? undefined : rid };
 }
 
 /**
@@ -154,10 +237,18 @@ export function fromCredentialsError(err: unknown): SqsError {
 }
 
 /** Per-entry failure in a SendMessageBatch answer. */
-export function classifyEntry(code: string, senderFault: boolean): Disposition {
+export function classifyEntry(code: string, senderFault: boolean, message = ''): Disposition {
   if (RETRYABLE_CODES.has(code)) return 'retry';
-  if (CREDENTIAL_REFRESH_CODES.has(code)) return 'refresh-credentials';
+  if (hintsQueueChanged(code, message)) return 'recheck-queue';
+  if (CREDENTIAL_REFRESH_CODES.has(code) || BAD_CREDENTIAL_CODES.has(code)) return 'refresh-credentials';
   return senderFault ? 'permanent' : 'retry';
+}
+
+/** Entry refusals that hint the queue's settings changed since the daemon read them. */
+const QUEUE_CHANGE_HINT = /shorter than|too long|MaximumMessageSize|Deduplication/i;
+
+export function hintsQueueChanged(code: string, message: string): boolean {
+  return (code === 'InvalidParameterValue' || code === 'MessageTooLong' || code === 'InvalidAttributeValue') && QUEUE_CHANGE_HINT.test(message);
 }
 
 /** Checks by shape, not instanceof (jest gives each test file its own realm). */

@@ -36,6 +36,8 @@ export interface MessageInput {
   delaySeconds?: unknown;
   groupId?: unknown;
   deduplicationId?: unknown;
+  /** X-Ray trace header for the AWSTraceHeader system attribute; checked by withTrace (trace.ts), not here. */
+  awsTraceHeader?: unknown;
 }
 
 /** Size of a message as SQS counts it: UTF-8 bytes of body + for each attribute its name, its DataType and its value (StringValue as UTF-8, BinaryValue as decoded bytes). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +40,7 @@ describe('sqs-accelerator dead-letters', () => {
   let fake: FakeSqs;
 
   beforeAll(async () => {
-    fake = await startFakeSqs({ queues: ['orders', 'other', 'jobs.fifo'] });
+    fake = await startFakeSqs({ queues: ['orders', 'other', 'jobs.fifo', { name: 'cbd.fifo', attributes: { ContentBasedDeduplication: 'true' } }] });
   });
   afterAll(async () => {
     await fake.close();
@@ -112,6 +113,18 @@ describe('sqs-accelerator dead-letters', () => {
     const fifo = fake.messages('jobs.fifo');
     expect(fifo).toHaveLength(1);
     expect(fifo[0]).toMatchObject({ body: 'body of b-3', groupId: 'g1', dedupId: 'dedup-b-3' });
+  });
+
+  test('replay of FIFO letters without a deduplication id (older daemons): re-derived, so SQS takes them', async () => {
+    fake.reset();
+    store.write(letter('c-4', 'jobs.fifo', { groupId: 'g1' }));
+    store.write(letter('c-5', 'cbd.fifo', { groupId: 'g1' }));
+    const c = capture();
+    expect(await deadLettersCommand(['replay', 'c-4', 'c-5', '--spool-dir', dir, '--endpoint', fake.endpoint], {}, c.io)).toBe(0);
+    expect(c.out()).toContain('replayed 2 of 2');
+    // No content-based deduplication: the letter's own id; with it, SQS's content hash (what SQS would compute).
+    expect(fake.messages('jobs.fifo').map((m) => m.dedupId)).toEqual(['c-4']);
+    expect(fake.messages('cbd.fifo').map((m) => m.dedupId)).toEqual([createHash('sha256').update('body of c-5').digest('hex')]);
   });
 
   test('replay to another queue with --to-queue; a failure keeps the letter and exits 1', async () => {

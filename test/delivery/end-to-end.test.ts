@@ -246,12 +246,15 @@ describe('permanent failures are counted and logged, never retried forever', () 
     const ids = (r.json.results as Array<{ id: string }>).map((x) => x.id);
     await d.daemon.deps.pipeline.idle();
     expect(fake.bodies('perm')).toEqual(['resolve me', 'small-1', 'small-2', 'small-3']);
-    expect(fake.stats.entries).toBe(6); // the two rejected entries were sent once each, not retried
-    expect(d.daemon.deps.pipeline.totals).toMatchObject({ deadLettered: 2, sent: 4, retried: 0 });
+    // SQS's refusal hints the queue's settings changed: the daemon re-reads them once, and the
+    // check before the next send refuses the two for good, saying the limit is now 1024 bytes.
+    expect(fake.stats.entries).toBe(6); // the two rejected entries were sent once each, not again
+    expect(d.daemon.deps.pipeline.totals).toMatchObject({ deadLettered: 2, sent: 4, retried: 2 });
     expect(d.daemon.deps.pipeline.stats('perm')).toMatchObject({ deadLettered: 2, backlog: 0 });
     const logged = d.logs.find('rejected by SQS for good').filter((l) => l.msgId !== undefined);
     expect(logged.map((l) => l.msgId).sort()).toEqual([ids[1], ids[3]].sort());
-    for (const l of logged) expect(l).toMatchObject({ queue: 'perm', code: 'InvalidParameterValue', level: 'error' });
+    for (const l of logged) expect(l).toMatchObject({ queue: 'perm', code: 'MessageTooLong', level: 'error' });
+    expect(String(logged[0]?.reason)).toContain('at most 1024 bytes');
   });
 
   it('a queue deleted after it was resolved: messages are dead-lettered as QueueDoesNotExist, and the next send gets 404', async () => {

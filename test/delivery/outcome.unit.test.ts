@@ -4,7 +4,7 @@
  * must be refreshed first.
  */
 import type { Envelope } from '../../src/delivery/envelope.js';
-import { type DeadGroup, sortUndelivered } from '../../src/delivery/outcome.js';
+import { type DeadGroup, REFRESH_CREDENTIALS, sortUndelivered } from '../../src/delivery/outcome.js';
 import type { BatchOutcome } from '../../src/delivery/sender.js';
 import { type Disposition, SqsError } from '../../src/sqs/errors.js';
 import type { Destination } from '../../src/sqs/resolver.js';
@@ -17,7 +17,8 @@ function sort(outcome: Partial<BatchOutcome>, dest: Destination, options: { star
   const retry: Envelope[] = [];
   const dead = new Map<string, DeadGroup>();
   const full: BatchOutcome = { delivered: [], failed: [], md5Mismatch: [], ...outcome };
-  const refresh = sortUndelivered(full, dest, options.started ?? 1000, options.maxAgeMs ?? 0, logs.log, retry, dead);
+  const todo = sortUndelivered(full, dest, options.started ?? 1000, options.maxAgeMs ?? 0, logs.log, retry, dead);
+  const refresh = (todo & REFRESH_CREDENTIALS) !== 0;
   const deadSummary = [...dead].map(([code, g]) => ({ code, ids: g.envs.map((e) => e.id), message: g.error.message }));
   return { refresh, retry: retry.map((e) => e.id), dead: deadSummary, logs };
 }

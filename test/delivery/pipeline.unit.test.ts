@@ -4,6 +4,7 @@
  * back-pressure and close. Retries: pipeline-retry.unit.test.ts. The same behaviour through
  * a real daemon and HTTP: end-to-end.test.ts.
  */
+import { createHash } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { Pipeline, type PipelineOptions } from '../../src/delivery/pipeline.js';
 import { SqsError } from '../../src/sqs/errors.js';
@@ -165,13 +166,14 @@ describe('FIFO queues', () => {
     expect(client.bodies()[1]).toEqual(range('m', 5, 10));
   });
 
-  it('gives each message a stable deduplication id (its own id) unless it has one or the queue deduplicates by content', async () => {
+  it('gives each FIFO message an explicit deduplication id: the sender\'s, else SQS\'s content hash when the queue deduplicates by content, else its own stable id', async () => {
     const p = pipeline();
     const ids = await p.accept(makeDest('q.fifo'), [msg('x', { groupId: 'g' }), msg('y', { groupId: 'h', dedupId: 'given' })]);
     await p.accept(makeDest('c.fifo', { contentBasedDedup: true }), [msg('z', { groupId: 'g' })]);
     await flush();
     const dedup = client.calls.map((c) => c.entries.map((e) => e.MessageDeduplicationId));
-    expect(dedup).toEqual([[(ids as string[])[0], 'given'], [undefined]]);
+    // Explicit even with content-based deduplication (issue 10): the SHA-256 of the body, as SQS computes it.
+    expect(dedup).toEqual([[(ids as string[])[0], 'given'], [createHash('sha256').update('z', 'utf8').digest('hex')]]);
   });
 });
 

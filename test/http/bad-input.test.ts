@@ -234,39 +234,39 @@ describe('SQS refusing the credentials or the queue (401, 403, 503)', () => {
   it('403 when SQS denies access', async () => {
     expectError(await post(s.url, '/queues/q', 'x', { contentType: 'text/plain', headers: { authorization: basic('DENIED', 's') } }), 403, 'AccessDenied');
   });
-  it('503 with Retry-After when SQS throttles the first lookup (RequestThrottled is a 403, not a denial)', async () => {
+  it('202, not yet verified, when SQS throttles the first lookup (RequestThrottled is a 403, not a denial)', async () => {
     const r = await post(s.url, '/queues/q', 'x', { contentType: 'text/plain', headers: { authorization: basic('BUSY', 's') } });
-    expectError(r, 503, 'RequestThrottled');
-    expect(r.headers['retry-after']).toBeDefined();
+    expect([r.status, r.json.queueVerified, r.headers['x-queue-verified']]).toEqual([202, false, 'false']);
   });
 });
 
-describe('503', () => {
-  it('SQS unreachable while resolving a queue for the first time', async () => {
+describe('202 while SQS cannot be asked about a new queue (issue 10)', () => {
+  it('SQS unreachable while resolving a queue for the first time: accepted, verified and delivered once SQS is back', async () => {
+    fake.createQueue('q2');
     fake.down = true;
+    let r: Reply;
     try {
-      const r = await post(d.url, '/queues/q2', 'x', { contentType: 'text/plain' });
-      expectError(r, 503, 'ServiceUnavailable');
-      expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+      r = await post(d.url, '/queues/q2', 'x', { contentType: 'text/plain' });
+      expect([r.status, r.json.queueVerified]).toEqual([202, false]);
     } finally {
       fake.down = false;
     }
-    // Failures are not cached: once SQS is back the queue is found.
-    fake.createQueue('q2');
-    expect((await post(d.url, '/queues/q2', 'x', { contentType: 'text/plain' })).status).toBe(202);
+    await fake.waitFor(() => fake.messageCount('q2') === 1, 5000);
+    expect(fake.bodies('q2')).toEqual(['x']);
   });
 
-  it('nothing listening upstream at all', async () => {
-    const dead = await startTestDaemon('http://127.0.0.1:9'); // discard port: refused
+  it('nothing listening upstream at all: accepted, not verified', async () => {
+    const dead = await startTestDaemon('http://127.0.0.1:9', ['--shutdown-grace-ms', '0']); // discard port: refused
     try {
       const r = await post(dead.url, '/queues/q', 'x', { contentType: 'text/plain' });
-      expectError(r, 503, 'NetworkError');
-      expect(r.headers['retry-after']).toBeDefined();
+      expect([r.status, r.json.queueVerified]).toEqual([202, false]);
     } finally {
       await dead.stop();
     }
   });
+});
 
+describe('503', () => {
   it('backlog full: 503 BacklogFull with Retry-After, nothing of the request accepted; accepted again once it drains', async () => {
     const f = await startFakeSqs({ queues: ['bp'] });
     const small = await startTestDaemon(f.endpoint, ['--max-backlog-messages', '5', '--retry-base-ms', '20', '--retry-max-ms', '20']);

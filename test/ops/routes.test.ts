@@ -238,14 +238,15 @@ describe('Metrics label bounds', () => {
     const m = new Metrics({ processMetrics: false });
     const fail = { code: 'NetworkError', httpStatus: 0 } as never;
     expect(m.upstream).toBe('unknown');
-    m.observer.batchDone?.(dest('a'), 1, 5, fail);
-    m.observer.batchDone?.(dest('a'), 1, 5, fail);
+    // Every SQS request counts (sending, and resolving queues: issue 10), not only SendMessageBatch.
+    m.noteCall('GetQueueUrl', fail);
+    m.noteCall('SendMessageBatch', fail);
     expect(m.upstream).toBe('unknown');
-    m.observer.batchDone?.(dest('a'), 1, 5, { code: 'ServiceUnavailable', httpStatus: 503 } as never);
+    m.noteCall('GetQueueAttributes', { code: 'ServiceUnavailable', httpStatus: 503 });
     expect(m.upstream).toBe('unreachable');
-    m.observer.batchDone?.(dest('a'), 1, 5, { code: 'CredentialsUnavailable', httpStatus: 0 } as never);
+    m.noteCall('SendMessageBatch', { code: 'CredentialsUnavailable', httpStatus: 0 });
     expect(m.upstream).toBe('unreachable');
-    m.observer.batchDone?.(dest('a'), 1, 5, { code: 'ThrottlingException', httpStatus: 400 } as never);
+    m.noteCall('SendMessageBatch', { code: 'ThrottlingException', httpStatus: 400 });
     expect(m.upstream).toBe('reachable');
   });
 });

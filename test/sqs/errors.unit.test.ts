@@ -31,9 +31,17 @@ describe('fromResponse: request-level errors', () => {
     [400, 'AccessDeniedException', 'permanent'],
     [400, 'InvalidMessageContents', 'permanent'],
     [400, 'InvalidParameterValue', 'permanent'],
-    [403, 'InvalidClientTokenId', 'permanent'],
-    [403, 'SignatureDoesNotMatch', 'permanent'],
     [400, 'KmsAccessDenied', 'permanent'],
+    // Refused credentials: refreshed in chain mode, dead letters for a pass-through pair (see sortUndelivered).
+    [403, 'InvalidClientTokenId', 'refresh-credentials'],
+    [403, 'SignatureDoesNotMatch', 'refresh-credentials'],
+    [400, 'InvalidSignatureException', 'refresh-credentials'],
+    [400, 'UnrecognizedClientException', 'refresh-credentials'],
+    [400, 'IncompleteSignature', 'refresh-credentials'],
+    // The batch as a whole: split and sent again.
+    [400, 'BatchRequestTooLong', 'split'],
+    [400, 'AWS.SimpleQueueService.BatchRequestTooLong', 'split'],
+    [400, 'TooManyEntriesInBatchRequest', 'split'],
     // Stale credentials.
     [400, 'ExpiredToken', 'refresh-credentials'],
     [403, 'ExpiredTokenException', 'refresh-credentials'],
@@ -76,6 +84,38 @@ describe('fromResponse: request-level errors', () => {
     expect(e.code).toBe(code);
     expect(e.disposition).toBe(disposition);
     expect(e.message).toBe(`SQS answered HTTP ${status}`);
+  });
+
+  const xml = (code: string, message: string, type = 'Sender') =>
+    `<?xml version="1.0"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error><Type>${type}</Type><Code>${code}</Code>` +
+    `<Message>${message}</Message><Detail/></Error><RequestId>rid-xml-1</RequestId></ErrorResponse>`;
+
+  it.each([
+    [403, 'SignatureDoesNotMatch', 'refresh-credentials'],
+    [403, 'InvalidClientTokenId', 'refresh-credentials'],
+    [400, 'AWS.SimpleQueueService.NonExistentQueue', 'permanent'],
+    [400, 'AWS.SimpleQueueService.BatchRequestTooLong', 'split'],
+    [403, 'AccessDenied', 'permanent'],
+    [400, 'Throttling', 'retry'],
+  ])('an XML error document (query protocol): HTTP %i %s -> %s', (status, code, disposition) => {
+    const e = fromResponse(status, xml(code, 'The request signature &amp; &lt;details&gt;'));
+    expect([e.code, e.disposition, e.requestId]).toEqual([code, disposition, 'rid-xml-1']);
+    expect(e.message).toBe('The request signature & <details>');
+  });
+
+  it('XML: a bare <Error> (no ErrorResponse), CDATA and numeric entities; the header request id wins', () => {
+    const e = fromResponse(403, '<Error><Code>InvalidAccessKeyId</Code><Message><![CDATA[key <AKID> unknown]]> &#233;&#x263a;</Message><RequestId>x</RequestId></Error>', 'from-header');
+    expect([e.code, e.message, e.requestId, e.disposition]).toEqual(['InvalidAccessKeyId', 'key <AKID> unknown é☺', 'from-header', 'refresh-credentials']);
+    expect(fromResponse(400, '<html><body>Bad Request</body></html>').code).toBe('Http400');
+    expect(fromResponse(400, '<Error><Code>X</Code><Message>&#99999999;</Message></Error>').message).toBe('\ufffd');
+  });
+
+  it('the x-amzn-query-error header names the code when the body does not', () => {
+    const e = fromResponse(400, '', 'r', 'AWS.SimpleQueueService.NonExistentQueue;Sender');
+    expect([e.code, e.queueMissing, e.disposition]).toEqual(['AWS.SimpleQueueService.NonExistentQueue', true, 'permanent']);
+    expect(fromResponse(403, '<html>nope</html>', 'r', 'InvalidClientTokenId;Sender').code).toBe('InvalidClientTokenId');
+    // The JSON body's code wins over the header (same code in another spelling).
+    expect(fromResponse(400, json('QueueDoesNotExist'), 'r', 'AWS.SimpleQueueService.NonExistentQueue;Sender').code).toBe('QueueDoesNotExist');
   });
 
   it('never echoes the request; the message is only what SQS said', () => {
@@ -132,6 +172,7 @@ describe('classifyEntry: per-entry failures of SendMessageBatch', () => {
     ['AccessDenied', true, 'permanent'],
     ['KmsAccessDenied', true, 'permanent'],
     ['ExpiredToken', true, 'refresh-credentials'],
+    ['InvalidClientTokenId', true, 'refresh-credentials'],
   ])('%s (SenderFault %s) -> %s', (code, senderFault, disposition) => {
     expect(classifyEntry(code, senderFault)).toBe(disposition);
   });

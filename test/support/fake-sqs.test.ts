@@ -503,3 +503,44 @@ describe('latency, concurrency, lifecycle', () => {
     expect(String(await pending)).toMatch(/TypeError: fetch failed/); // undici's error, from another realm than jest's
   });
 });
+
+describe('faults for SQS-compatible servers (issue 10)', () => {
+  it('maxBatchBytes: a lower batch limit than SQS\'s, BatchRequestTooLong above it', async () => {
+    await start({ queues: ['q'] });
+    fake.faults = { maxBatchBytes: 100 };
+    expectError(await call('SendMessageBatch', { QueueUrl: fake.queueUrl('q'), Entries: entries(['x'.repeat(60), 'y'.repeat(60)]) }), 400, 'BatchRequestTooLong', 'AWS.SimpleQueueService.BatchRequestTooLong;Sender');
+    expect((await call('SendMessageBatch', { QueueUrl: fake.queueUrl('q'), Entries: entries(['x'.repeat(60)]) })).status).toBe(200);
+    expect(fake.bodies('q')).toEqual(['x'.repeat(60)]);
+    expect(fake.stats.faultsInjected.maxBatchBytes).toBe(1);
+  });
+
+  it('errorFormat xml: errors as the query protocol\'s ErrorResponse document with the legacy code', async () => {
+    await start({ queues: ['q'] });
+    fake.faults = { errorFormat: 'xml' };
+    const res = await fetch(`${fake.endpoint}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.GetQueueUrl', authorization: 'AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/sqs/aws4_request, Signature=x' },
+      body: JSON.stringify({ QueueName: 'missing' }),
+    });
+    const text = await res.text();
+    expect(res.status).toBe(400);
+    expect(text).toMatch(/^<\?xml version="1.0"\?><ErrorResponse [^>]*><Error><Type>Sender<\/Type><Code>AWS\.SimpleQueueService\.NonExistentQueue<\/Code><Message>[^<]+<\/Message>/);
+    expect(text).toContain('<RequestId>');
+  });
+
+  it('refuseKeys: that access key id is refused with the given code, others are served', async () => {
+    await start({ queues: ['q'] });
+    fake.faults = { refuseKeys: { AKIDBAD: 'SignatureDoesNotMatch' } };
+    expectError(await call('GetQueueUrl', { QueueName: 'q' }, { akid: 'AKIDBAD' }), 403, 'SignatureDoesNotMatch');
+    expect((await call('GetQueueUrl', { QueueName: 'q' })).status).toBe(200);
+  });
+
+  it('keeps the AWSTraceHeader system attribute and returns it on receive', async () => {
+    await start({ queues: ['q'] });
+    const trace = 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1';
+    await call('SendMessageBatch', { QueueUrl: fake.queueUrl('q'), Entries: entries(['t'], { MessageSystemAttributes: { AWSTraceHeader: { DataType: 'String', StringValue: trace } } }) });
+    expect(fake.messages('q')[0]?.traceHeader).toBe(trace);
+    const got = await call('ReceiveMessage', { QueueUrl: fake.queueUrl('q'), MessageSystemAttributeNames: ['All'] });
+    expect(got.json.Messages[0].Attributes.AWSTraceHeader).toBe(trace);
+  });
+});

@@ -51,6 +51,8 @@ export interface StoredMessage {
   receivedAt: number;
   /** From `Credential=<AKID>/...` of the Authorization header. */
   accessKeyId: string;
+  /** The AWSTraceHeader system attribute (MessageSystemAttributes), when sent. */
+  traceHeader?: string;
 }
 
 export interface Faults {
@@ -65,6 +67,12 @@ export interface Faults {
   extraLatencyMs?: number; // added on top of latencyMs
   /** Only inject faults into these actions (e.g. ['SendMessageBatch']). Default: every action. */
   actions?: string[];
+  /** A lower limit on a SendMessageBatch's total bytes than SQS's 1 MiB (as some SQS-compatible servers have): BatchRequestTooLong above it. */
+  maxBatchBytes?: number;
+  /** Answer errors as the query protocol's XML document (as SQS-compatible servers do for signature errors) instead of JSON. */
+  errorFormat?: 'json' | 'xml';
+  /** Access key ids refused with the given code (403), e.g. { AKIDBAD: 'InvalidClientTokenId' }, before anything else. */
+  refuseKeys?: Record<string, string>;
 }
 
 export interface FakeSqsStats {
@@ -534,6 +542,14 @@ class FakeSqsServer implements FakeSqs {
       return this.sendError(res, new SqsError('MissingAuthenticationToken', 'Request is missing Authentication Token (no Credential= in Authorization).', 403));
     }
 
+    const refused = this.faults.refuseKeys?.[accessKeyId];
+    if (refused !== undefined) {
+      this.countFault('refuseKeys');
+      return this.sendError(res, new SqsError(refused, refused === 'SignatureDoesNotMatch'
+        ? 'The request signature we calculated does not match the signature you provided.'
+        : 'The security token included in the request is invalid.', 403));
+    }
+
     // Request-level faults: at most one, in the documented order.
     const f = this.faults;
     const faultable = f.actions === undefined || f.actions.includes(action);
@@ -586,6 +602,14 @@ class FakeSqsServer implements FakeSqs {
   }
 
   private sendError(res: ServerResponse, err: SqsError): void {
+    if (this.faults.errorFormat === 'xml') {
+      const esc = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      const xml = `<?xml version="1.0"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error><Type>${err.senderFault ? 'Sender' : 'Receiver'}</Type>` +
+        `<Code>${esc(LEGACY_CODES[err.code] ?? err.code)}</Code><Message>${esc(err.message)}</Message><Detail/></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+      res.writeHead(err.status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
+      res.end(xml);
+      return;
+    }
     const json = JSON.stringify({ __type: `com.amazonaws.sqs#${err.code}`, message: err.message });
     res.writeHead(err.status, {
       'content-type': JSON_CONTENT_TYPE,
@@ -692,8 +716,10 @@ class FakeSqsServer implements FakeSqs {
       const attrs = e.MessageAttributes;
       total += messageSize(e.MessageBody, invalidMessageAttributes(attrs ?? {}) === undefined ? (attrs as MessageAttributes | undefined) : undefined);
     }
-    if (total > MAX_BATCH_BYTES) {
-      throw new SqsError('BatchRequestTooLong', `Batch requests cannot be longer than ${MAX_BATCH_BYTES} bytes. You have sent ${total} bytes.`);
+    const maxBatch = this.faults.maxBatchBytes ?? MAX_BATCH_BYTES;
+    if (total > maxBatch) {
+      if (maxBatch !== MAX_BATCH_BYTES) this.countFault('maxBatchBytes');
+      throw new SqsError('BatchRequestTooLong', `Batch requests cannot be longer than ${maxBatch} bytes. You have sent ${total} bytes.`);
     }
     const Successful: SendMessageBatchResultEntry[] = [];
     const Failed: BatchResultErrorEntry[] = [];
@@ -795,6 +821,8 @@ class FakeSqsServer implements FakeSqs {
     if (typeof groupId === 'string') stored.groupId = groupId;
     if (dedupId !== undefined) stored.dedupId = dedupId;
     if (delaySeconds > 0) stored.delaySeconds = delaySeconds;
+    const system = e.MessageSystemAttributes as { AWSTraceHeader?: { StringValue?: unknown } } | undefined;
+    if (typeof system?.AWSTraceHeader?.StringValue === 'string') stored.traceHeader = system.AWSTraceHeader.StringValue;
     if (q.fifo) {
       q.sequence += 1n;
       stored.sequenceNumber = q.sequence.toString();
@@ -848,6 +876,7 @@ class FakeSqsServer implements FakeSqs {
       if (s.groupId !== undefined) Attributes.MessageGroupId = s.groupId;
       if (s.dedupId !== undefined) Attributes.MessageDeduplicationId = s.dedupId;
       if (s.sequenceNumber !== undefined) Attributes.SequenceNumber = s.sequenceNumber;
+      if (s.traceHeader !== undefined) Attributes.AWSTraceHeader = s.traceHeader;
       const message: Record<string, unknown> = {
         MessageId: s.messageId,
         ReceiptHandle: handle,

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { type Config, ConfigError } from '../../config.js';
+import { readiness } from '../../health.js';
 import type { AppDeps } from '../deps.js';
 
 /**
@@ -26,11 +27,11 @@ export function registerOpsRoutes(router: Router, deps: AppDeps): void {
    */
   router.get('/readyz', (ctx) => {
     const exclude = new Set(([] as string[]).concat(ctx.query.exclude ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()));
-    const checks = readiness(deps);
-    const failing = Object.entries(checks).filter(([name, state]) => !exclude.has(name) && !OK.has(state));
+    const r = readiness(deps, exclude);
+    deps.readinessMonitor?.check();
     ctx.set('cache-control', 'no-store');
-    ctx.status = failing.length === 0 ? 200 : 503;
-    ctx.body = { status: failing.length === 0 ? 'ready' : 'not ready', checks };
+    ctx.status = r.ready ? 200 : 503;
+    ctx.body = r.ready ? { status: 'ready', checks: r.checks } : { status: 'not ready', reason: r.reason, checks: r.checks };
   });
 
   const authorized = metricsGuard(deps.config.metricsTokenFile);
@@ -75,28 +76,6 @@ function metricsGuard(tokenFile: string): (header: string) => boolean {
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-
-const OK = new Set(['ok', 'unknown', 'reachable']);
-
-export interface ReadinessChecks {
-  /** `ok`, or `down` while starting (spool recovery) or stopping. */
-  listener: 'ok' | 'down';
-  /** `ok`, or `unwritable` (disk full, permissions): sends get 503. */
-  spool: 'ok' | 'unwritable';
-  /** `ok`, or `full`: sends get 503 + Retry-After until SQS catches up. */
-  backlog: 'ok' | 'full';
-  /** From the daemon's own SQS requests: `unknown` until the first, then `reachable` or `unreachable`. */
-  upstream: 'unknown' | 'reachable' | 'unreachable';
-}
-
-export function readiness(deps: AppDeps): ReadinessChecks {
-  return {
-    listener: deps.ready() ? 'ok' : 'down',
-    spool: deps.store.info().writable ? 'ok' : 'unwritable',
-    backlog: deps.pipeline.hasRoom(1, 0) ? 'ok' : 'full',
-    upstream: deps.metrics?.upstream ?? 'unknown',
-  };
-}
 
 const SEND_PATH = /^\/queues\/[^/]+\/?$/;
 

@@ -2,12 +2,14 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { DaemonError } from '../../errors.js';
 import { checkQueueName, type EntryResult } from '../../ingest/index.js';
-import type { Destination } from '../../sqs/resolver.js';
+import { type Destination, isVerified } from '../../sqs/resolver.js';
+import type { TraceInput } from '../../sqs/trace.js';
 import { credentialsFor } from '../auth.js';
 import { requestForm, requestText } from '../body.js';
 import { decodeForm, type ParsedSend, parseSend } from '../decode.js';
 import type { AppDeps } from '../deps.js';
 import { formFieldName, withFormFieldNames } from '../form-names.js';
+import { checkWaitRoom, waitedResult, wantsWait } from './messages.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -18,8 +20,10 @@ export async function destinationFor(deps: Pick<AppDeps, 'config' | 'auth' | 'in
 
 /**
  * `POST /queues/:name`: the REST door's adapter onto ingest. Decodes the body once by content
- * type, hands the entries to ingest, and answers 202 with the ids (one message), or per entry
- * (a batch); a browser form is redirected back to the queue page.
+ * type, hands the entries to ingest with the request's trace context, and answers 202 with the
+ * ids (one message), or per entry (a batch); a browser form is redirected back to the queue page.
+ * A queue SQS could not be asked about yet is said so (`queueVerified: false`). `?wait=1` answers
+ * once SQS accepted the messages (see answerWaited).
  */
 export function registerSendRoutes(router: Router, deps: AppDeps): void {
   const { config, ingest } = deps;
@@ -37,9 +41,17 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
     // Read once: the CSRF guard may already have read (and parsed) a browser form.
     const parsed: ParsedSend = mime === FORM ? decodeForm(await requestForm(ctx, config.maxRequestBytes)) : parseSend(mime, await requestText(ctx, config.maxRequestBytes));
     if (parsed.batch && parsed.entries.length === 0) throw new DaemonError('EmptyBatch');
+    const wait = wantsWait(ctx);
+    if (wait) checkWaitRoom(deps, parsed.entries.length);
 
-    const results = await ingest.send(dest, parsed.entries);
+    const results = await ingest.send(dest, parsed.entries, { trace: traceFrom(ctx) });
 
+    if (wait && results.some((r) => r.ok)) {
+      await answerWaited(ctx, deps, name, parsed.batch, results);
+      return;
+    }
+    // SQS could not be asked about this queue yet: accepted, verified before delivery.
+    const unverified = !isVerified(dest);
     if (!parsed.batch) {
       const only = results[0] as EntryResult;
       if (!only.ok) {
@@ -51,13 +63,14 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
       }
       ctx.status = 202;
       ctx.set('x-message-id', only.id);
+      if (unverified) ctx.set('x-queue-verified', 'false');
       if (ctx.accepts('json', 'html') === 'html') {
         // A browser form: back to the queue page (post/redirect/get).
         ctx.status = 303;
         ctx.redirect(`/queues/${encodeURIComponent(name)}?sent=${encodeURIComponent(only.id)}`);
         return;
       }
-      ctx.body = { id: only.id, queue: name };
+      ctx.body = unverified ? { id: only.id, queue: name, queueVerified: false } : { id: only.id, queue: name };
       return;
     }
     let accepted = 0;
@@ -66,7 +79,47 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
       accepted += 1;
       return { id: r.id };
     });
+    if (unverified && accepted > 0) ctx.set('x-queue-verified', 'false');
     ctx.status = accepted === 0 ? 400 : 202;
-    ctx.body = { queue: name, accepted, rejected: out.length - accepted, results: out };
+    ctx.body = { queue: name, ...(unverified ? { queueVerified: false } : {}), accepted, rejected: out.length - accepted, results: out };
   });
+}
+
+/** Trace context of the request: X-Amzn-Trace-Id and the W3C traceparent/tracestate headers. */
+function traceFrom(ctx: Context): TraceInput | undefined {
+  const amzn = ctx.get('x-amzn-trace-id');
+  const parent = ctx.get('traceparent');
+  if (amzn === '' && parent === '') return undefined;
+  const t: TraceInput = {};
+  if (amzn !== '') t.amznTraceId = amzn;
+  if (parent !== '') t.traceparent = parent;
+  const state = ctx.get('tracestate');
+  if (state !== '') t.tracestate = state;
+  return t;
+}
+
+/**
+ * `?wait=1`: the messages went through spool and batcher as always; the answer waits until SQS
+ * accepted or refused each (at most --wait-timeout-ms). One message: 201 with SQS's MessageId (and
+ * SequenceNumber), SQS's refusal as an error, or 202 with the state so far. A batch: 201 when every
+ * accepted entry was delivered, else 202, with each entry's outcome.
+ */
+async function answerWaited(ctx: Context, deps: AppDeps, name: string, batch: boolean, results: readonly EntryResult[]): Promise<void> {
+  const ids: string[] = [];
+  for (const r of results) if (r.ok) ids.push(r.id);
+  const statuses = await (deps.tracker as NonNullable<AppDeps['tracker']>).wait(ids, deps.config.waitTimeoutMs);
+  const outcomes = statuses.map(waitedResult);
+  if (!batch) {
+    const only = outcomes[0] as ReturnType<typeof waitedResult>;
+    ctx.set('x-message-id', ids[0] as string);
+    if (only.status === 201 && typeof only.body.messageId === 'string') ctx.set('x-sqs-message-id', only.body.messageId);
+    ctx.status = only.status;
+    ctx.body = { ...only.body, queue: name };
+    return;
+  }
+  let k = 0;
+  const out = results.map((r) => (r.ok ? (outcomes[k++] as ReturnType<typeof waitedResult>).body : { error: { code: r.error.code, message: r.error.message } }));
+  const delivered = outcomes.filter((o) => o.status === 201).length;
+  ctx.status = delivered === outcomes.length ? 201 : 202;
+  ctx.body = { queue: name, accepted: ids.length, delivered, rejected: results.length - ids.length, results: out };
 }

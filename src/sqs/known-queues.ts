@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Destination } from './resolver.js';
+import type { QueueLimits } from './types.js';
+
+interface Entry {
+  /** SHA-256 of the credential source's key: which credentials resolved it (never the key itself). */
+  k: string;
+  q: string;
+  u: string;
+  l: QueueLimits;
+  /** When SQS last confirmed it (ms since the epoch). */
+  at: number;
+}
+
+/**
+ * Queue URLs and settings SQS gave, kept in a small JSON file beside the spool (`queues.json`,
+ * mode 0600) so that after a restart sends to known queues are accepted at once, whether SQS
+ * answers or not. Keyed per credentials by a SHA-256 of the credential source's key, so a send
+ * with other credentials (a wrong secret) is still looked up, and refused, by SQS. Written
+ * atomically (temporary file, rename) at most once a second; an unreadable file is ignored.
+ */
+export class KnownQueues {
+  private readonly entries = new Map<string, Entry>();
+  private timer: NodeJS.Timeout | undefined;
+  private dirty = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly log: Logger,
+    private readonly maxEntries = 10_000,
+  ) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return; // first start
+    }
+    try {
+      const data = JSON.parse(text) as { queues?: Entry[] };
+      for (const e of data.queues ?? []) {
+        if (typeof e?.k === 'string' && typeof e.q === 'string' && typeof e.u === 'string' && e.u !== '' && isLimits(e.l)) this.entries.set(`${e.k}\0${e.q}`, e);
+      }
+    } catch {
+      log.warn({ file }, 'known queues file unreadable; queues will be looked up again');
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(credentialKey: string, queueName: string): { queueUrl: string; limits: QueueLimits } | undefined {
+    const e = this.entries.get(`${hash(credentialKey)}\0${queueName}`);
+    return e ? { queueUrl: e.u, limits: e.l } : undefined;
+  }
+
+  save(dest: Destination): void {
+    if (dest.queueUrl === '') return;
+    const k = hash(dest.credentials.key);
+    const id = `${k}\0${dest.queueName}`;
+    this.entries.delete(id); // re-inserted last: the oldest is forgotten first
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(id, { k, q: dest.queueName, u: dest.queueUrl, l: { ...dest.limits }, at: dest.checkedAt || Date.now() });
+    this.schedule();
+  }
+
+  forget(dest: Destination): void {
+    if (this.entries.delete(`${hash(dest.credentials.key)}\0${dest.queueName}`)) this.schedule();
+  }
+
+  forgetQueue(queueName: string): void {
+    let changed = false;
+    for (const [id, e] of this.entries) {
+      if (e.q === queueName) {
+        this.entries.delete(id);
+        changed = true;
+      }
+    }
+    if (changed) this.schedule();
+  }
+
+  /** Writes pending changes now (shutdown). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.dirty) return;
+    this.dirty = false;
+    const tmp = `${this.file}.tmp`;
+    try {
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        writeSync(fd, JSON.stringify({ v: 1, queues: [...this.entries.values()] }));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, this.file);
+    } catch (err) {
+      // Only a cache: the queues are looked up again after a restart.
+      this.log.warn({ code: (err as NodeJS.ErrnoException).code, file: this.file }, 'could not write the known queues file');
+    }
+  }
+
+  private schedule(): void {
+    this.dirty = true;
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), 1000);
+    this.timer.unref();
+  }
+}
+
+function hash(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+function isLimits(l: unknown): l is QueueLimits {
+  const o = l as QueueLimits;
+  return typeof o === 'object' && o !== null && typeof o.fifo === 'boolean' && typeof o.contentBasedDedup === 'boolean' && Number.isInteger(o.maxMessageBytes) && o.maxMessageBytes > 0;
+}

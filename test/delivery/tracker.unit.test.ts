@@ -1,0 +1,72 @@
+import { type Envelope, newMessageId } from '../../src/delivery/envelope.js';
+import { MessageTracker } from '../../src/delivery/tracker.js';
+import { staticCredentials } from '../../src/sqs/credentials.js';
+import { makeDestination } from '../../src/sqs/resolver.js';
+
+const mine = staticCredentials({ accessKeyId: 'A', secretAccessKey: 'S' });
+const theirs = staticCredentials({ accessKeyId: 'B', secretAccessKey: 'S' });
+const limits = { fifo: false, contentBasedDedup: false, maxMessageBytes: 1024 };
+const dest = makeDestination(`${mine.key}\0q`, 'q', 'http://x/000/q', limits, mine);
+
+function env(): Envelope {
+  return { id: newMessageId(), dest, message: { body: 'b' }, bytes: 1, acceptedAt: 1000, attempts: 0 };
+}
+
+describe('MessageTracker', () => {
+  it('follows a message from spooled to in flight to delivered, with SQS ids; only its owner sees it', () => {
+    const t = new MessageTracker(10);
+    const e = env();
+    t.accepted([e]);
+    expect(t.get(e.id)).toMatchObject({ id: e.id, queue: 'q', state: 'spooled', acceptedAt: 1000 });
+    e.attempts = 1;
+    t.sending([e]);
+    expect(t.get(e.id)).toMatchObject({ state: 'in-flight', attempts: 1 });
+    e.lastError = { code: 'ThrottlingException', message: 'slow down' };
+    t.retrying([e]);
+    expect(t.get(e.id)).toMatchObject({ state: 'spooled', error: { code: 'ThrottlingException' } });
+    e.sqsMessageId = 'mid-1';
+    e.sqsSequenceNumber = '42';
+    t.delivered([e]);
+    const s = t.get(e.id, mine.key);
+    expect(s).toMatchObject({ state: 'delivered', messageId: 'mid-1', sequenceNumber: '42' });
+    expect(s?.error).toBeUndefined();
+    expect(t.get(e.id, theirs.key)).toBeUndefined();
+    expect(Object.keys(s as object)).not.toContain('owner'); // the credentials key holds the secret
+  });
+
+  it('keeps at most `max` messages, forgetting the oldest', () => {
+    const t = new MessageTracker(3);
+    const es = Array.from({ length: 5 }, env);
+    t.accepted(es);
+    expect(t.size).toBe(3);
+    expect(t.get(es[0]!.id)).toBeUndefined();
+    expect(t.get(es[4]!.id)).toBeDefined();
+  });
+
+  it('wait() resolves when every message is finished, or at the timeout with the states so far', async () => {
+    const t = new MessageTracker(10);
+    const [a, b] = [env(), env()];
+    t.accepted([a!, b!]);
+    const both = t.wait([a!.id, b!.id], 5000);
+    a!.sqsMessageId = 'ma';
+    t.delivered([a!]);
+    t.deadLettered([b!], { code: 'AccessDenied', message: 'no' });
+    expect((await both).map((s) => [s.state, s.messageId ?? s.error?.code])).toEqual([['delivered', 'ma'], ['dead-lettered', 'AccessDenied']]);
+    const c = env();
+    t.accepted([c]);
+    expect((await t.wait([c.id], 20)).map((s) => s.state)).toEqual(['spooled']);
+    expect(t.waiters).toBe(0);
+  });
+
+  it('a message waited for is not forgotten by the window before it is finished', async () => {
+    const t = new MessageTracker(2);
+    const w = env();
+    t.accepted([w]);
+    const p = t.wait([w.id], 5000);
+    t.accepted([env(), env(), env()]);
+    expect(t.get(w.id)).toBeDefined();
+    expect(t.size).toBeLessThanOrEqual(3);
+    t.delivered([w]);
+    expect((await p)[0]?.state).toBe('delivered');
+  });
+});
