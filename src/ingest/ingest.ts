@@ -96,7 +96,8 @@ export class Ingest {
       }
       if (v.ok) {
         slots.push(i);
-        valid.push({ message: v.message, bytes: v.bytes });
+        // The trace header does not count towards the message size (as in SQS).
+        valid.push({ message: entry.traceHeader === undefined ? v.message : { ...v.message, traceHeader: entry.traceHeader }, bytes: v.bytes });
       } else {
         results[i] = { ok: false, error: v.field === undefined ? { code: v.code, message: v.message, status: v.status } : { code: v.code, message: v.message, status: v.status, field: v.field } };
       }

@@ -17,9 +17,10 @@ export interface EntryError {
 
 /**
  * One entry as a door decoded it from its wire format: a message still to be validated, or why
- * it could not even be read (malformed JSON line, unknown field).
+ * it could not even be read (malformed JSON line, unknown field). `traceHeader`: the SQS API's
+ * MessageSystemAttributes.AWSTraceHeader, checked by that door, kept with the message.
  */
-export type IngestEntry = { input: MessageInput } | { error: EntryError };
+export type IngestEntry = { input: MessageInput; traceHeader?: string } | { error: EntryError };
 
 /**
  * What became of one entry, in the order given: accepted with its local message id and the

@@ -12,7 +12,6 @@ import type { AppDeps } from '../http/deps.js';
 import { fromBrowser } from '../http/guards.js';
 import { isSqsApiError, SqsApiError } from './errors.js';
 import { forward } from './forward.js';
-import { pipelineIngest, type Ingest } from './ingest.js';
 import { errorXml, jsonToXml, parseQuery, queryToJson } from './query.js';
 import { sendMessage, sendMessageBatch, type SendDeps } from './send.js';
 import { type CallerKeys, verifySignature } from './sigv4.js';
@@ -53,8 +52,6 @@ function isQueuePath(path: string): boolean {
 export interface SqsApiOptions {
   /** Callers allowed, by SigV4 signature; undefined admits any local caller. */
   keys?: CallerKeys | undefined;
-  /** The pipeline's front step; default built on deps.pipeline. */
-  ingest?: Ingest;
 }
 
 /** Koa middleware serving the SQS API; other requests pass through to the next middleware. */
@@ -62,12 +59,7 @@ export function sqsApi(deps: AppDeps, options: SqsApiOptions = {}) {
   const { config, log } = deps;
   const client = deps.apiClient ?? deps.client;
   const urls = new QueueUrls(client.endpoint, config.allowedHosts);
-  const ingest =
-    options.ingest ??
-    pipelineIngest(deps.pipeline, {
-      fifoDefaultGroupId: config.fifoDefaultGroupId,
-      onSpoolError: (err, dest) => log.error({ err: (err as Error).message, queue: dest.queueName }, 'could not record accepted messages'),
-    });
+  const { ingest } = deps;
   const keys = options.keys ?? deps.callerKeys;
 
   return async function serveSqsApi(ctx: Context, next: Next): Promise<void> {
@@ -108,7 +100,7 @@ export function sqsApi(deps: AppDeps, options: SqsApiOptions = {}) {
         if (params.QueueUrl === undefined && ctx.path !== '/') params.QueueUrl = `${ctx.protocol}://${ctx.get('host') || ctx.host}${ctx.path}`;
       }
       const localOrigin = `http://${ctx.get('host') || `${config.host}:${config.port}`}`;
-      const sendDeps: SendDeps = { resolver: deps.resolver, credentials: daemonCredentials, ingest, urls, log };
+      const sendDeps: SendDeps = { credentials: daemonCredentials, ingest, urls, log };
       let result: Record<string, unknown> | 'forward' = 'forward';
       if (action === 'SendMessage' || action === 'SendMessageBatch') {
         (ctx.state as { ackedSend?: boolean }).ackedSend = true; // ack latency metric, as for POST /queues/:name

@@ -4,20 +4,18 @@
  * give. Errors carry SQS's codes, so SDKs raise the typed errors they raise against SQS.
  */
 import type { Logger } from 'pino';
-import { checkQueueName } from '../ingest/index.js';
+import { isDaemonError } from '../errors.js';
+import type { EntryResult, Ingest, IngestEntry } from '../ingest/index.js';
 import { utf8Bytes, scan } from '../sqs/chars.js';
 import type { CredentialSource } from '../sqs/credentials.js';
-import { ACCESS_DENIED_CODES, BAD_CREDENTIAL_CODES, isSqsError } from '../sqs/errors.js';
 import type { MessageInput } from '../sqs/limits.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../sqs/quotas.js';
-import type { Destination, QueueResolver } from '../sqs/resolver.js';
+import type { Destination } from '../sqs/resolver.js';
 import { invalidParameter, isSqsApiError, missingParameter, queueDoesNotExist, SqsApiError } from './errors.js';
-import { type Ingest, type IngestEntry, type IngestResult, isIngestRefused } from './ingest.js';
 import { md5OfAttributes, md5OfBody, md5OfTraceHeader } from './md5.js';
 import { queuePath, type QueueUrls } from './urls.js';
 
 export interface SendDeps {
-  resolver: QueueResolver;
   credentials: CredentialSource;
   ingest: Ingest;
   urls: QueueUrls;
@@ -45,18 +43,11 @@ async function route(deps: SendDeps, params: Record<string, unknown>): Promise<R
   }
   const path = queuePath(url.pathname);
   if (!path) return 'forward';
+  let dest: Destination;
   try {
-    checkQueueName(path.name);
-  } catch {
-    throw queueDoesNotExist();
-  }
-  let dest = deps.resolver.cached(deps.credentials, path.name);
-  if (!dest) {
-    try {
-      dest = await deps.resolver.resolve(deps.credentials, path.name);
-    } catch (err) {
-      throw resolveError(err);
-    }
+    dest = await deps.ingest.destination(deps.credentials, path.name);
+  } catch (err) {
+    throw destinationError(err);
   }
   // The name resolved in the daemon's own account; a URL naming another account's queue
   // (cross-account access) is not this destination: SQS gets that send as it is.
@@ -64,18 +55,22 @@ async function route(deps: SendDeps, params: Record<string, unknown>): Promise<R
   return { dest };
 }
 
-function resolveError(err: unknown): SqsApiError {
-  if (!isSqsError(err)) return new SqsApiError(503, 'ServiceUnavailable', 'the daemon could not load its AWS credentials; try again', { headers: { 'retry-after': '5' } });
-  if (err.queueMissing) return queueDoesNotExist();
-  if (BAD_CREDENTIAL_CODES.has(err.code) || ACCESS_DENIED_CODES.has(err.code)) {
-    return new SqsApiError(403, err.code, `SQS refused the daemon's credentials (${err.code}): ${err.message}`);
-  }
-  if (err.disposition === 'retry') return new SqsApiError(503, 'ServiceUnavailable', `SQS is not answering right now (${err.code}); try again`, { headers: { 'retry-after': '2' } });
-  return new SqsApiError(err.httpStatus >= 400 && err.httpStatus < 600 ? err.httpStatus : 400, err.code, err.message);
+/** The ingest step's refusals (DaemonErrors) as SQS would answer them; anything else is a bug and passes. */
+function destinationError(err: unknown): unknown {
+  if (!isDaemonError(err)) return err;
+  if (err.code === 'InvalidQueueName' || err.code === 'QueueDoesNotExist') return queueDoesNotExist();
+  if (err.status === 401 || err.status === 403) return new SqsApiError(403, err.code, `SQS refused the daemon's credentials: ${err.message}`);
+  if (err.status === 503) return unavailable(err.message, err.retryAfterSeconds);
+  return new SqsApiError(err.status >= 400 && err.status < 600 ? err.status : 502, err.code, err.message);
+}
+
+/** 503 + Retry-After: every SDK backs off and retries it. */
+function unavailable(message: string, retryAfterSeconds = 2): SqsApiError {
+  return new SqsApiError(503, 'ServiceUnavailable', message, { headers: { 'retry-after': String(retryAfterSeconds) } });
 }
 
 /** The door's view of one entry: its input for ingest, or the SQS error that refuses it. */
-function toEntry(p: Record<string, unknown>): IngestEntry | SqsApiError {
+function toEntry(p: Record<string, unknown>): { input: MessageInput; traceHeader?: string } | SqsApiError {
   const body = p.MessageBody;
   if (body === undefined || body === null || body === '') return missingParameter('MessageBody');
   const input: MessageInput = { body };
@@ -83,7 +78,7 @@ function toEntry(p: Record<string, unknown>): IngestEntry | SqsApiError {
   if (p.DelaySeconds !== undefined) input.delaySeconds = p.DelaySeconds;
   if (p.MessageGroupId !== undefined) input.groupId = p.MessageGroupId;
   if (p.MessageDeduplicationId !== undefined) input.deduplicationId = p.MessageDeduplicationId;
-  const entry: IngestEntry = { input };
+  const entry: { input: MessageInput; traceHeader?: string } = { input };
   const sys = p.MessageSystemAttributes;
   if (sys !== undefined && sys !== null) {
     if (typeof sys !== 'object' || Array.isArray(sys)) return invalidParameter('MessageSystemAttributes must be a map of attribute names to values.');
@@ -109,12 +104,12 @@ function sqsCode(code: string): string {
   return 'InvalidParameterValue';
 }
 
-function failureMessage(r: Extract<IngestResult, { ok: false }>): string {
-  if (r.code === 'MissingGroupId') return 'The request must contain the parameter MessageGroupId.';
-  return `One or more parameters are invalid. Reason: ${r.message}`;
+function failureMessage(r: Extract<EntryResult, { ok: false }>): string {
+  if (r.error.code === 'MissingGroupId') return 'The request must contain the parameter MessageGroupId.';
+  return `One or more parameters are invalid. Reason: ${r.error.message}`;
 }
 
-function answerFor(r: Extract<IngestResult, { ok: true }>): Record<string, string> {
+function answerFor(r: Extract<EntryResult, { ok: true }>): Record<string, string> {
   const out: Record<string, string> = { MessageId: r.id, MD5OfMessageBody: md5OfBody(r.message.body) };
   const attrs = md5OfAttributes(r.message.attributes);
   if (attrs !== undefined) out.MD5OfMessageAttributes = attrs;
@@ -123,14 +118,12 @@ function answerFor(r: Extract<IngestResult, { ok: true }>): Record<string, strin
   return out;
 }
 
-async function ingestOrThrow(deps: SendDeps, dest: Destination, entries: IngestEntry[]): Promise<IngestResult[]> {
+async function ingestOrThrow(deps: SendDeps, dest: Destination, entries: IngestEntry[]): Promise<EntryResult[]> {
   try {
     return await deps.ingest.send(dest, entries);
   } catch (err) {
-    if (isIngestRefused(err)) {
-      // 503 + Retry-After: every SDK backs off and retries it.
-      throw new SqsApiError(503, 'ServiceUnavailable', err.message, { headers: { 'retry-after': String(err.retryAfterSeconds) } });
-    }
+    // BacklogFull, SpoolFull, SpoolUnavailable: nothing was accepted.
+    if (isDaemonError(err) && err.status === 503) throw unavailable(err.message, err.retryAfterSeconds);
     throw err;
   }
 }
@@ -142,7 +135,7 @@ export async function sendMessage(deps: SendDeps, params: Record<string, unknown
   if (isSqsApiError(entry)) throw entry;
   const [r] = await ingestOrThrow(deps, routed.dest, [entry]);
   if (!r) throw new Error('ingest answered no result');
-  if (!r.ok) throw new SqsApiError(400, sqsCode(r.code), failureMessage(r));
+  if (!r.ok) throw new SqsApiError(400, sqsCode(r.error.code), failureMessage(r));
   return answerFor(r);
 }
 
@@ -203,7 +196,7 @@ export async function sendMessageBatch(deps: SendDeps, params: Record<string, un
     results.forEach((r, i) => {
       const Id = ingestIds[i] as string;
       if (r.ok) successful.push({ Id, ...answerFor(r) });
-      else failed.push({ Id, SenderFault: true, Code: sqsCode(r.code), Message: failureMessage(r) });
+      else failed.push({ Id, SenderFault: true, Code: sqsCode(r.error.code), Message: failureMessage(r) });
     });
   }
   // Failed in request order, as SQS lists them.

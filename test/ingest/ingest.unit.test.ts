@@ -132,3 +132,14 @@ it('a batch with no valid entry appends nothing', async () => {
   expect((fake.stats.byAction.SendMessageBatch ?? 0)).toBe(before);
   await pipeline.close(1000);
 });
+
+it('keeps an entry\'s trace header (the SQS API\'s AWSTraceHeader) with the message, outside its size', async () => {
+  const { ingest, pipeline } = build();
+  const dest = await ingest.destination(creds, 'plain');
+  const [traced, plain] = await ingest.send(dest, [{ input: { body: 'traced' }, traceHeader: 'Root=1-5759e988-bd862e3fe1be46a994272793' }, { input: { body: 'plain' } }]);
+  expect(traced).toMatchObject({ ok: true, message: { body: 'traced', traceHeader: 'Root=1-5759e988-bd862e3fe1be46a994272793' } });
+  expect(plain?.ok && 'traceHeader' in plain.message).toBe(false);
+  await pipeline.idle();
+  expect(fake.bodies('plain')).toContain('traced');
+  await pipeline.close(1000);
+});
