@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { buildApp } from 'fauxqs';
 import { EXIT, main } from '../src/cli.js';
 import { loadConfig, parseArgs } from '../src/config.js';
+import { loginLines } from './dev-banner.js';
 
 const argv = process.argv.slice(2);
 /** What main() sees: the caller's environment, pointed at the emulator and the temporary spool. */
@@ -80,8 +81,7 @@ process.stdout.write(
     `  UPSTREAM IS AN EMBEDDED LOCAL SQS EMULATOR (fauxqs) at ${endpoint}, not Amazon SQS.`,
     `  Queues and messages live in this process only (spool: ${config.spoolDir}${config.spoolDir === spoolDir ? ', removed at exit' : ''}).`,
     '  For real SQS: sqs-accelerator --region <region> (install it from the release tarball or the .deb, see README).',
-    '  Demo queues: demo, demo.fifo. Any Basic-auth pair works against the emulator, e.g.:',
-    `    curl -u AKIDEXAMPLE:secret -d message_body=hello ${url}/queues/demo`,
+    ...loginLines(config, url),
     '',
   ].join('\n'),
 );

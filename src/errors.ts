@@ -53,6 +53,8 @@ export const ERRORS = {
   InvalidDeadLetterQueue: { status: 400, message: 'the dead-letter queue is of the other type' },
   DeadLetterQueueDoesNotExist: { status: 400, message: 'the named dead-letter queue does not exist' },
   NoQueuesSelected: { status: 400, message: 'no queue selected' },
+  NoDeadLettersSelected: { status: 400, message: 'no dead letter selected for a replay or purge' },
+  TooManyDeadLetters: { status: 400, message: 'more dead letters in one replay or purge than the daemon takes (1000)' },
   TooManyQueues: { status: 400, message: 'too many queues in one request' },
   // 400: one message against SQS's rules (src/sqs/limits.ts, attributes.ts)
   BodyNotString: { status: 400, message: 'the message body is not a string' },
@@ -87,6 +89,7 @@ export const ERRORS = {
   UnknownMessage: { status: 404, message: 'no recent message with this id sent with these credentials (the daemon keeps the last --message-window messages\' states, since it started)' },
   MethodNotAllowed: { status: 405, message: 'the route does not take this method' },
   NotImplemented: { status: 501, message: 'this HTTP method is not supported' },
+  MessageMoveUnsupported: { status: 501, message: 'the upstream has no message-move tasks (DLQ redrive); Amazon SQS has them, emulators may not' },
   // 413, 415, 421: limits and guards
   RequestTooLarge: { status: 413, message: 'request body over --max-request-bytes' },
   MessageTooLarge: { status: 413, message: 'message over 1 MiB or the queue\'s MaximumMessageSize' },

@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { type Config, loadConfig } from '../config.js';
 import { EXIT } from '../errors.js';
 import { endpointFor, SqsClient } from '../sqs/client.js';
-import { deduplicationIdFor } from '../sqs/dedup.js';
-import { isSqsError } from '../sqs/errors.js';
 import type { Credentials } from '../sqs/types.js';
-import { DeadLetterDir, type DeadLetterFile } from '../spool/dead-letters.js';
+import { DeadLetterDir } from '../spool/dead-letters.js';
+import { replayDeadLetters, type ReplayResult } from '../spool/replay.js';
 
 export const DEAD_LETTERS_HELP = `Usage: sqs-accelerator dead-letters <command> [options]
 
@@ -196,54 +195,22 @@ async function replay(
     return chain();
   };
   const toQueue = values['to-queue'];
-  let failed = 0;
+  let results: ReplayResult[];
   try {
-    for (const id of ids) {
-      const letter = store.load(id);
-      if (!letter) {
-        io.err(`${id}: no such dead letter (already replayed or purged?)\n`);
-        failed += 1;
-        continue;
-      }
-      try {
-        const creds = mode === 'chain' || letter.credentials === null ? await chainCredentials() : letter.credentials;
-        const target = toQueue ?? letter.queueName;
-        const queueUrl = await client.getQueueUrl(target, creds);
-        const fifo = target.endsWith('.fifo');
-        // A letter without a deduplication id (written before ids were always explicit) gets the
-        // one the daemon would give it now: the queue's content hash, or the letter's own id.
-        const contentBased = fifo && letter.dedupId === undefined ? await usesContentDedup(client, queueUrl, creds) : false;
-        const out = await client.call<{ MessageId?: string }>('SendMessage', sendParams(letter, queueUrl, fifo, contentBased), creds);
-        store.remove(id);
-        io.out(`${id}: replayed to ${target} (SQS MessageId ${out.MessageId ?? '?'})\n`);
-      } catch (err) {
-        failed += 1;
-        const what = isSqsError(err) ? `${err.code}: ${err.message}` : (err as Error).message;
-        io.err(`${id}: not replayed, kept (${what})\n`);
-      }
-    }
+    results = await replayDeadLetters(store, ids, {
+      client,
+      credentials: (letter) => (mode === 'chain' || letter.credentials === null ? chainCredentials() : letter.credentials),
+      ...(toQueue ? { toQueue } : {}),
+    });
   } finally {
     await client.close();
   }
+  for (const r of results) {
+    if (r.ok) io.out(`${r.id}: replayed to ${r.queue} (SQS MessageId ${r.messageId ?? '?'})\n`);
+    else if (r.code === 'NoSuchDeadLetter') io.err(`${r.id}: no such dead letter (already replayed or purged?)\n`);
+    else io.err(`${r.id}: not replayed, kept (${r.code}: ${r.message})\n`);
+  }
+  const failed = results.filter((r) => !r.ok).length;
   io.out(`replayed ${ids.length - failed} of ${ids.length}\n`);
   return failed === 0 ? 0 : 1;
-}
-
-async function usesContentDedup(client: SqsClient, queueUrl: string, creds: Credentials): Promise<boolean> {
-  try {
-    return (await client.getQueueAttributes(queueUrl, ['ContentBasedDeduplication'], creds)).ContentBasedDeduplication === 'true';
-  } catch {
-    return false; // not allowed to read it: the letter's own id, accepted by any FIFO queue
-  }
-}
-
-function sendParams(l: DeadLetterFile, queueUrl: string, fifo: boolean, contentBased: boolean): Record<string, unknown> {
-  const p: Record<string, unknown> = { QueueUrl: queueUrl, MessageBody: l.body };
-  if (l.attributes && Object.keys(l.attributes).length > 0) p.MessageAttributes = l.attributes;
-  if (!fifo && l.delaySeconds !== undefined) p.DelaySeconds = l.delaySeconds;
-  if (l.groupId !== undefined) p.MessageGroupId = l.groupId;
-  // A deduplication id only means something on a FIFO queue (and SQS refuses it elsewhere).
-  if (l.traceHeader !== undefined) p.MessageSystemAttributes = { AWSTraceHeader: { DataType: 'String', StringValue: l.traceHeader } };
-  if (fifo) p.MessageDeduplicationId = l.dedupId ?? deduplicationIdFor({ body: l.body }, { fifo, contentBasedDedup: contentBased, maxMessageBytes: 0 }, l.id);
-  return p;
 }

@@ -1,3 +1,4 @@
+import { History } from '../delivery/history.js';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type Config, ConfigError } from '../config.js';
@@ -156,6 +157,8 @@ function build(
     maxKeptBytes: config.repliesMaxBytes,
     maxWaiters: config.repliesMaxCount,
   });
+  // The live charts' numbers: sampled in memory (daemon.ts starts and stops the timer), bounded by a 15-minute window and 200 queues.
+  const history = new History(pipeline);
   const readinessMonitor = new ReadinessMonitor(log.child({ mod: 'health' }));
   const deps: AppDeps = Object.freeze({
     config,
@@ -173,6 +176,7 @@ function build(
     ready: options.ready,
     workers,
     replies,
+    history,
     tracker,
     readinessMonitor,
   });

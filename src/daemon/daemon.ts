@@ -154,6 +154,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     this.listening = true;
     this.startWatching(deps);
     log.info({ url: this.parts.url, upstream: deps.client.endpoint, region: config.region, credentialMode: config.credentials, durable: deps.store.durable }, 'sqs-accelerator listening');
+    deps.history?.start();
     await deps.workers.start();
     return this;
   }
@@ -175,6 +176,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     const { pipeline, client, store } = deps;
     this.stopWatching(deps);
     this.listening = false;
+    deps.history?.stop();
     log.info({ backlog: pipeline.backlogMessages, graceMs: config.shutdownGraceMs }, 'shutting down: no new messages, flushing');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Credentials } from '../sqs/types.js';
 import type { Envelope, FailureReason } from './envelope.js';
 
 /**
@@ -85,9 +86,22 @@ export interface Owner {
   secretAccessKey: string;
 }
 
+/** A dead letter as stored: the public record plus what replay needs (never shown). */
+export interface StoredDeadLetter extends DeadLetter {
+  queueUrl: string;
+  /** Pass-through credentials to replay with; null for the daemon's own (chain). */
+  credentials: Credentials | null;
+}
+
 export interface DeadLetterStore {
   list(options?: { queue?: string; limit?: number; offset?: number; owner?: Owner }): { total: number; items: DeadLetter[] };
   get(id: string, owner?: Owner): DeadLetter | undefined;
+  /** The full record, credentials included: for replay only, never for display. */
+  load(id: string): StoredDeadLetter | undefined;
+  /** Every letter's id (optionally of one queue), oldest first. */
+  ids(queue?: string): string[];
+  /** Removes a letter (after replay, or purge). False if it was not there. */
+  remove(id: string): boolean;
 }
 
 /**

@@ -5,7 +5,6 @@ import { DaemonError, describeBug } from '../errors.js';
 import { errorHeaders, toHttpError } from './errors.js';
 import { csrfGuard } from './csrf.js';
 import { hostGuard } from './guards.js';
-import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { observeRequests, registerOpsRoutes } from './routes/ops.js';
 import { registerReplyRoutes } from './routes/reply.js';
@@ -35,7 +34,6 @@ export function createApp(deps: AppDeps): Koa {
   registerSendRoutes(router, deps);
   registerMessageRoutes(router, deps);
   registerUiRoutes(router, deps);
-  registerDeadLetterRoutes(router, deps);
   app.use(router.routes());
   // 501 from koa/router is an http-errors error with expose false: make it ours, or it is logged and answered as a 500.
   app.use(router.allowedMethods({ throw: true, notImplemented: () => new DaemonError('NotImplemented') }));

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { History } from '../delivery/history.js';
 import type { Pipeline } from '../delivery/pipeline.js';
 import type { MessageStore } from '../delivery/store.js';
 import type { MessageTracker } from '../delivery/tracker.js';
@@ -46,6 +47,8 @@ export interface AppDeps {
   readonly ready: () => boolean;
   /** The worker side, for /status, the UI and /metrics (no consumers without --worker). */
   readonly workers: Workers;
+  /** The last minutes of the pipeline's numbers and of SQS's counts, for the live charts; absent in tests that build no daemon. */
+  readonly history?: History;
   /** Recent messages' states (GET /messages/:id, ?wait=1); undefined in tests that need none. */
   readonly tracker?: MessageTracker | undefined;
   /** Logs readiness changes; /readyz gives it a look too. */

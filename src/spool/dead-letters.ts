@@ -1,16 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DeadLetter, DeadLetterStore, Owner } from '../delivery/store.js';
+import type { DeadLetter, DeadLetterStore, Owner, StoredDeadLetter } from '../delivery/store.js';
 import type { Envelope, FailureReason } from '../delivery/envelope.js';
 import type { Credentials } from '../sqs/types.js';
 
 /** What a dead-letter file holds: the public record plus what replay needs. */
-export interface DeadLetterFile extends DeadLetter {
-  queueUrl: string;
-  /** Pass-through credentials to replay with; null for the daemon's own (chain). */
-  credentials: Credentials | null;
-}
+export type DeadLetterFile = StoredDeadLetter;
 
 const NAME = /^(\d{15})\.([A-Za-z0-9-]+)\.([A-Za-z0-9_.-]+)\.json$/;
 

@@ -196,7 +196,7 @@ it('shows the daemon status page with the spool and a dead letter', async () => 
   expect(await statValue('Sent')).toBe('2');
   expect(await statValue('Dead-lettered')).toBe('1');
   await expect(page.locator('main').innerText()).resolves.toContain(spoolDir);
-  const row = page.locator('#dead-letters ~ table tbody tr');
+  const row = page.locator('#dead-letters ~ .scroll table tbody tr');
   await expect(row.count()).resolves.toBe(1);
   await expect(row.innerText()).resolves.toMatch(/billing\s+QueueDoesNotExist .*\{"invoice": 2\}/s);
   await shot('status', true);

@@ -89,6 +89,14 @@ export class DeadLetterMemoryStore extends MemoryStore implements MessageStore {
       return { total: all.length, items: all.slice(offset, offset + (o.limit ?? 50)) };
     },
     get: (id) => this.items.find((x) => x.id === id),
+    // This store keeps no credentials, so nothing in it can be replayed.
+    load: () => undefined,
+    ids: (queue) => this.items.filter((x) => queue === undefined || x.queueName === queue).map((x) => x.id),
+    remove: (id) => {
+      const i = this.items.findIndex((x) => x.id === id);
+      if (i >= 0) this.items.splice(i, 1);
+      return i >= 0;
+    },
   };
   override info(): StoreInfo {
     return { durability: 'write', dir: '/var/lib/sqs-accelerator', spoolBytes: 4096, deadLetters: this.items.length, recovered: 3, corruptRecords: 0, writable: true };

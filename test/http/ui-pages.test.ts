@@ -402,7 +402,7 @@ describe('status page with a dead-letter store', () => {
   it('the queue page counts the queue\'s dead letters and links to them', async () => {
     await createUpstreamQueue(dl.daemon, 'orders');
     const r = await call(dl.url, 'GET', '/queues/orders', { html: true });
-    expect(r.text).toContain('20 kept, see <a href="/status?queue=orders#dead-letters">dead letters</a>');
+    expect(r.text).toContain('20 kept, see <a href="/dead-letters?queue=orders">dead letters</a>');
     expect((await call(dl.url, 'GET', '/queues/orders')).json.deadLetters).toBe(20);
   });
 

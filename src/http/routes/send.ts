@@ -8,6 +8,7 @@ import { credentialsFor } from '../auth.js';
 import { requestForm, requestText } from '../body.js';
 import { decodeForm, type ParsedSend, parseSend } from '../decode.js';
 import type { AppDeps } from '../deps.js';
+import { formFieldName, withFormFieldNames } from '../form-names.js';
 import { checkWaitRoom, waitedResult, wantsWait } from './messages.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -55,7 +56,10 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
       const only = results[0] as EntryResult;
       if (!only.ok) {
         const e = only.error;
-        throw new DaemonError(e.code, e.message, { status: e.status, ...(e.field ? { details: { field: e.field } } : {}) });
+        // A form's error names the form's fields (group_id), a JSON send's the JSON names (groupId).
+        const form = mime === FORM;
+        const field = e.field && form ? formFieldName(e.field) : e.field;
+        throw new DaemonError(e.code, form ? withFormFieldNames(e.message) : e.message, { status: e.status, ...(field ? { details: { field } } : {}) });
       }
       ctx.status = 202;
       ctx.set('x-message-id', only.id);

@@ -84,20 +84,8 @@ function describeRange(attribute: RuledAttribute): string {
   return r.unit === 'bytes' ? `${bytes(r.min)} to ${bytes(r.max)}` : `${duration(r.min)} to ${duration(r.max)}`;
 }
 
-/** Checks the values; either a request for SQS or an error per field. */
-export function checkCreate(values: CreateValues): { ok: true; request: CreateRequest } | { ok: false; errors: FieldErrors } {
-  const errors: FieldErrors = {};
-  const name = values.queue_name;
-  // A name ending in .fifo means a FIFO queue (SQS requires the suffix; scripts of 2009 send only the name).
-  const fifo = values.fifo || name.endsWith('.fifo');
-  if (name === '') errors.queue_name = 'Give the queue a name.';
-  else if (!QUEUE_NAME.test(name)) errors.queue_name = 'Use 1 to 80 letters, digits, "-" or "_" (FIFO queues end in ".fifo", within the 80).';
-  else if (values.fifo && !name.endsWith('.fifo')) errors.queue_name = 'A FIFO queue\'s name must end in ".fifo".';
-  if (values.content_based_deduplication && !fifo) errors.content_based_deduplication = 'Content-based deduplication exists only for FIFO queues.';
-
-  const attributes: Record<string, string> = {};
-  if (fifo) attributes.FifoQueue = 'true';
-  if (fifo && values.content_based_deduplication) attributes.ContentBasedDeduplication = 'true';
+/** The number fields (durations, sizes) into SQS attributes, or an error per field; empty fields are left out. */
+export function checkNumberFields(values: Record<string, string | boolean>, errors: FieldErrors, attributes: Record<string, string>): void {
   for (const f of NUMBER_FIELDS) {
     const text = String(values[f.name] ?? '');
     if (text === '') continue;
@@ -111,8 +99,10 @@ export function checkCreate(values: CreateValues): { ok: true; request: CreateRe
       attributes[f.attribute] = String(n);
     }
   }
+}
 
-  let deadLetter: CreateRequest['deadLetter'];
+/** The dead-letter queue fields, checked without asking SQS (whether it exists is the route's question). */
+export function checkDeadLetter(values: { dead_letter_queue: string; max_receive_count: string }, name: string, fifo: boolean, errors: FieldErrors): CreateRequest['deadLetter'] {
   if (values.dead_letter_queue !== '') {
     const target = values.dead_letter_queue;
     if (!QUEUE_NAME.test(target)) errors.dead_letter_queue = 'Not a valid queue name.';
@@ -121,12 +111,32 @@ export function checkCreate(values: CreateValues): { ok: true; request: CreateRe
     const countText = values.max_receive_count || '5';
     const count = /^\d{1,6}$/.test(countText) ? Number(countText) : NaN;
     if (!(count >= MAX_RECEIVE_COUNT.min && count <= MAX_RECEIVE_COUNT.max)) errors.max_receive_count = `A whole number from ${MAX_RECEIVE_COUNT.min} to ${MAX_RECEIVE_COUNT.max}.`;
-    else deadLetter = { queueName: target, maxReceiveCount: count };
+    else if (errors.dead_letter_queue === undefined) return { queueName: target, maxReceiveCount: count };
   } else if (values.max_receive_count !== '') {
     errors.max_receive_count = 'Only used with a dead-letter queue: name one, or leave this empty.';
   }
+  return undefined;
+}
 
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
+/** Checks the values; either a request for SQS or an error per field. */
+export function checkCreate(values: CreateValues): { ok: true; request: CreateRequest } | { ok: false; errors: FieldErrors; deadLetter?: CreateRequest['deadLetter'] } {
+  const errors: FieldErrors = {};
+  const name = values.queue_name;
+  // A name ending in .fifo means a FIFO queue (SQS requires the suffix; scripts of 2009 send only the name).
+  const fifo = values.fifo || name.endsWith('.fifo');
+  if (name === '') errors.queue_name = 'Give the queue a name.';
+  else if (!QUEUE_NAME.test(name)) errors.queue_name = 'Use 1 to 80 letters, digits, "-" or "_" (FIFO queues end in ".fifo", within the 80).';
+  else if (values.fifo && !name.endsWith('.fifo')) errors.queue_name = 'A FIFO queue\'s name must end in ".fifo".';
+  if (values.content_based_deduplication && !fifo) errors.content_based_deduplication = 'Content-based deduplication exists only for FIFO queues.';
+
+  const attributes: Record<string, string> = {};
+  if (fifo) attributes.FifoQueue = 'true';
+  if (fifo && values.content_based_deduplication) attributes.ContentBasedDeduplication = 'true';
+  checkNumberFields(values, errors, attributes);
+  const deadLetter = checkDeadLetter(values, name, fifo, errors);
+
+  // The dead-letter queue, when its own fields are fine, so the route can check that it exists along with the others.
+  if (Object.keys(errors).length > 0) return deadLetter ? { ok: false, errors, deadLetter } : { ok: false, errors };
   return { ok: true, request: deadLetter ? { name, fifo, attributes, deadLetter } : { name, fifo, attributes } };
 }
 
@@ -134,12 +144,12 @@ export function emptyValues(): CreateValues {
   return valuesFrom(new Map());
 }
 
-function fieldRow(id: string, label: string, control: SafeHtml, hint: string, error: string | undefined): SafeHtml {
+export function fieldRow(id: string, label: string, control: SafeHtml, hint: string, error: string | undefined): SafeHtml {
   return html`<label for="${id}">${label}</label>
 <div class="field${error ? ' invalid' : ''}">${control}${error ? html`<div class="error" id="${id}-error">${error}</div>` : ''}<div class="hint">${hint}</div></div>`;
 }
 
-function describedBy(id: string, error: string | undefined): SafeHtml | string {
+export function describedBy(id: string, error: string | undefined): SafeHtml | string {
   return error ? html` aria-invalid="true" aria-describedby="${id}-error"` : '';
 }
 

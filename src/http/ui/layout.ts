@@ -2,7 +2,7 @@ import type { Context, Next } from 'koa';
 import { STYLESHEET_VERSION } from './style.js';
 import { html, type SafeHtml } from './template.js';
 
-export type Section = 'home' | 'queues' | 'new' | 'status';
+export type Section = 'home' | 'queues' | 'new' | 'dead-letters' | 'status';
 
 export interface Flash {
   kind: 'ok' | 'error' | 'warn';
@@ -15,12 +15,15 @@ export interface PageOptions {
   /** The Basic-auth user (access key id) shown in the header; never the secret. */
   user?: string;
   flashes?: Flash[];
+  /** Reload the page by itself this often (live views); no script, a meta refresh. seconds. */
+  refreshSeconds?: number;
 }
 
 const NAV: Array<[Section, string, string]> = [
   ['home', '/', 'Home'],
   ['queues', '/queues', 'Queues'],
   ['new', '/new-queue', 'New queue'],
+  ['dead-letters', '/dead-letters', 'Dead letters'],
   ['status', '/status', 'Daemon status'],
 ];
 
@@ -33,6 +36,7 @@ export function page(options: PageOptions, content: SafeHtml): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${String(options.refreshSeconds)}">` : ''}
 <title>${options.title} · sqs-accelerator</title>
 <link rel="stylesheet" href="/ui/style.css?v=${STYLESHEET_VERSION}">
 <link rel="icon" href="/ui/icon.svg" type="image/svg+xml">

@@ -1,9 +1,14 @@
 import type Router from '@koa/router';
 import type { AppDeps } from '../../deps.js';
+import { registerDeadLetterRoutes } from './dead-letters.js';
 import { registerHomeRoutes } from './home.js';
+import { registerLiveRoutes } from './live.js';
+import { registerMessageRoutes } from './messages.js';
 import { registerNewQueueRoutes } from './new-queue.js';
 import { registerQueueRoutes } from './queue.js';
 import { registerQueueListRoutes } from './queues.js';
+import { registerRedriveRoutes } from './redrive.js';
+import { registerSettingsRoutes } from './settings.js';
 import { registerStatusRoutes } from './status.js';
 
 /**
@@ -18,4 +23,9 @@ export function registerUiRoutes(router: Router, deps: AppDeps): void {
   registerNewQueueRoutes(router, deps);
   registerQueueRoutes(router, deps);
   registerStatusRoutes(router, deps);
+  registerMessageRoutes(router, deps);
+  registerSettingsRoutes(router, deps);
+  registerRedriveRoutes(router, deps);
+  registerLiveRoutes(router, deps);
+  registerDeadLetterRoutes(router, deps);
 }

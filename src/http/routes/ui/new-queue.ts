@@ -2,13 +2,13 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { DaemonError, isDaemonError } from '../../../errors.js';
 import { QUEUE_NAME } from '../../../ingest/index.js';
-import { createQueue, MAX_RECEIVE_COUNT, QUEUE_ATTRIBUTE_RULES, queueArn } from '../../../sqs/admin.js';
-import { isSqsError } from '../../../sqs/errors.js';
+import { createQueue, MAX_RECEIVE_COUNT, QUEUE_ATTRIBUTE_RULES } from '../../../sqs/admin.js';
 import { csrfToken } from '../../csrf.js';
 import type { AppDeps } from '../../deps.js';
 import { type CreateValues, checkCreate, createPage, emptyValues, type FieldErrors, NUMBER_FIELDS, valuesFrom } from '../../ui/create-form.js';
 import { readFields } from '../../ui/form.js';
 import { sendHtml, wantsHtml } from '../../ui/layout.js';
+import { deadLetterTarget } from './redrive-target.js';
 import { adminError, credentialsOf, query, userLabel } from './request.js';
 
 /** `/new-queue` (the form, or its fields as JSON) and `POST /queues` (create). */
@@ -39,25 +39,20 @@ export function registerNewQueueRoutes(router: Router, deps: AppDeps): void {
     const creds = await credentialsOf(ctx, deps); // credentials first, as every route
     const values = valuesFrom(await readFields(ctx));
     const checked = checkCreate(values);
-    if (!checked.ok) return formFailure(ctx, deps, 400, values, checked.errors, 'InvalidQueueSettings', 'some fields are not valid; see details.fields');
+    if (!checked.ok) {
+      // A missing dead-letter queue is reported with the other errors, not after they are fixed.
+      const fifo = values.fifo || values.queue_name.endsWith('.fifo');
+      const dlq = checked.deadLetter ? await deadLetterTarget(deps, creds, checked.deadLetter.queueName, fifo) : undefined;
+      const errors = dlq && !dlq.ok ? { ...checked.errors, dead_letter_queue: dlq.message } : checked.errors;
+      return formFailure(ctx, deps, 400, values, errors, 'InvalidQueueSettings', 'some fields are not valid; see details.fields');
+    }
     const request = checked.request;
     const attributes = { ...request.attributes };
     if (request.deadLetter) {
       const { queueName, maxReceiveCount } = request.deadLetter;
-      try {
-        const target = await queueArn(deps.client, creds, queueName);
-        if (target.fifo !== request.fifo) {
-          const message = `${queueName} is a ${target.fifo ? 'FIFO' : 'standard'} queue; the dead-letter queue must be of the same type.`;
-          return formFailure(ctx, deps, 400, values, { dead_letter_queue: message }, 'InvalidDeadLetterQueue', message);
-        }
-        attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: target.arn, maxReceiveCount });
-      } catch (err) {
-        if (isSqsError(err) && err.queueMissing) {
-          const message = `There is no queue named ${queueName}: create the dead-letter queue first.`;
-          return formFailure(ctx, deps, 400, values, { dead_letter_queue: message }, 'DeadLetterQueueDoesNotExist', message);
-        }
-        throw adminError(err);
-      }
+      const target = await deadLetterTarget(deps, creds, queueName, request.fifo);
+      if (!target.ok) return formFailure(ctx, deps, 400, values, { dead_letter_queue: target.message }, target.code, target.message);
+      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: target.arn, maxReceiveCount });
     }
     let url: string;
     try {

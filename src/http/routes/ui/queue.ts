@@ -6,6 +6,7 @@ import type { AppDeps } from '../../deps.js';
 import { type Flash, sendHtml, wantsHtml } from '../../ui/layout.js';
 import { EMPTY_STATS, type QueueData, confirmQueueActionPage, queuePage } from '../../ui/pages/queue.js';
 import { html } from '../../ui/template.js';
+import { historyOf, recordSqsCounts } from './live.js';
 import { credentialsOf, managed, ownerOption, query, queueParam, userLabel } from './request.js';
 
 /**
@@ -20,6 +21,8 @@ export function registerQueueRoutes(router: Router, deps: AppDeps): void {
     const name = queueParam(ctx);
     const creds = await credentialsOf(ctx, deps);
     const described = await managed(() => describeQueue(deps.client, creds, name), name);
+    recordSqsCounts(deps, described.url, described.attributes);
+    const history = historyOf(deps, { name, url: described.url });
     const data: QueueData = {
       name,
       url: described.url,
@@ -27,6 +30,7 @@ export function registerQueueRoutes(router: Router, deps: AppDeps): void {
       attributes: described.attributes,
       daemon: { ...(deps.pipeline.stats(name) ?? EMPTY_STATS) },
       deadLetters: deps.store.deadLetters ? deps.store.deadLetters.list({ queue: name, limit: 1, ...ownerOption(deps, creds) }).total : null,
+      ...(history ? { history } : {}),
     };
     if (!wantsHtml(ctx)) {
       ctx.body = data;
@@ -36,6 +40,9 @@ export function registerQueueRoutes(router: Router, deps: AppDeps): void {
     const sent = query(ctx, 'sent');
     if (sent) flashes.push({ kind: 'ok', text: html`Message <code>${sent}</code> accepted. The daemon delivers it to SQS in the background; SQS's counts below are approximate and may lag a few seconds.` });
     if (query(ctx, 'created')) flashes.push({ kind: 'ok', text: `Queue ${name} created.` });
+    const deletedMessage = query(ctx, 'deleted_message');
+    if (deletedMessage) flashes.push({ kind: 'ok', text: html`Message <code>${deletedMessage.slice(0, 100)}</code> deleted from SQS.` });
+    if (query(ctx, 'updated')) flashes.push({ kind: 'ok', text: `Settings of ${name} saved. SQS may take up to a minute to apply them everywhere.` });
     if (query(ctx, 'purged')) flashes.push({ kind: 'ok', text: `Purge of ${name} requested. SQS deletes the messages within about a minute.` });
     sendHtml(ctx, queuePage(data, { user: userLabel(ctx, deps), token: csrfToken(ctx), flashes }));
   });

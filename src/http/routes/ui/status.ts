@@ -5,6 +5,7 @@ import { type Flash, sendHtml, wantsHtml } from '../../ui/layout.js';
 import { type StatusData, statusPage } from '../../ui/pages/status.js';
 import { statusQueues } from '../../ui/status-queues.js';
 import { html } from '../../ui/template.js';
+import { historyOf } from './live.js';
 import { credentialsOf, intQuery, ownerOption, query, uptimeSeconds, userLabel, verifyCredentials } from './request.js';
 
 const DEAD_LETTERS_PER_PAGE = 20;
@@ -18,6 +19,7 @@ export function registerStatusRoutes(router: Router, deps: AppDeps): void {
     const queueOffset = intQuery(ctx, 'q_offset', 0, 0, 1_000_000_000);
     const queueFilter = query(ctx, 'queue');
     if (queueFilter !== '') checkQueueName(queueFilter);
+    const history = historyOf(deps);
     const p = deps.pipeline;
     const up = uptimeSeconds(deps);
     const per = (n: number): number => (up > 0 ? n / up : 0);
@@ -48,12 +50,13 @@ export function registerStatusRoutes(router: Router, deps: AppDeps): void {
       workers: deps.workers.status(),
       deadLetters,
       sqs,
+      ...(history ? { history } : {}),
     };
     if (!wantsHtml(ctx)) {
       ctx.body = data;
       return;
     }
     const flashes: Flash[] = sqs.ok ? [] : [{ kind: 'warn', text: html`${sqs.message} (<code>${sqs.code}</code>).` }];
-    sendHtml(ctx, statusPage(data, { user: userLabel(ctx, deps), flashes }));
+    sendHtml(ctx, statusPage(data, { user: userLabel(ctx, deps), flashes, refresh: query(ctx, 'refresh') !== 'off' }));
   });
 }

@@ -30,7 +30,8 @@ batched, signed and retried. From here you can browse, create, purge and delete 
 <ul>
 <li><a href="/queues">Queues</a>: list, filter, message counts, delete several</li>
 <li><a href="/new-queue">New queue</a>: standard or FIFO, timeouts, size, dead-letter queue</li>
-<li><a href="/status">Daemon status</a>: backlog, requests in flight, totals and rates, spool, dead letters</li>
+<li><a href="/dead-letters">Dead letters</a>: messages SQS refused for good; see, replay or purge them</li>
+<li><a href="/status">Daemon status</a>: backlog, requests in flight, totals, rates and charts, spool, dead letters</li>
 </ul>
 <h2>Send from a script</h2>
 <pre>curl -u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -d message_body=hello ${options.origin}/queues/&lt;queue&gt;</pre>

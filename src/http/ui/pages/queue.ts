@@ -1,8 +1,11 @@
 import type { QueueStats } from '../../../delivery/pipeline.js';
 import { queueNameFromArn } from '../../../sqs/admin.js';
+import { redrivePolicyOf } from '../../../sqs/browse.js';
 import { bytes, count, duration, timestamp } from '../format.js';
 import { type Flash, page } from '../layout.js';
 import { html, q, type SafeHtml } from '../template.js';
+import { LIVE_REFRESH_SECONDS, type HistoryData, liveCharts } from './live.js';
+import { receiveForm } from './messages.js';
 
 /** The queue page's data; also the JSON answer of GET /queues/:name. */
 export interface QueueData {
@@ -15,6 +18,8 @@ export interface QueueData {
   daemon: QueueStats;
   /** Dead letters kept for this queue; null in memory-only mode (none are kept). */
   deadLetters: number | null;
+  /** The last minutes of this queue's numbers (charts). */
+  history?: HistoryData;
 }
 
 export const EMPTY_STATS: QueueStats = Object.freeze({ accepted: 0, sent: 0, retried: 0, deadLettered: 0, md5Mismatch: 0, backlog: 0, inFlight: 0 });
@@ -115,37 +120,69 @@ ${data.fifo
 </form>`;
 }
 
-export function queuePage(data: QueueData, options: { user: string; token: string; flashes: Flash[] }): string {
-  const a = data.attributes;
+function sqsCounts(a: Record<string, string>): SafeHtml {
   const approx = (k: string): number | string => (a[k] === undefined ? '–' : Number(a[k]));
-  const d = data.daemon;
-  const body = html`<h1>${data.name} ${data.fifo ? html`<span class="badge fifo">FIFO</span>` : html`<span class="badge">standard</span>`}</h1>
-<p class="lead mono">${data.url}</p>
-<h2>In SQS <span class="muted">(approximate)</span></h2>
+  return html`<h2>In SQS <span class="muted">(approximate)</span></h2>
 <div class="grid">
 ${stat('Available', approx('ApproximateNumberOfMessages'), 'ApproximateNumberOfMessages')}
 ${stat('In flight', approx('ApproximateNumberOfMessagesNotVisible'), 'received, not yet deleted')}
 ${stat('Delayed', approx('ApproximateNumberOfMessagesDelayed'), 'not yet visible')}
+</div>`;
+}
+
+/** GET /queues/:name/live: counts and charts only, reloading themselves. */
+export function liveQueuePage(data: QueueData, options: { user: string }): string {
+  const d = data.daemon;
+  const body = html`<h1><a href="/queues/${q(data.name)}">${data.name}</a> <span class="badge">live</span></h1>
+<p class="lead">Reloads itself every ${String(LIVE_REFRESH_SECONDS)} seconds. <a href="/queues/${q(data.name)}">Back to the queue</a>.</p>
+${sqsCounts(data.attributes)}
+<h2>In this daemon <span class="muted">(since it started)</span></h2>
+<div class="grid narrow">
+${stat('Backlog', d.backlog, 'accepted, not yet confirmed by SQS')}
+${stat('Sent', d.sent, `of ${count(d.accepted)} accepted`)}
+${stat('Retried', d.retried, 'sent again after a transient failure')}
+${stat('Failed', d.deadLettered, 'refused by SQS for good')}
 </div>
+${data.history ? html`<h2>Last ${String(Math.round(data.history.windowMs / 60_000))} minutes</h2>${liveCharts(data.history)}` : ''}`;
+  return page({ title: `${data.name} (live)`, section: 'queues', user: options.user, refreshSeconds: LIVE_REFRESH_SECONDS }, body);
+}
+
+export function queuePage(data: QueueData, options: { user: string; token: string; flashes: Flash[] }): string {
+  const a = data.attributes;
+  const d = data.daemon;
+  const body = html`<h1>${data.name} ${data.fifo ? html`<span class="badge fifo">FIFO</span>` : html`<span class="badge">standard</span>`}</h1>
+<p class="lead mono">${data.url}</p>
+${sqsCounts(a)}
 <h2>In this daemon <span class="muted">(since it started)</span></h2>
 <div class="grid narrow">
 ${stat('Backlog', d.backlog, 'accepted, not yet confirmed by SQS')}
 ${stat('Sending now', d.inFlight, 'in SendMessageBatch requests')}
 ${stat('Sent', d.sent, `of ${count(d.accepted)} accepted`)}
 ${stat('Retried', d.retried, 'entries sent again after a transient failure')}
-${stat('Failed', d.deadLettered, data.deadLetters === null ? 'refused by SQS for good (logged)' : html`refused for good; ${count(data.deadLetters)} kept, see <a href="/status?queue=${q(data.name)}#dead-letters">dead letters</a>`)}
+${stat('Failed', d.deadLettered, data.deadLetters === null ? 'refused by SQS for good (logged)' : html`refused for good; ${count(data.deadLetters)} kept, see <a href="/dead-letters?queue=${q(data.name)}">dead letters</a>`)}
 </div>
+${data.history ? html`<h2 id="charts">Last ${String(Math.round(data.history.windowMs / 60_000))} minutes <span class="muted">(<a href="/queues/${q(data.name)}/live">live view</a>, refreshes itself)</span></h2>
+${liveCharts(data.history)}` : ''}
+<h2 id="messages">Look at messages</h2>
+${receiveForm({ name: data.name, maxMessages: 10, visibilityTimeout: 0, ...redriveOf(a) }, options.token)}
 <h2 id="send-heading">Send a message</h2>
 ${sendForm(data, options.token)}
 <h2>Attributes</h2>
 ${attributeTable(a)}
 <h2>Manage</h2>
 <div class="toolbar">
+<a class="button secondary" href="/queues/${q(data.name)}/settings">Edit settings…</a>
+<a class="button secondary" href="/queues/${q(data.name)}/redrive">Redrive…</a>
 <a class="button secondary" href="/queues/${q(data.name)}/purge">Purge messages…</a>
 <a class="button danger" href="/queues/${q(data.name)}/delete">Delete queue…</a>
-<span class="muted">Both ask for confirmation first.</span>
+<span class="muted">Purge and delete ask for confirmation first.</span>
 </div>`;
   return page({ title: data.name, section: 'queues', user: options.user, flashes: options.flashes }, body);
+}
+
+function redriveOf(attributes: Record<string, string>): { redrive?: { deadLetterQueue: string; maxReceiveCount: number } } {
+  const p = redrivePolicyOf(attributes);
+  return p ? { redrive: { deadLetterQueue: p.deadLetterQueue, maxReceiveCount: p.maxReceiveCount } } : {};
 }
 
 function messages(n: number): string {

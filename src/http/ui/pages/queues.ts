@@ -59,14 +59,14 @@ ${data.prefix ? html`<a href="/queues">clear</a>` : ''}
 ${data.queues.length === 0
   ? html`<div class="card">${empty} <a href="/new-queue">Create a queue</a>.</div>`
   : html`<form method="get" action="/delete-queues">
-<table>
+<div class="scroll"><table>
 <thead><tr><th scope="col"><span class="muted" title="select">✓</span></th><th scope="col">Name</th><th scope="col">Type</th>
 <th scope="col" class="num" title="ApproximateNumberOfMessages">Available</th>
 <th scope="col" class="num" title="ApproximateNumberOfMessagesNotVisible">In flight</th>
 <th scope="col" class="num" title="ApproximateNumberOfMessagesDelayed">Delayed</th>
 <th scope="col" class="num" title="accepted by this daemon, not yet confirmed by SQS">Daemon backlog</th></tr></thead>
 <tbody>${rows}</tbody>
-</table>
+</table></div>
 <div class="actions"><button type="submit" class="danger">Delete selected…</button><span class="muted">You will be asked to confirm.</span></div>
 </form>`}
 <div class="pager">
@@ -115,7 +115,7 @@ export function deleteResultsPage(results: DeleteResult[], options: { user: stri
   const failed = results.filter((r) => !r.deleted).length;
   const body = html`<h1>Delete queues</h1>
 <div class="flash error" role="alert">${count(failed)} of ${count(results.length)} could not be deleted.</div>
-<table><thead><tr><th>Queue</th><th>Result</th></tr></thead><tbody>${rows}</tbody></table>
+<div class="scroll"><table><thead><tr><th>Queue</th><th>Result</th></tr></thead><tbody>${rows}</tbody></table></div>
 <p><a href="/queues">Back to the queues</a></p>`;
   return page({ title: 'Delete queues', section: 'queues', user: options.user }, body);
 }

@@ -5,6 +5,7 @@ import { bytes, count, duration, rate, timestamp, truncate } from '../format.js'
 import { type Flash, page } from '../layout.js';
 import type { QueuesPage } from '../status-queues.js';
 import { html, q, type SafeHtml } from '../template.js';
+import { LIVE_REFRESH_SECONDS, type HistoryData, liveCharts } from './live.js';
 
 /** The daemon status page's data; also the JSON answer of GET /status. */
 export interface StatusData {
@@ -27,6 +28,8 @@ export interface StatusData {
    * letters sent with the caller's credentials (pass-through mode); 'all': chain mode.
    */
   deadLetters: null | { scope: 'yours' | 'all'; total: number; offset: number; limit: number; queue?: string; items: DeadLetter[] };
+  /** The last minutes of the daemon's numbers (charts). */
+  history?: HistoryData;
 }
 
 function stat(label: string, value: string, note?: string | SafeHtml): SafeHtml {
@@ -55,8 +58,8 @@ function workerSection(workers: WorkerStatus[]): SafeHtml {
 <td class="num">${count(w.leftToRedrive)}</td><td class="num">${count(w.replies)}</td><td class="num">${w.appLatencyMs.toFixed(1)} ms</td>
 <td>${w.lastError ? html`<code>${w.lastError.code}</code> ${truncate(w.lastError.message, 120)} <span class="muted">${timestamp(Date.parse(w.lastError.at))}</span>` : '—'}</td></tr>`,
   );
-  return html`<table><thead><tr><th>Queue</th><th>App URL</th><th>State</th><th class="num">In flight / limit</th><th class="num">Delivered</th><th class="num">Failed</th><th class="num">Retried</th><th class="num">Left to redrive</th><th class="num">Replies</th><th class="num">App latency</th><th>Last error</th></tr></thead>
-<tbody>${rows}</tbody></table>`;
+  return html`<div class="scroll"><table><thead><tr><th>Queue</th><th>App URL</th><th>State</th><th class="num">In flight / limit</th><th class="num">Delivered</th><th class="num">Failed</th><th class="num">Retried</th><th class="num">Left to redrive</th><th class="num">Replies</th><th class="num">App latency</th><th>Last error</th></tr></thead>
+<tbody>${rows}</tbody></table></div>`;
 }
 
 function deadLetterSection(d: StatusData['deadLetters'], inStore: number): SafeHtml {
@@ -72,7 +75,7 @@ with its id, queue and reason, and counted under “dead-lettered” above; it i
   if (d.items.length === 0) return html`<div class="card">No dead letters${scope}${filter}.</div>`;
   const rows = d.items.map(
     (x) => html`<tr>
-<td class="mono">${x.id}</td>
+<td class="mono"><a href="/dead-letters/${q(x.id)}">${x.id}</a></td>
 <td><a href="/queues/${q(x.queueName)}">${x.queueName}</a></td>
 <td><code>${x.code}</code> ${truncate(x.reason, 160)}</td>
 <td class="num">${count(x.attempts)}</td>
@@ -83,8 +86,8 @@ with its id, queue and reason, and counted under “dead-lettered” above; it i
   const base = d.queue ? `/status?queue=${q(d.queue)}&` : '/status?';
   const next = d.offset + d.items.length < d.total ? html`<a href="${base}dl_offset=${String(d.offset + d.limit)}#dead-letters">Older →</a>` : '';
   const prev = d.offset > 0 ? html`<a href="${base}dl_offset=${String(Math.max(0, d.offset - d.limit))}#dead-letters">← Newer</a>` : '';
-  return html`<p class="muted">${count(d.total)}${d.scope === 'yours' ? '' : ' kept'}${scope}${filter}; showing ${count(d.offset + 1)}–${count(d.offset + d.items.length)}. Replay them with <code>sqs-accelerator dead-letters replay</code>.</p>
-<table><thead><tr><th>Id</th><th>Queue</th><th>Reason</th><th class="num">Attempts</th><th>Dead since</th><th>Body</th></tr></thead><tbody>${rows}</tbody></table>
+  return html`<p class="muted">${count(d.total)}${d.scope === 'yours' ? '' : ' kept'}${scope}${filter}; showing ${count(d.offset + 1)}–${count(d.offset + d.items.length)}. <a href="/dead-letters${d.queue ? `?queue=${q(d.queue)}` : ''}">Open the dead letters</a> to see one in full, replay or purge them (or use <code>sqs-accelerator dead-letters</code>).</p>
+<div class="scroll"><table><thead><tr><th>Id</th><th>Queue</th><th>Reason</th><th class="num">Attempts</th><th>Dead since</th><th>Body</th></tr></thead><tbody>${rows}</tbody></table></div>
 <div class="pager">${prev}${next}</div>`;
 }
 
@@ -95,7 +98,7 @@ function queuePager(p: QueuesPage, shown: number): SafeHtml {
   return html`<p class="muted">${count(p.total)} queues; showing ${count(p.offset + 1)}–${count(p.offset + shown)}.</p><div class="pager">${prev}${next}</div>`;
 }
 
-export function statusPage(data: StatusData, options: { user: string; flashes: Flash[] }): string {
+export function statusPage(data: StatusData, options: { user: string; flashes: Flash[]; refresh?: boolean }): string {
   const t = data.totals;
   const queueRows = data.queues.map(
     (x) => html`<tr><td><a href="/queues/${q(x.name)}">${x.name}</a></td><td class="num">${count(x.backlog)}</td><td class="num">${count(x.inFlight)}</td>
@@ -113,16 +116,20 @@ ${stat('Dead-lettered', count(t.deadLettered), 'refused by SQS for good')}
 ${stat('SQS requests', count(t.requests), `${rate(data.rates.requestsPerSecond)} on average; ${count(t.requestErrors)} failed`)}
 ${stat('MD5 mismatches', count(t.md5Mismatch), 'entries resent because SQS\'s checksum differed')}
 </div>
+${data.history
+  ? html`<h2 id="charts">Last ${String(Math.round(data.history.windowMs / 60_000))} minutes <span class="muted">(${options.refresh ? html`this page reloads itself every ${String(LIVE_REFRESH_SECONDS)} s; <a href="/status?refresh=off">stop</a>` : html`<a href="/status">reload by itself</a>`})</span></h2>
+${liveCharts(data.history)}`
+  : ''}
 <h2>Queues this daemon has sent to${data.queuesPage.scope === 'yours' ? ' with your credentials' : ''}</h2>
 ${data.queues.length === 0
   ? html`<div class="card">${data.queuesPage.total > 0 ? 'No queues on this page.' : 'Nothing accepted lately.'}</div>`
-  : html`<table><thead><tr><th>Queue</th><th class="num">Backlog</th><th class="num">Sending</th><th class="num">Accepted</th><th class="num">Sent</th><th class="num">Retried</th><th class="num">Failed</th></tr></thead>
-<tbody>${queueRows}</tbody></table>${queuePager(data.queuesPage, data.queues.length)}`}
+  : html`<div class="scroll"><table><thead><tr><th>Queue</th><th class="num">Backlog</th><th class="num">Sending</th><th class="num">Accepted</th><th class="num">Sent</th><th class="num">Retried</th><th class="num">Failed</th></tr></thead>
+<tbody>${queueRows}</tbody></table></div>${queuePager(data.queuesPage, data.queues.length)}`}
 <h2 id="workers">Workers</h2>
 ${workerSection(data.workers)}
 <h2>Message store</h2>
 ${storeSection(data.store)}
 <h2 id="dead-letters">Dead letters</h2>
 ${deadLetterSection(data.deadLetters, data.store.deadLetters)}`;
-  return page({ title: 'Daemon status', section: 'status', user: options.user, flashes: options.flashes }, body);
+  return page({ title: 'Daemon status', section: 'status', user: options.user, flashes: options.flashes, ...(options.refresh ? { refreshSeconds: LIVE_REFRESH_SECONDS } : {}) }, body);
 }
