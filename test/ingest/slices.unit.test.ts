@@ -3,7 +3,7 @@
  * stalled every other client for 0.5 s. They must find the same entries JSON.parse would, stop
  * at the entry limit before doing the rest, and let the event loop turn while they work.
  */
-import { arrayRegion, eachArrayElement, eachRecord } from '../../src/http/slices.js';
+import { arrayRegion, eachArrayElement, eachRecord } from '../../src/ingest/slices.js';
 
 async function elements(text: string, max = 1000): Promise<unknown[]> {
   const region = arrayRegion(text);
