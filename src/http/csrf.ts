@@ -144,7 +144,13 @@ export function csrfGuard(options: CsrfOptions) {
       return;
     }
     checkOrigin(ctx);
-    await options.authenticate?.(ctx);
+    try {
+      await options.authenticate?.(ctx);
+    } catch (err) {
+      // Refused before its body was read: close the connection rather than drain the body.
+      if ((err as { name?: unknown }).name === 'HttpError') (err as HttpError).headers.connection = 'close';
+      throw err;
+    }
     let token = ctx.get(CSRF_HEADER);
     if (token === '' && ctx.request.type === FORM) token = await firstFieldToken(ctx);
     if (token === '') {
