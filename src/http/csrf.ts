@@ -148,7 +148,7 @@ export function csrfGuard(options: CsrfOptions) {
       await options.authenticate?.(ctx);
     } catch (err) {
       // Refused before its body was read: close the connection rather than drain the body.
-      if ((err as { name?: unknown }).name === 'HttpError') (err as HttpError).headers.connection = 'close';
+      ctx.set('connection', 'close');
       throw err;
     }
     let token = ctx.get(CSRF_HEADER);
