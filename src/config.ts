@@ -44,6 +44,8 @@ export interface Config {
   maxMessageBytes: number;
   /** Largest HTTP request body (batch ingest), bytes. */
   maxRequestBytes: number;
+  /** Most messages in one batch request. */
+  maxBatchEntries: number;
   /** Most messages accepted but not delivered before sends get 503. */
   maxBacklogMessages: number;
   /** Most bytes accepted but not delivered before sends get 503. */
@@ -150,6 +152,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxMessageAgeMs', flag: '--max-message-age-ms', env: ['SQS_ACCELERATOR_MAX_MESSAGE_AGE_MS'], kind: 'int', default: '604800000', unit: 'ms', min: 0, example: '86400000', doc: 'Dead-letter a message still undelivered this long after it was accepted (default 7 days; 0 = never).' },
   { key: 'maxMessageBytes', flag: '--max-message-bytes', env: ['SQS_ACCELERATOR_MAX_MESSAGE_BYTES'], kind: 'int', default: String(MiB), unit: 'bytes', min: 1, max: MiB, example: '262144', doc: 'Largest message (body + attributes). SQS allows 1 MiB; a queue\'s MaximumMessageSize can lower it further.' },
   { key: 'maxRequestBytes', flag: '--max-request-bytes', env: ['SQS_ACCELERATOR_MAX_REQUEST_BYTES'], kind: 'int', default: String(32 * MiB), unit: 'bytes', min: 1024, example: '8388608', doc: 'Largest HTTP request body (batch ingest).' },
+  { key: 'maxBatchEntries', flag: '--max-batch-entries', env: ['SQS_ACCELERATOR_MAX_BATCH_ENTRIES'], kind: 'int', default: '10000', min: 1, max: 1_000_000, example: '1000', doc: 'Most messages in one batch request (JSON array or NDJSON); a larger batch gets 413 TooManyEntries, found before the rest of it is parsed.' },
   { key: 'maxBacklogMessages', flag: '--max-backlog-messages', env: ['SQS_ACCELERATOR_MAX_BACKLOG_MESSAGES'], kind: 'int', default: '1000000', min: 1, example: '100000', doc: 'Messages accepted but not yet delivered before new sends get 503 + Retry-After.' },
   { key: 'maxBacklogBytes', flag: '--max-backlog-bytes', env: ['SQS_ACCELERATOR_MAX_BACKLOG_BYTES'], kind: 'int', default: String(1024 * MiB), unit: 'bytes', min: MiB, example: '268435456', doc: 'Bytes accepted but not yet delivered before new sends get 503 + Retry-After.' },
   { key: 'shutdownGraceMs', flag: '--shutdown-grace-ms', env: ['SQS_ACCELERATOR_SHUTDOWN_GRACE_MS'], kind: 'int', default: '10000', unit: 'ms', min: 0, max: 600_000, example: '20000', doc: 'On SIGTERM, how long to keep delivering before exiting.' },

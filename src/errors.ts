@@ -93,6 +93,8 @@ export const ERRORS = {
   // 413, 415, 421: limits and guards
   RequestTooLarge: { status: 413, message: 'request body over --max-request-bytes' },
   MessageTooLarge: { status: 413, message: 'message over 1 MiB or the queue\'s MaximumMessageSize' },
+  TooManyEntries: { status: 413, message: 'more messages in one batch than --max-batch-entries' },
+  BatchTooLarge: { status: 413, message: 'a batch larger than the whole backlog can ever hold (--max-backlog-messages, --max-backlog-bytes, --max-spool-bytes)' },
   UnsupportedMediaType: { status: 415, message: 'a content type the route does not read' },
   UnsupportedCharset: { status: 415, message: 'a charset other than UTF-8' },
   HostNotAllowed: { status: 421, message: 'a Host header that is not this daemon (DNS-rebinding guard)' },

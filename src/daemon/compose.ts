@@ -135,7 +135,7 @@ function build(
     for (const r of recovered) resolver.adopt(r.dest);
     pipeline.restore(recovered);
   }
-  const ingest = new Ingest({ pipeline, resolver, fifoDefaultGroupId: config.fifoDefaultGroupId, maxMessageBytes: config.maxMessageBytes, traceAttributes: config.traceAttributes === 'on', log: log.child({ mod: 'ingest' }) });
+  const ingest = new Ingest({ pipeline, resolver, fifoDefaultGroupId: config.fifoDefaultGroupId, maxMessageBytes: config.maxMessageBytes, maxSpoolBytes: config.durability === 'memory' ? Infinity : config.maxSpoolBytes, traceAttributes: config.traceAttributes === 'on', log: log.child({ mod: 'ingest' }) });
   // Workers configured with "chain" share the daemon's provider chain, made on first use.
   let workerChain: CredentialSource | undefined = daemonCredentials;
   const workers = createWorkers(config.workers, {

@@ -102,6 +102,11 @@ export class Pipeline {
     return this.paging.total;
   }
 
+  /** Could `count` messages of `bytes` ever fit, even with an empty backlog? */
+  couldEverFit(count: number, bytes: number): boolean {
+    return count <= this.options.maxBacklogMessages && bytes <= this.options.maxBacklogBytes;
+  }
+
   /** Is there room for `count` messages of `bytes`? */
   hasRoom(count: number, bytes: number): boolean {
     return this.backlogMessages + count <= this.options.maxBacklogMessages && this.backlogBytes + bytes <= this.options.maxBacklogBytes;

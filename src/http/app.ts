@@ -3,6 +3,7 @@ import Koa, { type Context, type Next } from 'koa';
 import type { AppDeps } from './deps.js';
 import { DaemonError, describeBug } from '../errors.js';
 import { errorHeaders, toHttpError } from './errors.js';
+import { credentialsFor } from './auth.js';
 import { csrfGuard } from './csrf.js';
 import { hostGuard } from './guards.js';
 import { registerMessageRoutes } from './routes/messages.js';
@@ -27,7 +28,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(hostGuard(deps.config.allowedHosts));
   // AWS SDKs: before the CSRF guard and the routes, which never see these requests.
   app.use(sqsApi(deps));
-  app.use(csrfGuard({ maxRequestBytes: deps.config.maxRequestBytes }));
+  // Credentials before any body byte: a browser form's token is looked for only after them.
+  app.use(csrfGuard({ maxRequestBytes: deps.config.maxRequestBytes, authenticate: (ctx) => credentialsFor(ctx, deps) }));
   const router = new Router();
   registerOpsRoutes(router, deps);
   registerReplyRoutes(router, deps); // before send: handles POST /queues/:name?reply=, passes the rest on

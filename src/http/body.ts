@@ -36,6 +36,48 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         reject(new DaemonError('BodyReadError', `could not read the request body: ${err.message}`));
       }
     });
+    // readHead() may have paused the stream; with its 'readable' listener gone this restarts it.
+    req.resume();
+  });
+}
+
+/**
+ * Reads only the start of a body: up to and including the first `stop` byte, or `max` bytes,
+ * whichever comes first, or all of it if it is shorter. What was read and not needed stays in
+ * the stream (unshift), so a later readBody() sees the whole body; `ended` says the head is
+ * the whole body (nothing can be put back after the end).
+ */
+export function readHead(req: IncomingMessage, max: number, stop: number): Promise<{ head: Buffer; ended: boolean }> {
+  if (req.destroyed) return Promise.reject(new DaemonError('BodyReadError', 'the client closed the connection before the body was read'));
+  if (req.readableEnded) return Promise.resolve({ head: Buffer.alloc(0), ended: true });
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (ended: boolean): void => {
+      req.off('readable', onReadable);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      const head = Buffer.concat(chunks, size);
+      if (!ended && head.length > 0) req.unshift(head);
+      resolve({ head, ended });
+    };
+    const onReadable = (): void => {
+      let chunk: Buffer | null;
+      while ((chunk = req.read() as Buffer | null) !== null) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= max || chunk.includes(stop)) return finish(false);
+      }
+    };
+    const onEnd = (): void => finish(true);
+    const onError = (err: Error): void => {
+      req.off('readable', onReadable);
+      req.off('end', onEnd);
+      reject(new DaemonError('BodyReadError', `could not read the request body: ${err.message}`));
+    };
+    req.on('readable', onReadable);
+    req.once('end', onEnd);
+    req.once('error', onError);
   });
 }
 
@@ -89,4 +131,34 @@ export async function requestForm(ctx: Context, limit: number): Promise<URLSearc
   const body = (ctx.state as BodyState).body as NonNullable<BodyState['body']>;
   body.form ??= new URLSearchParams(text);
   return body.form;
+}
+
+const SLICE_BYTES = 1_048_576;
+
+/**
+ * decodeUtf8 for large bodies: a megabyte at a time with a turn of the event loop between
+ * (decoding 32 MiB at once holds the loop for tens of milliseconds). Same refusal of invalid
+ * UTF-8, also across slice boundaries.
+ */
+export async function decodeUtf8Sliced(buf: Buffer): Promise<string> {
+  if (buf.length <= SLICE_BYTES) return decodeUtf8(buf);
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const parts: string[] = [];
+  try {
+    for (let off = 0; off < buf.length; off += SLICE_BYTES) {
+      parts.push(decoder.decode(buf.subarray(off, off + SLICE_BYTES), { stream: off + SLICE_BYTES < buf.length }));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } catch {
+    throw new DaemonError('InvalidEncoding', 'request body is not valid UTF-8');
+  }
+  return parts.join('');
+}
+
+/** requestText for bodies that may be large: decoded a megabyte at a time (decodeUtf8Sliced), once. */
+export async function requestTextSliced(ctx: Context, limit: number): Promise<string> {
+  const buf = await requestBody(ctx, limit);
+  const body = (ctx.state as BodyState).body as NonNullable<BodyState['body']>;
+  body.text ??= await decodeUtf8Sliced(buf);
+  return body.text;
 }

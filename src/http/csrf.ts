@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import basicAuth from 'basic-auth';
 import type { Context, Next } from 'koa';
-import { requestBody, requestForm } from './body.js';
+import { readHead, requestBody } from './body.js';
 
 export { requestBody };
 import { DaemonError } from '../errors.js';
@@ -37,6 +37,11 @@ export interface CsrfOptions {
   maxAgeMs?: number;
   /** Largest form body read to find the token (the send route's own limit). bytes. */
   maxRequestBytes: number;
+  /**
+   * Checks the request's credentials (throws 401, or 429 for throttled logins) before any of
+   * its body is read: an unauthenticated body is never buffered.
+   */
+  authenticate?: (ctx: Context) => Promise<unknown>;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -98,22 +103,34 @@ export function csrfToken(ctx: Context): string {
   return tokens.issue(basicUser(ctx));
 }
 
-/**
- * The form field that carries the token. The form is read and parsed once (body.ts), and the
- * route reads the same parse. A body that is not UTF-8 is the route's 400 to give, after this
- * check: its token is looked up in a lenient decoding.
- */
-async function formToken(ctx: Context, limit: number): Promise<string> {
-  try {
-    return (await requestForm(ctx, limit)).get(CSRF_FIELD) ?? '';
-  } catch (err) {
-    if ((err as { code?: unknown }).code !== 'InvalidEncoding') throw err;
-    return new URLSearchParams((await requestBody(ctx, limit)).toString('utf8')).get(CSRF_FIELD) ?? '';
-  }
+function refuse(code: 'CsrfTokenMissing' | 'CsrfTokenInvalid' | 'CrossOriginRequest', message: string): DaemonError {
+  // The body is not read: close the connection rather than drain whatever is left of it.
+  return new DaemonError(code, message, { headers: { connection: 'close' } });
 }
 
-function refuse(code: 'CsrfTokenMissing' | 'CsrfTokenInvalid' | 'CrossOriginRequest', message: string): DaemonError {
-  return new DaemonError(code, message);
+/** A token is 76 characters; the field name, `=` and `&` fit well within this. */
+const TOKEN_HEAD_BYTES = 512;
+
+/**
+ * The token of a browser form, read from the form's first field only: the daemon's forms all
+ * put `_csrf` first, and browsers send fields in document order. So at most 512 bytes of a
+ * body are read before the token is checked; the rest stays in the stream for the route (which
+ * applies its own limit) or, if the check fails, is never read at all.
+ */
+async function firstFieldToken(ctx: Context): Promise<string> {
+  const { head, ended } = await readHead(ctx.req, TOKEN_HEAD_BYTES, 0x26 /* & */);
+  // The whole body: kept for the route (body.ts requestBody), as nothing can be put back after the end.
+  if (ended) (ctx.state as { body?: { buf: Buffer } }).body ??= { buf: head };
+  const text = head.toString('latin1'); // the token is ASCII; anything else is not a token
+  const amp = text.indexOf('&');
+  const field = amp < 0 ? (ended ? text : '') : text.slice(0, amp);
+  const prefix = `${CSRF_FIELD}=`;
+  if (!field.startsWith(prefix)) return '';
+  try {
+    return decodeURIComponent(field.slice(prefix.length).replace(/\+/g, ' '));
+  } catch {
+    return ''; // malformed %-escapes: not a token
+  }
 }
 
 /** Koa middleware; see the module comment. */
@@ -127,10 +144,17 @@ export function csrfGuard(options: CsrfOptions) {
       return;
     }
     checkOrigin(ctx);
+    try {
+      await options.authenticate?.(ctx);
+    } catch (err) {
+      // Refused before its body was read: close the connection rather than drain the body.
+      ctx.set('connection', 'close');
+      throw err;
+    }
     let token = ctx.get(CSRF_HEADER);
-    if (token === '' && ctx.request.type === FORM) token = await formToken(ctx, options.maxRequestBytes);
+    if (token === '' && ctx.request.type === FORM) token = await firstFieldToken(ctx);
     if (token === '') {
-      throw refuse('CsrfTokenMissing', 'this browser request carries no CSRF token: submit the form from the daemon\'s own page (reload it and try again)');
+      throw refuse('CsrfTokenMissing', 'this browser request carries no CSRF token (as the form\'s first field, or the X-CSRF-Token header): submit the form from the daemon\'s own page (reload it and try again)');
     }
     const verdict = tokens.check(token, basicUser(ctx));
     if (verdict !== 'ok') {

@@ -1,5 +1,6 @@
 import { DaemonError } from '../errors.js';
 import type { IngestEntry, MessageInput } from '../ingest/index.js';
+import { arrayRegion, eachArrayElement, eachRecord } from '../ingest/slices.js';
 
 /**
  * The REST door's wire format: a `POST /queues/:name` body decoded into ingest entries, once
@@ -55,6 +56,51 @@ export function parseSend(mime: string, text: string): ParsedSend {
         throw new DaemonError('UnsupportedMediaType', 'multipart bodies are not supported; send application/x-www-form-urlencoded with message_body, JSON, NDJSON or a raw body');
       }
       return { batch: false, entries: [{ input: { body: text } }] };
+  }
+}
+
+/**
+ * parseSend for bodies that may be large: the entries of a JSON array or an NDJSON body are
+ * found and parsed slice by slice (slices.ts), so no request holds the event loop for more than
+ * a few milliseconds, and a batch of more than `maxEntries` is refused with 413 as soon as the
+ * entry past the limit is found, before the rest is parsed.
+ */
+export async function parseSendSliced(mime: string, text: string, maxEntries: number): Promise<ParsedSend> {
+  try {
+    switch (mime) {
+      case 'application/json': {
+        const region = arrayRegion(text);
+        if (!region) return parseJson(text);
+        const entries: ParsedEntry[] = [];
+        await eachArrayElement(text, region, maxEntries, (element) => entries.push(entryFromJson(JSON.parse(element))));
+        return { batch: true, entries };
+      }
+      case 'application/x-ndjson':
+      case 'application/jsonl':
+      case 'application/jsonlines':
+      case 'application/json-seq': {
+        const entries: ParsedEntry[] = [];
+        await eachRecord(text, mime === 'application/json-seq' ? '\x1e' : '\n', maxEntries, (record, lineNo) => entries.push(ndjsonEntry(record, lineNo)));
+        return { batch: true, entries };
+      }
+      default:
+        return parseSend(mime, text);
+    }
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ETOOMANYENTRIES') throw new DaemonError('TooManyEntries', (err as Error).message);
+    if (code === 'EMALFORMEDARRAY' || (err as Error)?.name === 'SyntaxError') {
+      throw new DaemonError('MalformedJson', `request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
+    }
+    throw err;
+  }
+}
+
+function ndjsonEntry(line: string, lineNo: number): ParsedEntry {
+  try {
+    return entryFromJson(JSON.parse(line));
+  } catch (err) {
+    return { error: { code: 'MalformedJson', status: 400, message: `line ${lineNo} is not valid JSON: ${(err as Error).message.slice(0, 200)}` } };
   }
 }
 

@@ -1,16 +1,22 @@
 import type { Logger } from 'pino';
 import type { Pipeline, Validated } from '../delivery/pipeline.js';
-import { DaemonError, sqsFailure } from '../errors.js';
+import { DaemonError, isDaemonError, sqsFailure } from '../errors.js';
 import type { CredentialSource } from '../sqs/credentials.js';
 import { validateMessage } from '../sqs/limits.js';
 import { type TraceInput, withTrace } from '../sqs/trace.js';
 import type { Destination, QueueResolver } from '../sqs/resolver.js';
 import { checkQueueName } from './queue-name.js';
+import { Slicer } from './slices.js';
 import type { EntryResult, IngestEntry } from './types.js';
 
+/** Entries recorded per store append: a large batch is written in pieces, yielding between. */
+const CHUNK = 500;
+
 export interface IngestOptions {
-  /** Where accepted messages go; only `accept` is used. */
-  pipeline: Pick<Pipeline, 'accept'>;
+  /** Where accepted messages go. */
+  pipeline: Pick<Pipeline, 'accept' | 'couldEverFit'>;
+  /** --max-spool-bytes: a batch larger than this can never be recorded. Default: no such bound. */
+  maxSpoolBytes?: number;
   /** Turns (credentials, queue name) into a Destination, cached; re-reads a queue's settings on demand. */
   resolver: Pick<QueueResolver, 'cached' | 'resolveForSend' | 'recheck'>;
   /** The daemon's own cap on message size (--max-message-bytes): a queue's limit below it is re-read before a 413. Default 1 MiB. */
@@ -68,7 +74,13 @@ export class Ingest {
    *
    * Rejects, with nothing accepted, when the daemon cannot take the messages: BacklogFull,
    * TooManyDestinations (--max-destinations), SpoolFull or SpoolUnavailable (503, each with
-   * `retryAfterSeconds`).
+   * `retryAfterSeconds`); BatchTooLarge (413) when they could never fit, even in an empty
+   * backlog.
+   *
+   * A large batch does not hold the event loop: entries are validated in slices that yield
+   * every 2 ms, and recorded CHUNK at a time with a turn of the loop between. If a chunk after
+   * the first is refused (the backlog filled meanwhile), the entries before it stay accepted
+   * and the rest get the refusal as their result.
    */
   async send(dest: Destination, entries: readonly IngestEntry[], context: { trace?: TraceInput } = {}): Promise<EntryResult[]> {
     const results: EntryResult[] = new Array(entries.length);
@@ -76,7 +88,10 @@ export class Ingest {
     const slots: number[] = [];
     const traceOptions = { attributes: this.options.traceAttributes !== false };
     let rechecked = false;
+    const slicer = new Slicer(2, 32);
     for (let i = 0; i < entries.length; i++) {
+      const y = slicer.tick();
+      if (y) await y;
       const entry = entries[i] as IngestEntry;
       if ('error' in entry) {
         results[i] = { ok: false, error: entry.error };
@@ -104,9 +119,26 @@ export class Ingest {
       }
     }
     if (valid.length === 0) return results;
-    const ids = await this.append(dest, valid);
-    for (let k = 0; k < slots.length; k++) {
-      results[slots[k] as number] = { ok: true, id: ids[k] as string, message: (valid[k] as Validated).message };
+    let bytes = 0;
+    for (const v of valid) bytes += v.bytes;
+    if (!this.options.pipeline.couldEverFit(valid.length, bytes) || bytes > (this.options.maxSpoolBytes ?? Infinity)) {
+      throw new DaemonError('BatchTooLarge', `the batch (${valid.length} messages, ${bytes} bytes) is larger than the daemon's whole backlog can ever hold (--max-backlog-messages, --max-backlog-bytes, --max-spool-bytes); send it in smaller parts`);
+    }
+    for (let from = 0; from < valid.length; from += CHUNK) {
+      const chunk = valid.length <= CHUNK ? valid : valid.slice(from, from + CHUNK);
+      let ids: string[];
+      try {
+        ids = await this.append(dest, chunk);
+      } catch (err) {
+        if (from === 0 || !isDaemonError(err)) throw err;
+        const refused = { code: err.code, message: err.message, status: err.status };
+        for (let k = from; k < slots.length; k++) results[slots[k] as number] = { ok: false, error: refused };
+        return results;
+      }
+      for (let k = 0; k < chunk.length; k++) {
+        results[slots[from + k] as number] = { ok: true, id: ids[k] as string, message: (chunk[k] as Validated).message };
+      }
+      if (from + CHUNK < valid.length) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return results;
   }

@@ -99,9 +99,17 @@ it('destination: typed errors a door can map to its own wire format', async () =
 });
 
 it('rejects the whole send with BacklogFull, SpoolFull or SpoolUnavailable when nothing can be accepted', async () => {
-  const full = build({ maxBacklogMessages: 1 });
+  const full = build({ maxBacklogMessages: 2 });
   const dest = await full.ingest.destination(creds, 'plain');
-  expect(await rejection(full.ingest.send(dest, [{ input: { body: 'a' } }, { input: { body: 'b' } }]))).toMatchObject({ code: 'BacklogFull', status: 503, retryAfterSeconds: 1 });
+  fake.down = true; // the backlog stays full
+  try {
+    expect((await full.ingest.send(dest, [{ input: { body: 'a' } }, { input: { body: 'b' } }])).every((r) => r.ok)).toBe(true);
+    expect(await rejection(full.ingest.send(dest, [{ input: { body: 'c' } }]))).toMatchObject({ code: 'BacklogFull', status: 503, retryAfterSeconds: 1 });
+    // More than the backlog could ever hold: 413, not a 503 inviting a retry that cannot work.
+    expect(await rejection(full.ingest.send(dest, [{ input: { body: 'x' } }, { input: { body: 'y' } }, { input: { body: 'z' } }]))).toMatchObject({ code: 'BatchTooLarge', status: 413 });
+  } finally {
+    fake.down = false;
+  }
   await full.pipeline.close(1000);
 
   class FailingStore extends MemoryStore {

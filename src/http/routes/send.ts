@@ -5,11 +5,12 @@ import { checkQueueName, type EntryResult } from '../../ingest/index.js';
 import { type Destination, isVerified } from '../../sqs/resolver.js';
 import type { TraceInput } from '../../sqs/trace.js';
 import { credentialsFor } from '../auth.js';
-import { requestForm, requestText } from '../body.js';
-import { decodeForm, type ParsedSend, parseSend } from '../decode.js';
+import { requestForm, requestTextSliced } from '../body.js';
+import { decodeForm, type ParsedSend, parseSendSliced } from '../decode.js';
 import type { AppDeps } from '../deps.js';
 import { formFieldName, withFormFieldNames } from '../form-names.js';
 import { checkWaitRoom, waitedResult, wantsWait } from './messages.js';
+import { batchReply } from './send-batch.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -38,8 +39,10 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
     }
     // Credentials and queue first: a wrong password must not learn anything from validation.
     const dest = await destinationFor(deps, ctx, name);
-    // Read once: the CSRF guard may already have read (and parsed) a browser form.
-    const parsed: ParsedSend = mime === FORM ? decodeForm(await requestForm(ctx, config.maxRequestBytes)) : parseSend(mime, await requestText(ctx, config.maxRequestBytes));
+    // Read once: the CSRF guard may already have read (and parsed) a browser form. Other bodies
+    // are decoded and split in slices (a large batch never holds the event loop).
+    const parsed: ParsedSend =
+      mime === FORM ? decodeForm(await requestForm(ctx, config.maxRequestBytes)) : await parseSendSliced(mime, await requestTextSliced(ctx, config.maxRequestBytes), config.maxBatchEntries);
     if (parsed.batch && parsed.entries.length === 0) throw new DaemonError('EmptyBatch');
     const wait = wantsWait(ctx);
     if (wait) checkWaitRoom(deps, parsed.entries.length);
@@ -73,15 +76,10 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
       ctx.body = unverified ? { id: only.id, queue: name, queueVerified: false } : { id: only.id, queue: name };
       return;
     }
-    let accepted = 0;
-    const out = results.map((r) => {
-      if (!r.ok) return { error: { code: r.error.code, message: r.error.message } };
-      accepted += 1;
-      return { id: r.id };
-    });
-    if (unverified && accepted > 0) ctx.set('x-queue-verified', 'false');
-    ctx.status = accepted === 0 ? 400 : 202;
-    ctx.body = { queue: name, ...(unverified ? { queueVerified: false } : {}), accepted, rejected: out.length - accepted, results: out };
+    const reply = batchReply(name, results);
+    if (unverified && reply.accepted > 0) ctx.set('x-queue-verified', 'false');
+    ctx.status = reply.accepted === 0 ? 400 : 202;
+    ctx.body = unverified ? { ...reply, queueVerified: false } : reply;
   });
 }
 

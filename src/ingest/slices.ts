@@ -1,0 +1,136 @@
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+
+/** How long one slice of work may hold the event loop before it yields. ms. */
+export const SLICE_MS = 2;
+
+/**
+ * Cuts a long loop into slices: `await slicer.tick()` in the loop yields to the event loop
+ * (setImmediate: I/O of other requests runs) once the current slice has run `budgetMs`, so one
+ * request's large batch never holds the loop for more than a few milliseconds. Checks the
+ * clock only every `every` ticks: the check itself must stay cheap.
+ */
+export class Slicer {
+  private started = performance.now();
+  private n = 0;
+
+  constructor(
+    private readonly budgetMs = SLICE_MS,
+    private readonly every = 64,
+  ) {}
+
+  /** Yields if this slice is used up; resolves at once (synchronously fast) otherwise. */
+  tick(): Promise<void> | undefined {
+    if (++this.n % this.every !== 0) return undefined;
+    if (performance.now() - this.started < this.budgetMs) return undefined;
+    return yieldToLoop().then(() => {
+      this.started = performance.now();
+    });
+  }
+}
+
+/** More entries than the limit: the caller answers 413 naming it. */
+export class TooManyEntries extends Error {
+  override readonly name = 'TooManyEntries';
+  readonly code = 'ETOOMANYENTRIES';
+  constructor(readonly limit: number) {
+    super(`the batch holds more than ${limit} messages (--max-batch-entries)`);
+  }
+}
+
+/**
+ * Calls `onRecord` for each non-empty record of `text` separated by `separator` (NDJSON: a
+ * newline; JSON text sequences: RS), with its 1-based record number, slice by slice. Throws
+ * TooManyEntries as soon as there are more than `maxEntries`, before doing the rest.
+ */
+export async function eachRecord(text: string, separator: string, maxEntries: number, onRecord: (record: string, recordNo: number) => void): Promise<void> {
+  const slicer = new Slicer();
+  let start = 0;
+  let recordNo = 0;
+  let count = 0;
+  while (start <= text.length) {
+    let end = text.indexOf(separator, start);
+    if (end < 0) end = text.length;
+    recordNo += 1;
+    const record = text.slice(start, end).trim();
+    if (record !== '') {
+      if (++count > maxEntries) throw new TooManyEntries(maxEntries);
+      onRecord(record, recordNo);
+    }
+    start = end + 1;
+    const y = slicer.tick();
+    if (y) await y;
+  }
+}
+
+/** Where a JSON array of messages sits in a request body, if the body is one the splitter handles. */
+export function arrayRegion(text: string): { open: number; close: number } | undefined {
+  let i = 0;
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  if (text[i] === '[') {
+    let j = text.length - 1;
+    while (j > i && isSpace(text.charCodeAt(j))) j--;
+    return text[j] === ']' ? { open: i, close: j } : undefined;
+  }
+  // { "messages": [ ... ] } with nothing else in the object.
+  const m = /^\s*\{\s*"messages"\s*:\s*\[/.exec(text.slice(i, i + 64));
+  if (!m) return undefined;
+  let j = text.length - 1;
+  while (j > 0 && isSpace(text.charCodeAt(j))) j--;
+  if (text[j] !== '}') return undefined;
+  j--;
+  while (j > 0 && isSpace(text.charCodeAt(j))) j--;
+  return text[j] === ']' ? { open: i + m[0].length - 1, close: j } : undefined;
+}
+
+/** A JSON array whose framing (brackets, commas, strings) does not check out. */
+export class MalformedArray extends Error {
+  override readonly name = 'MalformedArray';
+  readonly code = 'EMALFORMEDARRAY';
+}
+
+/**
+ * Calls `onElement` with the source text of each element of the JSON array between `open`
+ * (its `[`) and `close` (its `]`), slice by slice: the elements are found by scanning for the
+ * commas at depth 1 outside strings, and each is then parsed on its own, so a 32 MiB batch
+ * never costs one long JSON.parse. Throws TooManyEntries past `maxEntries`, MalformedArray when
+ * the framing is wrong (a syntax error inside an element is for JSON.parse of that element).
+ */
+export async function eachArrayElement(text: string, region: { open: number; close: number }, maxEntries: number, onElement: (element: string, index: number) => void): Promise<void> {
+  const slicer = new Slicer(SLICE_MS, 4096);
+  let depth = 0;
+  let inString = false;
+  let start = region.open + 1;
+  let count = 0;
+  const emit = (end: number, last: boolean): void => {
+    const element = text.slice(start, end).trim();
+    if (element === '') {
+      if (last && count === 0) return; // []
+      throw new MalformedArray(`empty element at position ${start}`);
+    }
+    if (++count > maxEntries) throw new TooManyEntries(maxEntries);
+    onElement(element, count - 1);
+  };
+  for (let i = region.open + 1; i < region.close; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) depth++;
+    else if (c === 0x5d || c === 0x7d) {
+      if (--depth < 0) throw new MalformedArray(`unbalanced ${String.fromCharCode(c)} at position ${i}`);
+    } else if (c === 0x2c && depth === 0) {
+      emit(i, false);
+      start = i + 1;
+    }
+    const y = slicer.tick();
+    if (y) await y;
+  }
+  if (inString || depth !== 0) throw new MalformedArray('the array ends inside a string or an element');
+  emit(region.close, true);
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
