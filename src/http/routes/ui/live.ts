@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { describeQueue } from '../../../sqs/admin.js';
+import type { Credentials } from '../../../sqs/types.js';
 import type { AppDeps } from '../../deps.js';
 import { sendHtml, wantsHtml } from '../../ui/layout.js';
 import type { HistoryData } from '../../ui/pages/live.js';
@@ -25,25 +26,32 @@ export function recordSqsCounts(deps: AppDeps, url: string, attributes: Record<s
 }
 
 /**
+ * What the queue page and its live view show: SQS's attributes (recorded for the charts), this
+ * daemon's counters and the recent samples; `deadLetters` counts the caller's letters, or null.
+ */
+export async function queueData(deps: AppDeps, creds: Credentials, name: string, deadLetters: () => number | null): Promise<QueueData> {
+  const described = await managed(() => describeQueue(deps.client, creds, name), name);
+  recordSqsCounts(deps, described.url, described.attributes);
+  const history = historyOf(deps, { name, url: described.url });
+  return {
+    name,
+    url: described.url,
+    fifo: described.attributes.FifoQueue === 'true' || name.endsWith('.fifo'),
+    attributes: described.attributes,
+    daemon: { ...(deps.pipeline.stats(name) ?? EMPTY_STATS) },
+    deadLetters: deadLetters(),
+    ...(history ? { history } : {}),
+  };
+}
+
+/**
  * GET /queues/:name/live: the queue's counts and charts alone, reloading themselves every few
  * seconds (a meta refresh: no script). The queue page itself does not reload, since it holds forms.
  */
 export function registerLiveRoutes(router: Router, deps: AppDeps): void {
   router.get('/queues/:name/live', async (ctx: Context) => {
     const name = queueParam(ctx);
-    const creds = await credentialsOf(ctx, deps);
-    const described = await managed(() => describeQueue(deps.client, creds, name), name);
-    recordSqsCounts(deps, described.url, described.attributes);
-    const history = historyOf(deps, { name, url: described.url });
-    const data: QueueData = {
-      name,
-      url: described.url,
-      fifo: described.attributes.FifoQueue === 'true' || name.endsWith('.fifo'),
-      attributes: described.attributes,
-      daemon: { ...(deps.pipeline.stats(name) ?? EMPTY_STATS) },
-      deadLetters: null,
-      ...(history ? { history } : {}),
-    };
+    const data = await queueData(deps, await credentialsOf(ctx, deps), name, () => null);
     if (wantsHtml(ctx)) sendHtml(ctx, liveQueuePage(data, { user: userLabel(ctx, deps) }));
     else ctx.body = data;
   });

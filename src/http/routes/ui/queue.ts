@@ -4,9 +4,9 @@ import { deleteQueue, describeQueue, purgeQueue } from '../../../sqs/admin.js';
 import { csrfToken } from '../../csrf.js';
 import type { AppDeps } from '../../deps.js';
 import { type Flash, sendHtml, wantsHtml } from '../../ui/layout.js';
-import { EMPTY_STATS, type QueueData, confirmQueueActionPage, queuePage } from '../../ui/pages/queue.js';
+import { confirmQueueActionPage, queuePage } from '../../ui/pages/queue.js';
 import { html } from '../../ui/template.js';
-import { historyOf, recordSqsCounts } from './live.js';
+import { queueData } from './live.js';
 import { credentialsOf, managed, ownerOption, query, queueParam, userLabel } from './request.js';
 
 /**
@@ -20,18 +20,7 @@ export function registerQueueRoutes(router: Router, deps: AppDeps): void {
   router.get('/queues/:name', async (ctx) => {
     const name = queueParam(ctx);
     const creds = await credentialsOf(ctx, deps);
-    const described = await managed(() => describeQueue(deps.client, creds, name), name);
-    recordSqsCounts(deps, described.url, described.attributes);
-    const history = historyOf(deps, { name, url: described.url });
-    const data: QueueData = {
-      name,
-      url: described.url,
-      fifo: described.attributes.FifoQueue === 'true' || name.endsWith('.fifo'),
-      attributes: described.attributes,
-      daemon: { ...(deps.pipeline.stats(name) ?? EMPTY_STATS) },
-      deadLetters: deps.store.deadLetters ? deps.store.deadLetters.list({ queue: name, limit: 1, ...ownerOption(deps, creds) }).total : null,
-      ...(history ? { history } : {}),
-    };
+    const data = await queueData(deps, creds, name, () => (deps.store.deadLetters ? deps.store.deadLetters.list({ queue: name, limit: 1, ...ownerOption(deps, creds) }).total : null));
     if (!wantsHtml(ctx)) {
       ctx.body = data;
       return;
