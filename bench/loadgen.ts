@@ -39,8 +39,13 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   if (!(nReq > 0)) throw new Error(`empty run: ${JSON.stringify(spec)}`);
   const nMsg = nReq * per;
   const pool = poolFor(spec.origin, spec.connections);
-  const headers: Record<string, string> = { 'content-type': per === 1 ? 'application/x-www-form-urlencoded' : 'application/json' };
-  if (spec.auth) headers.authorization = `Basic ${Buffer.from(spec.auth).toString('base64')}`;
+  const sqs = spec.sqsQueueUrl;
+  if (sqs !== undefined && per !== 1) throw new Error('sqsQueueUrl needs perRequest 1');
+  const headers: Record<string, string> = sqs !== undefined
+    ? { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' }
+    : { 'content-type': per === 1 ? 'application/x-www-form-urlencoded' : 'application/json' };
+  if (spec.auth && sqs === undefined) headers.authorization = `Basic ${Buffer.from(spec.auth).toString('base64')}`;
+  const path = sqs !== undefined ? '/' : spec.path;
 
   const latency = new Float64Array(nReq).fill(NaN);
   const service = new Float64Array(nReq).fill(NaN);
@@ -57,6 +62,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   let onIdle: (() => void) | undefined;
 
   const bodyOf = (i: number): string => {
+    if (sqs !== undefined) return JSON.stringify({ QueueUrl: sqs, MessageBody: messageBody(spec.tag, i, spec.bodyBytes) });
     if (per === 1) return `message_body=${messageBody(spec.tag, i, spec.bodyBytes)}`;
     const list: string[] = new Array(per);
     for (let k = 0; k < per; k++) list[k] = messageBody(spec.tag, i * per + k, spec.bodyBytes);
@@ -69,7 +75,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     lag[i] = sentAt - intended;
     outstanding += 1;
     return pool
-      .request({ path: spec.path, method: 'POST', headers, body })
+      .request({ path, method: 'POST', headers, body })
       .then(async (res) => {
         const text = await res.body.text();
         const done = performance.now();

@@ -104,8 +104,8 @@ function parseOptions(argv: readonly string[]): Options {
 /** Counts and durations: bounded in both modes. */
 function planFor(quick: boolean) {
   return quick
-    ? { warmMs: 1000, rateMs: 2000, rates: [500, 2000, 5000], otherModeRates: [2000], floorRates: [2000], floorMaxTotal: 30_000, sdkClosedMs: 3000, sdkOpenRate: 500, sdkOpenMs: 2000, sqsApiRate: 1000, sustainedTotal: 30_000, batchTotal: 60_000, batchPer: 100, backlogTotal: 100_000, backlogSettleMs: 500, warmBatchTotal: 10_000, profileTotal: 30_000 }
-    : { warmMs: 3000, rateMs: 15_000, rates: [500, 2000, 5000, 10_000], otherModeRates: [500, 2000, 5000, 10_000], floorRates: [2000, 5000, 10_000], floorMaxTotal: 200_000, sdkClosedMs: 15_000, sdkOpenRate: 500, sdkOpenMs: 15_000, sqsApiRate: 1000, sustainedTotal: 300_000, batchTotal: 1_000_000, batchPer: 100, backlogTotal: 1_000_000, backlogSettleMs: 3000, warmBatchTotal: 50_000, profileTotal: 200_000 };
+    ? { warmMs: 1000, rateMs: 2000, rates: [500, 2000, 5000], otherModeRates: [2000], floorRates: [2000], floorMaxTotal: 30_000, sdkClosedMs: 3000, sdkOpenRate: 500, sdkOpenMs: 2000, sqsApiRates: [100, 1000], sqsApiDoorRate: 1000, sustainedTotal: 30_000, batchTotal: 60_000, batchPer: 100, backlogTotal: 100_000, backlogSettleMs: 500, warmBatchTotal: 10_000, profileTotal: 30_000 }
+    : { warmMs: 3000, rateMs: 15_000, rates: [500, 2000, 5000, 10_000], otherModeRates: [500, 2000, 5000, 10_000], floorRates: [2000, 5000, 10_000], floorMaxTotal: 200_000, sdkClosedMs: 15_000, sdkOpenRate: 500, sdkOpenMs: 15_000, sqsApiRates: [100, 1000], sqsApiDoorRate: 1000, sustainedTotal: 300_000, batchTotal: 1_000_000, batchPer: 100, backlogTotal: 1_000_000, backlogSettleMs: 3000, warmBatchTotal: 50_000, profileTotal: 200_000 };
 }
 
 type Plan = ReturnType<typeof planFor>;
@@ -347,8 +347,9 @@ export class Bench {
   // ---------------------------------------------------------------------------------------
   // Servers
 
-  async startServer(kind: 'bare' | 'koa-app' | 'sdk-app', args: string[] = []): Promise<{ child: Child; origin: string }> {
-    const child = new Child({ name: kind, args: [join(HERE, 'servers', `${kind}.js`), ...args], cpu: this.serverCpu, ipc: true, logFile: join(this.tmp, `${kind}.log`) });
+  /** `core`: 'server' (the server under test's core, the default) or 'client' (the load generator's). */
+  async startServer(kind: 'bare' | 'koa-app' | 'sdk-app', args: string[] = [], core: 'server' | 'client' = 'server'): Promise<{ child: Child; origin: string }> {
+    const child = new Child({ name: kind, args: [join(HERE, 'servers', `${kind}.js`), ...args], cpu: core === 'server' ? this.serverCpu : this.otherCpu, ipc: true, logFile: join(this.tmp, `${kind}.log`) });
     const ready = await child.nextMessage(20_000);
     return { child, origin: `http://127.0.0.1:${String(ready.port)}` };
   }

@@ -27,6 +27,12 @@ export interface LoadSpec {
   connections: number;
   /** Messages per request: 1 = a form-encoded `message_body` (the 2009 API); more = a JSON array. */
   perRequest: number;
+  /**
+   * Send through the SQS API door instead of the REST route: each request is an AWS JSON 1.0
+   * `SendMessage` to this queue URL (`POST /`, hand-built, no SDK in the load generator, so the
+   * daemon's cost of the door is measured alone). Needs `perRequest` 1.
+   */
+  sqsQueueUrl?: string;
   /** Run tag: bodies are `<tag>-<seq>-...` (see bodies.ts). */
   tag: string;
   bodyBytes: number;

@@ -215,23 +215,7 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('');
   }
 
-  const direct = report.runs.find((r) => r.id.startsWith('sqsapi-direct-'));
-  const viaApi = report.runs.find((r) => r.id.startsWith('sqsapi-daemon-'));
-  const viaRest = report.runs.find((r) => r.id.startsWith('sqsapi-rest-'));
-  if (direct && viaApi) {
-    out.push(`### SQS API (issue 12): an SDK app's SendMessage, direct vs through the daemon, open ${n0(viaApi.load.rate)}/s`);
-    out.push('');
-    out.push('App-perceived latency: the app endpoint awaits SendMessage before it answers. App CPU: the SDK app\'s process; daemon CPU: the daemon behind it (for the REST row, the daemon itself).');
-    out.push('');
-    const rows = [direct, viaApi, ...(viaRest ? [viaRest] : [])].map((r) => [systemLabel(r), ms(r.result?.latency.p50), ms(r.result?.latency.p99), r === viaRest ? '–' : n1(r.cpuUsPerMsg), r === direct ? '–' : n1(r === viaRest ? r.cpuUsPerMsg : r.behindCpuUsPerMsg), lostCell(r), n0(r.otherCpuPct)]);
-    out.push(table(['path', 'p50 ms', 'p99 ms', 'app CPU µs/msg', 'daemon CPU µs/msg', 'lost', 'other CPU %'], rows));
-    out.push('');
-    const p50 = viaApi.result?.latency.p50 ?? NaN;
-    const p99 = viaApi.result?.latency.p99 ?? NaN;
-    const cpuRatio = viaRest && viaApi.behindCpuUsPerMsg !== undefined ? viaApi.behindCpuUsPerMsg / viaRest.cpuUsPerMsg : NaN;
-    out.push(`Goals: p50 ≤ 1 ms and p99 ≤ 3 ms app-perceived (measured ${ms(p50)} / ${ms(p99)} ms: ${p50 <= 1 && p99 <= 3 ? 'met' : '**not met**'}); daemon CPU per message through the SQS API within 1.3× of the REST route (measured ${Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}×` : '–'}: ${cpuRatio <= 1.3 ? 'met' : '**not met**'}).`);
-    out.push('');
-  }
+  out.push(...sqsApiSection(report));
 
   const t = targets(report);
   if (t.length > 0) {
@@ -280,4 +264,56 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+/**
+ * Issue 12's section: app-perceived latency of an SDK app direct vs through the daemon at each
+ * rate, then the door's own CPU beside the REST route's. A rate at which the SDK app cannot keep
+ * up even when sending straight to SQS (its own p50 more than twice the fake's round trip) says
+ * nothing about the daemon, and the goal line says so instead of judging it.
+ */
+function sqsApiSection(report: BenchReport): string[] {
+  const out: string[] = [];
+  const rates = [...new Set(report.runs.filter((r) => r.id.startsWith('sqsapi-daemon-')).map((r) => r.load.rate ?? 0))];
+  if (rates.length === 0) return out;
+  const rateOf = (prefix: string, rate: number): RunRecord | undefined => report.runs.find((r) => r.id === `${prefix}${rate}`);
+  out.push('### SQS API (issue 12): an SDK app\'s SendMessage, direct vs through the daemon');
+  out.push('');
+  out.push('App-perceived latency: the app endpoint awaits SendMessage before it answers. App CPU: the SDK app\'s process; daemon CPU: the daemon behind it. The SDK app runs on the load generator\'s core; the daemon has the server core to itself.');
+  out.push('');
+  const rows: string[][] = [];
+  const goals: string[] = [];
+  const UPSTREAM_MS = Number(report.settings.upstreamLatencyMs ?? 20);
+  for (const rate of rates) {
+    const direct = rateOf('sqsapi-direct-open-', rate);
+    const via = rateOf('sqsapi-daemon-open-', rate);
+    for (const r of [direct, via]) {
+      if (r) rows.push([`${n0(rate)}/s`, systemLabel(r), ms(r.result?.latency.p50), ms(r.result?.latency.p99), n1(r.cpuUsPerMsg), r === direct ? '–' : n1(r.behindCpuUsPerMsg), lostCell(r), n0(r.otherCpuPct)]);
+    }
+    if (!via) continue;
+    const p50 = via.result?.latency.p50 ?? NaN;
+    const p99 = via.result?.latency.p99 ?? NaN;
+    const directP50 = direct?.result?.latency.p50 ?? NaN;
+    const saturated = directP50 > 2 * UPSTREAM_MS;
+    goals.push(
+      saturated
+        ? `at ${n0(rate)}/s: not judged: the SDK app alone cannot keep up at this rate on this machine (direct to SQS its p50 is ${ms(directP50)} ms against a ${UPSTREAM_MS} ms round trip, ${n1(direct?.cpuUsPerMsg)} µs of its own CPU per SendMessage); through the daemon ${ms(p50)} / ${ms(p99)} ms`
+        : `at ${n0(rate)}/s: p50 ≤ 1 ms and p99 ≤ 3 ms app-perceived: measured ${ms(p50)} / ${ms(p99)} ms (direct ${ms(directP50)} / ${ms(direct?.result?.latency.p99)} ms): ${p50 <= 1 && p99 <= 3 ? 'met' : '**not met**'}${p50 > 1 && via.cpuUsPerMsg > 1000 ? ` (the SDK's own CPU per SendMessage, ${n0(via.cpuUsPerMsg)} µs in the app, is above the 1 ms goal by itself on this machine)` : ''}`,
+    );
+  }
+  out.push(table(['rate', 'path', 'p50 ms', 'p99 ms', 'app CPU µs/msg', 'daemon CPU µs/msg', 'lost', 'other CPU %'], rows));
+  out.push('');
+  const door = report.runs.find((r) => r.id.startsWith('sqsapi-door-open-'));
+  const rest = report.runs.find((r) => r.id.startsWith('sqsapi-rest-open-'));
+  if (door && rest) {
+    out.push(`The door's own cost, open ${n0(door.load.rate)}/s from the load generator (hand-built JSON SendMessage requests, no SDK) vs form posts to the REST route, same daemon:`);
+    out.push('');
+    out.push(table(['door', 'p50 ms', 'p99 ms', 'daemon CPU µs/msg', 'entries/batch', 'lost'], [door, rest].map((r) => [systemLabel(r), ms(r.result?.latency.p50), ms(r.result?.latency.p99), n1(r.cpuUsPerMsg), n2(r.sqs?.entriesPerRequest), lostCell(r)])));
+    out.push('');
+    const cpuRatio = door.cpuUsPerMsg / rest.cpuUsPerMsg;
+    goals.push(`daemon CPU per message through the SQS API within 1.3× of the REST route: measured ${Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}×` : '–'}: ${cpuRatio <= 1.3 ? 'met' : '**not met**'}`);
+  }
+  out.push(`Goals: ${goals.join('; ')}.`);
+  out.push('');
+  return out;
 }
