@@ -7,7 +7,10 @@
  *   slow       1,000 connections sending their headers one byte every 500 ms
  * Goal: the trickle's p99 stays under 5 ms in each.
  *
- *   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/abuse.js [--quick] [--seconds N] [--out DIR]
+ *   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/abuse.js [--quick] [--seconds N] [--out DIR] [--profile]
+ *
+ * --profile: the daemon runs under `node --cpu-prof`; the profile is written to DIR (for
+ * bench/stalls.js or a flame graph) and its path printed.
  *
  * The daemon runs with --credentials chain and a --users-file (so wrong passwords cost it an
  * scrypt, or a throttle answer), against the fake SQS at 20 ms latency; the trickle logs in
@@ -36,6 +39,7 @@ const flag = (name: string): string | undefined => {
 };
 const seconds = Number(flag('--seconds') ?? (quick ? 5 : 20));
 const outDir = flag('--out') ?? join(REPO, 'bench/results');
+const profile = argv.includes('--profile');
 
 interface Phase {
   name: string;
@@ -61,11 +65,13 @@ async function main(): Promise<void> {
     name: 'daemon',
     args: [join(REPO, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', endpoint, '--credentials', 'chain', '--users-file', users, '--durability', 'write', '--spool-dir', join(tmp, 'spool')],
     ipc: false,
+    ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${outDir}`] } : {}),
     logFile: join(tmp, 'daemon.log'),
     onLine: (line) => {
       if (line.includes('listening')) onUrl((JSON.parse(line) as { url: string }).url);
     },
   });
+  const daemonStarted = performance.now();
   const origin = await Promise.race([url, new Promise<string>((_, rej) => setTimeout(() => rej(new Error('daemon did not start')), 20_000))]);
   const abuser = new Child({ name: 'abuser', args: [join(HERE, 'abuser.js')], ipc: true, logFile: join(tmp, 'abuser.log') });
   await abuser.nextMessage(15_000);
@@ -110,7 +116,9 @@ async function main(): Promise<void> {
   for (const name of ['baseline', 'passwords', 'batch', 'slow']) {
     if (name !== 'baseline') await abuser.call('start', { kind: name, origin, auth: `app:${PASSWORD}` });
     await new Promise((r) => setTimeout(r, 500)); // let the abuse get going
+    const from = (performance.now() - daemonStarted) / 1000;
     const t = await trickle(seconds * 1000);
+    if (profile) process.stdout.write(`${name}: ${from.toFixed(1)}–${((performance.now() - daemonStarted) / 1000).toFixed(1)} s after the daemon started\n`);
     const rss = memory(daemon.pid).rssBytes / 1_048_576;
     const abuse = name === 'baseline' ? {} : await abuser.call<Record<string, number>>('stop', {}, 60_000);
     phases.push({ name, trickle: percentiles(t.latency), trickleStatuses: t.statuses, abuser: abuse, daemonRssMb: Math.round(rss) });
