@@ -2,6 +2,7 @@ import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'no
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { LoginThrottle } from './login-throttle.js';
+import { nameValueLines } from '../name-value-lines.js';
 
 interface Hash {
   N: number;
@@ -49,14 +50,8 @@ export class LocalUsers {
 
   constructor(text: string, source = 'users file', options: { kdf?: Kdf } = {}) {
     this.kdf = options.kdf ?? scrypt;
-    let lineNo = 0;
-    for (const raw of text.split('\n')) {
-      lineNo += 1;
-      const line = raw.trim();
-      if (line === '' || line.startsWith('#')) continue;
-      const colon = line.indexOf(':');
-      const name = colon > 0 ? line.slice(0, colon) : '';
-      const parts = line.slice(colon + 1).split('$');
+    for (const { lineNo, name, value } of nameValueLines(text)) {
+      const parts = value.split('$');
       if (name === '' || parts.length !== 6 || parts[0] !== 'scrypt') {
         throw new Error(`${source} line ${lineNo}: expected name:scrypt$N$r$p$salt$hash (make one with: sqs-accelerator hash-password)`);
       }

@@ -6,6 +6,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { SqsApiError } from './errors.js';
+import { nameValueLines } from '../name-value-lines.js';
 
 /** How far a request's X-Amz-Date may be from our clock (SQS allows 15 minutes too). */
 const MAX_SKEW_MS = 15 * 60_000;
@@ -24,14 +25,7 @@ export class CallerKeys {
   private readonly secrets = new Map<string, string>();
 
   constructor(text: string, source = 'keys file') {
-    let lineNo = 0;
-    for (const raw of text.split('\n')) {
-      lineNo += 1;
-      const line = raw.trim();
-      if (line === '' || line.startsWith('#')) continue;
-      const colon = line.indexOf(':');
-      const id = colon > 0 ? line.slice(0, colon) : '';
-      const secret = line.slice(colon + 1);
+    for (const { lineNo, name: id, value: secret } of nameValueLines(text)) {
       if (!/^[A-Za-z0-9]{1,128}$/.test(id) || secret === '') throw new Error(`${source} line ${lineNo}: expected ACCESS_KEY_ID:SECRET (letters and digits, a colon, a non-empty secret)`);
       this.secrets.set(id, secret);
     }
