@@ -13,6 +13,7 @@
  *                           heap (only when named: a heap snapshot of the daemon holding the backlog)
  *   --modes a,b             durability modes to run (default: every mode the daemon offers)
  *   --profile / --no-profile  CPU-profile the daemon under sustained load (default: on in full runs)
+ *   --profile-scenarios a,b   which profiles: sustained, open-2000, batch (default: all three)
  *   --wait-quiet <minutes>  wait up to this long for the 1-minute load average to drop below --max-load
  *   --max-load <n>          default 0.5
  *   --max-other-cpu <pct>   a run during which processes outside the benchmark used more than this
@@ -66,10 +67,11 @@ interface Options {
   retries: number;
   daemonArgs: string[];
   daemonNodeArgs: string[];
+  profileScenarios: Set<string> | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pin: true, daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], outDir: join(REPO, 'bench/results') };
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pin: true, daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, outDir: join(REPO, 'bench/results') };
   let profileSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -83,6 +85,7 @@ function parseOptions(argv: readonly string[]): Options {
     else if (a === '--modes') o.modes = value().split(',');
     else if (a === '--profile') (o.profile = true), (profileSet = true);
     else if (a === '--no-profile') (o.profile = false), (profileSet = true);
+    else if (a === '--profile-scenarios') o.profileScenarios = new Set(value().split(','));
     else if (a === '--wait-quiet') o.waitQuietMin = Number(value());
     else if (a === '--max-load') o.maxLoad = Number(value());
     else if (a === '--no-pin') o.pin = false;
@@ -865,8 +868,15 @@ export class Bench {
         spec: (origin, q) => this.spec(origin, q, { mode: 'closed', total: this.plan.profileTotal, concurrency: 64 }),
       },
       { name: 'open-2000', scenario: `open loop 2,000 msg/s for ${this.plan.rateMs / 1000} s`, spec: (origin, q) => this.spec(origin, q, { mode: 'open', rate: 2000, durationMs: this.plan.rateMs }) },
+      {
+        name: 'batch',
+        scenario: `batch ingest x${this.plan.batchPer} (closed c=8), ${this.plan.batchTotal.toLocaleString('en-US')} messages`,
+        spec: (origin, q) => this.spec(origin, q, { mode: 'closed', total: this.plan.batchTotal, concurrency: 8, connections: 8, perRequest: this.plan.batchPer }),
+      },
     ];
+    const wanted = this.o.profileScenarios;
     for (const sc of scenarios) {
+      if (wanted && !wanted.has(sc.name)) continue;
       const dir = mkdtempSync(join(this.tmp, 'prof-'));
       const d = await this.startDaemon(mode, [], ['--cpu-prof', '--cpu-prof-dir', dir]);
       const queue = `profile-${mode}-${sc.name}`;

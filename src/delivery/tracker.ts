@@ -1,3 +1,4 @@
+import { Deque } from './deque.js';
 import type { Envelope, FailureReason } from './envelope.js';
 
 /** Where a recent message is. */
@@ -41,6 +42,12 @@ type Waiter = (statuses: MessageStatus[]) => void;
  */
 export class MessageTracker {
   private readonly recent = new Map<string, Tracked>();
+  /**
+   * The ids of `recent`, oldest first. Not `recent.keys().next()`: a Map used as a FIFO makes
+   * every keys() iterator step over the entries deleted since the table's last rehash, which
+   * cost ~12 µs per message with a 10,000 window (a third of the CPU of a batch ingest).
+   */
+  private readonly order = new Deque<string>();
   private readonly waiting = new Map<string, Set<WaitGroup>>();
 
   constructor(private readonly max: number) {}
@@ -55,6 +62,8 @@ export class MessageTracker {
 
   accepted(envs: readonly Envelope[], state: MessageState = 'spooled'): void {
     for (const e of envs) {
+      // An id seen again (a replayed message) keeps its place in the window, as a Map key keeps its place.
+      if (!this.recent.has(e.id)) this.order.push(e.id);
       this.recent.set(e.id, { id: e.id, queue: e.dest.queueName, state, acceptedAt: e.acceptedAt, attempts: 0, owner: e.dest.credentials.key });
     }
     this.trim();
@@ -168,11 +177,12 @@ export class MessageTracker {
     // instead: waiters are bounded by the requests waiting, so the window stays bounded too.
     let moved = 0;
     while (this.recent.size > this.max && moved <= this.waiting.size) {
-      const oldest = this.recent.keys().next().value as string;
+      const oldest = this.order.shift() as string;
       const t = this.recent.get(oldest) as Tracked;
       this.recent.delete(oldest);
       if (this.waiting.has(oldest)) {
         this.recent.set(oldest, t);
+        this.order.push(oldest);
         moved += 1;
       }
     }

@@ -1,6 +1,6 @@
 import { DaemonError } from '../errors.js';
 import type { IngestEntry, MessageInput } from '../ingest/index.js';
-import { arrayRegion, eachArrayElement, eachRecord } from '../ingest/slices.js';
+import { arrayRegion, eachArrayElement, eachRecord, TooManyEntries } from '../ingest/slices.js';
 
 /**
  * The REST door's wire format: a `POST /queues/:name` body decoded into ingest entries, once
@@ -69,8 +69,11 @@ export async function parseSendSliced(mime: string, text: string, maxEntries: nu
   try {
     switch (mime) {
       case 'application/json': {
+        // An ordinary batch is parsed in one JSON.parse (~0.3 ms for 256 KiB, under a slice's
+        // budget); the splitter is for bodies where one parse would hold the loop.
+        if (text.length <= WHOLE_PARSE_CHARS) return parseJson(text, maxEntries);
         const region = arrayRegion(text);
-        if (!region) return parseJson(text);
+        if (!region) return parseJson(text, maxEntries);
         const entries: ParsedEntry[] = [];
         await eachArrayElement(text, region, maxEntries, (element) => entries.push(entryFromJson(JSON.parse(element))));
         return { batch: true, entries };
@@ -126,16 +129,23 @@ function parseForm(form: URLSearchParams): MessageInput {
   return input;
 }
 
-function parseJson(text: string): ParsedSend {
+/**
+ * JSON bodies up to this many characters are parsed whole: V8 parses ~900 MiB/s here, so 256 Ki
+ * characters take about 0.3 ms, less than the splitter's per-element work would cost.
+ */
+export const WHOLE_PARSE_CHARS = 262_144;
+
+function parseJson(text: string, maxEntries = Infinity): ParsedSend {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     throw new DaemonError('MalformedJson', `request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
   }
-  if (Array.isArray(value)) return { batch: true, entries: value.map(entryFromJson) };
-  if (value !== null && typeof value === 'object' && Array.isArray((value as { messages?: unknown }).messages)) {
-    return { batch: true, entries: ((value as { messages: unknown[] }).messages).map(entryFromJson) };
+  const list = Array.isArray(value) ? value : value !== null && typeof value === 'object' && Array.isArray((value as { messages?: unknown }).messages) ? (value as { messages: unknown[] }).messages : undefined;
+  if (list) {
+    if (list.length > maxEntries) throw new TooManyEntries(maxEntries);
+    return { batch: true, entries: list.map(entryFromJson) };
   }
   const entry = entryFromJson(value);
   if ('error' in entry) throw new DaemonError(entry.error.code as 'InvalidEntry', entry.error.message);

@@ -97,9 +97,10 @@ export class MalformedArray extends Error {
  * the framing is wrong (a syntax error inside an element is for JSON.parse of that element).
  */
 export async function eachArrayElement(text: string, region: { open: number; close: number }, maxEntries: number, onElement: (element: string, index: number) => void): Promise<void> {
-  const slicer = new Slicer(SLICE_MS, 4096);
+  // One tick per token outside strings (a string is skipped in one indexOf), so a check every
+  // 256 ticks still looks at the clock often enough.
+  const slicer = new Slicer(SLICE_MS, 256);
   let depth = 0;
-  let inString = false;
   let start = region.open + 1;
   let count = 0;
   const emit = (end: number, last: boolean): void => {
@@ -113,10 +114,7 @@ export async function eachArrayElement(text: string, region: { open: number; clo
   };
   for (let i = region.open + 1; i < region.close; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
+    if (c === 0x22) i = stringEnd(text, i, region.close);
     else if (c === 0x5b || c === 0x7b) depth++;
     else if (c === 0x5d || c === 0x7d) {
       if (--depth < 0) throw new MalformedArray(`unbalanced ${String.fromCharCode(c)} at position ${i}`);
@@ -127,8 +125,24 @@ export async function eachArrayElement(text: string, region: { open: number; clo
     const y = slicer.tick();
     if (y) await y;
   }
-  if (inString || depth !== 0) throw new MalformedArray('the array ends inside a string or an element');
+  if (depth !== 0) throw new MalformedArray('the array ends inside a string or an element');
   emit(region.close, true);
+}
+
+/**
+ * The index of the quote that ends the JSON string opened at `open`, found with indexOf (a
+ * quote preceded by an odd number of backslashes is escaped): the bodies, most of a batch's
+ * bytes, are skipped at memchr speed instead of a character at a time.
+ */
+function stringEnd(text: string, open: number, close: number): number {
+  let j = open;
+  for (;;) {
+    j = text.indexOf('"', j + 1);
+    if (j < 0 || j >= close) throw new MalformedArray('the array ends inside a string or an element');
+    let k = j - 1;
+    while (text.charCodeAt(k) === 0x5c) k--;
+    if ((j - 1 - k) % 2 === 0) return j;
+  }
 }
 
 function isSpace(c: number): boolean {

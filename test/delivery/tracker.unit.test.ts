@@ -43,6 +43,19 @@ describe('MessageTracker', () => {
     expect(t.get(es[4]!.id)).toBeDefined();
   });
 
+  it('forgets the oldest first over many windows, a re-accepted id keeping its place', () => {
+    const t = new MessageTracker(100);
+    const es = Array.from({ length: 1000 }, env);
+    for (let i = 0; i < es.length; i += 10) {
+      t.accepted(es.slice(i, i + 10));
+      // A replayed message accepted again is not made younger (nor tracked twice).
+      if (i >= 50) t.accepted([es[i - 50]!]);
+      expect(t.size).toBe(Math.min(100, i + 10));
+    }
+    expect(es.slice(0, 900).filter((e) => t.get(e.id) !== undefined)).toEqual([]);
+    expect(es.slice(900).every((e) => t.get(e.id) !== undefined)).toBe(true);
+  });
+
   it('wait() resolves when every message is finished, or at the timeout with the states so far', async () => {
     const t = new MessageTracker(10);
     const [a, b] = [env(), env()];

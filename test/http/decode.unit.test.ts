@@ -1,4 +1,4 @@
-import { parseSend, type ParsedEntry } from '../../src/http/decode.js';
+import { parseSend, parseSendSliced, type ParsedEntry, WHOLE_PARSE_CHARS } from '../../src/http/decode.js';
 
 const inputs = (entries: ParsedEntry[]) => entries.map((e) => ('input' in e ? e.input : e.error));
 
@@ -118,5 +118,30 @@ describe('parseSend: raw bodies', () => {
   it('refuses multipart with 415', () => {
     expect(refusal('multipart/form-data', '--x\r\n')).toMatchObject({ status: 415, code: 'UnsupportedMediaType' });
     expect(refusal('multipart/mixed', '')).toMatchObject({ status: 415 });
+  });
+});
+
+describe('parseSendSliced: one JSON.parse for ordinary batches, the splitter for large ones', () => {
+  const batch = (n: number, filler: number) => JSON.stringify(Array.from({ length: n }, (_, i) => (i % 7 === 3 ? `s${i},"]` : { body: `m${i} [x] {"q":"\\"${'z'.repeat(filler)}` })));
+
+  it('finds the same entries on both sides of WHOLE_PARSE_CHARS, plain arrays and {"messages": [...]}', async () => {
+    const small = batch(100, 10);
+    const large = batch(3000, 100);
+    expect(small.length).toBeLessThanOrEqual(WHOLE_PARSE_CHARS);
+    expect(large.length).toBeGreaterThan(WHOLE_PARSE_CHARS);
+    for (const text of [small, large, `{"messages": ${large}}`]) {
+      const got = await parseSendSliced('application/json', text, 10_000);
+      expect(got).toEqual(parseSend('application/json', text));
+      expect(got.entries.length).toBe(text === small ? 100 : 3000);
+    }
+  });
+
+  it('refuses more than maxEntries with TooManyEntries on both sides, and malformed JSON as MalformedJson', async () => {
+    for (const text of [batch(101, 10), batch(3000, 100), `{"messages": ${batch(3000, 100)}, "other": 1}`]) {
+      await expect(parseSendSliced('application/json', text, 100)).rejects.toMatchObject({ name: 'DaemonError', code: 'TooManyEntries', status: 413 });
+    }
+    for (const text of ['[{"body":"a"},]', `${batch(3000, 100).slice(0, -1)},]`, `[${'"x",'.repeat(70_000)}"unterminated]`]) {
+      await expect(parseSendSliced('application/json', text, 100_000)).rejects.toMatchObject({ code: 'MalformedJson', status: 400 });
+    }
   });
 });

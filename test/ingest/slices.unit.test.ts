@@ -14,7 +14,7 @@ async function elements(text: string, max = 1000): Promise<unknown[]> {
 }
 
 it('splits a JSON array as JSON.parse would, strings with commas, brackets and escapes included', async () => {
-  const value = [{ body: 'a,b' }, 'x]y', { body: '{"nested":[1,2]}', attributes: { k: { DataType: 'String', StringValue: 'q\\"",[' } } }, [1, [2, 3]], 'é\u2028', 7, null];
+  const value = [{ body: 'a,b' }, 'x]y', { body: '{"nested":[1,2]}', attributes: { k: { DataType: 'String', StringValue: 'q\\"",[' } } }, [1, [2, 3]], 'é\u2028', 7, null, 'ends in a backslash \\', '\\\\",\\', { body: '\\' }];
   expect(await elements(JSON.stringify(value))).toEqual(value);
   expect(await elements(` \n${JSON.stringify(value, null, 2)}\n `)).toEqual(value);
   expect(await elements(JSON.stringify({ messages: value }))).toEqual(value);
