@@ -28,9 +28,25 @@ export interface MessageStatus {
   finishedAt?: number;
 }
 
-interface Tracked extends MessageStatus {
-  /** Which credentials sent it (a Map key that may hold a secret: compared, never shown). */
-  owner: string;
+/**
+ * One tracked message. A class with every field set in the constructor, so all of them share one
+ * shape and no field is ever deleted (a `delete` turns an object into a slow dictionary).
+ */
+class Tracked {
+  attempts = 0;
+  messageId: string | undefined = undefined;
+  sequenceNumber: string | undefined = undefined;
+  error: { code: string; message: string } | undefined = undefined;
+  finishedAt: number | undefined = undefined;
+
+  constructor(
+    readonly id: string,
+    readonly queue: string,
+    public state: MessageState,
+    readonly acceptedAt: number,
+    /** Which credentials sent it (a Map key that may hold a secret: compared, never shown). */
+    readonly owner: string,
+  ) {}
 }
 
 type Waiter = (statuses: MessageStatus[]) => void;
@@ -64,7 +80,7 @@ export class MessageTracker {
     for (const e of envs) {
       // An id seen again (a replayed message) keeps its place in the window, as a Map key keeps its place.
       if (!this.recent.has(e.id)) this.order.push(e.id);
-      this.recent.set(e.id, { id: e.id, queue: e.dest.queueName, state, acceptedAt: e.acceptedAt, attempts: 0, owner: e.dest.credentials.key });
+      this.recent.set(e.id, new Tracked(e.id, e.dest.queueName, state, e.acceptedAt, e.dest.credentials.key));
     }
     this.trim();
   }
@@ -96,7 +112,7 @@ export class MessageTracker {
       if (!t) continue;
       t.state = 'delivered';
       t.finishedAt = now;
-      delete t.error;
+      t.error = undefined;
       if (e.sqsMessageId !== undefined) t.messageId = e.sqsMessageId;
       if (e.sqsSequenceNumber !== undefined) t.sequenceNumber = e.sqsSequenceNumber;
       this.settle(t);
@@ -196,6 +212,10 @@ interface WaitGroup {
 }
 
 function view(t: Tracked): MessageStatus {
-  const { owner: _o, ...status } = t;
-  return { ...status };
+  const status: MessageStatus = { id: t.id, queue: t.queue, state: t.state, acceptedAt: t.acceptedAt, attempts: t.attempts };
+  if (t.messageId !== undefined) status.messageId = t.messageId;
+  if (t.sequenceNumber !== undefined) status.sequenceNumber = t.sequenceNumber;
+  if (t.error !== undefined) status.error = t.error;
+  if (t.finishedAt !== undefined) status.finishedAt = t.finishedAt;
+  return status;
 }
