@@ -14,6 +14,7 @@
  *   --modes a,b             durability modes to run (default: every mode the daemon offers)
  *   --profile / --no-profile  CPU-profile the daemon under sustained load (default: on in full runs)
  *   --profile-scenarios a,b   which profiles: sustained, open-2000, batch (default: all three)
+ *   --daemon-scenarios a,b    which runs of the daemon phase: open, sustained, batch (default: all)
  *   --wait-quiet <minutes>  wait up to this long for the 1-minute load average to drop below --max-load
  *   --max-load <n>          default 0.5
  *   --max-other-cpu <pct>   a run during which processes outside the benchmark used more than this
@@ -68,10 +69,11 @@ interface Options {
   daemonArgs: string[];
   daemonNodeArgs: string[];
   profileScenarios: Set<string> | undefined;
+  daemonScenarios: Set<string> | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pin: true, daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, outDir: join(REPO, 'bench/results') };
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pin: true, daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, outDir: join(REPO, 'bench/results') };
   let profileSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -86,6 +88,7 @@ function parseOptions(argv: readonly string[]): Options {
     else if (a === '--profile') (o.profile = true), (profileSet = true);
     else if (a === '--no-profile') (o.profile = false), (profileSet = true);
     else if (a === '--profile-scenarios') o.profileScenarios = new Set(value().split(','));
+    else if (a === '--daemon-scenarios') o.daemonScenarios = new Set(value().split(','));
     else if (a === '--wait-quiet') o.waitQuietMin = Number(value());
     else if (a === '--max-load') o.maxLoad = Number(value());
     else if (a === '--no-pin') o.pin = false;
@@ -652,7 +655,9 @@ export class Bench {
           spec: (q: string) => this.spec(d.origin, q, { mode: 'closed', total: this.plan.batchTotal, concurrency: 8, connections: 8, perRequest: this.plan.batchPer }),
         },
       ];
+      const wanted = this.o.daemonScenarios;
       for (const run of runs) {
+        if (wanted && !wanted.has(run.id.split('-')[2] as string)) continue;
         const queue = run.id.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
         await this.fake.call('createQueue', { name: queue });
         await this.prime(d.origin, queue);
