@@ -539,10 +539,11 @@ export class Bench {
     const runtime = runtimeFigures(metrics0, await scrape(r.metricsOrigin));
     let sqs: SqsUse | undefined;
     if (r.queue) {
-      const s = await this.fake.call<{ byAction: Record<string, number>; entries: number }>('stats');
+      const s = await this.fake.call<{ byAction: Record<string, number>; entries: number; billedSendRequests?: number }>('stats');
       const sendRequests = (s.byAction.SendMessageBatch ?? 0) + (s.byAction.SendMessage ?? 0);
       const n = delivery?.delivered || 1;
       sqs = { sendRequests, entries: s.entries, entriesPerRequest: s.entries / Math.max(1, sendRequests), requestsPerMessage: sendRequests / n };
+      if (s.billedSendRequests !== undefined) Object.assign(sqs, { billedRequests: s.billedSendRequests, billedRequestsPerMessage: s.billedSendRequests / n });
     }
     const { ackedBits: _bits, ...result } = res;
     const perMsg = delivery ? delivery.delivered : res.acked;

@@ -7,6 +7,7 @@ const ms = (x: number | undefined): string => (x === undefined || Number.isNaN(x
 const n0 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en-US'));
 const n1 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(1));
 const n2 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(2));
+const n3 = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(3));
 const mb = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '–' : (x / MB).toFixed(0));
 const ratio = (a: number | undefined, b: number | undefined): string =>
   a === undefined || b === undefined || !(a > 0) || !(b > 0) ? '–' : `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}×`;
@@ -148,6 +149,21 @@ export function renderMarkdown(report: BenchReport): string {
       table(
         ['server', 'scenario', 'messages', 'acked/s', 'delivered/s', 'p50 ms', 'p99 ms', 'CPU µs/msg (user + sys)', 'entries/batch', 'RSS MB', 'lost', 'loadgen / fake CPU %', 'other CPU %', 'I/O stall %'],
         closed.map((r) => [systemLabel(r), r.scenario, n0(r.result?.messages), n0(r.ackedPerSec), n0(r.deliveredPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), cpuCell(r), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r), `${n0(r.loadgenCpuPct)} / ${n0(r.fakeCpuPct)}`, n0(r.otherCpuPct), n0(r.ioStallPct)]),
+      ),
+    );
+    out.push('');
+  }
+
+  const costed = runs.filter((r) => r.sqs !== undefined && r.sqs.sendRequests > 0 && !r.backlog);
+  if (costed.length > 0) {
+    out.push('### SQS cost per message');
+    out.push('');
+    out.push('HTTP requests to SQS (SendMessage + SendMessageBatch) per delivered message, and the requests SQS bills for them: each 64 KiB of a request\'s messages counts as one request. Sending each message on its own (what the SDK app does) costs 1 of each per message of up to 64 KiB.');
+    out.push('');
+    out.push(
+      table(
+        ['server', 'scenario', 'messages', 'SQS requests / msg', 'billed requests / msg', 'billed per million messages'],
+        costed.map((r) => [systemLabel(r), r.scenario, n0(r.sqs?.entries), n3(r.sqs?.requestsPerMessage), n3(r.sqs?.billedRequestsPerMessage), n0(r.sqs?.billedRequestsPerMessage === undefined ? undefined : r.sqs.billedRequestsPerMessage * 1e6)]),
       ),
     );
     out.push('');

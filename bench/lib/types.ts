@@ -26,6 +26,9 @@ export interface SqsUse {
   entries: number;
   entriesPerRequest: number;
   requestsPerMessage: number;
+  /** What SQS bills: each 64 KiB of a request's messages is one request (the fake counts them). */
+  billedRequests?: number;
+  billedRequestsPerMessage?: number;
 }
 
 export interface BacklogFigures {

@@ -139,6 +139,19 @@ describe('sending', () => {
     expect(fake.messageCount('q')).toBe(3);
     expect(fake.countByBody('q')).toEqual(new Map([['a', 2], ['b', 1]]));
     expect(fake.stats.entries).toBe(3);
+    expect(fake.stats.billedSendRequests).toBe(1);
+  });
+
+  it('bills each 64 KiB of a request\'s messages as one request, as SQS does', async () => {
+    await start({ queues: ['q'] });
+    const kib = (n: number) => 'x'.repeat(n * 1024);
+    // 10 x 6 KiB = 60 KiB: one billed request; 10 x 7 KiB = 70 KiB: two; attributes count too.
+    await call('SendMessageBatch', { QueueUrl: fake.queueUrl('q'), Entries: entries(Array.from({ length: 10 }, () => kib(6))) });
+    expect(fake.stats.billedSendRequests).toBe(1);
+    await call('SendMessageBatch', { QueueUrl: fake.queueUrl('q'), Entries: entries(Array.from({ length: 10 }, () => kib(7))) });
+    expect(fake.stats.billedSendRequests).toBe(3);
+    await call('SendMessage', { QueueUrl: fake.queueUrl('q'), MessageBody: kib(64), MessageAttributes: { a: { DataType: 'String', StringValue: 'v' } } });
+    expect(fake.stats.billedSendRequests).toBe(5);
   });
 
   it('rejects malformed batches as a whole', async () => {
@@ -487,7 +500,7 @@ describe('latency, concurrency, lifecycle', () => {
     await send();
     fake.reset();
     expect(fake.messages('f.fifo')).toEqual([]);
-    expect(fake.stats).toEqual({ requests: 0, byAction: {}, entries: 0, faultsInjected: {}, maxConcurrent: 0 });
+    expect(fake.stats).toEqual({ requests: 0, byAction: {}, entries: 0, billedSendRequests: 0, faultsInjected: {}, maxConcurrent: 0 });
     await send(); // the dedup cache was cleared too
     expect(fake.bodies('f.fifo')).toEqual(['same']);
     expect(fake.stats.requests).toBe(1);

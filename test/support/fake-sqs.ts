@@ -82,6 +82,11 @@ export interface FakeSqsStats {
   byAction: Record<string, number>;
   /** Entries received in SendMessage / SendMessageBatch requests, whether they ended up stored or not. */
   entries: number;
+  /**
+   * What SQS would bill for those requests: each 64 KiB (65,536 bytes) of a request's message
+   * payload (bodies and attributes, as SQS sizes a message) is one request, at least one each.
+   */
+  billedSendRequests: number;
   /** Per fault name (`throttle`, `serverError`, ..., `badMd5`, and `down`): how many were injected. */
   faultsInjected: Record<string, number>;
   /** Most requests being processed at once (from arrival until the response ends or the socket dies). */
@@ -218,6 +223,16 @@ export function md5OfMessageAttributes(attributes: MessageAttributes): string {
     }
   }
   return md5Hex(Buffer.concat(parts));
+}
+
+/** SQS bills each 64 KiB chunk of a request's payload as one request (at least one per request). */
+function billedRequests(messages: readonly unknown[]): number {
+  let bytes = 0;
+  for (const m of messages) {
+    const e = m as { MessageBody?: unknown; MessageAttributes?: MessageAttributes };
+    if (typeof e?.MessageBody === 'string') bytes += messageSize(e.MessageBody, e.MessageAttributes);
+  }
+  return Math.max(1, Math.ceil(bytes / 65_536));
 }
 
 /** The byte size SQS counts against MaximumMessageSize: body plus every attribute's name, type and value. */
@@ -359,7 +374,7 @@ interface RequestContext {
 }
 
 const emptyStats = (maxConcurrent = 0): FakeSqsStats =>
-  ({ requests: 0, byAction: {}, entries: 0, faultsInjected: {}, maxConcurrent });
+  ({ requests: 0, byAction: {}, entries: 0, billedSendRequests: 0, faultsInjected: {}, maxConcurrent });
 
 class FakeSqsServer implements FakeSqs {
   endpoint = '';
@@ -520,6 +535,7 @@ class FakeSqsServer implements FakeSqs {
     }
     if (params && (action === 'SendMessageBatch' || action === 'SendMessage')) {
       stats.entries += action === 'SendMessage' ? 1 : Array.isArray(params.Entries) ? params.Entries.length : 0;
+      stats.billedSendRequests += billedRequests(action === 'SendMessage' ? [params] : Array.isArray(params.Entries) ? params.Entries : []);
     }
 
     const latency = this.latencyMs + (this.faults.extraLatencyMs ?? 0);
