@@ -221,7 +221,45 @@ export function fromNetworkError(err: unknown): SqsError {
   const timeout =
     e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT';
   const detail = typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : 'unknown';
-  return new SqsError(timeout ? 'TimeoutError' : 'NetworkError', `request to SQS failed: ${detail}`, 0, undefined, 'retry');
+  // The cause (undici's error: its code, never request content) tells failover whether the request may have arrived.
+  return new SqsError(timeout ? 'TimeoutError' : 'NetworkError', `request to SQS failed: ${detail}`, 0, undefined, 'retry', err);
+}
+
+/** Throttling by any name: SQS answered and asks for less, which is not an outage (never a reason to fail over). */
+export const THROTTLING_CODES: ReadonlySet<string> = new Set([
+  'RequestThrottled',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'KmsThrottled',
+  'KMS.ThrottlingException',
+  'SlowDown',
+]);
+
+/**
+ * Does this failure say the endpoint itself is unwell (failover's health), rather than the queue,
+ * the message or the caller? Connection errors, timeouts, 5xx, a 2xx that is not SQS's JSON; never
+ * throttling (SQS answered: slow down), queue-level refusals, credentials, or our own abort.
+ */
+export function upstreamFault(err: SqsError): boolean {
+  if (err.code === 'NetworkError' || err.code === 'TimeoutError' || err.code === 'BadResponse') return true;
+  if (THROTTLING_CODES.has(err.code)) return false;
+  return err.httpStatus >= 500;
+}
+
+/** undici / Node codes of a connection that was never made: the request cannot have reached SQS. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Could SQS have stored the batch although the daemon saw a failure (its answer lost: a reset or
+ * timeout after the request was sent, a 5xx from a proxy)? A resend elsewhere may then duplicate.
+ */
+export function mayHaveArrived(err: SqsError): boolean {
+  if (err.code === 'BadResponse') return true; // a 2xx whose body was not SQS's JSON
+  if (err.code !== 'NetworkError' && err.code !== 'TimeoutError') return err.httpStatus >= 500;
+  const code = (err.cause as { code?: unknown } | undefined)?.code;
+  return !(typeof code === 'string' && NOT_CONNECTED.has(code));
 }
 
 /**

@@ -4,8 +4,10 @@ import {
   fromNetworkError,
   fromResponse,
   isSqsError,
+  mayHaveArrived,
   normalizeCode,
   SqsError,
+  upstreamFault,
 } from '../../src/sqs/errors.js';
 
 const json = (type: string, message = 'm') => JSON.stringify({ __type: `com.amazonaws.sqs#${type}`, message });
@@ -156,6 +158,29 @@ describe('fromNetworkError', () => {
     expect(e.disposition).toBe('retry');
     expect(e.httpStatus).toBe(0);
     expect(e.message).toContain(detail);
+  });
+});
+
+describe('upstreamFault and mayHaveArrived: what failover reads', () => {
+  it.each([
+    [fromNetworkError({ code: 'ECONNREFUSED' }), true, false],
+    [fromNetworkError({ code: 'UND_ERR_CONNECT_TIMEOUT' }), true, false],
+    [fromNetworkError({ code: 'ENOTFOUND' }), true, false],
+    [fromNetworkError({ code: 'ECONNRESET' }), true, true],
+    [fromNetworkError({ code: 'UND_ERR_HEADERS_TIMEOUT' }), true, true],
+    [fromResponse(500, '{"__type":"InternalError"}'), true, true],
+    [fromResponse(503, ''), true, true],
+    [fromResponse(503, '{"__type":"SlowDown"}'), false, true],
+    [fromResponse(403, '{"__type":"com.amazonaws.sqs#RequestThrottled"}'), false, false],
+    [fromResponse(400, '{"__type":"ThrottlingException"}'), false, false],
+    [fromResponse(400, '{"__type":"com.amazonaws.sqs#QueueDoesNotExist"}'), false, false],
+    [fromResponse(403, '{"__type":"AccessDenied"}'), false, false],
+    [new SqsError('BadResponse', 'not JSON', 200, undefined, 'retry'), true, true],
+    [new SqsError('Aborted', 'aborted', 0, undefined, 'permanent'), false, false],
+    [new SqsError('CredentialsUnavailable', 'none', 0, undefined, 'retry'), false, false],
+  ])('%s: fault %s, may have arrived %s', (err, fault, arrived) => {
+    expect(upstreamFault(err)).toBe(fault);
+    if (fault) expect(mayHaveArrived(err)).toBe(arrived);
   });
 });
 

@@ -122,6 +122,12 @@ export interface FakeSqs {
   reset(): void;
   /** Closes the server and destroys open sockets. */
   close(): Promise<void>;
+  /**
+   * An outage that leaves nothing listening: stops accepting and destroys open sockets (clients get
+   * ECONNREFUSED or a reset), keeping queues and messages; `plugIn()` listens on the same port again.
+   */
+  unplug(): Promise<void>;
+  plugIn(): Promise<void>;
 }
 
 export async function startFakeSqs(options: FakeSqsOptions = {}): Promise<FakeSqs> {
@@ -409,10 +415,21 @@ class FakeSqsServer implements FakeSqs {
     return this.currentStats;
   }
 
-  async listen(): Promise<void> {
+  async unplug(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  async plugIn(): Promise<void> {
+    await this.listen(this.port);
+  }
+
+  async listen(port = 0): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
+      this.server.listen(port, '127.0.0.1', () => {
         this.server.off('error', reject);
         resolve();
       });
