@@ -37,7 +37,9 @@ function type(o: Option): string {
     case 'enum':
       return `one of ${(o.values ?? []).map((v) => `\`${v}\``).join(', ')}`;
     case 'list':
-      return 'list (comma-separated; JSON array in the file)';
+      return o.repeatable ? 'list, repeatable (comma-separated; JSON array in the file)' : 'list (comma-separated; JSON array in the file)';
+    case 'upstreams':
+      return 'JSON array of `{"region", "endpoint", "profile", "name"}` objects';
     case 'workers':
       return '`<queue>=<url>`, repeatable (JSON array of strings or objects in the file)';
     default:

@@ -6,6 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
+import { parseUpstreams, primaryUpstream, type UpstreamConfig } from './upstreams/options.js';
 import { parseWorkers, type WorkerConfig } from './worker/options.js';
 
 export type CredentialMode = 'pass-through' | 'chain';
@@ -111,9 +112,25 @@ export interface Config {
   /** Request/reply: most late replies kept, and their bytes. */
   repliesMaxCount: number;
   repliesMaxBytes: number;
+  /** Failover (src/upstreams/): regions tried after the primary, in order (--failover-region, repeatable). */
+  failoverRegions: readonly string[];
+  /** Failover: SQS-compatible endpoints tried after the primary and the regions (--failover-endpoint, repeatable). */
+  failoverEndpoints: readonly string[];
+  /** Failover: the upstreams after the primary, from the config file (or the two lists above); [] = no failover. */
+  upstreams: readonly UpstreamConfig[];
+  /** Failover: consecutive failures (connection, timeout, 5xx) after which an upstream counts as down. */
+  failoverAfterFailures: number;
+  /** Failover: an upstream failing without a success for this long counts as down, however few the failures. ms. */
+  failoverAfterMs: number;
+  /** Failover: first probe of a down upstream after this, doubling per failed probe. ms. */
+  failoverProbeMs: number;
+  /** Failover: longest wait between probes of a down upstream. ms. */
+  failoverProbeMaxMs: number;
+  /** Failover: FIFO queues move to the next upstream too (off: they stay and wait; order and deduplication are per region). */
+  failoverFifo: 'on' | 'off';
 }
 
-type Kind = 'string' | 'int' | 'enum' | 'list' | 'workers';
+type Kind = 'string' | 'int' | 'enum' | 'list' | 'workers' | 'upstreams';
 
 interface OptionSpec {
   key: keyof Config;
@@ -130,6 +147,8 @@ interface OptionSpec {
   example?: string;
   /** SIGHUP applies a new value without a restart. */
   reloadable?: boolean;
+  /** A list flag given more than once adds to the list (--failover-region). */
+  repeatable?: boolean;
 }
 
 const MiB = 1_048_576;
@@ -192,6 +211,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'replyMaxWaitSeconds', flag: '--reply-max-wait', env: ['SQS_ACCELERATOR_REPLY_MAX_WAIT'], kind: 'int', default: '60', unit: 's', min: 1, max: 900, example: '30', doc: 'Request/reply: longest ?reply=<seconds> a request may ask for.' },
   { key: 'replyKeepSeconds', flag: '--reply-keep', env: ['SQS_ACCELERATOR_REPLY_KEEP'], kind: 'int', default: '300', unit: 's', min: 1, max: 3600, example: '120', doc: 'Request/reply: how long a reply that came after its request gave up stays readable at GET /replies/:id.' },
   { key: 'repliesMaxCount', flag: '--replies-max-count', env: ['SQS_ACCELERATOR_REPLIES_MAX_COUNT'], kind: 'int', default: '10000', min: 1, example: '1000', doc: 'Request/reply: most late replies kept, and most requests waiting at once; past it the oldest reply goes and new waits get 503.' },
+  // failover (src/upstreams/, README "Failover")
+  { key: 'failoverRegions', flag: '--failover-region', env: ['SQS_ACCELERATOR_FAILOVER_REGIONS'], kind: 'list', repeatable: true, default: '', example: 'eu-central-1', doc: 'Failover: an AWS region to deliver to when the ones before it are down, the same queue names there. Repeatable, tried in the order given after --region; the environment variable takes a comma-separated list.' },
+  { key: 'failoverEndpoints', flag: '--failover-endpoint', env: ['SQS_ACCELERATOR_FAILOVER_ENDPOINTS'], kind: 'list', repeatable: true, default: '', example: 'https://sqs.eu-central-1.amazonaws.com', doc: 'Failover: an SQS-compatible endpoint URL tried after the --failover-region ones (signed with --region). Repeatable.' },
+  { key: 'upstreams', flag: '--upstreams', env: ['SQS_ACCELERATOR_UPSTREAMS'], kind: 'upstreams', default: '', example: '[{"region":"eu-central-1","profile":"dr"}]', doc: 'Failover: the upstreams after the primary as a JSON array of {"region", "endpoint", "profile", "name"} (region or endpoint or both; profile: with --credentials chain, the AWS profile that signs there; name: shown in /status and /metrics). Instead of --failover-region/--failover-endpoint; usually set in the config file.' },
+  { key: 'failoverAfterFailures', flag: '--failover-after-failures', env: ['SQS_ACCELERATOR_FAILOVER_AFTER_FAILURES'], kind: 'int', default: '3', min: 1, max: 1000, example: '5', doc: 'Failover: consecutive failed requests (connection errors, timeouts, 5xx; never throttling or a queue\'s refusal) after which an upstream counts as down and new batches go to the next healthy one.' },
+  { key: 'failoverAfterMs', flag: '--failover-after-ms', env: ['SQS_ACCELERATOR_FAILOVER_AFTER_MS'], kind: 'int', default: '1000', unit: 'ms', min: 1, max: 3_600_000, example: '5000', doc: 'Failover: an upstream whose requests have failed for this long without a success counts as down, however few failed.' },
+  { key: 'failoverProbeMs', flag: '--failover-probe-ms', env: ['SQS_ACCELERATOR_FAILOVER_PROBE_MS'], kind: 'int', default: '1000', unit: 'ms', min: 10, max: 3_600_000, example: '2000', doc: 'Failover: a down upstream is probed (GetQueueUrl) after this, then after twice as long per failed probe; queues return to it once it answers.' },
+  { key: 'failoverProbeMaxMs', flag: '--failover-probe-max-ms', env: ['SQS_ACCELERATOR_FAILOVER_PROBE_MAX_MS'], kind: 'int', default: '30000', unit: 'ms', min: 10, max: 3_600_000, example: '60000', doc: 'Failover: longest wait between two probes of a down upstream.' },
+  { key: 'failoverFifo', flag: '--failover-fifo', env: ['SQS_ACCELERATOR_FAILOVER_FIFO'], kind: 'enum', values: ['off', 'on'], default: 'off', example: 'on', doc: 'Failover: off: FIFO queues stay on their upstream and wait (spooled) while it is down. on: they move too, at a cost: order holds only within each region, and deduplication does not span regions (a message whose answer was lost can arrive in both).' },
   { key: 'repliesMaxBytes', flag: '--replies-max-bytes', env: ['SQS_ACCELERATOR_REPLIES_MAX_BYTES'], kind: 'int', default: String(64 * MiB), unit: 'bytes', min: MiB, example: '16777216', doc: 'Request/reply: most bytes of late replies kept; the oldest goes first.' },
 ];
 
@@ -235,9 +263,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (!spec) throw new ConfigError(`unknown option ${JSON.stringify(flag)} (see --help)`);
     let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
-    // --worker repeats: every occurrence counts.
-    const prev = spec.kind === 'workers' ? values.get(spec.key) : undefined;
-    values.set(spec.key, prev === undefined ? value : `${prev}\n${value}`);
+    // --worker and --failover-* repeat: every occurrence counts.
+    const prev = spec.kind === 'workers' || spec.repeatable ? values.get(spec.key) : undefined;
+    values.set(spec.key, prev === undefined ? value : `${prev}${spec.kind === 'list' ? ',' : '\n'}${value}`);
   }
   return { values, help, version, waitReady };
 }
@@ -250,7 +278,8 @@ function convert(spec: OptionSpec, raw: string, source: string): unknown {
     case 'list':
       return Object.freeze(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''));
     case 'workers':
-      return raw; // parsed after the loop, with the --worker-* defaults (loadConfig)
+    case 'upstreams':
+      return raw; // parsed after the loop: workers with the --worker-* defaults, upstreams after the primary (finish)
     case 'enum':
       if (!spec.values?.includes(raw)) throw new ConfigError(`${where} must be one of ${spec.values?.join(', ')}; got ${JSON.stringify(raw)}`);
       return raw;
@@ -388,6 +417,12 @@ function finish(config: Config, env: Readonly<Record<string, string | undefined>
   }
   if (config.replyQueueName === '') config.replyQueueName = defaultReplyQueueName(hostname());
   else if (!/^[A-Za-z0-9_-]{1,80}$/.test(config.replyQueueName)) throw new ConfigError(`--reply-queue-name must be a standard queue name (1-80 letters, digits, "-" or "_"); got ${JSON.stringify(config.replyQueueName)}`);
+  try {
+    config.upstreams = parseUpstreams({ file: config.upstreams as unknown as string, regions: config.failoverRegions, endpoints: config.failoverEndpoints }, primaryUpstream(config.region, config.endpoint), config.credentials);
+  } catch (err) {
+    throw new ConfigError(`failover: ${(err as Error).message}`);
+  }
+  if (config.failoverProbeMaxMs < config.failoverProbeMs) throw new ConfigError(`--failover-probe-max-ms (${config.failoverProbeMaxMs}) must be at least --failover-probe-ms (${config.failoverProbeMs})`);
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
   validated.add(config);
   return Object.freeze(config);
@@ -456,6 +491,9 @@ function fileValue(spec: OptionSpec, value: unknown, path: string): string {
     case 'workers':
       if (!Array.isArray(value)) throw new ConfigError(`${where} must be a JSON array of "<queue>=<url>" strings or {"queue", "url", ...} objects`);
       return JSON.stringify(value);
+    case 'upstreams':
+      if (!Array.isArray(value)) throw new ConfigError(`${where} must be a JSON array of {"region", "endpoint", "profile", "name"} objects`);
+      return JSON.stringify(value);
     case 'string':
     case 'enum':
       if (typeof value !== 'string') throw new ConfigError(`${where} must be a JSON string; got ${JSON.stringify(value)}`);
@@ -499,7 +537,7 @@ export function helpText(): string {
   ];
   for (const o of OPTIONS) {
     const def = o.default === '' ? '(none)' : o.default;
-    lines.push(`  ${o.flag} <${o.kind === 'enum' ? o.values?.join('|') : o.kind === 'int' ? (o.unit ?? 'n') : o.kind === 'workers' ? 'queue>=<url' : 'value'}>${o.kind === 'workers' ? ' (repeatable)' : ''}`);
+    lines.push(`  ${o.flag} <${o.kind === 'enum' ? o.values?.join('|') : o.kind === 'int' ? (o.unit ?? 'n') : o.kind === 'workers' ? 'queue>=<url' : o.kind === 'upstreams' ? 'json' : 'value'}>${o.kind === 'workers' || o.repeatable ? ' (repeatable)' : ''}`);
     lines.push(`      ${o.doc}`);
     lines.push(`      default: ${def}${o.unit ? ` ${o.unit}` : ''}; env: ${o.env.join(', ')}${o.key === 'configFile' ? '' : `; config key: ${o.key}`}${o.reloadable ? '; reloaded on SIGHUP' : ''}`);
   }

@@ -32,7 +32,8 @@ export function readinessChecks(deps: AppDeps): ReadinessChecks {
     listener: (deps.ready?.() ?? true) ? 'ok' : 'down',
     spool: !info.writable ? 'unwritable' : deps.pipeline.spoolRefusing(info.spoolBytes) ? 'full' : 'ok',
     backlog: deps.pipeline.hasRoom(1, 0) ? 'ok' : 'full',
-    upstream: deps.metrics?.upstream ?? 'unknown',
+    // With failover upstreams: reachable while any of them is healthy (messages go there).
+    upstream: deps.upstreams ? (deps.upstreams.anyHealthy() ? 'reachable' : 'unreachable') : (deps.metrics?.upstream ?? 'unknown'),
   };
   const health = deps.auth.daemonCredentials?.health?.();
   if (health) checks.credentials = health.state;
@@ -59,6 +60,7 @@ function describe(deps: AppDeps, name: CheckName, state: string): string {
     case 'backlog':
       return 'backlog full (--max-backlog-messages or --max-backlog-bytes): sends get 503 BacklogFull';
     case 'upstream': {
+      if (deps.upstreams) return `every upstream is down (${deps.upstreams.list.map((u) => `${u.config.name}: ${u.health.snapshot().lastError?.code ?? 'down'}`).join(', ')}): messages are accepted and kept`;
       const code = deps.metrics?.lastUpstreamError;
       return `SQS unreachable (consecutive requests failed${code ? `, last ${code}` : ''}): messages are accepted and kept`;
     }

@@ -5,6 +5,8 @@ import type { StoreInfo } from './delivery/store.js';
 import type { PoolStatsSnapshot } from './sqs/client.js';
 import type { Destination } from './sqs/resolver.js';
 import type { Workers, WorkerStatus } from './worker/index.js';
+import type { Upstreams } from './upstreams/router.js';
+import { registerUpstreamMetrics } from './upstreams/metrics.js';
 
 /** What the daemon knows about SQS from its own traffic; it never probes. */
 export type UpstreamState = 'unknown' | 'reachable' | 'unreachable';
@@ -57,6 +59,7 @@ const POOL_STATS = ['connected', 'free', 'pending', 'queued', 'running', 'size']
  */
 export class Metrics {
   readonly registry = new Registry();
+  private readonly maxQueues: number;
   readonly observer: PipelineObserver;
   private sources: MetricSources | undefined;
   private readonly queues: LabelCap;
@@ -82,7 +85,8 @@ export class Metrics {
   private readonly unexpected: Counter<'where'>;
 
   constructor(options: MetricsOptions = {}) {
-    this.queues = new LabelCap(options.maxQueueLabels ?? 1000);
+    this.maxQueues = options.maxQueueLabels ?? 1000;
+    this.queues = new LabelCap(this.maxQueues);
     this.codes = new LabelCap(options.maxCodeLabels ?? 100);
     this.log = options.log;
     this.unreachableAfter = options.unreachableAfter ?? 3;
@@ -227,6 +231,11 @@ export class Metrics {
     fromStatus('gauge', 'held', 'Messages received and not yet settled with SQS.', (w) => w.held);
     fromStatus('gauge', 'limit', 'The adaptive limit on messages at the app at once.', (w) => w.limit);
     fromStatus('gauge', 'app_latency_seconds', 'Smoothed time the app takes to answer.', (w) => w.appLatencyMs / 1000);
+  }
+
+  /** Failover: each upstream's health and deliveries, and which upstream each queue uses (src/upstreams/metrics.ts). */
+  attachUpstreams(upstreams: Upstreams, pipeline: { allStats(): ReadonlyMap<string, QueueStats> }): void {
+    registerUpstreamMetrics(this.registry, upstreams, () => pipeline.allStats().keys(), this.maxQueues);
   }
 
   /** Gives the gauges something to read; until then they stay at 0. */

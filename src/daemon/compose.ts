@@ -19,6 +19,7 @@ import { checkSpoolDir, Spool } from '../spool/spool.js';
 import { CallerKeys } from '../sqsapi/sigv4.js';
 import { createWorkers, type ReplySender } from '../worker/index.js';
 import { ReplyHub } from '../worker/reply-hub.js';
+import { createUpstreams } from '../upstreams/index.js';
 
 export interface ComposeOptions {
   log: Logger;
@@ -28,6 +29,8 @@ export interface ComposeOptions {
   credentialProvider?: CredentialProvider | undefined;
   /** Called for pipeline events, after the metrics (the daemon's typed events). */
   observer?: PipelineObserver | undefined;
+  /** Credentials of a named AWS profile (an upstream's "profile"); default the AWS provider chain with that profile. */
+  profileProvider?: ((name: string) => Promise<CredentialProvider>) | undefined;
   /** Readiness of the listener, owned by the daemon's lifecycle. */
   ready: () => boolean;
 }
@@ -74,14 +77,14 @@ export async function compose(config: Readonly<Config>, options: ComposeOptions)
     store = spool;
   }
   try {
-    return build(config, options, store, spool, daemonCredentials, localUsers, callerKeys, endpoint);
+    return await build(config, options, store, spool, daemonCredentials, localUsers, callerKeys, endpoint);
   } catch (err) {
     await spool?.close(); // the lock is not left held by a daemon that never started
     throw err;
   }
 }
 
-function build(
+async function build(
   config: Readonly<Config>,
   options: ComposeOptions,
   store: MessageStore,
@@ -90,7 +93,7 @@ function build(
   localUsers: LocalUsers | undefined,
   callerKeys: CallerKeys | undefined,
   endpoint: string,
-): AppDeps {
+): Promise<AppDeps> {
   const { log } = options;
   const client = new SqsClient({ endpoint, region: config.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
   // The SQS API door forwards on its own pool: its long polls never hold delivery's connections.
@@ -102,6 +105,8 @@ function build(
   // Recent messages' states (GET /messages/:id, ?wait=1).
   const tracker = new MessageTracker(config.messageWindow);
   const metrics = new Metrics({ log: log.child({ mod: 'metrics' }) });
+  // Failover upstreams (none: the pipeline sends through `client` alone, as a single-upstream daemon).
+  const upstreams = await createUpstreams(config, { client, resolver, log: log.child({ mod: 'upstreams' }), profile: options.profileProvider ?? profileProvider });
   const pipeline = new Pipeline(
     client,
     store,
@@ -116,6 +121,7 @@ function build(
       maxInMemoryMessages: config.maxInMemoryMessages,
       fifoMaxPerGroup: config.fifoMaxPerGroup,
       maxDestinations: config.maxDestinations,
+      ...(upstreams ? { send: upstreams.send } : {}),
     },
     log.child({ mod: 'delivery' }),
     resolver,
@@ -140,6 +146,7 @@ function build(
   let workerChain: CredentialSource | undefined = daemonCredentials;
   const workers = createWorkers(config.workers, {
     client,
+    ...(upstreams ? { upstreams: upstreams.list } : {}),
     log: log.child({ mod: 'worker' }),
     sendReply: replySender(ingest),
     chain: async () => {
@@ -148,6 +155,7 @@ function build(
     },
   });
   metrics.attachWorkers(workers);
+  if (upstreams) metrics.attachUpstreams(upstreams, pipeline);
   const replies = new ReplyHub({
     client,
     log: log.child({ mod: 'replies' }),
@@ -179,9 +187,16 @@ function build(
     history,
     tracker,
     readinessMonitor,
+    upstreams,
   });
   readinessMonitor.attach(deps);
   return deps;
+}
+
+/** The AWS default provider chain for a named profile (loaded only when an upstream names one). */
+async function profileProvider(name: string): Promise<CredentialProvider> {
+  const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+  return fromNodeProviderChain({ profile: name }) as CredentialProvider;
 }
 
 /** The given provider, else the AWS default provider chain (loaded only when needed). */

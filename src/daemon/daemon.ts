@@ -27,6 +27,8 @@ export interface DaemonOptions {
   store?: MessageStore;
   /** Credential provider for `credentials: 'chain'`; default the AWS default provider chain. */
   credentialProvider?: CredentialProvider;
+  /** Credentials of a named profile (a failover upstream's "profile", chain mode); default the AWS provider chain with that profile. */
+  profileProvider?: (name: string) => Promise<CredentialProvider>;
 }
 
 /** The running daemon's address, once started. */
@@ -130,6 +132,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
       log,
       store: this.options.store,
       credentialProvider: this.options.credentialProvider,
+      profileProvider: this.options.profileProvider,
       observer: eventObserver(this, log.child({ mod: 'events' })),
       ready: () => this.listening,
     });
@@ -144,6 +147,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     } catch (err) {
       await deps.pipeline.close(0);
       await deps.client.close();
+      await deps.upstreams?.close();
       await deps.apiClient?.close();
       await deps.store.close();
       throw err;
@@ -189,6 +193,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     await closed;
     // Requests still in flight finish first, so their completion marks reach the store.
     await client.close();
+    await deps.upstreams?.close();
     await deps.apiClient?.close();
     await store.close();
     if (result.remaining > 0) {
@@ -208,6 +213,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
    */
   private startWatching(deps: AppDeps): void {
     deps.resolver.start();
+    deps.upstreams?.start();
     const monitor = deps.readinessMonitor as ReadinessMonitor | undefined;
     monitor?.start();
     const chain = deps.auth.daemonCredentials;
@@ -224,6 +230,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     (deps.readinessMonitor as ReadinessMonitor | undefined)?.stop();
     if (this.credentialProbe) clearInterval(this.credentialProbe);
     deps.resolver.stop();
+    deps.upstreams?.stop();
   }
 
   reload(next: Readonly<Config>): { applied: string[]; needRestart: string[] } {

@@ -14,10 +14,10 @@ import { type BatchOutcome, credentialsUnavailable, sendBatch } from './sender.j
  *   accepted, or learnt at verification) is refused here with a reason saying so, not sent;
  * - a FIFO message without a deduplication id gets one (see deduplicationIdFor), kept for
  *   its retries and its dead letter.
- * Never throws, like sendBatch.
+ * Never throws, like sendBatch. `dest` is where it goes: the envelopes' own destination, or (failover)
+ * the same queue in another upstream, resolved there by that upstream's `resolver`.
  */
-export async function attemptBatch(client: SqsClient, resolver: QueueResolver | undefined, batch: readonly Envelope[]): Promise<BatchOutcome> {
-  const dest = (batch[0] as Envelope).dest;
+export async function attemptBatch(client: SqsClient, resolver: QueueResolver | undefined, batch: readonly Envelope[], dest: Destination = (batch[0] as Envelope).dest): Promise<BatchOutcome> {
   if (!isVerified(dest)) {
     let error: SqsError | undefined;
     if (!resolver) error = new SqsError('QueueNotVerified', 'the queue was never resolved and no resolver is available', 0, undefined, 'retry');
@@ -45,7 +45,7 @@ export async function attemptBatch(client: SqsClient, resolver: QueueResolver | 
     }
     send?.push(env);
   }
-  const outcome: BatchOutcome = (send ?? batch).length > 0 ? await sendBatch(client, send ?? batch) : { delivered: [], failed: [], md5Mismatch: [] };
+  const outcome: BatchOutcome = (send ?? batch).length > 0 ? await sendBatch(client, send ?? batch, dest) : { delivered: [], failed: [], md5Mismatch: [] };
   if (tooLong) outcome.failed.push(...tooLong);
   return outcome;
 }

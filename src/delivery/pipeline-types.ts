@@ -1,6 +1,11 @@
 import type { SqsError } from '../sqs/errors.js';
 import type { Destination } from '../sqs/resolver.js';
 import type { OutgoingMessage } from '../sqs/types.js';
+import type { Envelope } from './envelope.js';
+import type { BatchOutcome } from './sender.js';
+
+/** Sends one batch and sorts its entries by outcome; never throws (see attemptBatch). */
+export type BatchSender = (batch: readonly Envelope[]) => Promise<BatchOutcome>;
 
 export interface PipelineOptions {
   /** How long a partial batch waits for company while another batch of its queue is in flight. ms. */
@@ -23,6 +28,8 @@ export interface PipelineOptions {
   maxDestinations?: number;
   /** A destination's batcher and counters are forgotten once it has been idle this long. ms. Default 10 min. */
   idleMs?: number;
+  /** Where batches go instead of attemptBatch(client, resolver): failover across upstreams (src/upstreams/). Default: the one client. */
+  send?: BatchSender;
 }
 
 /** A refusal of accept() other than a full backlog. */

@@ -294,7 +294,7 @@ export class Pipeline {
       e.lastAttemptAt = started;
     }
     this.tracker?.sending(batch);
-    const outcome = await attemptBatch(this.client, this.resolver, batch);
+    const outcome = await (this.options.send ? this.options.send(batch) : attemptBatch(this.client, this.resolver, batch));
     this.inFlightRequests -= 1;
     b.inFlight -= 1;
     stats.inFlight -= batch.length;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SqsClient } from '../sqs/client.js';
 import { classifyEntry, type Disposition, isSqsError, SqsError } from '../sqs/errors.js';
+import type { Destination } from '../sqs/resolver.js';
 import type { SendMessageBatchRequestEntry } from '../sqs/types.js';
 import type { Envelope } from './envelope.js';
 
@@ -37,8 +38,8 @@ function md5(body: string): string {
  * after the other (FIFO order holds), down to single entries: only an entry refused on its
  * own is refused for good.
  */
-export async function sendBatch(client: SqsClient, batch: readonly Envelope[]): Promise<BatchOutcome> {
-  const outcome = await sendOnce(client, batch);
+export async function sendBatch(client: SqsClient, batch: readonly Envelope[], dest: Destination = (batch[0] as Envelope).dest): Promise<BatchOutcome> {
+  const outcome = await sendOnce(client, batch, dest);
   const err = outcome.requestError;
   if (err?.disposition !== 'split') return outcome;
   if (batch.length === 1) {
@@ -46,8 +47,8 @@ export async function sendBatch(client: SqsClient, batch: readonly Envelope[]): 
     return { delivered: [], failed: [{ env: batch[0] as Envelope, error: alone }], md5Mismatch: [], requestError: alone };
   }
   const mid = Math.ceil(batch.length / 2);
-  const first = await sendBatch(client, batch.slice(0, mid));
-  const second = await sendBatch(client, batch.slice(mid));
+  const first = await sendBatch(client, batch.slice(0, mid), dest);
+  const second = await sendBatch(client, batch.slice(mid), dest);
   const merged: BatchOutcome = {
     delivered: [...first.delivered, ...second.delivered],
     failed: [...first.failed, ...second.failed],
@@ -59,8 +60,8 @@ export async function sendBatch(client: SqsClient, batch: readonly Envelope[]): 
   return merged;
 }
 
-async function sendOnce(client: SqsClient, batch: readonly Envelope[]): Promise<BatchOutcome> {
-  const dest = (batch[0] as Envelope).dest;
+/** `dest`: where to send, the envelopes' own destination unless failover chose the same queue in another upstream. */
+async function sendOnce(client: SqsClient, batch: readonly Envelope[], dest: Destination): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { delivered: [], failed: [], md5Mismatch: [] };
   let result;
   try {

@@ -12,6 +12,7 @@ import type { QueueResolver } from '../sqs/resolver.js';
 import type { Workers } from '../worker/index.js';
 import type { CallerKeys } from '../sqsapi/sigv4.js';
 import type { ReplyHub } from '../worker/reply-hub.js';
+import type { Upstreams } from '../upstreams/index.js';
 import type { LocalUsers } from './users.js';
 
 /** Who signs a request's SQS calls, besides the caller's own Basic-auth pair (pass-through). */
@@ -55,4 +56,6 @@ export interface AppDeps {
   readonly readinessMonitor?: { check(): void } | undefined;
   /** Request/reply (`?reply=`): this daemon's reply queue listeners and late replies. */
   readonly replies?: ReplyHub | undefined;
+  /** Failover upstreams (--failover-region, upstreams): health, and which upstream each queue uses; undefined with one upstream. */
+  readonly upstreams?: Upstreams | undefined;
 }

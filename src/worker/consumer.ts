@@ -26,10 +26,14 @@ export interface ConsumerDeps {
   log: Logger;
   /** The daemon's send path for replies; without it, 2xx bodies are not forwarded. */
   sendReply?: ReplySender;
+  /** With failover upstreams: which one this consumer reads (one consumer per upstream and queue). */
+  upstream?: string;
 }
 
 export interface WorkerStatus {
   queue: string;
+  /** With failover upstreams: the upstream whose queue this worker reads. */
+  upstream?: string;
   url: string;
   state: 'idle' | 'starting' | 'polling' | 'stopping' | 'stopped';
   /** Messages being POSTed to the app now. */
@@ -106,7 +110,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
 
   constructor(readonly config: WorkerConfig, private readonly deps: ConsumerDeps) {
     super();
-    this.log = deps.log.child({ worker: config.queue });
+    this.log = deps.log.child(deps.upstream === undefined ? { worker: config.queue } : { worker: config.queue, upstream: deps.upstream });
     this.fifo = config.queue.endsWith('.fifo');
     this.limit = new AdaptiveLimit(config.concurrency);
     this.app = new AppClient(config.url, config.concurrency, config.inactivityTimeoutSeconds * 1000);
@@ -132,6 +136,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   status(): WorkerStatus {
     const s: WorkerStatus = {
       queue: this.config.queue,
+      ...(this.deps.upstream === undefined ? {} : { upstream: this.deps.upstream }),
       url: this.config.url,
       state: this.state,
       inFlight: this.inFlight,

@@ -22,6 +22,12 @@ export interface WorkersDeps {
   chain: () => Promise<CredentialSource>;
   /** Provider for a named profile (tests inject one). */
   profile?: (name: string) => Promise<CredentialProvider>;
+  /**
+   * Failover upstreams: every worker reads its queue in each of them (one consumer per upstream),
+   * so messages are consumed wherever delivery put them. An upstream's profile signs there in
+   * place of the daemon's chain. Default: only `client`.
+   */
+  upstreams?: ReadonlyArray<{ readonly client: SqsClient; readonly config: { readonly name: string }; readonly credentials: CredentialSource | undefined }>;
 }
 
 export interface Workers {
@@ -55,10 +61,15 @@ export function createWorkers(configs: readonly WorkerConfig[], deps: WorkersDep
     async start() {
       for (const config of configs) {
         const credentials = await credentialsFor(config.credentials, deps);
-        const c = new Consumer(config, { client: deps.client, credentials, log: deps.log, ...(deps.sendReply ? { sendReply: deps.sendReply } : {}) });
-        for (const l of listeners) l(c);
-        consumers.push(c);
-        c.start();
+        const reply = deps.sendReply ? { sendReply: deps.sendReply } : {};
+        const targets = deps.upstreams ?? [undefined];
+        for (const u of targets) {
+          const own = u?.credentials !== undefined && config.credentials.kind === 'chain' ? u.credentials : credentials;
+          const c = new Consumer(config, { client: u?.client ?? deps.client, credentials: own, log: deps.log, ...reply, ...(u ? { upstream: u.config.name } : {}) });
+          for (const l of listeners) l(c);
+          consumers.push(c);
+          c.start();
+        }
       }
     },
     async stop(deadline) {

@@ -41,6 +41,7 @@ export function registerStatusRoutes(router: Router, deps: AppDeps): void {
       startedAt: new Date(deps.startedAt).toISOString(),
       uptimeSeconds: up,
       upstream: { endpoint: deps.client.endpoint, region: deps.client.region },
+      ...(deps.upstreams ? { upstreams: deps.upstreams.status(), possibleDuplicates: deps.upstreams.possibleDuplicates } : {}),
       backlog: { messages: p.backlogMessages, bytes: p.backlogBytes },
       inFlightRequests: p.inFlightRequests,
       totals: { ...p.totals },

@@ -1,9 +1,9 @@
-import type { QueueStats } from '../../../delivery/pipeline.js';
 import type { DeadLetter, StoreInfo } from '../../../delivery/store.js';
 import type { WorkerStatus } from '../../../worker/index.js';
 import { bytes, count, duration, rate, timestamp, truncate } from '../format.js';
 import { type Flash, page } from '../layout.js';
-import type { QueuesPage } from '../status-queues.js';
+import type { QueuesPage, StatusQueue } from '../status-queues.js';
+import type { UpstreamStatus } from '../../../upstreams/index.js';
 import { html, q, type SafeHtml } from '../template.js';
 import { LIVE_REFRESH_SECONDS, type HistoryData, liveCharts } from './live.js';
 
@@ -11,7 +11,12 @@ import { LIVE_REFRESH_SECONDS, type HistoryData, liveCharts } from './live.js';
 export interface StatusData {
   startedAt: string;
   uptimeSeconds: number;
+  /** The primary upstream (the only one without failover). */
   upstream: { endpoint: string; region: string };
+  /** Failover upstreams, the primary first: health and queues using each (absent with one upstream). */
+  upstreams?: UpstreamStatus[];
+  /** Failover: messages delivered by one upstream after a failed request to another that may have stored them. */
+  possibleDuplicates?: number;
   backlog: { messages: number; bytes: number };
   inFlightRequests: number;
   totals: { accepted: number; sent: number; retried: number; deadLettered: number; md5Mismatch: number; requests: number; requestErrors: number };
@@ -19,7 +24,7 @@ export interface StatusData {
   rates: { acceptedPerSecond: number; sentPerSecond: number; requestsPerSecond: number };
   store: StoreInfo;
   /** One page of the queues, sorted by name (see queuesPage). */
-  queues: Array<{ name: string } & QueueStats>;
+  queues: StatusQueue[];
   /** The worker side: one entry per --worker queue. */
   workers: WorkerStatus[];
   queuesPage: QueuesPage;
@@ -50,10 +55,23 @@ ${s.dir ? html`<tr><th scope="row">Spool directory</th><td class="mono">${s.dir}
 </tbody></table>`;
 }
 
+function upstreamSection(list: UpstreamStatus[], duplicates: number): SafeHtml {
+  const rows = list.map(
+    (u) => html`<tr><td class="mono">${u.name}${u.primary ? html` <span class="muted">(primary)</span>` : ''}</td><td>${u.region}</td><td class="mono">${u.endpoint || 'AWS'}</td>
+<td>${u.state === 'healthy' ? 'healthy' : html`<strong>down</strong>${u.nextProbeAt ? html` <span class="muted">next probe ${timestamp(Date.parse(u.nextProbeAt))}</span>` : ''}`} <span class="muted">since ${timestamp(Date.parse(u.since))}</span></td>
+<td class="num">${count(u.queues)}</td><td class="num">${count(u.sent)}</td><td class="num">${count(u.failuresTotal)}</td>
+<td>${u.lastError ? html`<code>${u.lastError.code}</code> ${truncate(u.lastError.message, 120)} <span class="muted">${timestamp(Date.parse(u.lastError.at))}</span>` : '—'}</td></tr>`,
+  );
+  return html`<p class="muted">New batches of a queue go to the first healthy upstream that has the queue; a down upstream is probed and gets its queues back once it answers.
+${count(duplicates)} messages delivered after a failed request elsewhere that may have stored them (possible duplicates).</p>
+<div class="scroll"><table><thead><tr><th>Upstream</th><th>Region</th><th>Endpoint</th><th>Health</th><th class="num">Queues moved here</th><th class="num">Sent</th><th class="num">Failures</th><th>Last failure</th></tr></thead>
+<tbody>${rows}</tbody></table></div>`;
+}
+
 function workerSection(workers: WorkerStatus[]): SafeHtml {
   if (workers.length === 0) return html`<div class="card">No workers configured (start with <code>--worker &lt;queue&gt;=&lt;url&gt;</code> to deliver a queue's messages to a local app).</div>`;
   const rows = workers.map(
-    (w) => html`<tr><td><a href="/queues/${q(w.queue)}">${w.queue}</a></td><td class="mono">${w.url}</td><td>${w.state}</td>
+    (w) => html`<tr><td><a href="/queues/${q(w.queue)}">${w.queue}</a>${w.upstream ? html` <span class="muted">in ${w.upstream}</span>` : ''}</td><td class="mono">${w.url}</td><td>${w.state}</td>
 <td class="num">${count(w.inFlight)} / ${count(w.limit)}</td><td class="num">${count(w.delivered)}</td><td class="num">${count(w.failed)}</td><td class="num">${count(w.retried)}</td>
 <td class="num">${count(w.leftToRedrive)}</td><td class="num">${count(w.replies)}</td><td class="num">${w.appLatencyMs.toFixed(1)} ms</td>
 <td>${w.lastError ? html`<code>${w.lastError.code}</code> ${truncate(w.lastError.message, 120)} <span class="muted">${timestamp(Date.parse(w.lastError.at))}</span>` : '—'}</td></tr>`,
@@ -102,8 +120,9 @@ export function statusPage(data: StatusData, options: { user: string; flashes: F
   const t = data.totals;
   const queueRows = data.queues.map(
     (x) => html`<tr><td><a href="/queues/${q(x.name)}">${x.name}</a></td><td class="num">${count(x.backlog)}</td><td class="num">${count(x.inFlight)}</td>
-<td class="num">${count(x.accepted)}</td><td class="num">${count(x.sent)}</td><td class="num">${count(x.retried)}</td><td class="num">${count(x.deadLettered)}</td></tr>`,
+<td class="num">${count(x.accepted)}</td><td class="num">${count(x.sent)}</td><td class="num">${count(x.retried)}</td><td class="num">${count(x.deadLettered)}</td>${x.route ? html`<td><span class="mono">${x.route.upstream}</span> <span class="muted">${x.route.reason}: ${x.route.detail}</span></td>` : ''}</tr>`,
   );
+  const routeHead = data.upstreams ? html`<th>Upstream (why)</th>` : '';
   const body = html`<h1>Daemon status</h1>
 <p class="lead">Up ${duration(data.uptimeSeconds)} (since ${timestamp(Date.parse(data.startedAt))}) · upstream <span class="mono">${data.upstream.endpoint}</span> (${data.upstream.region})</p>
 <div class="grid">
@@ -123,8 +142,10 @@ ${liveCharts(data.history)}`
 <h2>Queues this daemon has sent to${data.queuesPage.scope === 'yours' ? ' with your credentials' : ''}</h2>
 ${data.queues.length === 0
   ? html`<div class="card">${data.queuesPage.total > 0 ? 'No queues on this page.' : 'Nothing accepted lately.'}</div>`
-  : html`<div class="scroll"><table><thead><tr><th>Queue</th><th class="num">Backlog</th><th class="num">Sending</th><th class="num">Accepted</th><th class="num">Sent</th><th class="num">Retried</th><th class="num">Failed</th></tr></thead>
+  : html`<div class="scroll"><table><thead><tr><th>Queue</th><th class="num">Backlog</th><th class="num">Sending</th><th class="num">Accepted</th><th class="num">Sent</th><th class="num">Retried</th><th class="num">Failed</th>${routeHead}</tr></thead>
 <tbody>${queueRows}</tbody></table></div>${queuePager(data.queuesPage, data.queues.length)}`}
+${data.upstreams ? html`<h2 id="upstreams">Upstreams</h2>
+${upstreamSection(data.upstreams, data.possibleDuplicates ?? 0)}` : ''}
 <h2 id="workers">Workers</h2>
 ${workerSection(data.workers)}
 <h2>Message store</h2>
