@@ -21,7 +21,7 @@ export interface UpstreamsDeps {
   client: SqsClient;
   resolver: QueueResolver;
   log: Logger;
-  /** Credentials of an upstream's profile (chain mode); made once per profile. */
+  /** Credentials of an upstream's profile (chain mode); asked once per upstream that names one. */
   profile: (name: string) => Promise<CredentialProvider>;
 }
 

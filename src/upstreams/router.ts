@@ -55,7 +55,7 @@ export interface UpstreamStatus extends HealthSnapshot {
   /** '' = the region's AWS endpoint. */
   endpoint: string;
   primary: boolean;
-  /** Queues whose new batches go here now. */
+  /** Queues the router tracks whose new batches go here now: moved here, or waiting here while it is down (a queue simply on a healthy primary is not counted). */
   queues: number;
   sent: number;
 }
@@ -70,6 +70,8 @@ export interface UpstreamsOptions extends HealthOptions {
 const MISSING_RECHECK_MS = 30_000;
 /** Routes of queues not sent to in this long are forgotten (they start again on the primary). ms. */
 const ROUTE_IDLE_MS = 600_000;
+/** Most routes kept (one per destination sent to while its upstream was down); the oldest goes first. */
+const MAX_ROUTES = 10_000;
 
 /**
  * Failover across an ordered list of independent upstreams (issue 17). Batches of a queue go to
@@ -184,6 +186,8 @@ export class Upstreams {
       return outcome;
     }
     if (route === undefined) {
+      // Bounded: a forgotten route only means the queue is chosen again from the primary at its next batch.
+      if (this.routes.size >= MAX_ROUTES) this.routes.delete(this.routes.keys().next().value as string);
       route = { dest, index: 0, reason: 'primary', detail: 'the primary upstream', since: Date.now(), usedAt: 0, targets: new Map(), missing: new Map() };
       this.routes.set(dest.key, route);
     }

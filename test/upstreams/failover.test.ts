@@ -237,6 +237,32 @@ describe('failover between two upstreams', () => {
     expect(primary.messageCount('orders')).toBe(0);
   }, 30_000);
 
+  it('chain mode: an upstream with a profile signs with that profile\'s credentials, the primary with the daemon\'s chain', async () => {
+    const primary = await startFakeSqs({ queues: ['orders'] });
+    const secondary = await startFakeSqs({ queues: ['orders'] });
+    const asked: string[] = [];
+    const d = await startTestDaemon(primary.endpoint, ['--credentials', 'chain', '--upstreams', JSON.stringify([{ endpoint: secondary.endpoint, profile: 'dr', name: 'dr-region' }])], 'info', {
+      credentialProvider,
+      profileProvider: async (name) => {
+        asked.push(name);
+        return async () => ({ accessKeyId: 'AKIDPROFILE', secretAccessKey: 'profile-secret' });
+      },
+    });
+    s = { primary, secondary, d };
+    await send(d.url, 'orders', 'one');
+    await primary.waitFor(() => primary.messageCount('orders') === 1, 5000);
+    await primary.unplug();
+    await send(d.url, 'orders', 'two');
+    await secondary.waitFor(() => secondary.messageCount('orders') === 1, 10_000);
+    expect(asked).toEqual(['dr']);
+    expect(primary.messages('orders').map((m) => m.accessKeyId)).toEqual([AKID]);
+    expect(secondary.messages('orders').map((m) => m.accessKeyId)).toEqual(['AKIDPROFILE']);
+    const status = await getJson(d.url, '/status');
+    expect(status.upstreams.map((u: any) => u.name)).toEqual([new URL(primary.endpoint).host, 'dr-region']);
+    expect(JSON.stringify(status)).not.toContain('profile-secret');
+    expect(d.logs.raw.join('\n')).not.toContain('profile-secret');
+  }, 30_000);
+
   describe('the worker side', () => {
     let app: TestApp | undefined;
     afterEach(async () => {

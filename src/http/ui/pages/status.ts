@@ -64,7 +64,7 @@ function upstreamSection(list: UpstreamStatus[], duplicates: number): SafeHtml {
   );
   return html`<p class="muted">New batches of a queue go to the first healthy upstream that has the queue; a down upstream is probed and gets its queues back once it answers.
 ${count(duplicates)} messages delivered after a failed request elsewhere that may have stored them (possible duplicates).</p>
-<div class="scroll"><table><thead><tr><th>Upstream</th><th>Region</th><th>Endpoint</th><th>Health</th><th class="num">Queues moved here</th><th class="num">Sent</th><th class="num">Failures</th><th>Last failure</th></tr></thead>
+<div class="scroll"><table><thead><tr><th>Upstream</th><th>Region</th><th>Endpoint</th><th>Health</th><th class="num">Queues routed here</th><th class="num">Sent</th><th class="num">Failures</th><th>Last failure</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`;
 }
 
