@@ -235,6 +235,17 @@ describe('failover between two upstreams', () => {
     for (let i = 0; i < 10; i++) await send(d.url, 'orders', `s-${i}`);
     await secondary.waitFor(() => secondary.messageCount('orders') === 10, 15_000);
     expect(primary.messageCount('orders')).toBe(0);
+    // Ready while any upstream is healthy; not ready, saying why, once every one is down.
+    const ready = await request(`${d.url}/readyz`);
+    expect(ready.statusCode).toBe(200);
+    await ready.body.text();
+    secondary.down = true;
+    await send(d.url, 'orders', 'waits');
+    await until(() => d.logs.find(`upstream ${new URL(secondary.endpoint).host} is down`).length === 1, 15_000, 'the secondary down too');
+    const notReady = await request(`${d.url}/readyz`);
+    expect(notReady.statusCode).toBe(503);
+    expect(((await notReady.body.json()) as { reason: string }).reason).toMatch(/^every upstream is down \(.*ServiceUnavailable/);
+    expect(queueRow(await getJson(d.url, '/status'), 'orders').route).toMatchObject({ upstream: new URL(secondary.endpoint).host, reason: 'no-healthy-upstream' });
   }, 30_000);
 
   it('chain mode: an upstream with a profile signs with that profile\'s credentials, the primary with the daemon\'s chain', async () => {

@@ -1,4 +1,7 @@
-import { ConfigError, helpText, loadConfig } from '../../src/config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, defineConfig, helpText, loadConfig } from '../../src/config.js';
 
 const REGION = { AWS_REGION: 'eu-west-1' };
 
@@ -39,6 +42,25 @@ describe('failover options', () => {
       { name: 'eu-central-1', region: 'eu-central-1', endpoint: '', profile: 'dr' },
       { name: 'onprem', region: 'us-east-1', endpoint: 'https://sqs.example.internal', profile: '' },
     ]);
+  });
+
+  it('reads "upstreams" from the config file and from createDaemon\'s options', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'upstreams-config-'));
+    try {
+      const file = join(dir, 'config.json');
+      writeFileSync(file, JSON.stringify({ region: 'us-east-1', failoverFifo: 'on', upstreams: [{ region: 'us-west-2' }, { endpoint: 'http://127.0.0.1:4566', name: 'local' }] }));
+      const c = loadConfig(['--config', file], {});
+      expect(c.upstreams.map((u) => [u.name, u.region, u.endpoint])).toEqual([['us-west-2', 'us-west-2', ''], ['local', 'us-east-1', 'http://127.0.0.1:4566']]);
+      expect(c.failoverFifo).toBe('on');
+      writeFileSync(file, JSON.stringify({ region: 'us-east-1', upstreams: { region: 'us-west-2' } }));
+      expect(configError(['--config', file], {})).toMatch(/"upstreams" must be a JSON array/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const e = defineConfig({ region: 'us-east-1', failoverRegions: ['us-west-2'] });
+    expect(e.upstreams.map((u) => u.name)).toEqual(['us-west-2']);
+    // A Config that loadConfig made passes through createDaemon's options as it is.
+    expect(defineConfig(loadConfig(['--failover-region', 'us-west-2'], REGION)).upstreams).toHaveLength(1);
   });
 
   it('refuses what it cannot use, naming the entry and the field', () => {
