@@ -44,6 +44,7 @@ it('shows each upstream\'s health and which upstream each queue uses, with the r
     const page = await context.newPage();
     try {
       expect((await page.goto(`${d.url}/status?refresh=off`))?.status()).toBe(200);
+      expect(await page.locator('.flash, [role=status], [role=alert]').first().innerText()).toContain(`the primary upstream ${p1} could not be reached just now; messages go to the next healthy upstream`);
       const upstreams = await page.locator('#upstreams + p + .scroll table tbody tr').allInnerTexts();
       expect(upstreams).toHaveLength(2);
       expect(upstreams[0]).toContain(p1);

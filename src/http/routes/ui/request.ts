@@ -55,7 +55,12 @@ export async function verifyCredentials(deps: AppDeps, creds: Credentials): Prom
   } catch (err) {
     if (!isSqsError(err)) throw err;
     if (BAD_CREDENTIAL_CODES.has(err.code)) throw sqsFailure(err);
-    const message = err.disposition === 'retry' ? 'SQS could not be reached just now' : `SQS answered: ${err.message}`;
+    // With failover upstreams the pages manage the primary's queues; delivery may be going elsewhere meanwhile.
+    const up = deps.upstreams;
+    const unreachable = up
+      ? `the primary upstream ${up.primary.config.name} could not be reached just now${up.anyHealthy() ? '; messages go to the next healthy upstream (Daemon status, Upstreams)' : ''}`
+      : 'SQS could not be reached just now';
+    const message = err.disposition === 'retry' ? unreachable : `SQS answered: ${err.message}`;
     return { ok: false, code: err.code, message };
   }
 }
