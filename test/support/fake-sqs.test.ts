@@ -557,3 +557,44 @@ describe('faults for SQS-compatible servers (issue 10)', () => {
     expect(got.json.Messages[0].Attributes.AWSTraceHeader).toBe(trace);
   });
 });
+
+describe('long polling and the answer\'s trip back (issue 13: the worker bench and its shutdown)', () => {
+  it('longPolling: an empty receive waits for a message sent later and answers with it', async () => {
+    await start({ queues: ['q'], longPolling: true, latencyMs: 20 });
+    const t0 = Date.now();
+    const receive = call('ReceiveMessage', { QueueUrl: fake.queueUrl('q'), WaitTimeSeconds: 5, MaxNumberOfMessages: 10 });
+    await new Promise((r) => setTimeout(r, 300));
+    await call('SendMessageBatch', { QueueUrl: fake.queueUrl('q'), Entries: entries(['late']) });
+    const got = await receive;
+    const ms = Date.now() - t0;
+    expect(got.json.Messages.map((m: { Body: string }) => m.Body)).toEqual(['late']);
+    // Answered when the message came (300 ms + the send's 20 ms + half the latency back), not after the 5 s wait.
+    expect(ms).toBeGreaterThanOrEqual(300);
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it('longPolling: an empty receive answers empty once its wait is over; without WaitTimeSeconds at once', async () => {
+    await start({ queues: ['q'], longPolling: true });
+    let t0 = Date.now();
+    expect((await call('ReceiveMessage', { QueueUrl: fake.queueUrl('q'), WaitTimeSeconds: 1 })).json).toEqual({});
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    t0 = Date.now();
+    expect((await call('ReceiveMessage', { QueueUrl: fake.queueUrl('q') })).json).toEqual({});
+    expect(Date.now() - t0).toBeLessThan(500);
+  });
+
+  it('answerDelayMs: the action takes effect at once and its answer comes later', async () => {
+    await start({ queues: ['q'] });
+    await call('SendMessageBatch', { QueueUrl: fake.queueUrl('q'), Entries: entries(['a', 'b']) });
+    fake.faults = { answerDelayMs: 600, actions: ['ReceiveMessage'] };
+    const t0 = Date.now();
+    const receive = call('ReceiveMessage', { QueueUrl: fake.queueUrl('q'), MaxNumberOfMessages: 10, VisibilityTimeout: 300 });
+    await new Promise((r) => setTimeout(r, 200));
+    // Already taken by the receive whose answer is still on its way: not visible to another one.
+    const other = await call('GetQueueAttributes', { QueueUrl: fake.queueUrl('q'), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] });
+    expect(other.json.Attributes).toEqual({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '2' });
+    const got = await receive;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(550);
+    expect(got.json.Messages).toHaveLength(2);
+  });
+});

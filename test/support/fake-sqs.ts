@@ -36,6 +36,12 @@ export interface FakeSqsOptions {
   seed?: number;
   /** FIFO deduplication window (default 300000 ms = 5 minutes, as SQS). */
   dedupWindowMs?: number;
+  /**
+   * Long polling, as SQS: a ReceiveMessage with WaitTimeSeconds > 0 that finds nothing waits for a
+   * message (sent, or made visible by ChangeMessageVisibility) up to that wait, and answers half the
+   * latency after one came (the answer's trip back). Default false: every receive answers at once.
+   */
+  longPolling?: boolean;
 }
 
 export interface StoredMessage {
@@ -65,6 +71,12 @@ export interface Faults {
   kmsThrottled?: number; // per ENTRY: fail with Code 'KmsThrottled', SenderFault false
   badMd5?: number; // per ENTRY: store it but answer with a wrong MD5OfMessageBody
   extraLatencyMs?: number; // added on top of latencyMs
+  /**
+   * Added after the action took effect, before the answer is written: the answer's trip back. A
+   * client that gives up meanwhile has lost what the answer carried (a receive's messages stay
+   * invisible for their visibility timeout, as with SQS).
+   */
+  answerDelayMs?: number;
   /** Only inject faults into these actions (e.g. ['SendMessageBatch']). Default: every action. */
   actions?: string[];
   /** A lower limit on a SendMessageBatch's total bytes than SQS's 1 MiB (as some SQS-compatible servers have): BatchRequestTooLong above it. */
@@ -99,6 +111,8 @@ export interface FakeSqs {
   /** The seed the fault PRNG started from. */
   readonly seed: number;
   latencyMs: number;
+  /** See FakeSqsOptions.longPolling; mutable at runtime. */
+  longPolling: boolean;
   faults: Faults; // mutable at runtime
   /** When true, refuse work: answer 503 ServiceUnavailable to everything (simulates an outage). */
   down: boolean;
@@ -387,6 +401,7 @@ class FakeSqsServer implements FakeSqs {
   port = 0;
   readonly seed: number;
   latencyMs: number;
+  longPolling: boolean;
   faults: Faults = {};
   down = false;
 
@@ -398,9 +413,14 @@ class FakeSqsServer implements FakeSqs {
   private currentStats: FakeSqsStats = emptyStats();
   private concurrent = 0;
   private closed: Promise<void> | undefined;
+  /** Pending delays (latency, answer delays): cut short by close(). */
+  private readonly delays = new Set<() => void>();
+  /** Long polls waiting for a message, per queue name. */
+  private readonly pollers = new Map<string, Set<() => void>>();
 
   constructor(options: FakeSqsOptions) {
     this.latencyMs = options.latencyMs ?? 0;
+    this.longPolling = options.longPolling ?? false;
     this.seed = options.seed ?? Math.floor(Math.random() * 0x1_0000_0000);
     this.random = mulberry32(this.seed);
     this.dedupWindowMs = options.dedupWindowMs ?? 300_000;
@@ -500,6 +520,8 @@ class FakeSqsServer implements FakeSqs {
   close(): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
       this.closing.abort();
+      for (const cancel of this.delays) cancel();
+      this.delays.clear();
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
@@ -556,13 +578,7 @@ class FakeSqsServer implements FakeSqs {
     }
 
     const latency = this.latencyMs + (this.faults.extraLatencyMs ?? 0);
-    if (latency > 0) {
-      try {
-        await sleep(latency, undefined, { signal: this.closing.signal });
-      } catch {
-        return; // closing: the socket is being destroyed anyway
-      }
-    }
+    if (latency > 0 && !(await this.delay(latency))) return; // closing: the socket is being destroyed anyway
     if (res.destroyed) return;
 
     if (early) return this.sendError(res, early);
@@ -616,9 +632,17 @@ class FakeSqsServer implements FakeSqs {
     let error: SqsError | undefined;
     try {
       result = this.dispatch(ctx, params!);
+      if (this.longPolling && action === 'ReceiveMessage' && (result as { Messages?: unknown }).Messages === undefined) {
+        result = await this.longPoll(ctx, params!, res, result);
+      }
     } catch (err) {
       if (!(err instanceof SqsError)) throw err;
       error = err;
+    }
+    if (res.destroyed) return;
+    if (faultable && (f.answerDelayMs ?? 0) > 0) {
+      if (!(await this.delay(f.answerDelayMs as number))) return;
+      if (res.destroyed) return; // the client gave up: what the answer carried is lost with it
     }
     if (dropAfterStore) {
       req.socket.destroy();
@@ -632,6 +656,69 @@ class FakeSqsServer implements FakeSqs {
       'x-amzn-requestid': randomUUID(),
     });
     res.end(json);
+  }
+
+  /**
+   * An empty receive with WaitTimeSeconds (or the queue's ReceiveMessageWaitTimeSeconds) waits for
+   * a message until the wait ends, the client goes away or the fake closes; then tries again.
+   */
+  private async longPoll(ctx: RequestContext, p: Params, res: ServerResponse, empty: unknown): Promise<unknown> {
+    const q = this.queueOf(p);
+    const wait = optionalInteger(p, 'WaitTimeSeconds', 0, 20) ?? Number(q.attributes.ReceiveMessageWaitTimeSeconds ?? '0');
+    const until = Date.now() + wait * 1000;
+    let result = empty;
+    while (Date.now() < until && !res.destroyed && !this.closing.signal.aborted) {
+      let set = this.pollers.get(q.name);
+      if (!set) this.pollers.set(q.name, (set = new Set()));
+      const waiters = set;
+      await new Promise<void>((resolve) => {
+        // Re-checked at least every second: messages whose delay or visibility timeout ran out.
+        const timer = setTimeout(done, Math.min(until - Date.now(), 1000));
+        res.once('close', done);
+        this.closing.signal.addEventListener('abort', done, { once: true });
+        waiters.add(done);
+        function done(): void {
+          clearTimeout(timer);
+          waiters.delete(done);
+          res.off('close', done);
+          resolve();
+        }
+      });
+      if (res.destroyed || this.closing.signal.aborted) return result;
+      result = this.dispatch({ ...ctx, now: Date.now() }, p);
+      if ((result as { Messages?: unknown }).Messages !== undefined) {
+        const back = this.latencyMs / 2;
+        if (back > 0) await this.delay(back);
+        return result;
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Resolves true after `ms`, or false at once when the fake closes. A plain timer: the latency of
+   * every request goes through here, and a benchmark's fake must stay cheap (no AbortSignal each).
+   */
+  private delay(ms: number): Promise<boolean> {
+    if (this.closing.signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const cancel = (): void => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        this.delays.delete(cancel);
+        resolve(true);
+      }, ms);
+      this.delays.add(cancel);
+    });
+  }
+
+  /** A message may have become receivable in this queue: wake its long polls. */
+  private wake(queueName: string): void {
+    const set = this.pollers.get(queueName);
+    if (!set || set.size === 0) return;
+    for (const done of [...set]) done();
   }
 
   private sendError(res: ServerResponse, err: SqsError): void {
@@ -868,6 +955,7 @@ class FakeSqsServer implements FakeSqs {
     const live: LiveMessage = { stored, md5OfBody, visibleAt: ctx.now + delaySeconds * 1000, receiveCount: 0, handles: [] };
     if (md5OfAttributes) live.md5OfAttributes = md5OfAttributes;
     q.live.set(stored.messageId, live);
+    if (delaySeconds === 0) this.wake(q.name);
     return answer(stored.messageId, stored.sequenceNumber);
   }
 
@@ -945,6 +1033,7 @@ class FakeSqsServer implements FakeSqs {
     const m = q.live.get(messageId);
     if (!m || m.receiptHandle !== handle) return false;
     m.visibleAt = now + seconds * 1000;
+    if (seconds === 0) this.wake(q.name);
     return true;
   }
 
