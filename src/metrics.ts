@@ -207,8 +207,16 @@ export class Metrics {
     const p = 'sqs_accelerator_worker_';
     const registers = [this.registry];
     const latency = new Histogram({ name: `${p}app_duration_seconds`, help: 'Time the local app took to answer one message, by worker queue and outcome (ok, failed).', labelNames: ['queue', 'outcome'], buckets: UPSTREAM_BUCKETS, registers });
-    workers.on('delivered', (e) => latency.observe({ queue: e.queue, outcome: 'ok' }, e.latencyMs / 1000));
-    workers.on('failed', (e) => latency.observe({ queue: e.queue, outcome: 'failed' }, e.latencyMs / 1000));
+    // One child per (queue, outcome), made once: observing through labels hashes them each time, per message.
+    const children = new Map<string, { observe(v: number): void }>();
+    const observe = (queue: string, outcome: 'ok' | 'failed', ms: number): void => {
+      const key = `${outcome}\u0000${queue}`;
+      let child = children.get(key);
+      if (!child) children.set(key, (child = latency.labels({ queue, outcome })));
+      child.observe(ms / 1000);
+    };
+    workers.on('delivered', (e) => observe(e.queue, 'ok', e.latencyMs));
+    workers.on('failed', (e) => observe(e.queue, 'failed', e.latencyMs));
     const fromStatus = (kind: 'counter' | 'gauge', name: string, help: string, read: (w: WorkerStatus) => number) => {
       const Ctor = kind === 'counter' ? Counter : Gauge;
       new Ctor({

@@ -17,7 +17,11 @@ import { Settler } from './settle.js';
  *
  * A received message is *held* until SQS has settled it: deleted after a 2xx (and after its
  * reply, if any, was accepted by the daemon's durable send path), or made visible again after a
- * failure. Held messages count against the app's limit, so polling stops when the app is full.
+ * failure. How many are received ahead of the app (in receives or waiting for a slot) follows
+ * the app's pace: enough to cover one receive round trip at the rate the app answers (a fast
+ * app gets several receives in flight, a slow one barely more than its limit), at most
+ * MAX_AHEAD app limits. Messages being deleted do not hold up receives; every held message
+ * together is bounded by MAX_HELD app limits.
  */
 
 export interface ConsumerDeps {
@@ -70,11 +74,12 @@ interface Held {
   state: 'ready' | 'delivering' | 'settling';
   busyAnswers: number;
   extending: boolean;
-  abort?: AbortController;
 }
 
-/** Messages held per app slot (received ahead, or settling with SQS). */
-const PREFETCH = 2;
+/** Received ahead of the app (receives in flight + waiting for a slot): at most this many times its limit. */
+const MAX_AHEAD = 4;
+/** Held in all (ahead, at the app, being deleted or handed back): at most this many times the concurrency. */
+const MAX_HELD = 10;
 
 /** After a failure: errorVisibility doubled per earlier receive, capped at 15 min (or errorVisibility if larger). */
 export function errorVisibilitySeconds(base: number, receiveCount: number): number {
@@ -96,6 +101,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   /** Empty receives in a row; while above 0 only one poll is in flight (start as if empty: one poll). */
   private emptyStreak = 1;
   private failures = 0;
+  /** Smoothed round trip of receives that brought messages, ms (0 before the first). */
+  private receiveMs = 0;
   private pollBlockedUntil = 0;
   private wakeTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -190,13 +197,24 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     });
   }
 
+  /**
+   * How many messages to have received ahead of the app: what it answers in one receive round
+   * trip at its current limit and latency (limit × receive ms / app ms), between one limit and
+   * MAX_AHEAD limits. Before both are known: one limit.
+   */
+  aheadTarget(): number {
+    const limit = this.limit.current;
+    const appMs = this.limit.latencyMs;
+    if (appMs <= 0 || this.receiveMs <= 0) return limit;
+    return Math.min(MAX_AHEAD * limit, Math.max(limit, Math.ceil((limit * this.receiveMs) / appMs)));
+  }
+
   private maybePoll(): void {
     if (this.state !== 'polling') return;
-    // Held = at the app + waiting for a slot + being deleted. Twice the app's limit keeps the app
-    // busy across the receive and delete round trips (each ~20 ms) without hoarding the queue.
-    const maxPolls = this.emptyStreak > 0 ? 1 : Math.ceil((PREFETCH * this.config.concurrency) / 10);
+    const maxPolls = this.emptyStreak > 0 ? 1 : Math.ceil((MAX_AHEAD * this.config.concurrency) / 10);
+    const maxHeld = MAX_HELD * this.config.concurrency;
     while (this.polls < maxPolls) {
-      const room = PREFETCH * this.limit.current - this.held.size - this.reserved;
+      const room = Math.min(this.aheadTarget() - this.reserved - this.ready.length, maxHeld - this.held.size - this.reserved);
       if (room <= 0) return;
       const wait = this.pollBlockedUntil - Date.now();
       if (wait > 0) {
@@ -245,7 +263,11 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
         this.emptyStreak += 1;
         // Short polls, or an endpoint that ignores WaitTimeSeconds: never spin on an empty queue.
         if (Date.now() - sentAt < (wait * 1000) / 2 || wait === 0) this.pollBlockedUntil = Date.now() + 1000;
-      } else this.emptyStreak = 0;
+      } else {
+        this.emptyStreak = 0;
+        const ms = Date.now() - sentAt;
+        this.receiveMs = this.receiveMs === 0 ? ms : this.receiveMs * 0.9 + ms * 0.1;
+      }
     }
     for (const msg of got) this.take(msg, sentAt + vis * 1000);
     this.dispatch();
@@ -299,12 +321,10 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     const group = this.fifo ? msg.groupId : undefined;
     if (group !== undefined) this.busyGroups.add(group);
     h.state = 'delivering';
-    h.abort = new AbortController();
     this.inFlight += 1;
-    const out = await this.app.post(msg, this.config.queue, this.config.contentType, h.abort.signal);
+    const out = await this.app.post(msg, this.config.queue, this.config.contentType);
     this.inFlight -= 1;
     this.finishing += 1;
-    delete h.abort;
     try {
       await this.outcome(h, out);
     } catch (err) {
@@ -413,7 +433,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     const released = this.ready.length;
     const handBack = this.release([...this.ready]);
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    for (const h of this.held.values()) h.abort?.abort();
+    this.app.abortAll();
     while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
     const settleBy = Math.max(deadline, Date.now() + 2000);
     while (this.finishing > 0 && Date.now() < settleBy) await new Promise((r) => setTimeout(r, 5));

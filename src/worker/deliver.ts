@@ -1,4 +1,5 @@
-import { Pool } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { type Dispatcher, Pool } from 'undici';
 import type { ReceivedMessage } from '../sqs/consume.js';
 
 /**
@@ -52,9 +53,17 @@ function retryAfterMs(v: string | string[] | undefined): number | undefined {
   return Math.min(Math.max(0, at - Date.now()), 300_000);
 }
 
+/** A POST in flight: its abort, for stop past the grace period. */
+interface Inflight {
+  abort(): void;
+}
+
+const ABORTED = Object.assign(new Error('aborted by the worker\'s stop'), { code: 'UND_ERR_ABORTED' });
+
 export class AppClient {
   private readonly pool: Pool;
   private readonly path: string;
+  private readonly inflight = new Set<Inflight>();
 
   constructor(readonly url: string, connections: number, private readonly timeoutMs: number) {
     const u = new URL(url);
@@ -62,51 +71,117 @@ export class AppClient {
     this.pool = new Pool(u.origin, { connections, keepAliveTimeout: 30_000, pipelining: 1 });
   }
 
-  async post(msg: ReceivedMessage, queueName: string, contentType: string, signal?: AbortSignal): Promise<AppOutcome> {
+  /**
+   * POSTs one message and resolves with the outcome. Uses undici's dispatch API with a handler of
+   * its own rather than `request()`: no response stream, no AbortSignal listener per message (the
+   * hot path of the worker; see docs/benchmarks.md).
+   */
+  post(msg: ReceivedMessage, queueName: string, contentType: string): Promise<AppOutcome> {
     const t0 = performance.now();
-    const latency = () => performance.now() - t0;
-    try {
-      const res = await this.pool.request({
-        path: this.path,
-        method: 'POST',
-        headers: sqsdHeaders(msg, queueName, contentType),
-        body: msg.body,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-        ...(signal ? { signal } : {}),
-      });
-      const status = res.statusCode;
-      if (status >= 200 && status < 300) {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of res.body) {
-          size += (chunk as Buffer).length;
-          if (size > MAX_APP_BODY_BYTES) {
-            res.body.destroy();
-            return { kind: 'failed', code: 'AppBodyTooLarge', message: `the app answered ${status} with a body over ${MAX_APP_BODY_BYTES} bytes`, latencyMs: latency() };
+    return new Promise<AppOutcome>((resolve) => {
+      let controller: Dispatcher.DispatchController | undefined;
+      let aborted = false;
+      let status = 0;
+      let headers: IncomingHttpHeaders = {};
+      let chunks: Buffer[] | undefined;
+      let size = 0;
+      let settled = false;
+      const entry: Inflight = {
+        abort: () => {
+          aborted = true;
+          controller?.abort(ABORTED);
+        },
+      };
+      const finish = (out: AppOutcome): void => {
+        if (settled) return;
+        settled = true;
+        this.inflight.delete(entry);
+        resolve(out);
+      };
+      this.inflight.add(entry);
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: (c) => {
+          controller = c;
+          if (aborted) c.abort(ABORTED);
+        },
+        onResponseStart: (c, statusCode, h) => {
+          if (statusCode < 200) return; // 1xx: the real answer follows
+          status = statusCode;
+          headers = h;
+          if (status >= 200 && status < 300) chunks = [];
+        },
+        onResponseData: (c, chunk) => {
+          size += chunk.length;
+          if (chunks === undefined) {
+            // Not a 2xx: the body is not read, only drained (64 KiB at most).
+            if (size > 65_536) c.abort(Object.assign(new Error('error body too large'), { code: 'AppErrorBodyTooLarge' }));
+            return;
           }
-          chunks.push(chunk as Buffer);
-        }
-        const replyAttributes: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) {
-          if (k.startsWith('x-reply-attr-') && k.length > 13 && v !== undefined) replyAttributes[k.slice(13)] = Array.isArray(v) ? v.join(', ') : v;
-        }
-        return { kind: 'ok', status, body: Buffer.concat(chunks).toString('utf8'), replyAttributes, latencyMs: latency() };
+          if (size > MAX_APP_BODY_BYTES) {
+            chunks = undefined;
+            finish({ kind: 'failed', code: 'AppBodyTooLarge', message: `the app answered ${status} with a body over ${MAX_APP_BODY_BYTES} bytes`, latencyMs: performance.now() - t0 });
+            c.abort(Object.assign(new Error('body too large'), { code: 'AppBodyTooLarge' }));
+            return;
+          }
+          chunks.push(chunk);
+        },
+        onResponseEnd: () => finish(this.outcome(status, headers, chunks, performance.now() - t0)),
+        onResponseError: (_c, err) => {
+          // A non-2xx answer whose body was cut short still says what the app meant.
+          const code = (err as { code?: unknown }).code;
+          if (code === 'AppErrorBodyTooLarge' && status > 0) return finish(this.outcome(status, headers, undefined, performance.now() - t0));
+          finish(this.failure(err, performance.now() - t0));
+        },
+      };
+      try {
+        this.pool.dispatch({
+          path: this.path,
+          method: 'POST',
+          headers: sqsdHeaders(msg, queueName, contentType),
+          body: msg.body,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
+        }, handler);
+      } catch (err) {
+        finish(this.failure(err, performance.now() - t0));
       }
-      await res.body.dump({ limit: 65_536 }).catch(() => {});
-      if (status === 429 || status === 503) return { kind: 'busy', status, retryAfterMs: retryAfterMs(res.headers['retry-after']), latencyMs: latency() };
-      return { kind: 'failed', code: `Http${status}`, message: `the app answered HTTP ${status}`, latencyMs: latency() };
-    } catch (err) {
-      const e = err as { code?: unknown; name?: unknown };
-      const code = e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED' ? 'Aborted'
-        : e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' ? 'AppTimeout'
-        : e.code === 'ECONNREFUSED' ? 'AppRefused'
-        : typeof e.code === 'string' ? e.code : 'AppError';
-      const message = code === 'AppTimeout' ? `the app did not answer within ${this.timeoutMs / 1000} s (inactivity timeout)`
-        : code === 'AppRefused' ? `nothing listens at ${this.url}`
-        : `request to the app failed (${code})`;
-      return { kind: 'failed', code, message, latencyMs: latency() };
+    });
+  }
+
+  private outcome(status: number, headers: IncomingHttpHeaders, chunks: Buffer[] | undefined, latencyMs: number): AppOutcome {
+    if (status >= 200 && status < 300) {
+      const replyAttributes: Record<string, string> = {};
+      for (const k in headers) {
+        const v = headers[k];
+        if (k.length > 13 && k.startsWith('x-reply-attr-') && v !== undefined) replyAttributes[k.slice(13)] = Array.isArray(v) ? v.join(', ') : v;
+      }
+      const body = chunks === undefined || chunks.length === 0 ? '' : chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      return { kind: 'ok', status, body, replyAttributes, latencyMs };
     }
+    if (status === 429 || status === 503) return { kind: 'busy', status, retryAfterMs: retryAfterMs(headers['retry-after']), latencyMs };
+    return { kind: 'failed', code: `Http${status}`, message: `the app answered HTTP ${status}`, latencyMs };
+  }
+
+  private failure(err: unknown, latencyMs: number): AppOutcome {
+    const e = err as { code?: unknown; name?: unknown };
+    const code = e === ABORTED || e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED' ? 'Aborted'
+      : e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' ? 'AppTimeout'
+      : e.code === 'ECONNREFUSED' ? 'AppRefused'
+      : typeof e.code === 'string' ? e.code : 'AppError';
+    const message = code === 'AppTimeout' ? `the app did not answer within ${this.timeoutMs / 1000} s (inactivity timeout)`
+      : code === 'AppRefused' ? `nothing listens at ${this.url}`
+      : `request to the app failed (${code})`;
+    return { kind: 'failed', code, message, latencyMs };
+  }
+
+  /** POSTs in flight now. */
+  get active(): number {
+    return this.inflight.size;
+  }
+
+  /** Aborts every POST in flight (stop past its grace period): each resolves as failed with code `Aborted`. */
+  abortAll(): void {
+    for (const r of [...this.inflight]) r.abort();
   }
 
   close(): Promise<void> {

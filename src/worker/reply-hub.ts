@@ -158,7 +158,15 @@ class Listener {
       const c = await this.creds.get();
       got = await receiveMessages(this.o.client, url, c, { maxMessages: 10, waitTimeSeconds: 20, visibilityTimeoutSeconds: 30, signal: this.abort.signal, timeoutMs: 30_000 });
       this.failures = 0;
-      if (got.length > 0) await deleteMessageBatch(this.o.client, url, c, got.map((m) => m.receiptHandle));
+      // Handed to the waiting requests first, deleted after: the delete's round trip is not theirs
+      // to wait for. A delete that fails lets the reply come again after 30 s; it is then kept as a
+      // late reply, which nobody asks for (the request was answered).
+      if (got.length > 0) {
+        const handles = got.map((m) => m.receiptHandle);
+        void deleteMessageBatch(this.o.client, url, c, handles).catch((err: unknown) => {
+          this.o.log.warn({ code: isSqsError(err) ? err.code : 'UnexpectedError', count: handles.length }, 'could not delete replies from the reply queue; they come again after 30 s');
+        });
+      }
     } catch (err) {
       if (isSqsError(err) && err.code === 'Aborted') return;
       this.failures += 1;

@@ -5,10 +5,11 @@ import { isSqsError } from '../sqs/errors.js';
 import type { Credentials } from '../sqs/types.js';
 
 /**
- * Deletes and visibility changes of one queue, batched by ten: a request leaves as soon as the
- * previous one of its kind answered, so under load batches fill by themselves and at low load
- * nothing waits. Deletes are retried until SQS confirms them (or says the receipt handle no
- * longer works); visibility changes are tried a few times, since the timeout runs out anyway.
+ * Deletes and visibility changes of one queue, batched by ten: a full batch leaves at once (up to
+ * MAX_REQUESTS of a kind in flight), a partial one when no request of its kind is in flight, so
+ * under load batches fill by themselves and at low load nothing waits. Deletes are retried until
+ * SQS confirms them (or says the receipt handle no longer works); visibility changes are tried a
+ * few times, since the timeout runs out anyway.
  */
 
 interface Pending<T> {
@@ -29,6 +30,11 @@ export interface SettlerDeps {
 }
 
 const VISIBILITY_ATTEMPTS = 3;
+/**
+ * Requests of one kind in flight at most: at 20 ms a round trip, 16 batches of 10 settle 8,000
+ * messages a second, above what one worker delivers.
+ */
+const MAX_REQUESTS = 16;
 
 export class Settler {
   private readonly deletes: Array<Pending<string>> = [];
@@ -83,9 +89,10 @@ export class Settler {
 
   private pump(): void {
     if (this.closed) return;
-    // Deletes are what free the app's slots: up to four requests at once; visibility changes two.
-    while (this.deletes.length > 0 && this.deleting < 4) void this.flushDeletes(this.deletes.splice(0, 10));
-    while (this.visibility.length > 0 && this.changing < 2) void this.flushVisibility(this.visibility.splice(0, 10));
+    while (this.deletes.length >= 10 && this.deleting < MAX_REQUESTS) void this.flushDeletes(this.deletes.splice(0, 10));
+    if (this.deletes.length > 0 && this.deleting === 0) void this.flushDeletes(this.deletes.splice(0, 10));
+    while (this.visibility.length >= 10 && this.changing < MAX_REQUESTS) void this.flushVisibility(this.visibility.splice(0, 10));
+    if (this.visibility.length > 0 && this.changing === 0) void this.flushVisibility(this.visibility.splice(0, 10));
     if (this.pending === 0) for (const f of this.idle.splice(0)) f();
   }
 
