@@ -184,11 +184,12 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     log.info({ backlog: pipeline.backlogMessages, graceMs: config.shutdownGraceMs }, 'shutting down: no new messages, flushing');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    // Workers first: their replies still go through the pipeline, which flushes next.
+    // Workers first: their replies still go through the pipeline, which flushes next, while the
+    // workers wait for their receives in flight (whose messages they hand back).
     const graceEnd = Date.now() + config.shutdownGraceMs;
-    await deps.workers.stop(graceEnd);
+    await deps.workers.quiesce(graceEnd);
     deps.replies?.close(); // requests still waiting for a reply are answered now
-    const result = await pipeline.close(Math.max(0, graceEnd - Date.now()));
+    const [result] = await Promise.all([pipeline.close(Math.max(0, graceEnd - Date.now())), deps.workers.stop(graceEnd)]);
     server.closeAllConnections();
     await closed;
     // Requests still in flight finish first, so their completion marks reach the store.

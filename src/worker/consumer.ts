@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { describeBug } from '../errors.js';
 import type { SqsClient } from '../sqs/client.js';
@@ -106,7 +107,14 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   private pollBlockedUntil = 0;
   private wakeTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Aborts receives still open at the end of the grace period (and only then: see stop). */
   private readonly pollAbort = new AbortController();
+  /** Ends backoff waits at stop. */
+  private readonly stopping = new AbortController();
+  private quiescing: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
+  /** Messages handed back at stop (not yet started, or received while stopping). */
+  private released = 0;
   private state: WorkerStatus['state'] = 'idle';
   private inFlight = 0;
   /** Deliveries answered and being settled (reply, delete or visibility change). */
@@ -193,7 +201,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     if (this.failures === 1 || this.failures % 10 === 0) this.log.warn({ code, failures: this.failures, retryMs: Math.round(ms) }, 'worker cannot reach its queue; retrying');
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
-      this.pollAbort.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      this.stopping.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
     });
   }
 
@@ -277,7 +285,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   private take(msg: ReceivedMessage, visibleUntil: number): void {
     if (this.held.has(msg.receiptHandle)) return;
     if (this.state !== 'polling') {
-      // Came in as the worker stopped: hand it back at once.
+      // Came in as the worker stopped: hand it back at once (stop waits for it).
+      this.released += 1;
       void this.settler.changeVisibility(msg.receiptHandle, 0);
       return;
     }
@@ -422,28 +431,58 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   }
 
   /**
-   * Stops polling, hands back messages not yet started, lets deliveries in flight finish until
-   * `deadline` (Date.now() ms), then aborts and hands back the rest. Idempotent.
+   * Stops receiving and hands back the messages not yet started; lets deliveries in flight finish
+   * until `deadline` (Date.now() ms), then aborts and hands back the rest, and waits for their
+   * deletes and hand-backs (at least 2 s past the deadline). After it resolves the worker sends no
+   * more replies. Receives in flight are left to finish: see stop. Idempotent.
    */
-  async stop(deadline: number): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'stopping') return;
+  quiesce(deadline: number): Promise<void> {
+    this.quiescing ??= this.doQuiesce(deadline);
+    return this.quiescing;
+  }
+
+  private async doQuiesce(deadline: number): Promise<void> {
     this.state = 'stopping';
-    this.pollAbort.abort();
+    this.stopping.abort();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    const released = this.ready.length;
+    this.released += this.ready.length;
     const handBack = this.release([...this.ready]);
-    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (this.inFlight > 0 && Date.now() < deadline) await sleep(10);
     this.app.abortAll();
-    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.inFlight > 0) await sleep(5);
     const settleBy = Math.max(deadline, Date.now() + 2000);
-    while (this.finishing > 0 && Date.now() < settleBy) await new Promise((r) => setTimeout(r, 5));
+    while (this.finishing > 0 && Date.now() < settleBy) await sleep(5);
     await handBack;
-    // Deletes of finished work and the hand-backs get at least a moment past the grace period.
-    await this.settler.drain(settleBy);
+  }
+
+  /**
+   * quiesce, then waits for the receives in flight until `deadline`: SQS may already have handed
+   * them messages, and a receive cut short would leave those invisible for the whole visibility
+   * timeout. What they bring is handed back at once (visibility 0). Receives still open at the
+   * deadline are cut (logged). Then the deletes and hand-backs get at least 2 s past the deadline.
+   * Idempotent.
+   */
+  stop(deadline: number): Promise<void> {
+    this.stopped ??= this.doStop(deadline);
+    return this.stopped;
+  }
+
+  private async doStop(deadline: number): Promise<void> {
+    const polls = (async () => {
+      while (this.polls > 0 && Date.now() < deadline) await sleep(10);
+    })();
+    await this.quiesce(deadline);
+    await polls;
+    if (this.polls > 0) {
+      this.log.warn({ receives: this.polls, visibilityTimeoutSeconds: this.config.visibilityTimeoutSeconds }, 'receives still open at the end of the grace period were cut; messages SQS handed them (if any) reappear after their visibility timeout');
+      this.pollAbort.abort();
+      while (this.polls > 0) await sleep(5);
+    }
+    await this.settler.drain(Math.max(deadline, Date.now() + 2000));
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.app.destroy();
     this.state = 'stopped';
-    this.emit('stopped', { queue: this.config.queue, released });
-    this.log.info({ ...this.counts, released }, 'worker stopped');
+    this.emit('stopped', { queue: this.config.queue, released: this.released });
+    this.log.info({ ...this.counts, released: this.released }, 'worker stopped');
   }
 }

@@ -33,7 +33,12 @@ export interface WorkersDeps {
 export interface Workers {
   readonly consumers: readonly Consumer[];
   start(): Promise<void>;
-  /** Stops every worker within the deadline (Date.now() ms). */
+  /**
+   * Stops receiving and lets deliveries in flight finish within the deadline (Date.now() ms);
+   * once it resolves no worker hands the daemon another reply. See Consumer.quiesce.
+   */
+  quiesce(deadline: number): Promise<void>;
+  /** Stops every worker within the deadline: quiesce, then the receives in flight. See Consumer.stop. */
   stop(deadline: number): Promise<void>;
   status(): WorkerStatus[];
   on<K extends keyof ConsumerEvents & string>(event: K, listener: (...args: ConsumerEvents[K]) => void): void;
@@ -71,6 +76,9 @@ export function createWorkers(configs: readonly WorkerConfig[], deps: WorkersDep
           c.start();
         }
       }
+    },
+    async quiesce(deadline) {
+      await Promise.all(consumers.map((c) => c.quiesce(deadline)));
     },
     async stop(deadline) {
       await Promise.all(consumers.map((c) => c.stop(deadline)));

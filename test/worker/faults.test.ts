@@ -1,7 +1,8 @@
 /**
  * The worker side against the fault-injecting fake SQS, for what fauxqs cannot show: SQS failing
  * (backoff, then recovery), an endpoint without long polling (no busy loop on an empty queue),
- * an overloaded app (429 + Retry-After), and a graceful stop that hands unstarted work back.
+ * an overloaded app (429 + Retry-After), a graceful stop that hands unstarted work back, and a
+ * stop while a receive's answer is on its way (its messages handed back, not left invisible).
  */
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AKID, SECRET, startTestDaemon, type TestDaemon, until } from '../support/daemon.js';
@@ -13,7 +14,7 @@ let sqs: SQSClient;
 const credentialProvider = async () => ({ accessKeyId: AKID, secretAccessKey: SECRET });
 
 beforeAll(async () => {
-  fake = await startFakeSqs({ queues: ['f-outage', 'f-empty', 'f-busy', 'f-stop'] });
+  fake = await startFakeSqs({ queues: ['f-outage', 'f-empty', 'f-busy', 'f-stop', 'f-receiving', 'f-cut'] });
   sqs = new SQSClient({ endpoint: fake.endpoint, region: 'us-east-1', credentials: { accessKeyId: AKID, secretAccessKey: SECRET } });
 });
 afterAll(async () => {
@@ -118,4 +119,55 @@ it('on stop, lets deliveries in flight finish and hands the rest back at once', 
   const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: fake.queueUrl('f-stop'), MaxNumberOfMessages: 10 }));
   expect((r.Messages ?? []).map((m) => m.Body).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `s${i}`).filter((b) => !app.requests.some((q) => q.body === b)).sort());
   expect(r.Messages).toHaveLength(8);
+}, 20_000);
+
+it('on stop, waits for a receive in flight and hands back the messages it brings', async () => {
+  const app = await startTestApp(ok);
+  await send('f-receiving', ['r1', 'r2', 'r3']);
+  // SQS takes the messages for the receive at once; its answer needs 1.5 s to come back.
+  fake.faults = { answerDelayMs: 1500, actions: ['ReceiveMessage'] };
+  const before = receives();
+  const d = await worker('f-receiving', app, ['--shutdown-grace-ms', '5000']);
+  let stopMs = 0;
+  try {
+    await until(() => receives() > before, 5000, 'the worker\'s first receive');
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    await d.stop();
+    stopMs = Date.now() - t0;
+  } finally {
+    fake.faults = {};
+    await d.stop();
+    await app.close();
+  }
+  // The stop waited for the answer (not the grace period), and the app got nothing after it began.
+  expect(stopMs).toBeGreaterThanOrEqual(1000);
+  expect(stopMs).toBeLessThan(4500);
+  expect(app.requests).toHaveLength(0);
+  // Visible again now, not after the worker's 300 s visibility timeout.
+  const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: fake.queueUrl('f-receiving'), MaxNumberOfMessages: 10 }));
+  expect((r.Messages ?? []).map((m) => m.Body).sort()).toEqual(['r1', 'r2', 'r3']);
+}, 20_000);
+
+it('on stop, cuts a receive still open at the end of the grace period', async () => {
+  const app = await startTestApp(ok);
+  await send('f-cut', ['c1']);
+  fake.faults = { answerDelayMs: 8000, actions: ['ReceiveMessage'] };
+  const before = receives();
+  const d = await worker('f-cut', app, ['--shutdown-grace-ms', '1000']);
+  let stopMs = 0;
+  try {
+    await until(() => receives() > before, 5000, 'the worker\'s first receive');
+    const t0 = Date.now();
+    await d.stop();
+    stopMs = Date.now() - t0;
+  } finally {
+    fake.faults = {};
+    await d.stop();
+    await app.close();
+  }
+  // Bounded by the grace period (plus the 2 s the hand-backs may take past it), not by the 8 s answer.
+  expect(stopMs).toBeGreaterThanOrEqual(900);
+  expect(stopMs).toBeLessThan(4000);
+  expect(d.logs.find('receives still open at the end of the grace period were cut')).toHaveLength(1);
 }, 20_000);
