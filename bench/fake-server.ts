@@ -1,13 +1,14 @@
 /**
  * The fake SQS (test/support/fake-sqs.ts) in a process of its own, driven over IPC by
- * bench/run.ts. Argument: upstream latency in ms (default 20, about a real SQS round trip).
+ * bench/run.ts. Arguments: upstream latency in ms (default 20, about a real SQS round trip), and
+ * `--long-polling` for receives that wait for messages as SQS's do (bench/worker.ts).
  */
 import { startFakeSqs } from '../test/support/fake-sqs.js';
 import { BitSet, seqOf } from './lib/bodies.js';
 import { serve } from './lib/serve.js';
 
 const latencyMs = Number(process.argv[2] ?? 20);
-const fake = await startFakeSqs({ latencyMs, seed: 1 });
+const fake = await startFakeSqs({ latencyMs, seed: 1, longPolling: process.argv.includes('--long-polling') });
 
 serve(
   {

@@ -22,5 +22,7 @@ export function serve(handlers: Record<string, Handler>, ready: Record<string, u
   });
   // The parent died or is done with us: nothing of ours may outlive it.
   process.on('disconnect', () => process.exit(0));
+  // Stopped by the bench (SIGTERM): exit normally, so --cpu-prof writes its profile.
+  process.on('SIGTERM', () => process.exit(0));
   send({ ready: true, ...ready });
 }
