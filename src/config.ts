@@ -128,6 +128,20 @@ export interface Config {
   failoverProbeMaxMs: number;
   /** Failover: FIFO queues move to the next upstream too (off: they stay and wait; order and deduplication are per region). */
   failoverFifo: 'on' | 'off';
+  /** Large messages: S3 bucket for payloads past the threshold; empty = no offload (over-size sends get 413). */
+  s3Bucket: string;
+  /** Large messages: prefix of the object keys (the key is prefix + message id). */
+  s3Prefix: string;
+  /** Large messages: S3-compatible endpoint (path-style URLs); empty = AWS's for --region (virtual-hosted). */
+  s3Endpoint: string;
+  /** Large messages: offload a message larger than this (body + attributes). bytes; 0 = the queue's MaximumMessageSize. */
+  s3ThresholdBytes: number;
+  /** Large messages: offload every message, whatever its size. */
+  s3Always: 'on' | 'off';
+  /** Large messages: largest payload accepted when offloading. bytes. Default 64 MiB. */
+  maxLargeMessageBytes: number;
+  /** Workers: keep a payload's S3 object after the app handled the message (default: deleted). */
+  s3KeepReceived: 'on' | 'off';
 }
 
 type Kind = 'string' | 'int' | 'enum' | 'list' | 'workers' | 'upstreams';
@@ -220,6 +234,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'failoverProbeMs', flag: '--failover-probe-ms', env: ['SQS_ACCELERATOR_FAILOVER_PROBE_MS'], kind: 'int', default: '1000', unit: 'ms', min: 10, max: 3_600_000, example: '2000', doc: 'Failover: a down upstream is probed (GetQueueUrl) after this, then after twice as long per failed probe; queues return to it once it answers.' },
   { key: 'failoverProbeMaxMs', flag: '--failover-probe-max-ms', env: ['SQS_ACCELERATOR_FAILOVER_PROBE_MAX_MS'], kind: 'int', default: '30000', unit: 'ms', min: 10, max: 3_600_000, example: '60000', doc: 'Failover: longest wait between two probes of a down upstream.' },
   { key: 'failoverFifo', flag: '--failover-fifo', env: ['SQS_ACCELERATOR_FAILOVER_FIFO'], kind: 'enum', values: ['off', 'on'], default: 'off', example: 'on', doc: 'Failover: off: FIFO queues stay on their upstream and wait (spooled) while it is down. on: they move too, at a cost: order holds only within each region, and deduplication does not span regions (a message whose answer was lost can arrive in both).' },
+  // large messages (README "Large messages")
+  { key: 's3Bucket', flag: '--s3-bucket', env: ['SQS_ACCELERATOR_S3_BUCKET'], kind: 'string', default: '', example: 'my-app-large-messages', doc: 'Large messages: store the payload of a message over --s3-threshold-bytes in this S3 bucket and send a pointer in the Amazon SQS Extended Client format instead. Empty: no offload; an over-size message gets 413.' },
+  { key: 's3Prefix', flag: '--s3-prefix', env: ['SQS_ACCELERATOR_S3_PREFIX'], kind: 'string', default: '', example: 'sqs/', doc: 'Large messages: prefix of the object keys (a key is the prefix + the message id); letters, digits and . / _ - only, as the Extended Client allows.' },
+  { key: 's3Endpoint', flag: '--s3-endpoint', env: ['SQS_ACCELERATOR_S3_ENDPOINT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'], kind: 'string', default: '', example: 'http://127.0.0.1:4566', doc: 'Large messages: S3-compatible endpoint, addressed path-style (<endpoint>/<bucket>/<key>). Default: AWS S3 in --region, virtual-hosted style.' },
+  { key: 's3ThresholdBytes', flag: '--s3-threshold-bytes', env: ['SQS_ACCELERATOR_S3_THRESHOLD_BYTES'], kind: 'int', default: '0', unit: 'bytes', min: 0, max: MiB, example: '262144', doc: 'Large messages: a message larger than this (body + attributes, as SQS counts) goes through S3. 0: the queue\'s MaximumMessageSize. Never above the queue\'s limit.' },
+  { key: 's3Always', flag: '--s3-always', env: ['SQS_ACCELERATOR_S3_ALWAYS'], kind: 'enum', values: ['on', 'off'], default: 'off', example: 'on', doc: 'Large messages: on = every message goes through S3, whatever its size (the Extended Client\'s alwaysThroughS3).' },
+  { key: 'maxLargeMessageBytes', flag: '--max-large-message-bytes', env: ['SQS_ACCELERATOR_MAX_LARGE_MESSAGE_BYTES'], kind: 'int', default: String(64 * MiB), unit: 'bytes', min: MiB, example: '268435456', doc: 'Large messages: largest payload accepted with --s3-bucket (a raw POST body is streamed to the spool; JSON, form and SQS API bodies stay within --max-request-bytes). Larger: 413.' },
+  { key: 's3KeepReceived', flag: '--s3-keep-received', env: ['SQS_ACCELERATOR_S3_KEEP_RECEIVED'], kind: 'enum', values: ['on', 'off'], default: 'off', example: 'on', doc: 'Workers: on = keep a payload\'s S3 object after the app answered 2xx and the message was deleted (default: the object is deleted, as the Extended Client does).' },
   { key: 'repliesMaxBytes', flag: '--replies-max-bytes', env: ['SQS_ACCELERATOR_REPLIES_MAX_BYTES'], kind: 'int', default: String(64 * MiB), unit: 'bytes', min: MiB, example: '16777216', doc: 'Request/reply: most bytes of late replies kept; the oldest goes first.' },
 ];
 
@@ -423,6 +445,22 @@ function finish(config: Config, env: Readonly<Record<string, string | undefined>
     throw new ConfigError(`failover: ${(err as Error).message}`);
   }
   if (config.failoverProbeMaxMs < config.failoverProbeMs) throw new ConfigError(`--failover-probe-max-ms (${config.failoverProbeMaxMs}) must be at least --failover-probe-ms (${config.failoverProbeMs})`);
+  if (config.s3Prefix !== '' && (!/^[A-Za-z0-9./_-]+$/.test(config.s3Prefix) || config.s3Prefix.length > 988)) {
+    throw new ConfigError(`--s3-prefix may hold only letters, digits and . / _ - (at most 988 characters, as the Extended Client allows); got ${JSON.stringify(config.s3Prefix)}`);
+  }
+  if (config.s3Bucket !== '' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(config.s3Bucket)) {
+    throw new ConfigError(`--s3-bucket must be an S3 bucket name (3-63 lower-case letters, digits, "." and "-"); got ${JSON.stringify(config.s3Bucket)}`);
+  }
+  if (config.s3Endpoint !== '') {
+    let url: URL;
+    try {
+      url = new URL(config.s3Endpoint);
+    } catch {
+      throw new ConfigError(`--s3-endpoint must be a URL like http://127.0.0.1:9000; got ${JSON.stringify(config.s3Endpoint)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--s3-endpoint must use http or https; got ${url.protocol}`);
+  }
+  if (config.s3Always === 'on' && config.s3Bucket === '') throw new ConfigError('--s3-always needs --s3-bucket (the bucket the payloads go to)');
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
   validated.add(config);
   return Object.freeze(config);

@@ -72,6 +72,8 @@ export const ERRORS = {
   InvalidDeduplicationId: { status: 400, message: 'the deduplication id is not valid' },
   DeduplicationIdOnStandardQueue: { status: 400, message: 'deduplication ids exist only on FIFO queues' },
   InvalidTraceHeader: { status: 400, message: 'awsTraceHeader is not an X-Ray trace header' },
+  ReservedAttributeName: { status: 400, message: 'ExtendedPayloadSize and SQSLargePayloadSize are reserved for messages whose payload is in S3' },
+  TooManyAttributesForS3: { status: 400, message: 'a message whose payload goes to S3 may have at most 9 attributes (one slot holds ExtendedPayloadSize)' },
   WaitUnavailable: { status: 400, message: '?wait=1 is not available in this process' },
   // 401, 403: who is asking
   MissingCredentials: { status: 401, message: 'no HTTP Basic credentials' },
@@ -83,6 +85,8 @@ export const ERRORS = {
   CrossOriginRequest: { status: 403, message: 'a state-changing request from another origin' },
   // 404, 405, 501: what is asked for
   NotFound: { status: 404, message: 'no such route' },
+  NoSuchPayload: { status: 404, message: 'no such object in S3 (the payload of a large message)' },
+  PayloadNotAllowed: { status: 403, message: 'the daemon reads payloads only from its --s3-bucket with its own credentials' },
   QueueDoesNotExist: { status: 404, message: 'the queue does not exist (or is not visible to these credentials)' },
   NoDeadLetterStore: { status: 404, message: 'memory-only mode keeps no dead letters' },
   NoSuchDeadLetter: { status: 404, message: 'no such dead letter for these credentials' },
@@ -93,6 +97,7 @@ export const ERRORS = {
   // 413, 415, 421: limits and guards
   RequestTooLarge: { status: 413, message: 'request body over --max-request-bytes' },
   MessageTooLarge: { status: 413, message: 'message over 1 MiB or the queue\'s MaximumMessageSize' },
+  PayloadTooLarge: { status: 413, message: 'message payload over --max-large-message-bytes' },
   TooManyEntries: { status: 413, message: 'more messages in one batch than --max-batch-entries' },
   BatchTooLarge: { status: 413, message: 'a batch larger than the whole backlog can ever hold (--max-backlog-messages, --max-backlog-bytes, --max-spool-bytes)' },
   UnsupportedMediaType: { status: 415, message: 'a content type the route does not read' },
@@ -105,6 +110,7 @@ export const ERRORS = {
   SpoolUnavailable: { status: 503, message: 'the daemon could not write the message to its spool (disk full or unwritable); nothing was accepted', retryAfterSeconds: 5 },
   CredentialsUnavailable: { status: 503, message: 'could not load the daemon\'s AWS credentials', retryAfterSeconds: 5 },
   TooManyDestinations: { status: 503, message: 'the daemon is delivering to --max-destinations queue and credential pairs at once; retry once some are idle', retryAfterSeconds: 5 },
+  S3Unavailable: { status: 502, message: 'S3 did not give the payload of a large message; try again', retryAfterSeconds: 2 },
   LoginBusy: { status: 503, message: 'too many logins being checked right now; try again', retryAfterSeconds: 1 },
   TooManyWaiting: { status: 503, message: 'too many messages are waited for already (?wait=1); retry later, or send without wait', retryAfterSeconds: 1 },
   /** Answered by the HTTP server itself (src/http/server.ts), before the app. */

@@ -20,6 +20,10 @@ import { CallerKeys } from '../sqsapi/sigv4.js';
 import { createWorkers, type ReplySender } from '../worker/index.js';
 import { ReplyHub } from '../worker/reply-hub.js';
 import { createUpstreams } from '../upstreams/index.js';
+import { PayloadUploader } from '../delivery/payloads.js';
+import type { OffloadPolicy } from '../ingest/offload.js';
+import { S3Client } from '../s3/client.js';
+import { LargePayloads } from '../spool/large.js';
 
 export interface ComposeOptions {
   log: Logger;
@@ -107,6 +111,17 @@ async function build(
   const metrics = new Metrics({ log: log.child({ mod: 'metrics' }) });
   // Failover upstreams (none: the pipeline sends through `client` alone, as a single-upstream daemon).
   const upstreams = await createUpstreams(config, { client, resolver, log: log.child({ mod: 'upstreams' }), profile: options.profileProvider ?? profileProvider });
+  // S3 (issue 16): the client whenever payloads may be read (workers) or written (--s3-bucket).
+  const s3Client = config.s3Bucket !== '' || config.workers.length > 0 ? new S3Client({ region: config.region, ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}), timeoutMs: Math.max(30_000, config.requestTimeoutMs) }) : undefined;
+  let policy: OffloadPolicy | undefined;
+  if (config.s3Bucket !== '' && s3Client) {
+    const payloads = new LargePayloads({ ...(spool ? { spoolDir: spool.dir } : {}), fsync: config.durability === 'fsync', maxBytes: config.maxSpoolBytes, log: log.child({ mod: 'payloads' }) });
+    policy = { bucket: config.s3Bucket, prefix: config.s3Prefix, thresholdBytes: config.s3ThresholdBytes, always: config.s3Always === 'on', maxPayloadBytes: config.maxLargeMessageBytes, payloads };
+    if (spool) spool.deadLetters.removePayload = (id) => payloads.remove(id);
+  }
+  const uploader = policy && s3Client
+    ? new PayloadUploader({ s3: s3Client, payloads: policy.payloads, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs, maxMessageAgeMs: config.maxMessageAgeMs, log: log.child({ mod: 'payloads' }) })
+    : undefined;
   const pipeline = new Pipeline(
     client,
     store,
@@ -122,6 +137,7 @@ async function build(
       fifoMaxPerGroup: config.fifoMaxPerGroup,
       maxDestinations: config.maxDestinations,
       ...(upstreams ? { send: upstreams.send } : {}),
+      ...(uploader ? { payloads: uploader } : {}),
     },
     log.child({ mod: 'delivery' }),
     resolver,
@@ -136,12 +152,15 @@ async function build(
   };
   if (spool) {
     // Before the listener opens: recovered messages go first, in their original order.
-    const recovered = spool.recover((stored) => (stored ? staticCredentials(stored) : daemonCredentials));
+    // Payload files of finished messages (or of none: a crash before the accept) go, unless a dead letter keeps them.
+    const unclaimed = policy ? new Set(policy.payloads.ids()) : undefined;
+    const recovered = spool.recover((stored) => (stored ? staticCredentials(stored) : daemonCredentials), unclaimed);
+    for (const id of unclaimed ?? []) if (!spool.deadLetters.load(id)) policy?.payloads.remove(id);
     // New sends to a queue with messages in the spool use its destination at once.
     for (const r of recovered) resolver.adopt(r.dest);
     pipeline.restore(recovered);
   }
-  const ingest = new Ingest({ pipeline, resolver, fifoDefaultGroupId: config.fifoDefaultGroupId, maxMessageBytes: config.maxMessageBytes, maxSpoolBytes: config.durability === 'memory' ? Infinity : config.maxSpoolBytes, traceAttributes: config.traceAttributes === 'on', log: log.child({ mod: 'ingest' }) });
+  const ingest = new Ingest({ pipeline, resolver, fifoDefaultGroupId: config.fifoDefaultGroupId, maxMessageBytes: config.maxMessageBytes, maxSpoolBytes: config.durability === 'memory' ? Infinity : config.maxSpoolBytes, traceAttributes: config.traceAttributes === 'on', ...(policy ? { offload: policy } : {}), log: log.child({ mod: 'ingest' }) });
   // Workers configured with "chain" share the daemon's provider chain, made on first use.
   let workerChain: CredentialSource | undefined = daemonCredentials;
   const workers = createWorkers(config.workers, {
@@ -188,6 +207,7 @@ async function build(
     tracker,
     readinessMonitor,
     upstreams,
+    s3: s3Client ? Object.freeze({ client: s3Client, policy }) : undefined,
   });
   readinessMonitor.attach(deps);
   return deps;

@@ -150,6 +150,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
       await deps.upstreams?.close();
       await deps.apiClient?.close();
       await deps.store.close();
+      await closeS3(deps);
       throw err;
     }
     const addr = server.address() as AddressInfo;
@@ -197,6 +198,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     await deps.upstreams?.close();
     await deps.apiClient?.close();
     await store.close();
+    await closeS3(deps);
     if (result.remaining > 0) {
       log.warn({ remaining: result.remaining, durable: store.durable }, store.durable ? 'undelivered messages stay in the spool for the next start' : 'undelivered messages are lost (memory-only mode)');
     } else {
@@ -245,4 +247,11 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     this.current = { ...this.current, logLevel: next.logLevel };
     return { applied, needRestart };
   }
+}
+
+/** The S3 client's connections, and (memory-only mode) the temporary payload directory. */
+async function closeS3(deps: AppDeps): Promise<void> {
+  if (!deps.s3) return;
+  deps.s3.policy?.payloads.close();
+  await deps.s3.client.close();
 }

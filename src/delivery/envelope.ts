@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { deduplicationIdFor } from '../sqs/dedup.js';
 import { type Destination, isVerified } from '../sqs/resolver.js';
 import type { OutgoingMessage } from '../sqs/types.js';
+import type { OffloadedPayload } from '../ingest/offload.js';
 
 /** An accepted message on its way to SQS. */
 export interface Envelope {
@@ -22,6 +23,8 @@ export interface Envelope {
   /** SQS's MessageId and SequenceNumber (FIFO), once SQS accepted it. */
   sqsMessageId?: string;
   sqsSequenceNumber?: string;
+  /** Its payload is in a spool payload file, uploaded to S3 (`uploaded`, in this run) before the pointer in `message` is sent. */
+  offload?: OffloadedPayload & { uploaded?: boolean };
   /** Where the spool wrote it (segment number, byte offset, record length); spool bookkeeping. */
   pos?: SpoolPosition;
 }
@@ -48,15 +51,15 @@ let seq = 0;
  * deduplication id now, from the queue's settings as known (see deduplicationIdFor); those of a
  * queue not verified yet get theirs at their first send, once SQS has said its settings.
  */
-export function newEnvelopes(dest: Destination, items: ReadonlyArray<{ message: OutgoingMessage; bytes: number; id?: string }>, now: number): { envs: Envelope[]; ids: string[] } {
+export function newEnvelopes(dest: Destination, items: ReadonlyArray<{ message: OutgoingMessage; bytes: number; id?: string; offload?: OffloadedPayload }>, now: number): { envs: Envelope[]; ids: string[] } {
   const needDedup = dest.limits.fifo && isVerified(dest);
   const envs: Envelope[] = new Array(items.length);
   const ids: string[] = new Array(items.length);
   for (let i = 0; i < items.length; i++) {
-    const it = items[i] as { message: OutgoingMessage; bytes: number; id?: string };
+    const it = items[i] as { message: OutgoingMessage; bytes: number; id?: string; offload?: OffloadedPayload };
     const id = it.id ?? newMessageId();
     const message = needDedup && it.message.dedupId === undefined ? { ...it.message, dedupId: deduplicationIdFor(it.message, dest.limits, id) as string } : it.message;
-    envs[i] = { id, dest, message, bytes: it.bytes, acceptedAt: now, attempts: 0 };
+    envs[i] = it.offload === undefined ? { id, dest, message, bytes: it.bytes, acceptedAt: now, attempts: 0 } : { id, dest, message, bytes: it.bytes, acceptedAt: now, attempts: 0, offload: { ...it.offload } };
     ids[i] = id;
   }
   return { envs, ids };

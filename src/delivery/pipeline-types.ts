@@ -1,3 +1,5 @@
+import type { OffloadedPayload } from '../ingest/offload.js';
+import type { PayloadStage } from './payloads.js';
 import type { SqsError } from '../sqs/errors.js';
 import type { Destination } from '../sqs/resolver.js';
 import type { OutgoingMessage } from '../sqs/types.js';
@@ -30,6 +32,8 @@ export interface PipelineOptions {
   idleMs?: number;
   /** Where batches go instead of attemptBatch(client, resolver): failover across upstreams (src/upstreams/). Default: the one client. */
   send?: BatchSender;
+  /** Large messages (--s3-bucket): uploads payloads before their pointers are batched. */
+  payloads?: PayloadStage;
 }
 
 /** A refusal of accept() other than a full backlog. */
@@ -59,4 +63,6 @@ export interface Validated {
   bytes: number;
   /** The local id to give it (from newMessageId(), made before accept because an attribute names it: request/reply). Default: a new one. */
   id?: string;
+  /** The payload is in a spool payload file, to be uploaded to S3 before the pointer in `message` is sent. */
+  offload?: OffloadedPayload;
 }

@@ -207,6 +207,7 @@ export class Pipeline {
     }
     this.drainWaiter = undefined;
     this.closed = true;
+    this.options.payloads?.close();
     clearInterval(this.sweepTimer);
     this.retrier.cancelAll();
     const remaining = this.backlogMessages;
@@ -226,6 +227,14 @@ export class Pipeline {
 
   private hold(env: Envelope): void {
     this.inMemory += 1;
+    if (env.offload !== undefined && env.offload.uploaded !== true) {
+      this.uploadFirst(env);
+      return;
+    }
+    this.toBatcher(env);
+  }
+
+  private toBatcher(env: Envelope): void {
     let b = this.batchers.get(env.dest.key);
     if (!b) {
       b = new Batcher(env.dest, this.options.fifoMaxPerGroup ?? 1);
@@ -234,6 +243,38 @@ export class Pipeline {
     b.usedAt = Date.now();
     b.add(env);
     this.consider(b);
+  }
+
+  /** A large message: its payload goes to S3 first, then its pointer to the batcher (or it is a dead letter). */
+  private uploadFirst(env: Envelope): void {
+    const stage = this.options.payloads;
+    if (!stage) {
+      this.deadLetterNow(env.dest, [env], { code: 'S3NotConfigured', message: 'the message\'s payload waits in the spool for S3, but the daemon now runs without --s3-bucket; restart it with --s3-bucket, then replay the dead letter' });
+      return;
+    }
+    void stage.upload(env).then((r) => {
+      if (this.closed) return; // stays in the store for the next start
+      if (r.ok) {
+        (env.offload as NonNullable<Envelope['offload']>).uploaded = true;
+        this.toBatcher(env);
+        this.schedulePump();
+      } else if (r.code !== 'Closed') {
+        this.log.warn({ queue: env.dest.queueName, code: r.code, msgId: env.id, reason: r.message }, 'S3 refused a large message\'s payload for good; dead-lettered');
+        this.deadLetterNow(env.dest, [env], r);
+      }
+    });
+  }
+
+  /** Messages refused for good outside a send (their payload could not be uploaded). */
+  private deadLetterNow(dest: Destination, envs: Envelope[], reason: { code: string; message: string }): void {
+    const stats = this.statsFor(dest);
+    this.store.deadLettered(envs, reason);
+    this.tracker?.deadLettered(envs, reason);
+    this.observer.deadLettered?.(dest, reason.code, envs.length);
+    this.finish(envs, stats, 'deadLettered');
+    if (this.backlogMessages === 0) this.notifyIdle();
+    if (this.inMemory === 0) this.drainWaiter?.();
+    this.paging.maybePageIn();
   }
 
   /** Decide whether a batcher may send now, or linger for more entries. */
@@ -369,6 +410,7 @@ export class Pipeline {
     this.totals[kind] += envs.length;
     if (kind === 'sent') {
       this.store.delivered(envs);
+      this.options.payloads?.delivered(envs);
       this.tracker?.delivered(envs);
       this.observer.delivered?.(envs[0]!.dest, envs.length);
     }

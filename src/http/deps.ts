@@ -14,6 +14,8 @@ import type { CallerKeys } from '../sqsapi/sigv4.js';
 import type { ReplyHub } from '../worker/reply-hub.js';
 import type { Upstreams } from '../upstreams/index.js';
 import type { LocalUsers } from './users.js';
+import type { OffloadPolicy } from '../ingest/offload.js';
+import type { S3Client } from '../s3/client.js';
 
 /** Who signs a request's SQS calls, besides the caller's own Basic-auth pair (pass-through). */
 export interface AuthDeps {
@@ -58,4 +60,6 @@ export interface AppDeps {
   readonly replies?: ReplyHub | undefined;
   /** Failover upstreams (--failover-region, upstreams): health, and which upstream each queue uses; undefined with one upstream. */
   readonly upstreams?: Upstreams | undefined;
+  /** S3 for large messages: the client (also made for workers, which read pointers without --s3-bucket) and, with --s3-bucket, the offload policy and payload files. */
+  readonly s3?: { readonly client: S3Client; readonly policy: OffloadPolicy | undefined } | undefined;
 }

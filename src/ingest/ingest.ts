@@ -5,6 +5,9 @@ import type { CredentialSource } from '../sqs/credentials.js';
 import { validateMessage } from '../sqs/limits.js';
 import { type TraceInput, withTrace } from '../sqs/trace.js';
 import type { Destination, QueueResolver } from '../sqs/resolver.js';
+import type { OutgoingMessage } from '../sqs/types.js';
+import { newMessageId } from '../delivery/envelope.js';
+import { offloadEntry, type OffloadPolicy, wantsOffload } from './offload.js';
 import { checkQueueName } from './queue-name.js';
 import { Slicer } from './slices.js';
 import type { EntryResult, IngestEntry } from './types.js';
@@ -25,6 +28,8 @@ export interface IngestOptions {
   traceAttributes?: boolean;
   /** Message group for FIFO entries that name none; '' or absent: such entries are refused (MissingGroupId). */
   fifoDefaultGroupId?: string;
+  /** Large messages through S3 (--s3-bucket); absent: a message over the queue's limit gets 413. */
+  offload?: OffloadPolicy;
   log: Logger;
 }
 
@@ -97,6 +102,16 @@ export class Ingest {
         results[i] = { ok: false, error: entry.error };
         continue;
       }
+      const offload = this.options.offload;
+      if (entry.payloadBytes !== undefined) {
+        // A body the REST door streamed to a payload file: straight to S3.
+        const r = await this.offloaded(dest, entry, i, results, context.trace);
+        if (r) {
+          slots.push(i);
+          valid.push(r);
+        }
+        continue;
+      }
       let v = validateMessage(entry.input, dest.limits, this.defaultGroup);
       if (!v.ok && v.status === 413 && !rechecked && dest.limits.maxMessageBytes < (this.options.maxMessageBytes ?? 1_048_576)) {
         // Over the queue's MaximumMessageSize as last read: it may have been raised since. Ask SQS
@@ -104,6 +119,14 @@ export class Ingest {
         rechecked = true;
         await this.options.resolver.recheck(dest);
         v = validateMessage(entry.input, dest.limits, this.defaultGroup);
+      }
+      if (offload && wantsOffload(offload, entry.input, v)) {
+        const r = await this.offloaded(dest, entry, i, results, context.trace);
+        if (r) {
+          slots.push(i);
+          valid.push(r);
+        }
+        continue;
       }
       // Trace context (AWSTraceHeader; W3C attributes within SQS's limits): see withTrace.
       if (v.ok && (context.trace !== undefined || entry.input.awsTraceHeader !== undefined)) {
@@ -122,6 +145,7 @@ export class Ingest {
     let bytes = 0;
     for (const v of valid) bytes += v.bytes;
     if (!this.options.pipeline.couldEverFit(valid.length, bytes) || bytes > (this.options.maxSpoolBytes ?? Infinity)) {
+      this.dropPayloads(valid);
       throw new DaemonError('BatchTooLarge', `the batch (${valid.length} messages, ${bytes} bytes) is larger than the daemon's whole backlog can ever hold (--max-backlog-messages, --max-backlog-bytes, --max-spool-bytes); send it in smaller parts`);
     }
     for (let from = 0; from < valid.length; from += CHUNK) {
@@ -130,17 +154,72 @@ export class Ingest {
       try {
         ids = await this.append(dest, chunk);
       } catch (err) {
+        this.dropPayloads(valid.slice(from));
         if (from === 0 || !isDaemonError(err)) throw err;
         const refused = { code: err.code, message: err.message, status: err.status };
         for (let k = from; k < slots.length; k++) results[slots[k] as number] = { ok: false, error: refused };
         return results;
       }
       for (let k = 0; k < chunk.length; k++) {
-        results[slots[from + k] as number] = { ok: true, id: ids[k] as string, message: (chunk[k] as Validated).message };
+        const c = chunk[k] as Validated & { original?: OutgoingMessage };
+        results[slots[from + k] as number] = c.offload ? { ok: true, id: ids[k] as string, message: c.original ?? c.message, offload: c.offload } : { ok: true, id: ids[k] as string, message: c.message };
       }
       if (from + CHUNK < valid.length) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return results;
+  }
+
+  /**
+   * An entry whose payload goes to S3: its pointer message validated, the body in its payload
+   * file. Undefined (and the entry's result set) when it is refused; its payload file then goes.
+   */
+  private async offloaded(dest: Destination, entry: Extract<IngestEntry, { input: unknown }>, i: number, results: EntryResult[], trace: TraceInput | undefined): Promise<(Validated & { original: OutgoingMessage }) | undefined> {
+    const policy = this.options.offload;
+    const id = entry.id ?? newMessageId();
+    if (!policy) {
+      results[i] = { ok: false, error: { code: 'MessageTooLarge', message: 'the body is over the queue\'s limit and no --s3-bucket is configured', status: 413, field: 'body' } };
+      return undefined;
+    }
+    let r;
+    try {
+      r = await offloadEntry(policy, entry.input, dest.limits, id, this.defaultGroup, entry.payloadBytes);
+    } catch (err) {
+      if (entry.payloadBytes !== undefined) policy.payloads.remove(id);
+      const code = (err as { code?: unknown }).code;
+      if (code === 'ESPOOLFULL') throw new DaemonError('SpoolFull', undefined, { cause: err });
+      if (code === 'ESPOOLWRITE') throw new DaemonError('SpoolUnavailable', undefined, { cause: err });
+      if (code === 'PayloadTooLarge') {
+        results[i] = { ok: false, error: { code, message: (err as Error).message, status: 413, field: 'body' } };
+        return undefined;
+      }
+      throw err;
+    }
+    if (!r.ok) {
+      if (entry.payloadBytes !== undefined) policy.payloads.remove(id);
+      results[i] = { ok: false, error: r.field === undefined ? { code: r.code, message: r.message, status: r.status } : { code: r.code, message: r.message, status: r.status, field: r.field } };
+      return undefined;
+    }
+    let message = r.message;
+    let bytes = r.bytes;
+    if (trace !== undefined || entry.input.awsTraceHeader !== undefined) {
+      const t = withTrace({ message, bytes }, { ...trace, awsTraceHeader: entry.input.awsTraceHeader }, dest.limits, { attributes: this.options.traceAttributes !== false });
+      if (!t.ok) {
+        policy.payloads.remove(id);
+        results[i] = { ok: false, error: t.field === undefined ? { code: t.code, message: t.message, status: t.status } : { code: t.code, message: t.message, status: t.status, field: t.field } };
+        return undefined;
+      }
+      message = t.message;
+      bytes = t.bytes;
+    }
+    if (entry.traceHeader !== undefined) message = { ...message, traceHeader: entry.traceHeader };
+    return { message, bytes, id, offload: r.offload, original: entry.traceHeader === undefined ? r.original : { ...r.original, traceHeader: entry.traceHeader } };
+  }
+
+  /** Payload files of entries that were not recorded after all. */
+  private dropPayloads(items: readonly Validated[]): void {
+    const payloads = this.options.offload?.payloads;
+    if (!payloads) return;
+    for (const v of items) if (v.offload && v.id !== undefined) payloads.remove(v.id);
   }
 
   private async append(dest: Destination, valid: readonly Validated[]): Promise<string[]> {

@@ -1,5 +1,6 @@
 import type { MessageInput } from '../sqs/limits.js';
 import type { OutgoingMessage } from '../sqs/types.js';
+import type { OffloadedPayload } from './offload.js';
 
 export type { MessageInput };
 
@@ -21,10 +22,12 @@ export interface EntryError {
  * MessageSystemAttributes.AWSTraceHeader, checked by that door, kept with the message.
  */
 /** `id`: the local id to give the message (request/reply names it in an attribute before sending); default a new one. */
-export type IngestEntry = { input: MessageInput; traceHeader?: string; id?: string } | { error: EntryError };
+/** `payloadBytes`: the body is not in `input` but in the payload file of `id` (src/spool/large.ts), that many bytes, checked as UTF-8 in SQS's character set (the REST door streams large raw bodies there). */
+export type IngestEntry = { input: MessageInput; traceHeader?: string; id?: string; payloadBytes?: number } | { error: EntryError };
 
 /**
  * What became of one entry, in the order given: accepted with its local message id and the
  * message as it will be sent (validated, normalised: what MD5s are computed over), or refused.
  */
-export type EntryResult = { ok: true; id: string; message: OutgoingMessage } | { ok: false; error: EntryError };
+/** `offload`: the payload went to S3 (the message sent is a pointer to it); `message` is then the message as the sender gave it. */
+export type EntryResult = { ok: true; id: string; message: OutgoingMessage; offload?: OffloadedPayload } | { ok: false; error: EntryError };

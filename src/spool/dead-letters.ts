@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeadLetter, DeadLetterStore, Owner, StoredDeadLetter } from '../delivery/store.js';
 import type { Envelope, FailureReason } from '../delivery/envelope.js';
@@ -18,9 +18,16 @@ const NAME = /^(\d{15})\.([A-Za-z0-9-]+)\.([A-Za-z0-9_.-]+)\.json$/;
  */
 export class DeadLetterDir implements DeadLetterStore {
   readonly dir: string;
+  /**
+   * A letter of a large message keeps its payload file (`<spool>/large/<id>`) for replay; it goes
+   * with the letter. The daemon sets this to its LargePayloads' remove (which keeps its byte count
+   * true); by default (the CLI) the file is unlinked.
+   */
+  removePayload: (id: string) => void;
 
   constructor(spoolDir: string) {
     this.dir = join(spoolDir, 'dead-letters');
+    this.removePayload = (id) => rmSync(join(spoolDir, 'large', id), { force: true });
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
@@ -133,6 +140,7 @@ export class DeadLetterDir implements DeadLetterStore {
     if (!name) return false;
     try {
       unlinkSync(join(this.dir, name));
+      this.removePayload(id);
       return true;
     } catch {
       return false;

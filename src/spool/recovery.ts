@@ -34,8 +34,10 @@ export interface Recovered {
 /**
  * Reads every segment in `dir` and finds the unfinished messages, grouped per destination, in
  * acceptance order. Reads only: deleting finished segments is for the Spool that adopts them.
+ * `payloadIds` (the large-message payload files found): the ids of unfinished messages are taken
+ * out of it, so what is left belongs to finished messages (or to none: a crash before the accept).
  */
-export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log: Logger): Recovered {
+export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log: Logger, payloadIds?: Set<string>): Recovered {
   let corruptRecords = 0;
   let recoveredCount = 0;
   const segments = new Map<number, Segment>();
@@ -118,6 +120,7 @@ export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log
       if (r.type !== RecordType.Accept) return;
       const id = acceptId(r.payload);
       if (id === undefined || done.has(id)) return;
+      payloadIds?.delete(id); // its payload file is still needed (a large message not yet sent)
       const k = numField(r.payload, '"k":');
       const dest = k === undefined ? undefined : dests.get(k);
       if (!dest) {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Envelope } from '../delivery/envelope.js';
 import type { Destination } from '../sqs/resolver.js';
 import type { Credentials, OutgoingMessage, QueueLimits } from '../sqs/types.js';
+import type { OffloadedPayload } from '../ingest/offload.js';
 import { encodeRecord, readSegment, RecordType, scanBuffer } from './journal.js';
 import { SpoolError } from './lock.js';
 import { PendingMarks } from './marks.js';
@@ -44,6 +45,8 @@ export interface AcceptPayload {
   k: number;
   t: number;
   b: number;
+  /** A large message: its payload (bucket, key, bytes) is in the spool's payload file of `i`, `m` is its pointer. */
+  o?: OffloadedPayload;
   m: OutgoingMessage;
 }
 
@@ -154,7 +157,7 @@ export class SegmentFiles {
         frames.push(f);
         size += f.length;
       }
-      const a: AcceptPayload = { i: env.id, k, t: env.acceptedAt, b: env.bytes, m: env.message };
+      const a: AcceptPayload = env.offload === undefined ? { i: env.id, k, t: env.acceptedAt, b: env.bytes, m: env.message } : { i: env.id, k, t: env.acceptedAt, b: env.bytes, o: { bucket: env.offload.bucket, key: env.offload.key, bytes: env.offload.bytes }, m: env.message };
       const f = encodeRecord(RecordType.Accept, JSON.stringify(a));
       offsets[i] = size;
       frames.push(f);

@@ -78,8 +78,8 @@ export class Spool implements MessageStore, Pager {
    * page-in, grouped per destination, in acceptance order. Returns how many per destination.
    * Must run once, before the first append.
    */
-  recover(credentialsFor: CredentialsFor): Array<{ dest: Destination; count: number; bytes: number }> {
-    const r = recoverSegments(this.dir, credentialsFor, this.log);
+  recover(credentialsFor: CredentialsFor, payloadIds?: Set<string>): Array<{ dest: Destination; count: number; bytes: number }> {
+    const r = recoverSegments(this.dir, credentialsFor, this.log, payloadIds);
     this.corruptRecords += r.corruptRecords;
     this.recoveredCount += r.recoveredCount;
     for (const [dest, c] of r.credentialsOf) this.credentialsOf.set(dest, c);
@@ -172,7 +172,9 @@ export class Spool implements MessageStore, Pager {
           this.files.forget(seg);
           continue;
         }
-        out.push({ id: p.i, dest, message: p.m, bytes: p.b, acceptedAt: p.t, attempts: 0, pos: { seg, off: start + rel - len, len } });
+        const env: Envelope = { id: p.i, dest, message: p.m, bytes: p.b, acceptedAt: p.t, attempts: 0, pos: { seg, off: start + rel - len, len } };
+        if (p.o) env.offload = p.o; // a large message: uploaded (again, same key) before its pointer is sent
+        out.push(env);
       }
     }
     if (q.length === 0) this.paged.delete(destKey);

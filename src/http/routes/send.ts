@@ -5,7 +5,10 @@ import { checkQueueName, type EntryResult } from '../../ingest/index.js';
 import { type Destination, isVerified } from '../../sqs/resolver.js';
 import type { TraceInput } from '../../sqs/trace.js';
 import { credentialsFor } from '../auth.js';
-import { requestForm, requestTextSliced } from '../body.js';
+import { decodeUtf8Sliced, requestForm, requestTextSliced } from '../body.js';
+import { isRawBody, readRawBody } from '../large-body.js';
+import { newMessageId } from '../../delivery/envelope.js';
+import { type OffloadPolicy, thresholdFor } from '../../ingest/offload.js';
 import { decodeForm, type ParsedSend, parseSendSliced } from '../decode.js';
 import type { AppDeps } from '../deps.js';
 import { formFieldName, withFormFieldNames } from '../form-names.js';
@@ -41,8 +44,12 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
     const dest = await destinationFor(deps, ctx, name);
     // Read once: the CSRF guard may already have read (and parsed) a browser form. Other bodies
     // are decoded and split in slices (a large batch never holds the event loop).
+    // With --s3-bucket a raw body past the S3 threshold is streamed to its payload file instead.
+    const policy = deps.s3?.policy;
     const parsed: ParsedSend =
-      mime === FORM ? decodeForm(await requestForm(ctx, config.maxRequestBytes)) : await parseSendSliced(mime, await requestTextSliced(ctx, config.maxRequestBytes), config.maxBatchEntries);
+      policy && isRawBody(mime) && !hasBody(ctx)
+        ? await rawOrStreamed(ctx, policy, dest, config.maxRequestBytes)
+        : mime === FORM ? decodeForm(await requestForm(ctx, config.maxRequestBytes)) : await parseSendSliced(mime, await requestTextSliced(ctx, config.maxRequestBytes), config.maxBatchEntries);
     if (parsed.batch && parsed.entries.length === 0) throw new DaemonError('EmptyBatch');
     const wait = wantsWait(ctx);
     if (wait) checkWaitRoom(deps, parsed.entries.length);
@@ -73,7 +80,9 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
         ctx.redirect(`/queues/${encodeURIComponent(name)}?sent=${encodeURIComponent(only.id)}`);
         return;
       }
-      ctx.body = unverified ? { id: only.id, queue: name, queueVerified: false } : { id: only.id, queue: name };
+      const answer: Record<string, unknown> = unverified ? { id: only.id, queue: name, queueVerified: false } : { id: only.id, queue: name };
+      if (only.offload) answer.s3 = { bucket: only.offload.bucket, key: only.offload.key, bytes: only.offload.bytes };
+      ctx.body = answer;
       return;
     }
     const reply = batchReply(name, results);
@@ -81,6 +90,23 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
     ctx.status = reply.accepted === 0 ? 400 : 202;
     ctx.body = unverified ? { ...reply, queueVerified: false } : reply;
   });
+}
+
+/** Has an earlier reader (the CSRF guard) read the body already? */
+function hasBody(ctx: Context): boolean {
+  return (ctx.state as { body?: unknown }).body !== undefined;
+}
+
+/**
+ * A raw body with --s3-bucket: the ordinary single message while it is within the queue's S3
+ * threshold, else streamed into the payload file of a new message id (src/http/large-body.ts).
+ */
+async function rawOrStreamed(ctx: Context, policy: OffloadPolicy, dest: Destination, maxRequestBytes: number): Promise<ParsedSend> {
+  const id = newMessageId();
+  const r = await readRawBody(ctx.req, { memLimit: Math.min(thresholdFor(policy, dest.limits), maxRequestBytes), payloads: policy.payloads, id, maxPayloadBytes: policy.maxPayloadBytes });
+  if ('payloadBytes' in r) return { batch: false, entries: [{ input: {}, id, payloadBytes: r.payloadBytes }] };
+  if (r.buf.length > maxRequestBytes) throw new DaemonError('RequestTooLarge', `request body is larger than ${maxRequestBytes} bytes (--max-request-bytes)`);
+  return { batch: false, entries: [{ input: { body: await decodeUtf8Sliced(r.buf) } }] };
 }
 
 /** Trace context of the request: X-Amzn-Trace-Id and the W3C traceparent/tracestate headers. */
