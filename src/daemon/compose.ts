@@ -168,6 +168,7 @@ async function build(
     ...(upstreams ? { upstreams: upstreams.list } : {}),
     log: log.child({ mod: 'worker' }),
     sendReply: replySender(ingest),
+    ...(s3Client ? { s3: { client: s3Client, keep: config.s3KeepReceived === 'on' } } : {}),
     chain: async () => {
       workerChain ??= providerCredentials(await chainProvider(options.credentialProvider));
       return workerChain;

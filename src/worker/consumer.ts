@@ -11,6 +11,8 @@ import { AdaptiveLimit } from './limiter.js';
 import type { WorkerConfig } from './options.js';
 import { replyFor, type ReplySender } from './reply.js';
 import { Settler } from './settle.js';
+import { openPayload, type WorkerS3 } from './payload.js';
+import type { PayloadPointer } from '../s3/pointer.js';
 
 /**
  * One worker: long-polls one queue and POSTs each message to the local app, sqsd-style. A value
@@ -33,6 +35,8 @@ export interface ConsumerDeps {
   sendReply?: ReplySender;
   /** With failover upstreams: which one this consumer reads (one consumer per upstream and queue). */
   upstream?: string;
+  /** S3, for messages that are Extended Client pointers (src/worker/payload.ts). */
+  s3?: WorkerS3;
 }
 
 export interface WorkerStatus {
@@ -75,6 +79,8 @@ interface Held {
   state: 'ready' | 'delivering' | 'settling';
   busyAnswers: number;
   extending: boolean;
+  /** The message's payload is this S3 object (deleted after the app's 2xx and the message's delete). */
+  pointer?: PayloadPointer;
 }
 
 /** Received ahead of the app (receives in flight + waiting for a slot): at most this many times its limit. */
@@ -331,7 +337,14 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     if (group !== undefined) this.busyGroups.add(group);
     h.state = 'delivering';
     this.inFlight += 1;
-    const out = await this.app.post(msg, this.config.queue, this.config.contentType);
+    const payload = await openPayload(msg, this.deps.s3, () => this.deps.credentials.get());
+    let out: AppOutcome;
+    if (payload === undefined) out = await this.app.post(msg, this.config.queue, this.config.contentType);
+    else if ('failed' in payload) out = { kind: 'failed', ...payload.failed, latencyMs: 0 };
+    else {
+      h.pointer = payload.pointer;
+      out = await this.app.post(payload.message, this.config.queue, this.config.contentType, { body: payload.body, bytes: payload.bytes });
+    }
     this.inFlight -= 1;
     this.finishing += 1;
     try {
@@ -363,8 +376,9 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
         }
       }
       h.state = 'settling';
-      await this.settler.delete(msg.receiptHandle);
+      const deleted = await this.settler.delete(msg.receiptHandle);
       this.held.delete(msg.receiptHandle);
+      if (deleted && h.pointer && this.deps.s3 && !this.deps.s3.keep) void this.deletePayload(h.pointer);
       this.counts.delivered += 1;
       this.emit('delivered', { queue: this.config.queue, messageId: msg.messageId, status: out.status, latencyMs: out.latencyMs });
       return;
@@ -383,6 +397,15 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     }
     if (out.code.startsWith('Http')) this.limit.answered(out.latencyMs);
     return this.failed(h, out);
+  }
+
+  /** The app handled the message and SQS deleted it: its payload object goes too (as the Extended Client's deleteMessage does). */
+  private async deletePayload(p: PayloadPointer): Promise<void> {
+    try {
+      await (this.deps.s3 as WorkerS3).client.delete(p.bucket, p.key, await this.deps.credentials.get());
+    } catch (err) {
+      this.log.warn({ bucket: p.bucket, key: p.key, code: (err as { code?: unknown }).code }, 'could not delete a handled message\'s payload from S3; it stays there');
+    }
   }
 
   private async failed(h: Held, out: Extract<AppOutcome, { kind: 'failed' }>, atLeastMs = 0): Promise<void> {

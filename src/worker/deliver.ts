@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
 import type { ReceivedMessage } from '../sqs/consume.js';
 
@@ -76,7 +77,8 @@ export class AppClient {
    * its own rather than `request()`: no response stream, no AbortSignal listener per message (the
    * hot path of the worker; see docs/benchmarks.md).
    */
-  post(msg: ReceivedMessage, queueName: string, contentType: string): Promise<AppOutcome> {
+  /** `payload`: the body streamed from S3 (a large message's, src/worker/payload.ts), instead of `msg.body`. */
+  post(msg: ReceivedMessage, queueName: string, contentType: string, payload?: { body: Readable; bytes: number }): Promise<AppOutcome> {
     const t0 = performance.now();
     return new Promise<AppOutcome>((resolve) => {
       let controller: Dispatcher.DispatchController | undefined;
@@ -95,6 +97,7 @@ export class AppClient {
       const finish = (out: AppOutcome): void => {
         if (settled) return;
         settled = true;
+        if (payload && out.kind === 'failed') payload.body.destroy();
         this.inflight.delete(entry);
         resolve(out);
       };
@@ -137,8 +140,8 @@ export class AppClient {
         this.pool.dispatch({
           path: this.path,
           method: 'POST',
-          headers: sqsdHeaders(msg, queueName, contentType),
-          body: msg.body,
+          headers: payload ? withLength(sqsdHeaders(msg, queueName, contentType), payload.bytes) : sqsdHeaders(msg, queueName, contentType),
+          body: payload ? payload.body : msg.body,
           headersTimeout: this.timeoutMs,
           bodyTimeout: this.timeoutMs,
         }, handler);
@@ -191,4 +194,10 @@ export class AppClient {
   destroy(): Promise<void> {
     return this.pool.destroy();
   }
+}
+
+/** Headers with the Content-Length of a streamed body (when S3 said it). */
+function withLength(headers: Record<string, string>, bytes: number): Record<string, string> {
+  if (bytes >= 0) headers['content-length'] = String(bytes);
+  return headers;
 }

@@ -9,6 +9,7 @@ import { type CredentialProvider, type CredentialSource, providerCredentials, st
 import { Consumer, type ConsumerEvents, type WorkerStatus } from './consumer.js';
 import type { WorkerConfig, WorkerCredentials } from './options.js';
 import type { ReplySender } from './reply.js';
+import type { WorkerS3 } from './payload.js';
 
 export { Consumer, errorVisibilitySeconds, type ConsumerEvents, type WorkerStatus } from './consumer.js';
 export type { WorkerConfig, WorkerCredentials } from './options.js';
@@ -20,6 +21,8 @@ export interface WorkersDeps {
   sendReply?: ReplySender;
   /** Credentials of workers configured with "chain" (the daemon's own provider chain). */
   chain: () => Promise<CredentialSource>;
+  /** S3 for Extended Client pointers (src/worker/payload.ts). */
+  s3?: WorkerS3;
   /** Provider for a named profile (tests inject one). */
   profile?: (name: string) => Promise<CredentialProvider>;
   /**
@@ -66,7 +69,7 @@ export function createWorkers(configs: readonly WorkerConfig[], deps: WorkersDep
     async start() {
       for (const config of configs) {
         const credentials = await credentialsFor(config.credentials, deps);
-        const reply = deps.sendReply ? { sendReply: deps.sendReply } : {};
+        const reply = { ...(deps.sendReply ? { sendReply: deps.sendReply } : {}), ...(deps.s3 ? { s3: deps.s3 } : {}) };
         const targets = deps.upstreams ?? [undefined];
         for (const u of targets) {
           const own = u?.credentials !== undefined && config.credentials.kind === 'chain' ? u.credentials : credentials;
