@@ -80,7 +80,9 @@ export function sqsApi(deps: AppDeps, options: SqsApiOptions = {}) {
           'The SQS API needs the daemon\'s own AWS credentials: an SDK signs with a secret the daemon never sees, so it cannot sign onward with it. Start sqs-accelerator with --credentials chain (this daemon runs with pass-through credentials).',
         );
       }
-      const body = await readBody(ctx.req, Math.min(config.maxRequestBytes, SQS_API_MAX_BODY_BYTES)).catch((err: unknown) => {
+      // With --s3-bucket an SDK may send messages past SQS's limit (they go through S3): up to --max-request-bytes.
+      const limit = deps.s3?.policy ? config.maxRequestBytes : Math.min(config.maxRequestBytes, SQS_API_MAX_BODY_BYTES);
+      const body = await readBody(ctx.req, limit).catch((err: unknown) => {
         const e = err as { status?: number; message?: string };
         throw new SqsApiError(e.status === 413 ? 413 : 400, e.status === 413 ? 'RequestEntityTooLarge' : 'InvalidRequest', e.message ?? 'could not read the request');
       });
@@ -100,7 +102,7 @@ export function sqsApi(deps: AppDeps, options: SqsApiOptions = {}) {
         if (params.QueueUrl === undefined && ctx.path !== '/') params.QueueUrl = `${ctx.protocol}://${ctx.get('host') || ctx.host}${ctx.path}`;
       }
       const localOrigin = `http://${ctx.get('host') || `${config.host}:${config.port}`}`;
-      const sendDeps: SendDeps = { credentials: daemonCredentials, ingest, urls, log };
+      const sendDeps: SendDeps = { credentials: daemonCredentials, ingest, urls, log, offload: deps.s3?.policy !== undefined };
       let result: Record<string, unknown> | 'forward' = 'forward';
       if (action === 'SendMessage' || action === 'SendMessageBatch') {
         (ctx.state as { ackedSend?: boolean }).ackedSend = true; // ack latency metric, as for POST /queues/:name

@@ -20,6 +20,8 @@ export interface SendDeps {
   ingest: Ingest;
   urls: QueueUrls;
   log: Logger;
+  /** --s3-bucket is set: messages past SQS's limits go through S3, so a batch may be longer than SQS's 1 MiB. */
+  offload?: boolean;
 }
 
 /** Batch entry ids: SQS's rule. */
@@ -172,7 +174,8 @@ export async function sendMessageBatch(deps: SendDeps, params: Record<string, un
     seen.add(id);
     total += rawBytes(e as Record<string, unknown>);
   }
-  if (total > SQS_MAX_MESSAGE_BYTES) {
+  // With --s3-bucket entries past SQS's limits go through S3 (their pointers are small): no such limit then.
+  if (total > SQS_MAX_MESSAGE_BYTES && !deps.offload) {
     throw new SqsApiError(400, 'BatchRequestTooLong', `Batch requests cannot be longer than ${SQS_MAX_MESSAGE_BYTES} bytes. You have sent ${total} bytes.`);
   }
   const routed = await route(deps, params);

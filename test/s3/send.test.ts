@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { startEmulator, type Emulator } from '../support/fauxqs.js';
 import { AKID, post, postJson, SECRET, startTestDaemon, type TestDaemon, until } from '../support/daemon.js';
 
@@ -162,3 +162,30 @@ test('a message that already is a pointer (an app using an Extended Client libra
   expect(m.Body).toBe(body);
   expect(m.MessageAttributes?.SQSLargePayloadSize).toEqual({ DataType: 'Number', StringValue: '123' });
 });
+
+test('the SQS API door: an SDK\'s SendMessage and SendMessageBatch past SQS\'s limit are acknowledged with the MD5s of what it sent, and arrive as pointers', async () => {
+  const api = await startTestDaemon(emulator.endpoint, ['--credentials', 'chain', '--s3-bucket', BUCKET, '--s3-endpoint', emulator.endpoint], 'warn', { spool: true, credentialProvider: async () => ({ accessKeyId: AKID, secretAccessKey: SECRET }) });
+  const app = new SQSClient({ endpoint: api.url, region: 'us-east-1', credentials: { accessKeyId: 'app', secretAccessKey: 'app' } });
+  try {
+    const queueUrl = `${api.url}/000000000000/big`;
+    const text = payload(3 * MiB, 'sdk').toString('utf8');
+    // The SDK checks MD5OfMessageBody and MD5OfMessageAttributes against what it sent: it would throw otherwise.
+    const one = await app.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: text, MessageAttributes: { kind: { DataType: 'String', StringValue: 'sdk' } } }));
+    expect(one.MD5OfMessageBody).toBe(createHash('md5').update(text).digest('hex'));
+    const m = await receiveOne('big');
+    expectPointer(m, one.MessageId as string, Buffer.byteLength(text));
+    expect(m.MessageAttributes?.kind).toEqual({ DataType: 'String', StringValue: 'sdk' });
+    expect((await objectBytes(one.MessageId as string)).toString('utf8')).toBe(text);
+
+    const batch = await app.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: 'a', MessageBody: 'inline' }, { Id: 'b', MessageBody: text }] }));
+    expect(batch.Failed ?? []).toEqual([]);
+    expect(batch.Successful?.length).toBe(2);
+    const got = [await receiveOne('big'), await receiveOne('big')];
+    expect(got.some((g) => g.Body === 'inline')).toBe(true);
+    const id = batch.Successful?.find((s) => s.Id === 'b')?.MessageId as string;
+    expectPointer(got.find((g) => g.Body !== 'inline') as Message, id, Buffer.byteLength(text));
+  } finally {
+    app.destroy();
+    await api.stop();
+  }
+}, 60_000);
