@@ -4,7 +4,8 @@ import { EXIT } from '../errors.js';
 import { endpointFor, SqsClient } from '../sqs/client.js';
 import type { Credentials } from '../sqs/types.js';
 import { DeadLetterDir } from '../spool/dead-letters.js';
-import { replayDeadLetters, type ReplayResult } from '../spool/replay.js';
+import { payloadUploader, replayDeadLetters, type ReplayResult } from '../spool/replay.js';
+import { S3Client } from '../s3/client.js';
 
 export const DEAD_LETTERS_HELP = `Usage: sqs-accelerator dead-letters <command> [options]
 
@@ -195,15 +196,19 @@ async function replay(
     return chain();
   };
   const toQueue = values['to-queue'];
+  const s3 = new S3Client({ region, ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}) });
   let results: ReplayResult[];
   try {
     results = await replayDeadLetters(store, ids, {
       client,
       credentials: (letter) => (mode === 'chain' || letter.credentials === null ? chainCredentials() : letter.credentials),
       ...(toQueue ? { toQueue } : {}),
+      // Large messages: a letter's payload file is uploaded again before its pointer is sent.
+      uploadPayload: payloadUploader(s3, config.spoolDir),
     });
   } finally {
     await client.close();
+    await s3.close();
   }
   for (const r of results) {
     if (r.ok) io.out(`${r.id}: replayed to ${r.queue} (SQS MessageId ${r.messageId ?? '?'})\n`);

@@ -3,6 +3,11 @@ import type { SqsClient } from '../sqs/client.js';
 import { deduplicationIdFor } from '../sqs/dedup.js';
 import { isSqsError } from '../sqs/errors.js';
 import type { Credentials } from '../sqs/types.js';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { S3Client } from '../s3/client.js';
+import { isS3Error } from '../s3/errors.js';
+import { readPointer } from '../s3/pointer.js';
 
 /**
  * Replay of dead letters: send each again to SQS with every field it had, then remove it from
@@ -23,6 +28,30 @@ export interface ReplayOptions {
   credentials: (letter: StoredDeadLetter) => Promise<Credentials> | Credentials;
   /** Send to this queue instead of the letter's own. */
   toQueue?: string;
+  /**
+   * Large messages: upload the letter's payload from its spool file again before its pointer is
+   * sent (the letter may be one whose upload S3 refused). Resolves when there is nothing to upload.
+   */
+  uploadPayload?: (letter: StoredDeadLetter, credentials: Credentials) => Promise<void>;
+}
+
+/**
+ * uploadPayload for replayDeadLetters: a letter whose body is an Extended Client pointer and
+ * whose payload file `<spool>/large/<id>` is still there is uploaded to its pointer's object.
+ */
+export function payloadUploader(s3: S3Client, spoolDir: string): (letter: StoredDeadLetter, credentials: Credentials) => Promise<void> {
+  return async (letter, credentials) => {
+    const p = readPointer(letter.body, letter.attributes);
+    if (p === undefined || 'error' in p) return;
+    const path = join(spoolDir, 'large', letter.id);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      return; // no local copy: the object was uploaded before the letter was made (or is gone)
+    }
+    await s3.putFile(p.pointer.bucket, p.pointer.key, path, size, credentials);
+  };
 }
 
 export type ReplayResult =
@@ -61,11 +90,12 @@ export async function replayDeadLetters(store: ReplayableStore, ids: readonly st
         }
         contentBased = known;
       }
+      await options.uploadPayload?.(letter, creds);
       const out = await options.client.call<{ MessageId?: string }>('SendMessage', sendParams(letter, url, fifo, contentBased), creds);
       store.remove(id);
       results.push(out.MessageId ? { id, ok: true, queue: target, messageId: out.MessageId } : { id, ok: true, queue: target });
     } catch (err) {
-      results.push({ id, ok: false, code: isSqsError(err) ? err.code : 'ReplayFailed', message: (err as Error).message });
+      results.push({ id, ok: false, code: isSqsError(err) || isS3Error(err) ? err.code : 'ReplayFailed', message: (err as Error).message });
     }
   }
   return results;

@@ -1,3 +1,4 @@
+import { readPointer } from '../../s3/pointer.js';
 import { bytes } from './format.js';
 import { html, type SafeHtml } from './template.js';
 
@@ -42,4 +43,16 @@ export function attributeList(attributes: Record<string, { DataType?: string; St
     ([name, a]) => html`<dt>${name} <span class="muted">(${a.DataType ?? '?'})</span></dt><dd class="mono">${a.StringValue ?? a.BinaryValue ?? ''}</dd>`,
   );
   return html`<dl>${rows}</dl>`;
+}
+
+/**
+ * A message whose payload is in S3 (an Amazon SQS Extended Client pointer): where, how large, and
+ * a link that fetches it through the daemon (GET /payload). Empty for any other message.
+ */
+export function payloadBlock(body: string, attributes: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }> | undefined): SafeHtml | string {
+  const p = readPointer(body, attributes);
+  if (p === undefined || 'error' in p) return '';
+  const { bucket, key } = p.pointer;
+  const href = `/payload?bucket=${encodeURIComponent(bucket)}&key=${encodeURIComponent(key)}`;
+  return html`<p class="flash">In S3: <span class="mono">${bucket}/${key}</span>${p.bytes !== undefined ? html`, ${String(p.bytes)} bytes (${bytes(p.bytes)})` : ''} — <a href="${href}">fetch the payload</a></p>`;
 }

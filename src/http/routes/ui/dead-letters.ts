@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { DeadLetter, DeadLetterStore, Owner } from '../../../delivery/store.js';
-import { replayDeadLetters } from '../../../spool/replay.js';
+import { payloadUploader, replayDeadLetters } from '../../../spool/replay.js';
 import { csrfToken } from '../../csrf.js';
 import type { AppDeps } from '../../deps.js';
 import { answerError } from './answer.js';
@@ -84,7 +84,9 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
     const owner = deadLetterOwner(deps, creds);
     const store = storeOf();
     const { letters } = chosen(store, selectionOf(await readFields(ctx)), owner);
-    const results = await replayDeadLetters(store, letters.map((l) => l.id), { client: deps.client, credentials: () => creds });
+    const spoolDir = deps.store.info().dir;
+    const uploadPayload = deps.s3 && spoolDir ? payloadUploader(deps.s3.client, spoolDir) : undefined;
+    const results = await replayDeadLetters(store, letters.map((l) => l.id), { client: deps.client, credentials: () => creds, ...(uploadPayload ? { uploadPayload } : {}) });
     const replayed = results.filter((r) => r.ok).length;
     log.info({ replayed, failed: results.length - replayed, by: userLabel(ctx, deps) }, 'dead letters replayed');
     const failed = results.length - replayed;

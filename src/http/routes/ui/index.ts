@@ -4,6 +4,7 @@ import { registerDeadLetterRoutes } from './dead-letters.js';
 import { registerHomeRoutes } from './home.js';
 import { registerLiveRoutes } from './live.js';
 import { registerMessageRoutes } from './messages.js';
+import { registerPayloadRoutes } from './payloads.js';
 import { registerNewQueueRoutes } from './new-queue.js';
 import { registerQueueRoutes } from './queue.js';
 import { registerQueueListRoutes } from './queues.js';
@@ -24,6 +25,7 @@ export function registerUiRoutes(router: Router, deps: AppDeps): void {
   registerQueueRoutes(router, deps);
   registerStatusRoutes(router, deps);
   registerMessageRoutes(router, deps);
+  registerPayloadRoutes(router, deps);
   registerSettingsRoutes(router, deps);
   registerRedriveRoutes(router, deps);
   registerLiveRoutes(router, deps);

@@ -1,7 +1,7 @@
 import type { DeadLetter } from '../../../delivery/store.js';
 import { count, timestamp, truncate } from '../format.js';
 import { type Flash, page } from '../layout.js';
-import { attributeList, bodyBlock } from '../message-view.js';
+import { attributeList, bodyBlock, payloadBlock } from '../message-view.js';
 import { html, q, type SafeHtml } from '../template.js';
 
 /** A page of dead letters; also the JSON answer of GET /dead-letters. */
@@ -104,6 +104,7 @@ ${row('Deduplication id', x.dedupId)}
 ${row('Delay', x.delaySeconds !== undefined ? `${x.delaySeconds} s` : undefined)}
 </tbody></table>
 <h2>Body</h2>
+${payloadBlock(x.body, x.attributes)}
 ${bodyBlock(x.body)}
 ${x.attributes && Object.keys(x.attributes).length > 0 ? html`<h2>Attributes</h2><div class="msg">${attributeList(x.attributes)}</div>` : ''}
 <div class="actions">

@@ -1,7 +1,7 @@
 import type { ReceivedMessage } from '../../../sqs/consume.js';
 import { count, timestamp } from '../format.js';
 import { type Flash, page } from '../layout.js';
-import { attributeList, bodyBlock } from '../message-view.js';
+import { attributeList, bodyBlock, payloadBlock } from '../message-view.js';
 import { html, q, type SafeHtml } from '../template.js';
 
 /** What the receive form needs to know about the queue. */
@@ -67,6 +67,7 @@ function messageCard(name: string, m: ReceivedMessage, i: number, token: string,
 <input type="hidden" name="_csrf" value="${token}"><input type="hidden" name="receipt_handle" value="${m.receiptHandle}"><input type="hidden" name="message_id" value="${m.messageId}">
 <button type="submit" class="danger" aria-label="delete message ${m.messageId}">Delete</button></form></div>
 ${nearDlq ? html`<div class="flash warn">Received ${count(receives)} times: the next receive past ${count(maxReceives as number)} moves it to the dead-letter queue.</div>` : ''}
+${payloadBlock(m.body, m.attributes)}
 ${bodyBlock(m.body)}
 ${systemList(m.system)}
 ${Object.keys(m.attributes).length > 0 ? html`<h3>Attributes</h3>${attributeList(m.attributes)}` : ''}
