@@ -153,7 +153,7 @@ export class Upstreams {
     const r = this.routes.get(destKey);
     if (!r) {
       const p = this.primary;
-      return { upstream: p.config.name, reason: 'primary', detail: p.health.healthy ? 'the primary upstream' : `the primary upstream (${p.config.name}, down; moved at its next batch)`, since: p.health.snapshot().since };
+      return { upstream: p.config.name, reason: 'primary', detail: p.health.healthy ? 'the primary upstream' : `the primary upstream (${p.config.name}, down; its upstream is chosen again at its next batch)`, since: p.health.snapshot().since };
     }
     return { upstream: (this.list[r.index] as Upstream).config.name, reason: r.reason, detail: r.detail, since: new Date(r.since).toISOString() };
   }

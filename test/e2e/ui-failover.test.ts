@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { startFakeSqs, type FakeSqs } from '../support/fake-sqs.js';
-import { AKID, post, SECRET, startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { request } from 'undici';
+import { AKID, AUTH, post, SECRET, startTestDaemon, type TestDaemon, until } from '../support/daemon.js';
 
 const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(process.cwd(), 'docs', 'screenshots', 'pages') : mkdtempSync(join(tmpdir(), 'ui-failover-shots-'));
 
@@ -37,6 +38,13 @@ it('shows each upstream\'s health and which upstream each queue uses, with the r
   expect((await post(d.url, '/queues/orders', 'message_body=moves', { contentType: 'application/x-www-form-urlencoded' })).status).toBe(202);
   expect((await post(d.url, '/queues/orders.fifo', 'message_body=stays&group_id=g', { contentType: 'application/x-www-form-urlencoded' })).status).toBe(202);
   await secondary.waitFor(() => secondary.messageCount('orders') === 1, 10_000);
+  // The FIFO queue's route is decided at its next batch (a retry after a backoff): wait for it.
+  await until(() => d.logs.find('moves from upstream').length === 1, 10_000, 'the standard queue moved');
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+    const res = await request(`${d.url}/status`, { headers: { authorization: AUTH, accept: 'application/json' } });
+    const status = (await res.body.json()) as { queues: Array<{ name: string; route?: { reason: string } }> };
+    if (status.queues.find((q) => q.name === 'orders.fifo')?.route?.reason === 'fifo-stays') break;
+  }
   const p1 = new URL(primary.endpoint).host;
   const p2 = new URL(secondary.endpoint).host;
   for (const width of [1280, 390]) {

@@ -245,7 +245,13 @@ describe('failover between two upstreams', () => {
     const notReady = await request(`${d.url}/readyz`);
     expect(notReady.statusCode).toBe(503);
     expect(((await notReady.body.json()) as { reason: string }).reason).toMatch(/^every upstream is down \(.*ServiceUnavailable/);
-    expect(queueRow(await getJson(d.url, '/status'), 'orders').route).toMatchObject({ upstream: new URL(secondary.endpoint).host, reason: 'no-healthy-upstream' });
+    // Chosen again at the queue's next batch (its retry, after a backoff).
+    let route: any;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+      route = queueRow(await getJson(d.url, '/status'), 'orders').route;
+      if (route.reason === 'no-healthy-upstream') break;
+    }
+    expect(route).toMatchObject({ upstream: new URL(secondary.endpoint).host, reason: 'no-healthy-upstream' });
   }, 30_000);
 
   it('chain mode: an upstream with a profile signs with that profile\'s credentials, the primary with the daemon\'s chain', async () => {
