@@ -34,10 +34,32 @@ it('refuses a bad option as the CLI does: one line, exit 2', async () => {
   expect(dev.stderr().trim()).toBe('sqs-accelerator: --linger-ms (from command line) must be a whole number of ms; got "soon"');
 });
 
-it('refuses --region/--endpoint, which would leave the emulator it announces', async () => {
+it('refuses --region/--endpoint/--s3-endpoint, which would leave the emulator it announces', async () => {
   const dev = spawnDev(['--region', 'eu-west-1'], env());
   expect((await dev.exited).code).toBe(EXIT.badConfig);
   expect(dev.stderr()).toContain('--region is not for the embedded emulator');
+  const s3 = spawnDev(['--s3-endpoint=http://127.0.0.1:9000'], env());
+  expect((await s3.exited).code).toBe(EXIT.badConfig);
+  expect(s3.stderr()).toContain('--s3-endpoint is not for the embedded emulator');
+});
+
+it('serves the emulator\'s S3 with a bucket, says so, and sends a message over the queue\'s limit through it', async () => {
+  const dev = spawnDev(['--port', '0', '--s3-bucket', 'my-dev-bucket'], env());
+  try {
+    const url = await devUrl(dev);
+    const emulator = /UPSTREAM IS AN EMBEDDED LOCAL SQS EMULATOR \(fauxqs\) at (\S+),/.exec(dev.stdout())?.[1] as string;
+    expect(dev.stdout()).toContain(`go through the emulator's S3: --s3-bucket my-dev-bucket --s3-endpoint ${emulator}.`);
+    const payload = 'x'.repeat(1_100_000); // over the demo queue's 1 MiB
+    const sent = await request(`${url}/queues/demo?wait=1`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/plain' }, body: payload });
+    const answer = (await sent.body.json()) as { s3?: { bucket: string; key: string; bytes: number } };
+    expect({ status: sent.statusCode, bucket: answer.s3?.bucket, bytes: answer.s3?.bytes }).toEqual({ status: 201, bucket: 'my-dev-bucket', bytes: 1_100_000 });
+    // The object, read from the emulator directly (path style), holds the payload.
+    const obj = await request(`${emulator}/my-dev-bucket/${answer.s3?.key ?? ''}`);
+    expect(await obj.body.text()).toBe(payload);
+  } finally {
+    dev.child.kill('SIGTERM');
+    await dev.exited;
+  }
 });
 
 describe('with the port taken (a second npm start)', () => {

@@ -138,7 +138,10 @@ async function answerWaited(ctx: Context, deps: AppDeps, name: string, batch: bo
     ctx.set('x-message-id', ids[0] as string);
     if (only.status === 201 && typeof only.body.messageId === 'string') ctx.set('x-sqs-message-id', only.body.messageId);
     ctx.status = only.status;
-    ctx.body = { ...only.body, queue: name };
+    const first = results[0];
+    // Where the payload went, as the 202 without ?wait says it.
+    const s3 = first?.ok && first.offload ? { s3: { bucket: first.offload.bucket, key: first.offload.key, bytes: first.offload.bytes } } : {};
+    ctx.body = { ...only.body, queue: name, ...s3 };
     return;
   }
   let k = 0;
