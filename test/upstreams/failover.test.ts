@@ -7,7 +7,7 @@
  */
 import { request } from 'undici';
 import { startFakeSqs, type FakeSqs } from '../support/fake-sqs.js';
-import { AKID, AUTH, post, SECRET, startTestDaemon, until, type TestDaemon } from '../support/daemon.js';
+import { AKID, AUTH, post, postJson, SECRET, startTestDaemon, until, type TestDaemon } from '../support/daemon.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { SqsClient } from '../../src/sqs/client.js';
 
@@ -212,6 +212,25 @@ describe('failover between two upstreams', () => {
     await primary.plugIn();
     await primary.waitFor(() => primary.messageCount('only-here') === 5, 15_000);
   }, 60_000);
+
+  it('a batch the primary stored but whose answer was lost, resent to the secondary, is counted as a possible duplicate', async () => {
+    s = await setup([], ['orders'], ['orders']);
+    const { primary, secondary, d } = s;
+    // Every SendMessageBatch is stored by the primary, then its connection dropped before the answer.
+    primary.faults = { dropAfterStore: 1, actions: ['SendMessageBatch'] };
+    const bodies = ['d-0', 'd-1', 'd-2', 'd-3', 'd-4'];
+    // One request, one batch: every entry's first attempt goes to the (then healthy) primary.
+    expect((await postJson(d.url, '/queues/orders', bodies)).status).toBe(202);
+    await secondary.waitFor(() => secondary.messageCount('orders') === bodies.length, 15_000);
+    const inPrimary = primary.countByBody('orders');
+    for (const b of bodies) {
+      expect(secondary.countByBody('orders').get(b)).toBe(1);
+      expect(inPrimary.get(b) ?? 0).toBeGreaterThanOrEqual(1); // stored there too: a real duplicate
+    }
+    const status = await getJson(d.url, '/status');
+    expect(status.possibleDuplicates).toBe(bodies.length);
+    expect(await getText(d.url, '/metrics', 'text/plain')).toContain(`sqs_accelerator_failover_possible_duplicates_total ${bodies.length}`);
+  }, 30_000);
 
   it('throttling on the primary never moves a queue', async () => {
     s = await setup(DEFAULTS, ['orders'], ['orders']);
