@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { type Config, defineConfig, OPTIONS } from '../config.js';
 import type { MessageStore } from '../delivery/store.js';
 import { createApp } from '../http/app.js';
+import { fastSend } from '../http/fast-send.js';
 import { createHttpServer } from '../http/server.js';
 import type { AppDeps } from '../http/deps.js';
 import { createLogger } from '../log.js';
@@ -139,7 +140,8 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     let server: Server;
     try {
       // createApp can refuse too (an unreadable --metrics-token-file): nothing is left open then either.
-      server = createHttpServer(createApp(deps).callback(), config, log.child({ mod: 'http' })).listen({ host: config.host, port: config.port });
+      // POST /queues/:name from apps is served ahead of Koa (src/http/fast-send.ts); everything else by Koa.
+      server = createHttpServer(fastSend(deps, createApp(deps).callback()), config, log.child({ mod: 'http' })).listen({ host: config.host, port: config.port });
       await new Promise<void>((resolve, reject) => {
         server.once('listening', resolve);
         server.once('error', reject);

@@ -43,24 +43,14 @@ export function createApp(deps: AppDeps): Koa {
 }
 
 function errorHandler(deps: AppDeps) {
-  const log = deps.log;
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new DaemonError('NotFound', `no route for ${ctx.method} ${ctx.path.slice(0, 200)}`);
     } catch (err) {
-      const { error: e, unexpected } = toHttpError(err);
-      if (unexpected) {
-        // A bug: logged with its stack and counted; the answer shows nothing of it.
-        log.error({ err: describeBug(err), method: ctx.method, path: ctx.path.slice(0, 200) }, 'unexpected error while serving a request');
-        deps.metrics?.unexpectedError('http');
-      } else if (e.status === 502) {
-        // SQS answered something the daemon cannot turn into a better answer: the request id is what AWS support asks for.
-        log.warn({ code: e.code, requestId: (e.cause as { requestId?: unknown } | undefined)?.requestId, method: ctx.method, path: ctx.path.slice(0, 200) }, 'SQS refused a request');
-      }
+      const { error: e, payload } = failureAnswer(deps, err, ctx.method, ctx.path);
       ctx.status = e.status;
       ctx.set(errorHeaders(e));
-      const payload = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
       if (ctx.accepts('json', 'html') === 'html') {
         ctx.type = 'html';
         ctx.body = errorPage(e, ctx.path);
@@ -69,4 +59,22 @@ function errorHandler(deps: AppDeps) {
       }
     }
   };
+}
+
+/**
+ * Anything thrown while serving a request, as its answer (the error and its JSON body), logged
+ * as it deserves: a bug with its stack (and counted), an SQS refusal with its request id.
+ * Shared by Koa's error handler and the send fast path (fast-send.ts).
+ */
+export function failureAnswer(deps: Pick<AppDeps, 'log' | 'metrics'>, err: unknown, method: string, path: string): { error: DaemonError; payload: object } {
+  const { error: e, unexpected } = toHttpError(err);
+  if (unexpected) {
+    // A bug: logged with its stack and counted; the answer shows nothing of it.
+    deps.log.error({ err: describeBug(err), method, path: path.slice(0, 200) }, 'unexpected error while serving a request');
+    deps.metrics?.unexpectedError('http');
+  } else if (e.status === 502) {
+    // SQS answered something the daemon cannot turn into a better answer: the request id is what AWS support asks for.
+    deps.log.warn({ code: e.code, requestId: (e.cause as { requestId?: unknown } | undefined)?.requestId, method, path: path.slice(0, 200) }, 'SQS refused a request');
+  }
+  return { error: e, payload: { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } } };
 }

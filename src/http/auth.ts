@@ -14,7 +14,10 @@ const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
  * the local user check (async: scrypt runs off the event loop). The secret is never put in
  * an error message.
  */
-export async function credentialsFor(ctx: Context, deps: { config: Pick<Config, 'credentials'>; auth: AuthDeps }): Promise<CredentialSource> {
+/** What the credential check needs of a request (Koa's Context has it; so has fast-send.ts's). */
+export type AuthContext = Pick<Context, 'get' | 'ip'> & { state: object };
+
+export async function credentialsFor(ctx: AuthContext, deps: { config: Pick<Config, 'credentials'>; auth: AuthDeps }): Promise<CredentialSource> {
   const { config } = deps;
   const { daemonCredentials: daemon, localUsers } = deps.auth;
   if (config.credentials === 'chain' && daemon) {
@@ -37,7 +40,7 @@ export async function credentialsFor(ctx: Context, deps: { config: Pick<Config, 
 }
 
 /** --credentials chain with --users-file: Basic auth is a local access check. */
-async function checkLocalUser(ctx: Context, users: LocalUsers): Promise<void> {
+async function checkLocalUser(ctx: AuthContext, users: LocalUsers): Promise<void> {
   const parsed = basicAuth.parse(ctx.get('authorization'));
   if (!parsed) {
     throw new DaemonError('MissingCredentials', 'this daemon signs with its own AWS credentials; log in with a local user from its --users-file');

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { Context } from 'koa';
 import { DaemonError } from '../errors.js';
 
 /** Reads the whole request body, refusing more than `limit` bytes with 413 as soon as it is known. */
@@ -105,11 +104,17 @@ interface BodyState {
   body?: { buf: Buffer; text?: string; form?: URLSearchParams };
 }
 
+/** What the readers below need of a request: Koa's Context has both, so has fast-send.ts's. */
+export interface BodyContext {
+  req: IncomingMessage;
+  state: object;
+}
+
 /**
  * The request body, read now or by an earlier reader. `limit` is checked against what was read
  * either way (an earlier reader may have had a larger limit).
  */
-export async function requestBody(ctx: Context, limit: number): Promise<Buffer> {
+export async function requestBody(ctx: BodyContext, limit: number): Promise<Buffer> {
   const state = ctx.state as BodyState;
   const buf = state.body?.buf ?? (await readBody(ctx.req, limit));
   state.body ??= { buf };
@@ -118,7 +123,7 @@ export async function requestBody(ctx: Context, limit: number): Promise<Buffer> 
 }
 
 /** The request body as UTF-8 text (400 InvalidEncoding otherwise), decoded once. */
-export async function requestText(ctx: Context, limit: number): Promise<string> {
+export async function requestText(ctx: BodyContext, limit: number): Promise<string> {
   const buf = await requestBody(ctx, limit);
   const body = (ctx.state as BodyState).body as NonNullable<BodyState['body']>;
   body.text ??= decodeUtf8(buf);
@@ -126,7 +131,7 @@ export async function requestText(ctx: Context, limit: number): Promise<string> 
 }
 
 /** The request body as an urlencoded form, parsed once (UTF-8 required, as for every body). */
-export async function requestForm(ctx: Context, limit: number): Promise<URLSearchParams> {
+export async function requestForm(ctx: BodyContext, limit: number): Promise<URLSearchParams> {
   const text = await requestText(ctx, limit);
   const body = (ctx.state as BodyState).body as NonNullable<BodyState['body']>;
   body.form ??= new URLSearchParams(text);
@@ -156,7 +161,7 @@ export async function decodeUtf8Sliced(buf: Buffer): Promise<string> {
 }
 
 /** requestText for bodies that may be large: decoded a megabyte at a time (decodeUtf8Sliced), once. */
-export async function requestTextSliced(ctx: Context, limit: number): Promise<string> {
+export async function requestTextSliced(ctx: BodyContext, limit: number): Promise<string> {
   const buf = await requestBody(ctx, limit);
   const body = (ctx.state as BodyState).body as NonNullable<BodyState['body']>;
   body.text ??= await decodeUtf8Sliced(buf);

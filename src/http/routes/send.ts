@@ -3,9 +3,10 @@ import type { Context } from 'koa';
 import { DaemonError } from '../../errors.js';
 import { checkQueueName, type EntryResult } from '../../ingest/index.js';
 import { type Destination, isVerified } from '../../sqs/resolver.js';
+import type { CredentialSource } from '../../sqs/credentials.js';
 import type { TraceInput } from '../../sqs/trace.js';
 import { credentialsFor } from '../auth.js';
-import { decodeUtf8Sliced, requestForm, requestTextSliced } from '../body.js';
+import { type BodyContext, decodeUtf8Sliced, requestForm, requestTextSliced } from '../body.js';
 import { isRawBody, readRawBody } from '../large-body.js';
 import { newMessageId } from '../../delivery/envelope.js';
 import { type OffloadPolicy, thresholdFor } from '../../ingest/offload.js';
@@ -30,70 +31,120 @@ export async function destinationFor(deps: Pick<AppDeps, 'config' | 'auth' | 'in
  * once SQS accepted the messages (see answerWaited).
  */
 export function registerSendRoutes(router: Router, deps: AppDeps): void {
-  const { config, ingest } = deps;
-
   router.post('/queues/:name', async (ctx) => {
     const name = ctx.params.name as string;
-    checkQueueName(name);
     const mime = ctx.request.type.trim().toLowerCase(); // koa keeps the case and spaces as sent; media types are case-insensitive
-    const charset = ctx.request.charset.toLowerCase(); // charset names are case-insensitive (RFC 9110)
-    if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
-      throw new DaemonError('UnsupportedCharset', `charset ${JSON.stringify(charset)} is not supported; send UTF-8`);
-    }
-    // Credentials and queue first: a wrong password must not learn anything from validation.
-    const dest = await destinationFor(deps, ctx, name);
-    // Read once: the CSRF guard may already have read (and parsed) a browser form. Other bodies
-    // are decoded and split in slices (a large batch never holds the event loop).
-    // With --s3-bucket a raw body past the S3 threshold is streamed to its payload file instead.
-    const policy = deps.s3?.policy;
-    const parsed: ParsedSend =
-      policy && isRawBody(mime) && !hasBody(ctx)
-        ? await rawOrStreamed(ctx, policy, dest, config.maxRequestBytes)
-        : mime === FORM ? decodeForm(await requestForm(ctx, config.maxRequestBytes)) : await parseSendSliced(mime, await requestTextSliced(ctx, config.maxRequestBytes), config.maxBatchEntries);
-    if (parsed.batch && parsed.entries.length === 0) throw new DaemonError('EmptyBatch');
     const wait = wantsWait(ctx);
-    if (wait) checkWaitRoom(deps, parsed.entries.length);
-
-    const results = await ingest.send(dest, parsed.entries, { trace: traceFrom(ctx) });
-
-    if (wait && results.some((r) => r.ok)) {
-      await answerWaited(ctx, deps, name, parsed.batch, results);
+    const sent = await acceptSend(deps, {
+      name,
+      mime,
+      charset: ctx.request.charset.toLowerCase(), // charset names are case-insensitive (RFC 9110)
+      credentials: () => credentialsFor(ctx, deps),
+      body: ctx,
+      trace: traceFrom((h) => ctx.get(h)),
+      ...(wait ? { beforeSend: (n: number) => checkWaitRoom(deps, n) } : {}),
+    });
+    if (wait && sent.results.some((r) => r.ok)) {
+      await answerWaited(ctx, deps, name, sent.parsed.batch, sent.results);
       return;
     }
-    // SQS could not be asked about this queue yet: accepted, verified before delivery.
-    const unverified = !isVerified(dest);
-    if (!parsed.batch) {
-      const only = results[0] as EntryResult;
-      if (!only.ok) {
-        const e = only.error;
-        // A form's error names the form's fields (group_id), a JSON send's the JSON names (groupId).
-        const form = mime === FORM;
-        const field = e.field && form ? formFieldName(e.field) : e.field;
-        throw new DaemonError(e.code, form ? withFormFieldNames(e.message) : e.message, { status: e.status, ...(field ? { details: { field } } : {}) });
-      }
-      ctx.status = 202;
-      ctx.set('x-message-id', only.id);
-      if (unverified) ctx.set('x-queue-verified', 'false');
-      if (ctx.accepts('json', 'html') === 'html') {
-        // A browser form: back to the queue page (post/redirect/get).
-        ctx.status = 303;
-        ctx.redirect(`/queues/${encodeURIComponent(name)}?sent=${encodeURIComponent(only.id)}`);
-        return;
-      }
-      const answer: Record<string, unknown> = unverified ? { id: only.id, queue: name, queueVerified: false } : { id: only.id, queue: name };
-      if (only.offload) answer.s3 = { bucket: only.offload.bucket, key: only.offload.key, bytes: only.offload.bytes };
-      ctx.body = answer;
+    const answer = sendAnswer(name, mime, sent);
+    if (!sent.parsed.batch && answer.status === 202 && ctx.accepts('json', 'html') === 'html') {
+      // A browser form: back to the queue page (post/redirect/get).
+      ctx.set(answer.headers);
+      ctx.status = 303;
+      ctx.redirect(`/queues/${encodeURIComponent(name)}?sent=${encodeURIComponent((sent.results[0] as { id: string }).id)}`);
       return;
     }
-    const reply = batchReply(name, results);
-    if (unverified && reply.accepted > 0) ctx.set('x-queue-verified', 'false');
-    ctx.status = reply.accepted === 0 ? 400 : 202;
-    ctx.body = unverified ? { ...reply, queueVerified: false } : reply;
+    ctx.set(answer.headers);
+    ctx.status = answer.status;
+    ctx.body = answer.body;
   });
 }
 
+/** What `POST /queues/:name` needs of a request, whichever server parsed it (Koa, or fast-send.ts). */
+export interface SendRequest {
+  name: string;
+  /** Media type, lower case, no parameters. */
+  mime: string;
+  /** The charset parameter, lower case ('' when none). */
+  charset: string;
+  credentials: () => Promise<CredentialSource>;
+  body: BodyContext;
+  trace: TraceInput | undefined;
+  /** Called with the number of entries once they are decoded, before they are sent (?wait=1's room check). */
+  beforeSend?: (entries: number) => void;
+}
+
+export interface SendAccepted {
+  dest: Destination;
+  parsed: ParsedSend;
+  results: EntryResult[];
+}
+
+/**
+ * The route up to ingest: queue name, charset, credentials and queue (before any body byte: a
+ * wrong password must not learn anything from validation), the body decoded once by content
+ * type (a browser form may have been read by the CSRF guard already; other bodies are decoded
+ * and split in slices, so a large batch never holds the event loop), then ingest. Throws
+ * DaemonErrors for whole-request problems.
+ */
+export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>, r: SendRequest): Promise<SendAccepted> {
+  const { config, ingest } = deps;
+  checkQueueName(r.name);
+  const charset = r.charset;
+  if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+    throw new DaemonError('UnsupportedCharset', `charset ${JSON.stringify(charset)} is not supported; send UTF-8`);
+  }
+  const dest = await ingest.destination(await r.credentials(), r.name);
+  // With --s3-bucket a raw body past the S3 threshold is streamed to its payload file instead.
+  const policy = deps.s3?.policy;
+  const parsed: ParsedSend =
+    policy && isRawBody(r.mime) && !hasBody(r.body)
+      ? await rawOrStreamed(r.body, policy, dest, config.maxRequestBytes)
+      : r.mime === FORM
+        ? decodeForm(await requestForm(r.body, config.maxRequestBytes))
+        : await parseSendSliced(r.mime, await requestTextSliced(r.body, config.maxRequestBytes), config.maxBatchEntries);
+  if (parsed.batch && parsed.entries.length === 0) throw new DaemonError('EmptyBatch');
+  r.beforeSend?.(parsed.entries.length);
+  const results = await ingest.send(dest, parsed.entries, { trace: r.trace });
+  return { dest, parsed, results };
+}
+
+/**
+ * The answer to an accepted send: 202 with the id (one message; its refusal is thrown as the
+ * DaemonError it is), or per entry (a batch: 202 when any entry was accepted, else 400). A queue
+ * SQS could not be asked about yet is said so (`queueVerified: false`).
+ */
+export function sendAnswer(name: string, mime: string, sent: SendAccepted): { status: number; headers: Record<string, string>; body: object } {
+  const { dest, parsed, results } = sent;
+  // SQS could not be asked about this queue yet: accepted, verified before delivery.
+  const unverified = !isVerified(dest);
+  if (!parsed.batch) {
+    const only = results[0] as EntryResult;
+    if (!only.ok) {
+      const e = only.error;
+      // A form's error names the form's fields (group_id), a JSON send's the JSON names (groupId).
+      const form = mime === FORM;
+      const field = e.field && form ? formFieldName(e.field) : e.field;
+      throw new DaemonError(e.code, form ? withFormFieldNames(e.message) : e.message, { status: e.status, ...(field ? { details: { field } } : {}) });
+    }
+    const headers: Record<string, string> = { 'x-message-id': only.id };
+    if (unverified) headers['x-queue-verified'] = 'false';
+    const answer: Record<string, unknown> = unverified ? { id: only.id, queue: name, queueVerified: false } : { id: only.id, queue: name };
+    if (only.offload) answer.s3 = { bucket: only.offload.bucket, key: only.offload.key, bytes: only.offload.bytes };
+    return { status: 202, headers, body: answer };
+  }
+  const reply = batchReply(name, results);
+  return {
+    status: reply.accepted === 0 ? 400 : 202,
+    headers: unverified && reply.accepted > 0 ? { 'x-queue-verified': 'false' } : {},
+    body: unverified ? { ...reply, queueVerified: false } : reply,
+  };
+}
+
 /** Has an earlier reader (the CSRF guard) read the body already? */
-function hasBody(ctx: Context): boolean {
+function hasBody(ctx: BodyContext): boolean {
   return (ctx.state as { body?: unknown }).body !== undefined;
 }
 
@@ -101,7 +152,7 @@ function hasBody(ctx: Context): boolean {
  * A raw body with --s3-bucket: the ordinary single message while it is within the queue's S3
  * threshold, else streamed into the payload file of a new message id (src/http/large-body.ts).
  */
-async function rawOrStreamed(ctx: Context, policy: OffloadPolicy, dest: Destination, maxRequestBytes: number): Promise<ParsedSend> {
+async function rawOrStreamed(ctx: BodyContext, policy: OffloadPolicy, dest: Destination, maxRequestBytes: number): Promise<ParsedSend> {
   const id = newMessageId();
   const r = await readRawBody(ctx.req, { memLimit: Math.min(thresholdFor(policy, dest.limits), maxRequestBytes), payloads: policy.payloads, id, maxPayloadBytes: policy.maxPayloadBytes });
   if ('payloadBytes' in r) return { batch: false, entries: [{ input: {}, id, payloadBytes: r.payloadBytes }] };
@@ -109,15 +160,15 @@ async function rawOrStreamed(ctx: Context, policy: OffloadPolicy, dest: Destinat
   return { batch: false, entries: [{ input: { body: await decodeUtf8Sliced(r.buf) } }] };
 }
 
-/** Trace context of the request: X-Amzn-Trace-Id and the W3C traceparent/tracestate headers. */
-function traceFrom(ctx: Context): TraceInput | undefined {
-  const amzn = ctx.get('x-amzn-trace-id');
-  const parent = ctx.get('traceparent');
+/** Trace context of the request: X-Amzn-Trace-Id and the W3C traceparent/tracestate headers ('' when absent). */
+export function traceFrom(header: (name: string) => string): TraceInput | undefined {
+  const amzn = header('x-amzn-trace-id');
+  const parent = header('traceparent');
   if (amzn === '' && parent === '') return undefined;
   const t: TraceInput = {};
   if (amzn !== '') t.amznTraceId = amzn;
   if (parent !== '') t.traceparent = parent;
-  const state = ctx.get('tracestate');
+  const state = header('tracestate');
   if (state !== '') t.tracestate = state;
   return t;
 }
