@@ -7,6 +7,8 @@ import type { Destination } from './sqs/resolver.js';
 import type { Workers, WorkerStatus } from './worker/index.js';
 import type { Upstreams } from './upstreams/router.js';
 import { registerUpstreamMetrics } from './upstreams/metrics.js';
+import { registerS3Metrics } from './s3/metrics.js';
+import type { S3Stats, UploadBacklog } from './s3/stats.js';
 
 /** What the daemon knows about SQS from its own traffic; it never probes. */
 export type UpstreamState = 'unknown' | 'reachable' | 'unreachable';
@@ -244,6 +246,11 @@ export class Metrics {
   /** Failover: each upstream's health and deliveries, and which upstream each queue uses (src/upstreams/metrics.ts). */
   attachUpstreams(upstreams: Upstreams, pipeline: { allStats(): ReadonlyMap<string, QueueStats> }): void {
     registerUpstreamMetrics(this.registry, upstreams, () => pipeline.allStats().keys(), this.maxQueues);
+  }
+
+  /** Large messages: S3 uploads, downloads, deletes, failures and the upload backlog (src/s3/metrics.ts). */
+  attachS3(stats: S3Stats, backlog: (() => UploadBacklog) | undefined): void {
+    registerS3Metrics(this.registry, stats, backlog);
   }
 
   /** Gives the gauges something to read; until then they stay at 0. */

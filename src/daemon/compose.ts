@@ -176,6 +176,7 @@ async function build(
   });
   metrics.attachWorkers(workers);
   if (upstreams) metrics.attachUpstreams(upstreams, pipeline);
+  if (s3Client) metrics.attachS3(s3Client.stats, uploader ? () => uploader.backlog() : undefined);
   const replies = new ReplyHub({
     client,
     log: log.child({ mod: 'replies' }),
@@ -208,7 +209,7 @@ async function build(
     tracker,
     readinessMonitor,
     upstreams,
-    s3: s3Client ? Object.freeze({ client: s3Client, policy }) : undefined,
+    s3: s3Client ? Object.freeze({ client: s3Client, policy, ...(uploader ? { uploads: () => uploader.backlog() } : {}) }) : undefined,
   });
   readinessMonitor.attach(deps);
   return deps;

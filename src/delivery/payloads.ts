@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { describeBug } from '../errors.js';
 import type { S3Client } from '../s3/client.js';
 import { isS3Error } from '../s3/errors.js';
+import type { UploadBacklog } from '../s3/stats.js';
 import type { LargePayloads } from '../spool/large.js';
 import type { Envelope } from './envelope.js';
 import { backoffMs } from './retry.js';
@@ -14,6 +15,8 @@ export interface PayloadStage {
   upload(env: Envelope): Promise<UploadOutcome>;
   /** SQS accepted these messages: their payload files are of no more use. */
   delivered(envs: readonly Envelope[]): void;
+  /** Payloads accepted and not yet in S3 (for /status and /metrics). */
+  backlog(): UploadBacklog;
   close(): void;
 }
 
@@ -38,6 +41,11 @@ export interface PayloadUploaderOptions {
  */
 export class PayloadUploader implements PayloadStage {
   private active = 0;
+  /** Messages inside upload() (waiting, uploading or between retries) and their payload bytes. */
+  private pending = 0;
+  private pendingBytes = 0;
+  /** Uploads on the wire now (not between retries). */
+  private trying = 0;
   private readonly waiting: Array<() => void> = [];
   private closed = false;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -48,12 +56,29 @@ export class PayloadUploader implements PayloadStage {
   }
 
   async upload(env: Envelope): Promise<UploadOutcome> {
+    const bytes = env.offload?.bytes ?? 0;
+    this.pending += 1;
+    this.pendingBytes += bytes;
+    try {
+      return await this.slot(env);
+    } finally {
+      this.pending -= 1;
+      this.pendingBytes -= bytes;
+    }
+  }
+
+  backlog(): UploadBacklog {
+    return { waiting: this.pending - this.trying, uploading: this.trying, bytes: this.pendingBytes };
+  }
+
+  private async slot(env: Envelope): Promise<UploadOutcome> {
     if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.active += 1;
     try {
       for (let attempt = 1; ; attempt++) {
         if (this.closed) return { ok: false, code: 'Closed', message: 'the daemon is stopping; the message stays in the spool' };
-        const r = await this.once(env);
+        this.trying += 1;
+        const r = await this.once(env).finally(() => (this.trying -= 1));
         if (r === undefined) return { ok: true };
         if ('permanent' in r) return { ok: false, code: r.code, message: r.message };
         const age = Date.now() - env.acceptedAt;

@@ -16,6 +16,7 @@ import type { Upstreams } from '../upstreams/index.js';
 import type { LocalUsers } from './users.js';
 import type { OffloadPolicy } from '../ingest/offload.js';
 import type { S3Client } from '../s3/client.js';
+import type { UploadBacklog } from '../s3/stats.js';
 
 /** Who signs a request's SQS calls, besides the caller's own Basic-auth pair (pass-through). */
 export interface AuthDeps {
@@ -61,5 +62,5 @@ export interface AppDeps {
   /** Failover upstreams (--failover-region, upstreams): health, and which upstream each queue uses; undefined with one upstream. */
   readonly upstreams?: Upstreams | undefined;
   /** S3 for large messages: the client (also made for workers, which read pointers without --s3-bucket) and, with --s3-bucket, the offload policy and payload files. */
-  readonly s3?: { readonly client: S3Client; readonly policy: OffloadPolicy | undefined } | undefined;
+  readonly s3?: { readonly client: S3Client; readonly policy: OffloadPolicy | undefined; readonly uploads?: () => UploadBacklog } | undefined;
 }

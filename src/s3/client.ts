@@ -3,8 +3,9 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import type { Credentials } from '../sqs/types.js';
-import { fromS3NetworkError, fromS3Response, S3Error } from './errors.js';
+import { fromS3NetworkError, fromS3Response, isS3Error, S3Error } from './errors.js';
 import { EMPTY_SHA256, encodeKeyPath, signS3, uriEncode } from './sign.js';
+import { type S3Op, S3Stats } from './stats.js';
 
 export interface S3ClientOptions {
   region: string;
@@ -39,6 +40,8 @@ export class S3Client {
   readonly partBytes: number;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
+  /** Objects uploaded, read and deleted, bytes, failures by code (for /metrics and /status). */
+  readonly stats = new S3Stats();
 
   constructor(options: S3ClientOptions) {
     this.region = options.region;
@@ -111,6 +114,22 @@ export class S3Client {
    * payload hash, which S3 checks) and then sent, never held in memory.
    */
   async putFile(bucket: string, key: string, path: string, bytes: number, credentials: Credentials): Promise<void> {
+    await this.counted('upload', this.putFileOnce(bucket, key, path, bytes, credentials));
+    this.stats.uploads += 1;
+    this.stats.uploadedBytes += bytes;
+  }
+
+  /** Counts a failed request under `op` with its S3 code, and passes the failure on. */
+  private async counted<T>(op: S3Op, work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      this.stats.failed(op, isS3Error(err) ? err.code : 'UnexpectedError');
+      throw err;
+    }
+  }
+
+  private async putFileOnce(bucket: string, key: string, path: string, bytes: number, credentials: Credentials): Promise<void> {
     const what = `the upload of ${this.describe(bucket, key)}`;
     if (bytes <= this.partBytes) {
       const hash = await hashRange(path, 0, bytes);
@@ -146,26 +165,36 @@ export class S3Client {
   /** The object, streamed. Rejects with an S3Error (NoSuchKey, NoSuchBucket, AccessDenied...). */
   async get(bucket: string, key: string, credentials: Credentials, signal?: AbortSignal): Promise<S3Object> {
     const what = `reading ${this.describe(bucket, key)}`;
-    const res = await this.send(what, 'GET', bucket, key, credentials, signal ? { signal } : {});
-    if (res.statusCode !== 200) await this.expectOk(res, what);
+    const res = await this.counted('download', this.send(what, 'GET', bucket, key, credentials, signal ? { signal } : {}));
+    if (res.statusCode !== 200) await this.counted('download', this.expectOk(res, what));
     const length = Number(res.headers['content-length']);
-    return { bytes: Number.isFinite(length) ? length : -1, body: res.body };
+    const bytes = Number.isFinite(length) ? length : -1;
+    this.stats.downloads += 1;
+    // Listening for 'end' and 'error' leaves the stream paused: the reader still pulls at its pace.
+    res.body.once('end', () => (this.stats.downloadedBytes += Math.max(0, bytes)));
+    res.body.once('error', (err) => this.stats.failed('download', fromS3NetworkError(err, what).code));
+    return { bytes, body: res.body };
   }
 
   /** The object's size, or undefined when there is no such object. */
   async head(bucket: string, key: string, credentials: Credentials): Promise<number | undefined> {
     const what = `looking up ${this.describe(bucket, key)}`;
-    const res = await this.send(what, 'HEAD', bucket, key, credentials);
+    const res = await this.counted('head', this.send(what, 'HEAD', bucket, key, credentials));
     await res.body.dump().catch(() => undefined);
     if (res.statusCode === 404) return undefined;
-    if (res.statusCode !== 200) throw fromS3Response(res.statusCode, '', what);
+    if (res.statusCode !== 200) {
+      const err = fromS3Response(res.statusCode, '', what);
+      this.stats.failed('head', err.code);
+      throw err;
+    }
     return Number(res.headers['content-length']);
   }
 
   /** Deletes the object (S3 answers 204 also when there was none). */
   async delete(bucket: string, key: string, credentials: Credentials): Promise<void> {
     const what = `deleting ${this.describe(bucket, key)}`;
-    await this.expectOk(await this.send(what, 'DELETE', bucket, key, credentials), what);
+    await this.counted('delete', (async () => this.expectOk(await this.send(what, 'DELETE', bucket, key, credentials), what))());
+    this.stats.deletes += 1;
   }
 
   /** Creates a bucket (tests and the embedded emulator of npm start). */

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import { checkQueueName } from '../../../ingest/index.js';
 import type { AppDeps } from '../../deps.js';
 import { type Flash, sendHtml, wantsHtml } from '../../ui/layout.js';
-import { type StatusData, statusPage } from '../../ui/pages/status.js';
+import { type StatusData, type StatusS3, statusPage } from '../../ui/pages/status.js';
 import { statusQueues } from '../../ui/status-queues.js';
 import { html } from '../../ui/template.js';
 import { historyOf } from './live.js';
@@ -52,6 +52,7 @@ export function registerStatusRoutes(router: Router, deps: AppDeps): void {
       deadLetters,
       sqs,
       ...(history ? { history } : {}),
+      ...(deps.s3 ? { s3: s3Status(deps.s3, deps.config.s3Bucket) } : {}),
     };
     if (!wantsHtml(ctx)) {
       ctx.body = data;
@@ -60,4 +61,18 @@ export function registerStatusRoutes(router: Router, deps: AppDeps): void {
     const flashes: Flash[] = sqs.ok ? [] : [{ kind: 'warn', text: html`${sqs.message} (<code>${sqs.code}</code>).` }];
     sendHtml(ctx, statusPage(data, { user: userLabel(ctx, deps), flashes, refresh: query(ctx, 'refresh') !== 'off' }));
   });
+}
+
+function s3Status(s3: NonNullable<AppDeps['s3']>, bucket: string): StatusS3 {
+  const st = s3.client.stats;
+  return {
+    bucket: bucket === '' ? null : bucket,
+    uploadBacklog: s3.uploads ? s3.uploads() : null,
+    uploaded: st.uploads,
+    uploadedBytes: st.uploadedBytes,
+    downloaded: st.downloads,
+    downloadedBytes: st.downloadedBytes,
+    deleted: st.deletes,
+    failures: st.failureTotal(),
+  };
 }

@@ -4,6 +4,7 @@ import { bytes, count, duration, rate, timestamp, truncate } from '../format.js'
 import { type Flash, page } from '../layout.js';
 import type { QueuesPage, StatusQueue } from '../status-queues.js';
 import type { UpstreamStatus } from '../../../upstreams/index.js';
+import type { UploadBacklog } from '../../../s3/stats.js';
 import { html, q, type SafeHtml } from '../template.js';
 import { LIVE_REFRESH_SECONDS, type HistoryData, liveCharts } from './live.js';
 
@@ -35,6 +36,33 @@ export interface StatusData {
   deadLetters: null | { scope: 'yours' | 'all'; total: number; offset: number; limit: number; queue?: string; items: DeadLetter[] };
   /** The last minutes of the daemon's numbers (charts). */
   history?: HistoryData;
+  /** Large messages through S3 (absent when the daemon has no S3 client). */
+  s3?: StatusS3;
+}
+
+/** /status's S3 part: the bucket, the payloads not yet uploaded, and totals since start. */
+export interface StatusS3 {
+  /** --s3-bucket; null when S3 is only read (worker side). */
+  bucket: string | null;
+  /** Payloads accepted and not yet in S3; null without --s3-bucket. */
+  uploadBacklog: UploadBacklog | null;
+  uploaded: number;
+  uploadedBytes: number;
+  downloaded: number;
+  downloadedBytes: number;
+  deleted: number;
+  failures: number;
+}
+
+function s3Section(s: StatusS3): SafeHtml {
+  const b = s.uploadBacklog;
+  return html`<div class="grid">
+${stat('Uploads waiting', b ? count(b.waiting + b.uploading) : '—', b ? `${bytes(b.bytes)} of payloads not yet in S3; ${count(b.uploading)} uploading now` : 'no --s3-bucket: payloads are only read')}
+${stat('Uploaded', count(s.uploaded), `${bytes(s.uploadedBytes)}${s.bucket ? html` to <span class="mono">${s.bucket}</span>` : ''}`)}
+${stat('Downloaded', count(s.downloaded), `${bytes(s.downloadedBytes)} read to the end`)}
+${stat('Deleted', count(s.deleted), 'objects of handled messages and purged dead letters')}
+${stat('S3 failures', count(s.failures), 'failed requests, retried ones included')}
+</div>`;
 }
 
 function stat(label: string, value: string, note?: string | SafeHtml): SafeHtml {
@@ -146,6 +174,8 @@ ${data.queues.length === 0
 <tbody>${queueRows}</tbody></table></div>${queuePager(data.queuesPage, data.queues.length)}`}
 ${data.upstreams ? html`<h2 id="upstreams">Upstreams</h2>
 ${upstreamSection(data.upstreams, data.possibleDuplicates ?? 0)}` : ''}
+${data.s3 ? html`<h2 id="s3">Large messages (S3)</h2>
+${s3Section(data.s3)}` : ''}
 <h2 id="workers">Workers</h2>
 ${workerSection(data.workers)}
 <h2>Message store</h2>
