@@ -1,5 +1,5 @@
 /**
- * Renders the README's configuration section from OPTIONS (src/config.ts), so the README
+ * Renders the README's configuration section from OPTIONS (src/config/schema.ts), so the README
  * cannot drift from the code: test/ops/config-file.unit.test.ts fails when they differ.
  *
  *   npm run build && node dist/scripts/config-docs.js --write    # rewrite README.md's section
@@ -88,7 +88,7 @@ export function renderConfigSection(): string {
     'the options marked *reloaded on SIGHUP*; it logs the names of other changed options, which need a',
     'restart. A file that no longer parses changes nothing and is logged as an error.',
     '',
-    '<!-- generated from OPTIONS in src/config.ts by scripts/config-docs.ts; edit there, then run it with --write -->',
+    '<!-- generated from OPTIONS in src/config/schema.ts by scripts/config-docs.ts; edit there, then run it with --write -->',
     '| flag | config key | environment | type | default | example | meaning |',
     '|---|---|---|---|---|---|---|',
     ...rows,

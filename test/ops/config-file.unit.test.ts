@@ -117,7 +117,7 @@ describe('documentation', () => {
     const section = renderConfigSection();
     for (const o of OPTIONS) expect(section).toContain(`| \`${o.flag}\` |`);
     if (updateReadme(readme) !== readme) {
-      throw new Error('README.md\'s <!-- section:config --> differs from OPTIONS in src/config.ts. Regenerate it: npm run build && node dist/scripts/config-docs.js --write');
+      throw new Error('README.md\'s <!-- section:config --> differs from OPTIONS in src/config/schema.ts. Regenerate it: npm run build && node dist/scripts/config-docs.js --write');
     }
   });
 });
