@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { describeBug } from '../errors.js';
 import type { SqsClient } from '../sqs/client.js';
@@ -117,6 +118,12 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   private readonly pollAbort = new AbortController();
   /** Ends backoff waits at stop. */
   private readonly stopping = new AbortController();
+  /**
+   * Cuts S3 reads of payloads (an object's GET, then its body as it streams to the app) still
+   * going at the end of the grace period, as app.abortAll() cuts the POSTs. One for the worker,
+   * not one per message: only pointer messages listen to it, and only while their GET runs.
+   */
+  private readonly payloadAbort = new AbortController();
   private quiescing: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
   /** Messages handed back at stop (not yet started, or received while stopping). */
@@ -131,6 +138,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
 
   constructor(readonly config: WorkerConfig, private readonly deps: ConsumerDeps) {
     super();
+    // Each payload read in flight listens while it runs; the worker's limit bounds them, not 10.
+    setMaxListeners(10_000, this.payloadAbort.signal);
     this.log = deps.log.child(deps.upstream === undefined ? { worker: config.queue } : { worker: config.queue, upstream: deps.upstream });
     this.fifo = config.queue.endsWith('.fifo');
     this.limit = new AdaptiveLimit(config.concurrency);
@@ -337,7 +346,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     if (group !== undefined) this.busyGroups.add(group);
     h.state = 'delivering';
     this.inFlight += 1;
-    const payload = await openPayload(msg, this.deps.s3, () => this.deps.credentials.get());
+    const payload = await openPayload(msg, this.deps.s3, () => this.deps.credentials.get(), this.payloadAbort.signal);
     let out: AppOutcome;
     if (payload === undefined) out = await this.app.post(msg, this.config.queue, this.config.contentType);
     else if ('failed' in payload) out = { kind: 'failed', ...payload.failed, latencyMs: 0 };
@@ -472,6 +481,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     const handBack = this.release([...this.ready]);
     while (this.inFlight > 0 && Date.now() < deadline) await sleep(10);
     this.app.abortAll();
+    this.payloadAbort.abort();
     while (this.inFlight > 0) await sleep(5);
     const settleBy = Math.max(deadline, Date.now() + 2000);
     while (this.finishing > 0 && Date.now() < settleBy) await sleep(5);

@@ -36,6 +36,8 @@ export async function openPayload(msg: ReceivedMessage, s3: WorkerS3 | undefined
     return { pointer: p.pointer, body: obj.body, bytes: obj.bytes, message: { ...msg, attributes: withoutSizeAttribute(msg.attributes) } };
   } catch (err) {
     if (isS3Error(err)) {
+      // Cut at shutdown past the grace period: the message is handed back, not a failed delivery.
+      if (err.code === 'Aborted') return { failed: { code: 'Aborted', message: err.message } };
       const code = err.code === 'NoSuchKey' || err.code === 'NotFound' ? 'PayloadNotFound' : err.disposition === 'retry' ? 'S3Unavailable' : `S3${err.code}`;
       return { failed: { code, message: err.message } };
     }
