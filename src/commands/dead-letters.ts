@@ -6,6 +6,7 @@ import type { Credentials } from '../sqs/types.js';
 import { DeadLetterDir } from '../spool/dead-letters.js';
 import { payloadUploader, replayDeadLetters, type ReplayResult } from '../spool/replay.js';
 import { S3Client } from '../s3/client.js';
+import { type PurgeResult, purgeDeadLetters } from '../spool/purge.js';
 
 export const DEAD_LETTERS_HELP = `Usage: sqs-accelerator dead-letters <command> [options]
 
@@ -17,7 +18,9 @@ Commands:
   show <id> [--json]                           one letter in full (never its credentials)
   replay <id>... | --all [--queue Q]           send again to SQS, then remove; --to-queue NAME sends elsewhere
          [--to-queue NAME] [--region R | --endpoint URL] [--credentials stored|chain]
-  purge <id>... | --all [--queue Q] --yes      delete for good
+  purge <id>... | --all [--queue Q] --yes      delete for good; a large message's S3 object (one the daemon
+         [--keep-objects]                      offloaded) goes too, unless --keep-objects; needs --region or
+                                               --s3-endpoint then, and signs as replay does (--credentials)
 
 Options: the daemon's own, loaded as the daemon loads them (flags > environment > --config file >
 defaults), so the daemon's config file is enough: dead-letters list --config /etc/sqs-accelerator/config.json
@@ -52,7 +55,7 @@ export async function deadLettersCommand(argv: readonly string[], env: NodeJS.Pr
 }
 
 /** The command's own flags; `true`: takes a value. Every other `--flag` is the daemon's. */
-const COMMAND_FLAGS: Readonly<Record<string, boolean>> = { '--queue': true, '--limit': true, '--json': false, '--all': false, '--yes': false, '--to-queue': true, '--credentials': true, '--help': false, '-h': false };
+const COMMAND_FLAGS: Readonly<Record<string, boolean>> = { '--queue': true, '--limit': true, '--json': false, '--all': false, '--yes': false, '--to-queue': true, '--credentials': true, '--keep-objects': false, '--help': false, '-h': false };
 
 interface CommandValues {
   queue?: string;
@@ -62,6 +65,7 @@ interface CommandValues {
   yes?: boolean;
   'to-queue'?: string;
   credentials?: string;
+  'keep-objects'?: boolean;
   help?: boolean;
 }
 
@@ -150,10 +154,7 @@ async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: Out): Pr
     case 'purge': {
       const targets = selection(store, ids, values.all === true, values.queue);
       if (!values.yes) throw new UsageError(`purge deletes ${targets.length} letter(s) for good; add --yes to confirm`);
-      let removed = 0;
-      for (const id of targets) if (store.remove(id)) removed += 1;
-      io.out(`purged ${removed} dead letter(s)\n`);
-      return removed === targets.length ? 0 : 1;
+      return purge(store, targets, values, config, io);
     }
     case 'replay':
       return replay(store, selection(store, ids, values.all === true, values.queue), values, config, io);
@@ -174,6 +175,43 @@ function preview(body: string): string {
   return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
 }
 
+/** purge: the letters, and the S3 objects the daemon offloaded for them (unless --keep-objects). */
+async function purge(store: DeadLetterDir, ids: string[], values: CommandValues, config: Readonly<Config>, io: Out): Promise<number> {
+  const withObjects = values['keep-objects'] !== true && ids.some((id) => store.load(id)?.offload !== undefined);
+  let s3: S3Client | undefined;
+  if (withObjects) {
+    if (config.region === '' && config.s3Endpoint === '') throw new UsageError('these letters\' payloads are in S3: purge needs --region (or AWS_REGION) or --s3-endpoint to delete them, or --keep-objects to leave them there');
+    s3 = new S3Client({ region: config.region || 'us-east-1', ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}) });
+  }
+  const mode = values.credentials ?? 'stored';
+  if (mode !== 'stored' && mode !== 'chain') throw new UsageError(`--credentials must be stored or chain; got ${JSON.stringify(mode)}`);
+  let results: PurgeResult[];
+  try {
+    results = await purgeDeadLetters(store, ids, s3 ? { s3: { client: s3, credentials: (letter) => (mode === 'chain' || letter.credentials === null ? chainCredentials() : letter.credentials) } } : {});
+  } finally {
+    await s3?.close();
+  }
+  let removed = 0;
+  for (const r of results) {
+    if (r.ok) {
+      removed += 1;
+      if (r.deletedObject) io.out(`${r.id}: purged with its payload ${r.deletedObject}\n`);
+    } else io.err(`${r.id}: ${r.code}: ${r.message}\n`);
+  }
+  io.out(`purged ${removed} dead letter(s)\n`);
+  return removed === ids.length ? 0 : 1;
+}
+
+let chain: (() => Promise<Credentials>) | undefined;
+/** The AWS default provider chain, loaded on first use. */
+async function chainCredentials(): Promise<Credentials> {
+  if (!chain) {
+    const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+    chain = fromNodeProviderChain();
+  }
+  return chain();
+}
+
 async function replay(
   store: DeadLetterDir,
   ids: string[],
@@ -187,14 +225,6 @@ async function replay(
   const mode = values.credentials ?? 'stored';
   if (mode !== 'stored' && mode !== 'chain') throw new UsageError(`--credentials must be stored or chain; got ${JSON.stringify(mode)}`);
   const client = new SqsClient({ endpoint: endpointFor(region, endpointOverride), region, connections: 4, requestTimeoutMs: config.requestTimeoutMs });
-  let chain: (() => Promise<Credentials>) | undefined;
-  const chainCredentials = async (): Promise<Credentials> => {
-    if (!chain) {
-      const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
-      chain = fromNodeProviderChain();
-    }
-    return chain();
-  };
   const toQueue = values['to-queue'];
   const s3 = new S3Client({ region, ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}) });
   let results: ReplayResult[];

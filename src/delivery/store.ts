@@ -78,6 +78,11 @@ export interface DeadLetter {
   firstAttemptAt?: number;
   lastAttemptAt?: number;
   deadAt: number;
+  /**
+   * Large messages the daemon offloaded itself: where it put (or was to put) the payload. Purging
+   * the letter deletes that object; a pointer that came in ready-made from an app has none.
+   */
+  offload?: { bucket: string; key: string; bytes: number };
 }
 
 /** Restricts a listing to the letters of one credential pair (pass-through mode). */

@@ -54,6 +54,7 @@ export class DeadLetterDir implements DeadLetterStore {
         ...(env.firstAttemptAt !== undefined ? { firstAttemptAt: env.firstAttemptAt } : {}),
         ...(env.lastAttemptAt !== undefined ? { lastAttemptAt: env.lastAttemptAt } : {}),
         deadAt,
+        ...(env.offload ? { offload: { bucket: env.offload.bucket, key: env.offload.key, bytes: env.offload.bytes } } : {}),
         credentials: creds,
       };
       this.write(letter);

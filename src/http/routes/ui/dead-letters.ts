@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { DeadLetter, DeadLetterStore, Owner } from '../../../delivery/store.js';
 import { payloadUploader, replayDeadLetters } from '../../../spool/replay.js';
+import { type PurgeResult, purgeDeadLetters } from '../../../spool/purge.js';
 import { csrfToken } from '../../csrf.js';
 import type { AppDeps } from '../../deps.js';
 import { answerError } from './answer.js';
@@ -104,18 +105,25 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.post('/purge-dead-letters', async (ctx) => {
-    const o = await ownerOf(ctx);
+    const creds = await credentialsOf(ctx, deps);
+    const owner = deadLetterOwner(deps, creds);
     const store = storeOf();
-    const { letters } = chosen(store, selectionOf(await readFields(ctx)), o.owner);
-    let purged = 0;
-    for (const l of letters) if (store.remove(l.id)) purged += 1;
-    log.info({ purged, by: userLabel(ctx, deps) }, 'dead letters purged');
+    const { letters } = chosen(store, selectionOf(await readFields(ctx)), owner);
+    // A large message the daemon offloaded takes its S3 object along, deleted with the caller's credentials (as replay sends).
+    const s3 = deps.s3 ? { client: deps.s3.client, credentials: () => creds } : undefined;
+    const results = await purgeDeadLetters(store, letters.map((l) => l.id), s3 ? { s3 } : {});
+    const purged = results.filter((r) => r.ok).length;
+    const objects = results.filter((r) => r.ok && r.deletedObject !== undefined).length;
+    const failed = results.filter((r): r is Extract<PurgeResult, { ok: false }> => !r.ok);
+    log.info({ purged, objects, failed: failed.length, by: userLabel(ctx, deps) }, 'dead letters purged');
+    for (const f of failed) log.warn({ id: f.id, code: f.code, reason: f.message }, 'dead letter kept: its S3 object could not be deleted');
     if (wantsHtml(ctx)) {
       ctx.status = 303;
-      ctx.redirect(`/dead-letters?purged=${purged}`);
+      ctx.redirect(`/dead-letters?purged=${purged}${objects > 0 ? `&objects=${objects}` : ''}${failed.length > 0 ? `&kept=${failed.length}` : ''}`);
       return;
     }
-    ctx.body = { purged };
+    ctx.status = failed.length > 0 && purged === 0 ? 502 : 200;
+    ctx.body = { purged, deletedObjects: objects, failed: failed.map((f) => ({ id: f.id, code: f.code, message: f.message })) };
   });
 }
 
@@ -157,6 +165,9 @@ function resultFlashes(ctx: Context): Flash[] {
   const replayed = query(ctx, 'replayed');
   const purged = query(ctx, 'purged');
   if (/^\d{1,6}$/.test(replayed)) flashes.push({ kind: 'ok', text: `Replayed ${replayed} dead letter${replayed === '1' ? '' : 's'}: SQS accepted ${replayed === '1' ? 'it' : 'them'} again.` });
-  if (/^\d{1,6}$/.test(purged)) flashes.push({ kind: 'ok', text: `Purged ${purged} dead letter${purged === '1' ? '' : 's'}.` });
+  const objects = query(ctx, 'objects');
+  const kept = query(ctx, 'kept');
+  if (/^\d{1,6}$/.test(purged)) flashes.push({ kind: 'ok', text: `Purged ${purged} dead letter${purged === '1' ? '' : 's'}${/^\d{1,6}$/.test(objects) ? ` and ${objects} payload object${objects === '1' ? '' : 's'} in S3` : ''}.` });
+  if (/^\d{1,6}$/.test(kept)) flashes.push({ kind: 'warn', text: `Kept ${kept} dead letter${kept === '1' ? '' : 's'}: ${kept === '1' ? 'its' : 'their'} S3 object could not be deleted (see the daemon's log); try again later.` });
   return flashes;
 }

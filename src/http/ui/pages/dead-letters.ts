@@ -124,13 +124,13 @@ export function confirmDeadLettersPage(
   const what = action === 'replay' ? 'Replay' : 'Purge';
   const n = Math.min(data.total, data.max);
   const noun = `${count(n)} dead letter${n === 1 ? '' : 's'}`;
-  const items = data.letters.map((x) => html`<li><span class="mono">${x.id}</span> → ${x.queueName} <span class="muted">(<code>${x.code}</code>, ${count(x.attempts)} attempt${x.attempts === 1 ? '' : 's'})</span></li>`);
+  const items = data.letters.map((x) => html`<li><span class="mono">${x.id}</span> → ${x.queueName} <span class="muted">(<code>${x.code}</code>, ${count(x.attempts)} attempt${x.attempts === 1 ? '' : 's'}${action === 'purge' && x.offload ? html`; with s3://${x.offload.bucket}/${x.offload.key}` : ''})</span></li>`);
   const more = data.total > data.letters.length ? html`<li class="muted">and ${count(Math.min(data.total, data.max) - data.letters.length)} more</li>` : '';
   const capped = data.total > data.max ? html` This request takes the oldest ${count(data.max)} of ${count(data.total)}; run it again for the rest.` : '';
   const warning =
     action === 'replay'
       ? html`Replaying sends ${noun} to SQS again, each to the queue it was meant for, with its attributes, group and deduplication ids; each is removed once SQS accepted it, and kept if SQS refuses it again.${capped}`
-      : html`Purging deletes ${noun} for good; they cannot be replayed afterwards.${capped}`;
+      : html`Purging deletes ${noun} for good; they cannot be replayed afterwards. A large message the daemon put in S3 takes its payload object with it${data.letters.some((x) => x.offload) ? html` (${count(data.letters.filter((x) => x.offload).length)} listed here)` : ''}; a pointer an app sent ready-made keeps its object.${capped}`;
   const body = html`<h1>${what} ${noun}?</h1>
 <div class="flash warn">${warning}</div>
 <form method="post" action="/${action}-dead-letters" class="card">
