@@ -55,7 +55,7 @@ test('no such bucket: a dead letter that keeps its payload; shown as "in S3"; re
 
   const page = await get(`/dead-letters/${id}`, 'text/html');
   expect(page.status).toBe(200);
-  expect(page.text).toContain(`In S3: <span class="mono">${BUCKET}/${id}</span>, ${payload.length} bytes (2.00 MiB)`);
+  expect(page.text).toContain(`In S3: <span class="mono">${BUCKET}/${id}</span>, ${payload.length.toLocaleString('en-US')} bytes (2.00 MiB)`);
   expect(page.text).toContain(`/payload?bucket=${BUCKET}&amp;key=${id}`);
 
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));

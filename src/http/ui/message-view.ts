@@ -1,5 +1,5 @@
 import { readPointer } from '../../s3/pointer.js';
-import { bytes } from './format.js';
+import { bytes, count } from './format.js';
 import { html, type SafeHtml } from './template.js';
 
 /** Characters of a body shown before it is cut; the rest is one click away (a <details>, no script). */
@@ -54,5 +54,5 @@ export function payloadBlock(body: string, attributes: Record<string, { DataType
   if (p === undefined || 'error' in p) return '';
   const { bucket, key } = p.pointer;
   const href = `/payload?bucket=${encodeURIComponent(bucket)}&key=${encodeURIComponent(key)}`;
-  return html`<p class="flash">In S3: <span class="mono">${bucket}/${key}</span>${p.bytes !== undefined ? html`, ${String(p.bytes)} bytes (${bytes(p.bytes)})` : ''} — <a href="${href}">fetch the payload</a></p>`;
+  return html`<p class="card payload">In S3: <span class="mono">${bucket}/${key}</span>${p.bytes !== undefined ? html`, ${count(p.bytes)} bytes (${bytes(p.bytes)})` : ''} — <a href="${href}">fetch the payload</a></p>`;
 }
