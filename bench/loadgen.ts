@@ -8,7 +8,7 @@
  * stalls is charged for every request that queued behind the stall (no coordinated omission).
  */
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
+import { Client, Pool } from 'undici';
 import { BitSet, messageBody } from './lib/bodies.js';
 import type { LoadResult, LoadSpec } from './lib/load-spec.js';
 import { serve } from './lib/serve.js';
@@ -37,7 +37,10 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   const open = spec.mode === 'open';
   const nReq = open ? Math.round(((spec.rate ?? 0) * (spec.durationMs ?? 0)) / 1000) : Math.ceil((spec.total ?? 0) / per);
   if (!(nReq > 0)) throw new Error(`empty run: ${JSON.stringify(spec)}`);
-  const nMsg = nReq * per;
+  const burstEntries = spec.burst ? spec.burst.entries : 0;
+  if (burstEntries > 0 && !open) throw new Error('burst needs an open-loop run');
+  if (burstEntries > 0 && spec.sqsQueueUrl !== undefined) throw new Error('burst goes to the REST route, not the SQS API door');
+  const nMsg = nReq * per + burstEntries;
   const pool = poolFor(spec.origin, spec.connections);
   const sqs = spec.sqsQueueUrl;
   if (sqs !== undefined && per !== 1) throw new Error('sqsQueueUrl needs perRequest 1');
@@ -60,6 +63,25 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   let outstanding = 0;
   let lastDone = 0;
   let onIdle: (() => void) | undefined;
+
+  /** A list's answer: every entry acknowledged, or those with an id in `results`. Returns how many. */
+  const ackList = (text: string, first: number, n: number): number => {
+    const answer = JSON.parse(text) as { accepted?: number; results?: Array<{ id?: string }> };
+    if (answer.accepted === n || answer.results === undefined) {
+      for (let k = 0; k < n; k++) acked.set(first + k);
+      ackedCount += n;
+      return n;
+    }
+    let got = 0;
+    answer.results.forEach((r, k) => {
+      if (r.id !== undefined) {
+        acked.set(first + k);
+        got += 1;
+      }
+    });
+    ackedCount += got;
+    return got;
+  };
 
   const bodyOf = (i: number): string => {
     if (sqs !== undefined) return JSON.stringify({ QueueUrl: sqs, MessageBody: messageBody(spec.tag, i, spec.bodyBytes) });
@@ -88,18 +110,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
           ackedCount += 1;
           return;
         }
-        const answer = JSON.parse(text) as { accepted?: number; results?: Array<{ id?: string }> };
-        if (answer.accepted === per || answer.results === undefined) {
-          for (let k = 0; k < per; k++) acked.set(i * per + k);
-          ackedCount += per;
-        } else {
-          answer.results.forEach((r, k) => {
-            if (r.id !== undefined) {
-              acked.set(i * per + k);
-              ackedCount += 1;
-            }
-          });
-        }
+        ackList(text, i * per, per);
       })
       .catch((err: unknown) => {
         count(`error:${(err as { code?: string }).code ?? (err as Error).name}`);
@@ -111,6 +122,35 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       });
   };
 
+  // The burst's body is built before the clock starts: building 2 MB of JSON mid-run would
+  // stall this process's schedule, not the server's.
+  const burstFirst = nReq * per;
+  let burstBody = '';
+  if (burstEntries > 0) {
+    const list: string[] = new Array(burstEntries);
+    for (let k = 0; k < burstEntries; k++) list[k] = messageBody(spec.tag, burstFirst + k, spec.bodyBytes);
+    burstBody = JSON.stringify(list);
+  }
+  const burstClient = burstEntries > 0 ? new Client(spec.origin, { keepAliveTimeout: 60_000 }) : undefined;
+  let burst: LoadResult['burst'];
+  let burstDone: Promise<void> = Promise.resolve();
+  const sendBurst = (intended: number): void => {
+    const client = burstClient as Client;
+    const sentAt = performance.now();
+    const burstHeaders = { ...headers, 'content-type': 'application/json' };
+    burstDone = client
+      .request({ path, method: 'POST', headers: burstHeaders, body: burstBody, headersTimeout: spec.drainTimeoutMs, bodyTimeout: spec.drainTimeoutMs })
+      .then(async (res) => {
+        const text = await res.body.text();
+        const done = performance.now();
+        const ok = res.statusCode >= 200 && res.statusCode < 300;
+        burst = { entries: burstEntries, status: String(res.statusCode), latencyMs: done - intended, acked: ok ? ackList(text, burstFirst, burstEntries) : 0, sentAtMs: sentAt - t0 };
+      })
+      .catch((err: unknown) => {
+        burst = { entries: burstEntries, status: `error:${(err as { code?: string }).code ?? (err as Error).name}`, latencyMs: NaN, acked: 0, sentAtMs: sentAt - t0 };
+      });
+  };
+
   const cpu0 = process.cpuUsage();
   const t0 = performance.now() + 5;
   const startWallMs = Date.now() + 5;
@@ -119,6 +159,14 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
 
   if (open) {
     const interval = 1000 / (spec.rate as number);
+    if (burstClient && spec.burst) {
+      const due = t0 + spec.burst.atMs;
+      const fire = (): void => {
+        if (performance.now() >= due) sendBurst(due);
+        else setImmediate(fire);
+      };
+      setTimeout(fire, Math.max(0, due - performance.now() - 2));
+    }
     await new Promise<void>((resolve) => {
       const tick = (): void => {
         const now = performance.now();
@@ -165,8 +213,12 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     }
     clearTimeout(timer);
   }
+  if (burstClient) {
+    await burstDone;
+    await burstClient.close();
+  }
   const cpu = process.cpuUsage(cpu0);
-  const msgs = started * per;
+  const msgs = started * per + burstEntries;
   return {
     requests: started,
     messages: msgs,
@@ -180,6 +232,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     service: percentiles(service.subarray(0, started)),
     sendLag: percentiles(lag.subarray(0, started)),
     cpuMs: (cpu.user + cpu.system) / 1000,
+    ...(burst ? { burst } : {}),
   };
 }
 

@@ -10,17 +10,25 @@
  * Options:
  *   --quick                 short runs, 100,000-message backlog
  *   --only a,b              phases: floor, sdk, daemon, sqsapi, tuned (full runs only), backlog, profile,
+ *                           backlog-unit (the backlog of a daemon started as systemd/sqs-accelerator.service
+ *                           starts it: its node flags, its daemon flags, a config file; see lib/unit.ts),
  *                           heap (only when named: a heap snapshot of the daemon holding the backlog)
  *   --modes a,b             durability modes to run (default: every mode the daemon offers)
  *   --profile / --no-profile  CPU-profile the daemon under sustained load (default: on in full runs)
  *   --profile-scenarios a,b   which profiles: sustained, open-2000, batch (default: all three)
- *   --daemon-scenarios a,b    which runs of the daemon phase: open, sustained, batch (default: all)
+ *   --daemon-scenarios a,b    which runs of the daemon phase: open, sustained, batch, midbatch (default: all;
+ *                           midbatch: 2,000 msg/s open loop with one 10,000-entry batch posted half-way)
  *   --wait-quiet <minutes>  wait up to this long for the 1-minute load average to drop below --max-load
  *   --max-load <n>          default 0.5
  *   --max-other-cpu <pct>   a run during which processes outside the benchmark used more than this
  *                           (% of one core, from /proc/stat) is repeated; default 10 (quick: no limit)
  *   --retries <n>           how often at most (default 3)
- *   --no-pin                do not pin processes to cores with taskset
+ *   --pinning <p>           both (default): the open-loop and sustained runs of the floors and the
+ *                           daemon are made twice, unpinned (the headline: how it runs in production)
+ *                           and pinned with taskset (the stress case: server under test on CPU 0, load
+ *                           generator and fake SQS on CPU 1); every other run is made unpinned.
+ *                           unpinned: no run pinned; pinned: every run pinned (the bench before issue 14)
+ *   --no-pin                the same as --pinning unpinned
  *   --daemon-dir <dir>      run bin/sqs-accelerator.js of another checkout (built) instead of this one
  *   --daemon-rev <git rev>  export that commit of this repository (git archive) to a temporary
  *                           directory, build it there and benchmark it: numbers for a commit, not
@@ -42,7 +50,11 @@ import type { LoadResult, LoadSpec } from './lib/load-spec.js';
 import { Child, cpuMs, cpuSplitMs, ioStallUs, machineCpuMs, memory, RssSampler } from './lib/proc.js';
 import type { HeapSummary } from './heap-summary.js';
 import { type CpuProfile, summarise } from './lib/profile.js';
+import { latencyChart } from './lib/chart.js';
 import { renderMarkdown } from './lib/report.js';
+import { chartFileName } from './lib/report14.js';
+import { CLIENT_CPU, type Pin, Pinner, pinVariants, SERVER_CPU } from './lib/pinning.js';
+import { type UnitLaunch, unitDurability, unitLaunch } from './lib/unit.js';
 import { sqsApiPhase } from './sqsapi.js';
 import type { BenchReport, Delivery, RunRecord, RuntimeFigures, SqsUse } from './lib/types.js';
 
@@ -51,6 +63,8 @@ const REPO = resolve(HERE, '../..');
 const AUTH = 'AKIDBENCH:benchsecret';
 const BODY_BYTES = 200;
 const UPSTREAM_LATENCY_MS = 20;
+/** Issue 14: one client's 10,000-entry batch arriving in the middle of a 2,000 msg/s open loop. */
+const MID_BATCH = { rate: 2000, entries: 10_000 };
 
 interface Options {
   quick: boolean;
@@ -59,7 +73,7 @@ interface Options {
   profile: boolean;
   waitQuietMin: number;
   maxLoad: number;
-  pin: boolean;
+  pinning: 'both' | 'unpinned' | 'pinned';
   daemonDir: string;
   daemonRev: string | undefined;
   outDir: string;
@@ -73,7 +87,7 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pin: true, daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, outDir: join(REPO, 'bench/results') };
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, outDir: join(REPO, 'bench/results') };
   let profileSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -91,7 +105,12 @@ function parseOptions(argv: readonly string[]): Options {
     else if (a === '--daemon-scenarios') o.daemonScenarios = new Set(value().split(','));
     else if (a === '--wait-quiet') o.waitQuietMin = Number(value());
     else if (a === '--max-load') o.maxLoad = Number(value());
-    else if (a === '--no-pin') o.pin = false;
+    else if (a === '--no-pin') o.pinning = 'unpinned';
+    else if (a === '--pinning') {
+      const v = value();
+      if (v !== 'both' && v !== 'unpinned' && v !== 'pinned') throw new Error(`--pinning ${v}: expected both, unpinned or pinned`);
+      o.pinning = v;
+    }
     else if (a === '--daemon-dir') o.daemonDir = resolve(value());
     else if (a === '--daemon-rev') o.daemonRev = value();
     else if (a === '--out') o.outDir = resolve(value());
@@ -295,13 +314,19 @@ interface MeasureArgs {
   metricsOrigin?: string;
   /** A process the server sends through (the daemon behind an SDK app): its CPU per message is recorded too. */
   behind?: Child;
+  /** Layout of the processes during the run; default the sitting's headline (the first of --pinning's). */
+  pin?: Pin;
 }
 
 export class Bench {
   readonly plan: Plan;
   readonly tmp: string;
+  /** Cores of the server under test and of the load generator and fake when pinned (spawn time: the headline layout). */
   readonly serverCpu: number | undefined;
   readonly otherCpu: number | undefined;
+  /** The layouts measured, headline first. */
+  readonly pins: Pin[];
+  readonly pinner = new Pinner();
   fake!: Child;
   loadgen!: Child;
   endpoint = '';
@@ -321,21 +346,33 @@ export class Bench {
     if (o.rates) this.plan.rates = this.plan.otherModeRates = o.rates;
     this.tmp = join(o.outDir, 'tmp');
     mkdirSync(this.tmp, { recursive: true });
-    const pin = o.pin && availableParallelism() >= 2;
-    this.serverCpu = pin ? 0 : undefined;
-    this.otherCpu = pin ? 1 : undefined;
+    this.pins = pinVariants(o.pinning);
+    const pin = this.pins[0] === 'pinned';
+    this.serverCpu = pin ? SERVER_CPU : undefined;
+    this.otherCpu = pin ? CLIENT_CPU : undefined;
+  }
+
+  get headline(): Pin {
+    return this.pins[0] as Pin;
   }
 
   get pinning(): string {
-    return this.serverCpu === undefined
-      ? 'not pinned'
-      : `taskset: server under test (daemon or baseline) on CPU ${this.serverCpu}; load generator and fake SQS on CPU ${this.otherCpu}; orchestrator unpinned (idle while measuring)`;
+    const pinned = `taskset: server under test (daemon or baseline) on CPU ${SERVER_CPU}; load generator and fake SQS on CPU ${CLIENT_CPU}; orchestrator unpinned (idle while measuring)`;
+    if (this.pins.length > 1) return `both layouts in one sitting: unpinned (the headline; plain run ids) and pinned (the stress case; ids ending -pinned, ${pinned}) for the open-loop and sustained runs; every other run unpinned`;
+    return this.headline === 'pinned' ? pinned : 'not pinned';
+  }
+
+  /** The run id for a layout: plain for the headline, `-pinned` when both are measured. */
+  pinId(id: string, pin: Pin): string {
+    return pin === 'pinned' && this.pins.length > 1 ? `${id}-pinned` : id;
   }
 
   async start(): Promise<void> {
     this.fake = new Child({ name: 'fake-sqs', args: [join(HERE, 'fake-server.js'), String(UPSTREAM_LATENCY_MS)], cpu: this.otherCpu, ipc: true, logFile: join(this.tmp, 'fake-sqs.log') });
+    this.pinner.add(this.fake, 'client');
     this.endpoint = String((await this.fake.nextMessage(15_000)).endpoint);
     this.loadgen = new Child({ name: 'loadgen', args: [join(HERE, 'loadgen.js')], cpu: this.otherCpu, ipc: true, logFile: join(this.tmp, 'loadgen.log') });
+    this.pinner.add(this.loadgen, 'client');
     await this.loadgen.nextMessage(15_000);
     log(`fake SQS ${this.endpoint} (pid ${this.fake.pid}, ${UPSTREAM_LATENCY_MS} ms latency), load generator pid ${this.loadgen.pid}; ${this.pinning}`);
   }
@@ -356,21 +393,30 @@ export class Bench {
   /** `core`: 'server' (the server under test's core, the default) or 'client' (the load generator's). */
   async startServer(kind: 'bare' | 'koa-app' | 'sdk-app', args: string[] = [], core: 'server' | 'client' = 'server'): Promise<{ child: Child; origin: string }> {
     const child = new Child({ name: kind, args: [join(HERE, 'servers', `${kind}.js`), ...args], cpu: core === 'server' ? this.serverCpu : this.otherCpu, ipc: true, logFile: join(this.tmp, `${kind}.log`) });
+    this.pinner.add(child, core);
     const ready = await child.nextMessage(20_000);
     return { child, origin: `http://127.0.0.1:${String(ready.port)}` };
   }
 
-  async startDaemon(mode: string, extra: string[] = [], nodeArgs: string[] = [], env?: Record<string, string>): Promise<{ child: Child; origin: string; spoolDir: string | undefined; mode: string }> {
-    const spoolDir = this.durability.spoolFlags && mode !== 'memory' ? mkdtempSync(join(tmpdir(), 'sqs-accelerator-bench-')) : undefined;
-    const args = [join(this.o.daemonDir, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', this.endpoint, ...this.o.daemonArgs, ...extra];
-    if (this.durability.spoolFlags) args.push('--durability', mode);
-    if (spoolDir) args.push('--spool-dir', spoolDir);
+  /**
+   * `unit`: start it as the systemd unit does (lib/unit.ts: the unit's node and daemon flags,
+   * environment and a config file), ignoring every other argument and --daemon-args.
+   */
+  async startDaemon(mode: string, extra: string[] = [], nodeArgs: string[] = [], env?: Record<string, string>, unit?: UnitLaunch & { dir: string }): Promise<{ child: Child; origin: string; spoolDir: string | undefined; mode: string }> {
+    const spoolDir = unit ? unit.dir : this.durability.spoolFlags && mode !== 'memory' ? mkdtempSync(join(tmpdir(), 'sqs-accelerator-bench-')) : undefined;
+    const args = unit ? [join(this.o.daemonDir, 'bin/sqs-accelerator.js'), ...unit.args] : [join(this.o.daemonDir, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', this.endpoint, ...this.o.daemonArgs, ...extra];
+    if (this.durability.spoolFlags && !unit) args.push('--durability', mode);
+    if (spoolDir && !unit) args.push('--spool-dir', spoolDir);
+    if (unit) {
+      nodeArgs = unit.nodeArgs;
+      env = unit.env;
+    }
     let onUrl: (url: string) => void = () => {};
     const url = new Promise<string>((r) => (onUrl = r));
     const child = new Child({
       name: `daemon(${mode})`,
       args,
-      nodeArgs: [...this.o.daemonNodeArgs, ...nodeArgs],
+      nodeArgs: unit ? nodeArgs : [...this.o.daemonNodeArgs, ...nodeArgs],
       cpu: this.serverCpu,
       ipc: false,
       logFile: join(this.tmp, `daemon-${mode}.log`),
@@ -390,7 +436,8 @@ export class Bench {
       child.exited.then((code) => Promise.reject(new Error(`daemon exited (${code}) at start; see ${join(this.tmp, `daemon-${mode}.log`)}`))),
       sleep(20_000).then(() => Promise.reject(new Error('daemon did not log "listening" within 20 s'))),
     ]);
-    log(`daemon (${mode}) pid ${child.pid} at ${origin}${spoolDir ? `, spool ${spoolDir}` : ''} ${[...this.o.daemonNodeArgs, ...this.o.daemonArgs, ...extra].join(' ')}`);
+    this.pinner.add(child, 'server');
+    log(`daemon (${mode}) pid ${child.pid} at ${origin}${spoolDir ? `, spool ${spoolDir}` : ''} ${unit ? unit.describe : [...this.o.daemonNodeArgs, ...this.o.daemonArgs, ...extra].join(' ')}`);
     return { child, origin, spoolDir, mode };
   }
 
@@ -475,6 +522,7 @@ export class Bench {
     const noisy: number[] = [];
     for (let attempt = 1; ; attempt++) {
       const spec = attempt === 1 ? r.spec : { ...r.spec, tag: this.tag() };
+      this.pinner.apply(r.pin ?? this.headline);
       const rec = await this.measureOnce({ ...r, spec });
       if (!best || rec.otherCpuPct < best.otherCpuPct) best = rec;
       if (rec.otherCpuPct <= this.o.maxOtherCpu || attempt > this.o.retries || !r.server.running) break;
@@ -551,6 +599,7 @@ export class Bench {
       id: r.id,
       system: r.system,
       ...(r.mode ? { mode: r.mode } : {}),
+      pinned: (r.pin ?? this.headline) === 'pinned',
       scenario: r.scenario,
       load: (({ origin: _o, auth: _a, ...rest }) => rest)(r.spec),
       result,
@@ -580,10 +629,11 @@ export class Bench {
     if (runtime) rec.runtime = runtime;
     const bad = Object.entries(res.statuses).filter(([k]) => !/^2\d\d$/.test(k));
     log(
-      `${r.id}: ${res.acked}/${res.messages} acked, p50 ${res.latency.p50.toFixed(3)} p99 ${res.latency.p99.toFixed(3)} p99.9 ${res.latency.p999.toFixed(3)} ms, ` +
+      `${r.id}${rec.pinned ? ' (pinned)' : ''}: ${res.acked}/${res.messages} acked, p50 ${res.latency.p50.toFixed(3)} p99 ${res.latency.p99.toFixed(3)} p99.9 ${res.latency.p999.toFixed(3)} ms, ` +
         `${rec.ackedPerSec.toFixed(0)} acked/s${rec.deliveredPerSec ? `, ${rec.deliveredPerSec.toFixed(0)} delivered/s` : ''}, ` +
         `${rec.cpuUsPerMsg.toFixed(1)} CPU µs/msg${sqs ? `, ${sqs.entriesPerRequest.toFixed(2)} entries/req` : ''}, RSS ${(rssPeakBytes / 1048576).toFixed(0)} MB` +
         `${bad.length ? `, non-2xx: ${JSON.stringify(Object.fromEntries(bad))}` : ''}${delivery ? (delivery.ok ? ', all delivered' : ', LOST') : ''}` +
+        `${res.burst ? `; the ${res.burst.entries}-entry batch: ${res.burst.status} in ${res.burst.latencyMs.toFixed(1)} ms, sent at ${(res.burst.sentAtMs / 1000).toFixed(2)} s` : ''}` +
         `${runtime ? `; GC ${(runtime.gcMs.major ?? 0).toFixed(0)} ms major / ${(runtime.gcMs.minor ?? 0).toFixed(0)} ms minor, ${runtime.gcOver100ms} pauses > 100 ms, event loop lag max ${runtime.eventLoopLagMaxMs.toFixed(0)} ms, heap ${(runtime.heapUsedBytes / 1048576).toFixed(0)} MB` : ''}` +
         ` [CPU: loadgen ${rec.loadgenCpuPct.toFixed(0)}%, fake ${rec.fakeCpuPct.toFixed(0)}%, other processes ${rec.otherCpuPct.toFixed(0)}%, steal ${rec.stealPct.toFixed(0)}%; I/O stall ${rec.ioStallPct?.toFixed(0)}%]`,
     );
@@ -599,10 +649,12 @@ export class Bench {
     const { child, origin } = await this.startServer(kind);
     try {
       await this.load(this.spec(origin, 'warm', { mode: 'open', rate: 2000, durationMs: this.plan.warmMs }));
-      for (const rate of this.plan.floorRates) {
-        await this.measure({ id: `${kind}-open-${rate}`, system, scenario: `open ${rate}/s`, server: child, spec: this.spec(origin, 'bench', { mode: 'open', rate, durationMs: this.plan.rateMs }) });
+      for (const pin of this.pins) {
+        for (const rate of this.plan.floorRates) {
+          await this.measure({ id: this.pinId(`${kind}-open-${rate}`, pin), system, scenario: `open ${rate}/s`, server: child, pin, spec: this.spec(origin, 'bench', { mode: 'open', rate, durationMs: this.plan.rateMs }) });
+        }
+        await this.measure({ id: this.pinId(`${kind}-closed-64`, pin), system, scenario: 'closed c=64 (max)', server: child, pin, spec: this.spec(origin, 'bench', { mode: 'closed', total: this.plan.floorMaxTotal, concurrency: 64 }) });
       }
-      await this.measure({ id: `${kind}-closed-64`, system, scenario: 'closed c=64 (max)', server: child, spec: this.spec(origin, 'bench', { mode: 'closed', total: this.plan.floorMaxTotal, concurrency: 64 }) });
     } finally {
       await child.stop(5000);
     }
@@ -647,22 +699,39 @@ export class Bench {
     const d = await this.startDaemon(mode);
     try {
       await this.warmDaemon(d.origin, mode);
-      const runs: Array<{ id: string; scenario: string; spec: (q: string) => LoadSpec }> = [
-        ...(mode === this.defaultMode ? this.plan.rates : this.plan.otherModeRates).map((rate) => ({ id: `daemon-${mode}-open-${rate}`, scenario: `open ${rate}/s`, spec: (q: string) => this.spec(d.origin, q, { mode: 'open', rate, durationMs: this.plan.rateMs }) })),
-        { id: `daemon-${mode}-sustained`, scenario: 'sustained (closed c=64)', spec: (q: string) => this.spec(d.origin, q, { mode: 'closed', total: this.plan.sustainedTotal, concurrency: 64 }) },
-        {
-          id: `daemon-${mode}-batch`,
-          scenario: `batch ingest x${this.plan.batchPer} (closed c=8)`,
-          spec: (q: string) => this.spec(d.origin, q, { mode: 'closed', total: this.plan.batchTotal, concurrency: 8, connections: 8, perRequest: this.plan.batchPer }),
-        },
-      ];
+      type Run = { id: string; kind: string; scenario: string; pin: Pin; spec: (q: string) => LoadSpec };
+      const runs: Run[] = [];
+      // Open loop and sustained in every layout (unpinned first: the headline), the rest in the headline's.
+      for (const pin of this.pins) {
+        for (const rate of mode === this.defaultMode ? this.plan.rates : this.plan.otherModeRates) {
+          runs.push({ id: this.pinId(`daemon-${mode}-open-${rate}`, pin), kind: 'open', scenario: `open ${rate}/s`, pin, spec: (q) => this.spec(d.origin, q, { mode: 'open', rate, durationMs: this.plan.rateMs }) });
+        }
+        runs.push({ id: this.pinId(`daemon-${mode}-sustained`, pin), kind: 'sustained', scenario: 'sustained (closed c=64)', pin, spec: (q) => this.spec(d.origin, q, { mode: 'closed', total: this.plan.sustainedTotal, concurrency: 64 }) });
+      }
+      runs.push({
+        id: `daemon-${mode}-batch`,
+        kind: 'batch',
+        scenario: `batch ingest x${this.plan.batchPer} (closed c=8)`,
+        pin: this.headline,
+        spec: (q) => this.spec(d.origin, q, { mode: 'closed', total: this.plan.batchTotal, concurrency: 8, connections: 8, perRequest: this.plan.batchPer }),
+      });
+      if (mode === this.defaultMode) {
+        const { rate, entries } = MID_BATCH;
+        runs.push({
+          id: `daemon-${mode}-midbatch`,
+          kind: 'midbatch',
+          scenario: `open ${rate}/s, one ${entries.toLocaleString('en-US')}-entry batch at ${this.plan.rateMs / 2000} s`,
+          pin: this.headline,
+          spec: (q) => this.spec(d.origin, q, { mode: 'open', rate, durationMs: this.plan.rateMs, burst: { atMs: this.plan.rateMs / 2, entries } }),
+        });
+      }
       const wanted = this.o.daemonScenarios;
       for (const run of runs) {
-        if (wanted && !wanted.has(run.id.split('-')[2] as string)) continue;
+        if (wanted && !wanted.has(run.kind)) continue;
         const queue = run.id.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
         await this.fake.call('createQueue', { name: queue });
         await this.prime(d.origin, queue);
-        await this.measure({ id: run.id, system: 'daemon', mode, scenario: run.scenario, server: d.child, queue, spec: run.spec(queue), deliveryTimeoutMs: 300_000, metricsOrigin: d.origin });
+        await this.measure({ id: run.id, system: 'daemon', mode, scenario: run.scenario, server: d.child, queue, pin: run.pin, spec: run.spec(queue), deliveryTimeoutMs: 300_000, metricsOrigin: d.origin });
         await this.fake.call('deleteQueue', { name: queue });
       }
     } finally {
@@ -701,11 +770,11 @@ export class Bench {
   }
 
   /** N messages accepted while SQS is down: memory and disk; then the drain when it is back. */
-  async backlog(mode: string): Promise<void> {
+  async backlog(mode: string, asUnit = false): Promise<void> {
     let best: RunRecord | undefined;
     const noisy: number[] = [];
     for (let attempt = 1; ; attempt++) {
-      const rec = await this.backlogOnce(mode);
+      const rec = await this.backlogOnce(mode, asUnit);
       if (!best || rec.otherCpuPct < best.otherCpuPct) best = rec;
       if (!(rec.otherCpuPct > this.o.maxOtherCpu) || attempt > this.o.retries) break;
       noisy.push(Math.round(rec.otherCpuPct));
@@ -717,10 +786,21 @@ export class Bench {
     this.runs.push(best);
   }
 
-  async backlogOnce(mode: string): Promise<RunRecord> {
+  /**
+   * `asUnit`: the daemon started as systemd/sqs-accelerator.service starts it (lib/unit.ts), in
+   * whatever durability that gives (`mode` is then only the label the caller read from it), with
+   * its default backlog limit; otherwise with `--durability mode --max-backlog-messages 2000000`.
+   */
+  async backlogOnce(mode: string, asUnit = false): Promise<RunRecord> {
     const n = this.plan.backlogTotal;
-    const d = await this.startDaemon(mode, ['--max-backlog-messages', String(Math.max(2_000_000, 2 * n))]);
-    const queue = `backlog-${mode}`;
+    let unit: (UnitLaunch & { dir: string }) | undefined;
+    if (asUnit) {
+      const dir = mkdtempSync(join(tmpdir(), 'sqs-accelerator-bench-unit-'));
+      unit = { ...unitLaunch(this.o.daemonDir, dir, this.endpoint), dir };
+    }
+    const d = await this.startDaemon(mode, ['--max-backlog-messages', String(Math.max(2_000_000, 2 * n))], [], undefined, unit);
+    const queue = `backlog-${mode}${asUnit ? '-unit' : ''}`;
+    this.pinner.apply(this.headline);
     try {
       await this.fake.call('createQueue', { name: queue });
       await this.prime(d.origin, queue);
@@ -758,10 +838,11 @@ export class Bench {
       const s = await this.fake.call<{ byAction: Record<string, number>; entries: number }>('stats');
       const drainMs = delivery.lastAt - upAt;
       const rec: RunRecord = {
-        id: `daemon-${mode}-backlog`,
-        system: 'daemon',
+        id: `daemon-${mode}-backlog${asUnit ? '-unit' : ''}`,
+        system: asUnit ? 'daemon as the systemd unit' : 'daemon',
         mode,
-        scenario: `backlog ${n.toLocaleString('en-US')} (SQS down, then up)`,
+        pinned: this.headline === 'pinned',
+        scenario: `backlog ${n.toLocaleString('en-US')} (SQS down, then up)${unit ? `; ${unit.describe}` : ''}`,
         load: (({ origin: _o, auth: _a, ...rest }) => rest)(spec),
         result,
         wallMs,
@@ -935,7 +1016,7 @@ async function main(): Promise<void> {
       node: process.version,
       versions: Object.fromEntries(['koa', '@koa/router', 'undici', 'pino', '@aws-sdk/client-sqs', 'typescript'].map((p) => [p, pkgVersion(p)])),
       loadAvgStart: loadavg().map((x) => Math.round(x * 100) / 100),
-      calibrationMs: [calibrate(bench.serverCpu)],
+      calibrationMs: [calibrate(availableParallelism() >= 2 ? SERVER_CPU : undefined)],
       pinning: bench.pinning,
       daemonDir: o.daemonDir === REPO ? '.' : o.daemonDir,
       daemonCommit: gitDescribe(o.daemonDir),
@@ -961,6 +1042,7 @@ async function main(): Promise<void> {
     if (want('daemon')) for (const m of modes) await bench.daemon(m);
     if (o.only?.has('tuned') || (want('tuned') && !o.quick)) await bench.tuned(bench.defaultMode, 256);
     if (want('backlog')) for (const m of modes) await bench.backlog(m);
+    if (want('backlog') || o.only?.has('backlog-unit')) await bench.backlog(unitDurability(o.daemonDir, durability.defaultMode), true);
     if (want('profile') && o.profile) report.profiles = await bench.profiles(report.defaultMode);
     if (o.only?.has('heap')) report.heap = await bench.heap(report.defaultMode);
   } catch (err) {
@@ -970,15 +1052,17 @@ async function main(): Promise<void> {
     await bench.stop();
   }
   report.machine.loadAvgEnd = loadavg().map((x) => Math.round(x * 100) / 100);
-  report.machine.calibrationMs?.push(calibrate(bench.serverCpu));
+  report.machine.calibrationMs?.push(calibrate(availableParallelism() >= 2 ? SERVER_CPU : undefined));
   report.durationMs = Date.now() - started;
   const stamp = report.startedAt.replace(/[:.]/g, '-').slice(0, 19);
   const base = join(o.outDir, `${stamp}-${o.quick ? 'quick' : 'full'}`);
-  const md = renderMarkdown(report);
+  const svg = latencyChart(report);
+  if (svg) writeFileSync(join(o.outDir, chartFileName(report)), svg);
+  const md = renderMarkdown(report, svg !== undefined);
   writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(`${base}.md`, md);
   process.stdout.write(`${md}\n`);
-  log(`wrote ${base}.md and ${base}.json in ${(report.durationMs / 1000).toFixed(0)} s`);
+  log(`wrote ${base}.md and ${base}.json${svg ? ` and ${join(o.outDir, chartFileName(report))}` : ''} in ${(report.durationMs / 1000).toFixed(0)} s`);
   if (bench.failures.length > 0) {
     process.stderr.write(`\n${'!'.repeat(72)}\nBENCHMARK FAILED:\n${bench.failures.map((f) => `  - ${f}`).join('\n')}\n${'!'.repeat(72)}\n`);
     process.exitCode = 1;

@@ -36,6 +36,13 @@ export interface LoadSpec {
   /** Run tag: bodies are `<tag>-<seq>-...` (see bodies.ts). */
   tag: string;
   bodyBytes: number;
+  /**
+   * Open loop only: one extra request, a JSON array of `entries` messages, sent `atMs` after the
+   * schedule's start on a connection of its own (what one client's large batch does to everyone
+   * else's latency). Its messages follow the schedule's in the run's sequence numbers, so they are
+   * verified with the rest; its latency is reported apart (`LoadResult.burst`), not in `latency`.
+   */
+  burst?: { atMs: number; entries: number };
   /** After the last request was started, how long to wait for answers before giving up on them. */
   drainTimeoutMs: number;
 }
@@ -62,6 +69,8 @@ export interface LoadResult {
   service: Percentiles;
   /** Open loop: how late the generator itself started requests (its own scheduling delay), ms. */
   sendLag: Percentiles;
+  /** The `burst` request: its status, latency from its intended time, and entries acknowledged. */
+  burst?: { entries: number; status: string; latencyMs: number; acked: number; sentAtMs: number };
   /** CPU the load generator used during the run, ms. */
   cpuMs: number;
 }

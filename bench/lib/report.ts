@@ -1,4 +1,5 @@
 /** Renders a BenchReport as markdown: tables, ratios against the baselines, targets, profile. */
+import { issue14Section } from './report14.js';
 import type { BenchReport, RunRecord } from './types.js';
 
 const MB = 1_048_576;
@@ -16,7 +17,7 @@ let noiseLimit = Infinity;
 
 /** `daemon (write)`, with † when other processes were busy during the run despite retries. */
 function systemLabel(r: RunRecord): string {
-  return `${r.mode ? `${r.system} (${r.mode})` : r.system}${r.otherCpuPct > noiseLimit ? ' †' : ''}`;
+  return `${r.mode ? `${r.system} (${r.mode})` : r.system}${r.pinned ? ', pinned' : ''}${r.otherCpuPct > noiseLimit ? ' †' : ''}`;
 }
 
 /** `93.6 (61 + 33)`: CPU µs per message, user + system. */
@@ -96,7 +97,8 @@ export function targets(report: BenchReport): Target[] {
   return out;
 }
 
-export function renderMarkdown(report: BenchReport): string {
+/** `chart`: the latency chart was written next to the report (linked from issue 14's section). */
+export function renderMarkdown(report: BenchReport, chart = false): string {
   const m = report.machine;
   const limit = Number(report.settings.maxOtherCpuPct);
   noiseLimit = Number.isFinite(limit) ? limit : Infinity;
@@ -132,8 +134,8 @@ export function renderMarkdown(report: BenchReport): string {
     out.push('');
     out.push(
       table(
-        ['server', 'offered', 'acked/s', 'p50', 'p99', 'p99.9', 'max', 'CPU µs/msg (user + sys)', 'entries/batch', 'RSS MB', 'lost', 'gen lag p99', 'other CPU %', 'I/O stall %'],
-        open.map((r) => [systemLabel(r), `${n0(r.load.rate)}/s`, n0(r.ackedPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), ms(r.result?.latency.p999), ms(r.result?.latency.max), cpuCell(r), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r), ms(r.result?.sendLag.p99), n0(r.otherCpuPct), n0(r.ioStallPct)]),
+        ['server', 'offered', 'acked/s', 'p50', 'p99', 'p99.9', 'p99.99', 'max', 'CPU µs/msg (user + sys)', 'entries/batch', 'RSS MB', 'lost', 'gen lag p99', 'other CPU %', 'I/O stall %'],
+        open.map((r) => [systemLabel(r), `${n0(r.load.rate)}/s`, n0(r.ackedPerSec), ms(r.result?.latency.p50), ms(r.result?.latency.p99), ms(r.result?.latency.p999), ms(r.result?.latency.p9999), ms(r.result?.latency.max), cpuCell(r), n2(r.sqs?.entriesPerRequest), mb(r.rssPeakBytes), lostCell(r), ms(r.result?.sendLag.p99), n0(r.otherCpuPct), n0(r.ioStallPct)]),
       ),
     );
     out.push('');
@@ -232,6 +234,7 @@ export function renderMarkdown(report: BenchReport): string {
   }
 
   out.push(...sqsApiSection(report));
+  out.push(...issue14Section(report, chart));
 
   const t = targets(report);
   if (t.length > 0) {

@@ -6,6 +6,8 @@ export interface Percentiles {
   p90: number;
   p99: number;
   p999: number;
+  /** p99.99 (absent in results written before it was added). */
+  p9999: number;
   max: number;
 }
 
@@ -20,5 +22,5 @@ export function percentiles(values: ArrayLike<number>): Percentiles {
   const at = (p: number): number => (n === 0 ? NaN : (v[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))] as number));
   let sum = 0;
   for (const x of v) sum += x;
-  return { count: n, mean: n ? sum / n : NaN, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: n ? (v[n - 1] as number) : NaN };
+  return { count: n, mean: n ? sum / n : NaN, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), p9999: at(0.9999), max: n ? (v[n - 1] as number) : NaN };
 }

@@ -68,6 +68,8 @@ export interface RunRecord {
   system: string;
   /** Durability mode of the daemon. */
   mode?: string;
+  /** Processes pinned with taskset during the run (absent in results written before issue 14: pinned then unless --no-pin). */
+  pinned?: boolean;
   /** `open 2000/s`, `closed c=10`, `sustained`, `batch x100`, `backlog`. */
   scenario: string;
   load: Omit<LoadSpec, 'origin' | 'auth'>;
