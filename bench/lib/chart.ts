@@ -28,7 +28,7 @@ export interface Series {
 const SYSTEMS: Array<{ key: string; label: string; color: string; ids: (mode: string) => string[] }> = [
   { key: 'daemon', label: 'daemon', color: '#1f6feb', ids: (mode) => [`daemon-${mode}-open-${CHART_RATE}`] },
   { key: 'koa', label: 'Koa floor', color: '#d4a72c', ids: () => [`koa-app-open-${CHART_RATE}`] },
-  { key: 'bare', label: 'bare node:http floor', color: '#2da44e', ids: () => [`bare-open-${CHART_RATE}`] },
+  { key: 'bare', label: 'bare node:http', color: '#2da44e', ids: () => [`bare-open-${CHART_RATE}`] },
   { key: 'sdk', label: 'SDK app', color: '#cf222e', ids: () => [`sdk-open-${CHART_RATE}`] },
 ];
 
@@ -83,7 +83,7 @@ export function latencyChart(report: BenchReport): string | undefined {
   const legendRows = series.length;
   const H = Math.max(470, 150 + legendRows * 22);
   const L = 78;
-  const R = 600;
+  const R = 566;
   const T = 84;
   const B = H - 70;
   const [lo, hi] = decades(series.flatMap((s) => s.values));

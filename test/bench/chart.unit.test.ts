@@ -1,0 +1,103 @@
+/** bench/lib/chart.ts and issue 14's goals (bench/lib/report14.ts), from synthetic reports. */
+import { chartSeries, decades, latencyChart } from '../../bench/lib/chart.js';
+import { issue14Goals } from '../../bench/lib/report14.js';
+import type { BenchReport, RunRecord } from '../../bench/lib/types.js';
+
+function run(id: string, latency: Partial<Record<'p50' | 'p90' | 'p99' | 'p999' | 'p9999' | 'max', number>>, extra: Partial<RunRecord> = {}): RunRecord {
+  const full = { count: 1000, mean: 1, p50: 1, p90: 1, p99: 1, p999: 1, max: 1, ...latency };
+  return {
+    id,
+    system: id.startsWith('daemon') ? 'daemon' : id,
+    scenario: 'open 2000/s',
+    load: { mode: 'open', rate: Number(/open-(\d+)/.exec(id)?.[1] ?? 0), path: '/', connections: 64, perRequest: 1, tag: 't', bodyBytes: 200, drainTimeoutMs: 1 },
+    result: { requests: 1, messages: 1, acked: 1, statuses: {}, startWallMs: 0, elapsedMs: 1, sendSpanMs: 1, latency: full as never, service: full as never, sendLag: full as never, cpuMs: 1 },
+    wallMs: 1,
+    serverCpuMs: 1,
+    cpuUsPerMsg: 100,
+    loadgenCpuPct: 0,
+    fakeCpuPct: 0,
+    otherCpuPct: 0,
+    stealPct: 0,
+    ackedPerSec: 2000,
+    rssPeakBytes: 0,
+    pinned: id.endsWith('-pinned'),
+    ...extra,
+  };
+}
+
+function report(runs: RunRecord[]): BenchReport {
+  return {
+    startedAt: '2026-12-01T16:00:00.000Z',
+    quick: true,
+    command: 'npm run bench',
+    machine: { nproc: 2, cpuModel: 'cpu', memTotalGiB: 1, kernel: 'k', node: 'v22', versions: {}, loadAvgStart: [0], pinning: 'x', daemonDir: '.', daemonCommit: 'abc (clean)' },
+    durabilityModes: ['write'],
+    defaultMode: 'write',
+    daemonDefaultMode: 'write',
+    settings: { upstreamLatencyMs: 20 },
+    runs,
+    failures: [],
+  };
+}
+
+const decadesOf = { p50: 0.1, p90: 1, p99: 10, p999: 100, p9999: 1000 };
+
+describe('latency chart', () => {
+  it('decades cover every value, at least two of them', () => {
+    expect(decades([0.3, 120])).toEqual([-1, 3]);
+    expect(decades([2, 3])).toEqual([-1, 1]);
+    expect(decades([NaN])).toEqual([-1, 1]);
+  });
+
+  it('one line per system and layout, pinned dashed, the SDK app at its own rate, a log scale', () => {
+    const r = report([
+      run('daemon-write-open-2000', decadesOf),
+      run('daemon-write-open-2000-pinned', { p50: 0.5, p90: 2, p99: 20, p999: 30, p9999: 40 }),
+      run('koa-app-open-2000', { p50: 0.2 }),
+      run('bare-open-2000-pinned', { p50: 0.1 }),
+      run('sdk-open-500', { p50: 25, p90: 27, p99: 29, p999: 30, p9999: 31 }),
+      run('daemon-write-open-5000', { p50: 9 }),
+    ]);
+    const s = chartSeries(r);
+    expect(s.map((x) => `${x.label}${x.pinned ? ' pinned' : ''}`)).toEqual(['daemon (write)', 'daemon (write) pinned', 'Koa floor', 'bare node:http pinned', 'SDK app at 500/s']);
+    const svg = latencyChart(r) as string;
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.match(/<polyline /g)).toHaveLength(5);
+    expect(svg.match(/<polyline [^>]*stroke-dasharray/g)).toHaveLength(2);
+    for (const label of ['p50', 'p90', 'p99', 'p99.9', 'p99.99', 'ack latency, ms (log scale)', 'SDK app at 500/s (29)', 'daemon (write), pinned (20)']) expect(svg).toContain(`${label}</text>`);
+    // The daemon's values step by ×10: equal vertical steps on a log scale.
+    const first = /<polyline points="([^"]+)"/.exec(svg)?.[1]?.split(' ').map((p) => Number(p.split(',')[1])) ?? [];
+    expect(first).toHaveLength(5);
+    const steps = first.slice(1).map((y, i) => (first[i] as number) - y);
+    for (const st of steps) expect(st).toBeCloseTo(steps[0] as number, 0);
+    expect(steps[0]).toBeGreaterThan(0);
+  });
+
+  it('skips a percentile a run does not have (results from before p99.99) and draws nothing without a 2,000 msg/s run', () => {
+    const old = run('daemon-write-open-2000', {});
+    delete (old.result?.latency as unknown as Record<string, unknown>).p9999;
+    const svg = latencyChart(report([old])) as string;
+    expect(/<polyline points="([^"]+)"/.exec(svg)?.[1]?.split(' ')).toHaveLength(4);
+    expect(latencyChart(report([run('daemon-write-open-500', {}), run('sdk-open-500', {})]))).toBeUndefined();
+  });
+});
+
+describe("issue 14's goals", () => {
+  it('judges unpinned and pinned runs apart, and the event-loop goal only with the mid-run batch', () => {
+    const lag = (max: number): Partial<RunRecord> => ({ runtime: { gcMs: {}, gcCount: 0, gcOver100ms: 0, eventLoopLagMaxMs: max, eventLoopLagP99Ms: 1, heapUsedBytes: 0, heapTotalBytes: 0, externalBytes: 0 } });
+    const runs = [run('daemon-write-open-2000', { p99: 0.9, p999: 4 }, lag(8)), run('daemon-write-open-2000-pinned', { p99: 6 }, lag(9))];
+    let g = issue14Goals(report(runs));
+    expect(g.find((x) => x.goal.startsWith('ack p99 ≤ 1.0 ms'))?.met).toBe(true);
+    expect(g.find((x) => x.goal.endsWith('pinned') && x.goal.startsWith('ack p99 ≤ 5 ms'))?.met).toBe(false);
+    expect(g.find((x) => x.goal.startsWith('event-loop'))?.met).toBeUndefined();
+    g = issue14Goals(report([...runs, run('daemon-write-midbatch', {}, { ...lag(12), mode: 'write' })].map((r) => ({ ...r, mode: 'write' }))));
+    expect(g.find((x) => x.goal.startsWith('event-loop'))).toMatchObject({ met: false, measured: expect.stringContaining('with the batch 12.0 ms') });
+  });
+
+  it('RSS with the unit: judged only with the full 1,000,000', () => {
+    const backlog = (messages: number, rss: number): RunRecord => ({ ...run('daemon-write-backlog-unit', {}), backlog: { messages, rssBytes: rss, diskBytes: 0, ingestMs: 1, drainMs: 1, drainPerSec: 1, steadyDrainPerSec: 1 } });
+    expect(issue14Goals(report([backlog(100_000, 10)]))[0]?.met).toBeUndefined();
+    expect(issue14Goals(report([backlog(1_000_000, 140 * 1_048_576)]))[0]?.met).toBe(true);
+    expect(issue14Goals(report([backlog(1_000_000, 151 * 1_048_576)]))[0]?.met).toBe(false);
+  });
+});
