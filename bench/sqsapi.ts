@@ -21,6 +21,9 @@ const DAEMON_ENV = { AWS_ACCESS_KEY_ID: 'AKIDBENCH', AWS_SECRET_ACCESS_KEY: 'ben
 export async function sqsApiPhase(b: Bench): Promise<void> {
   const queue = 'bench-sqsapi';
   const durationMs = b.plan.rateMs;
+  // The split of CPU between the SDK app and the daemon behind it wants them on their own cores:
+  // pinned whenever the sitting measures the pinned layout at all.
+  const pin = b.pins.includes('pinned') ? 'pinned' : 'unpinned';
   await b.fake.call('createQueue', { name: queue });
   const warm = async (origin: string, rate: number, extra: { sqsQueueUrl?: string } = {}): Promise<void> => {
     const spec = b.spec(origin, queue, { mode: 'open', rate, durationMs: b.plan.warmMs, ...extra });
@@ -31,7 +34,7 @@ export async function sqsApiPhase(b: Bench): Promise<void> {
       const direct = await b.startServer('sdk-app', [b.endpoint, queue], 'client');
       try {
         await warm(direct.origin, rate);
-        await b.measure({ id: `sqsapi-direct-open-${rate}`, system: 'SDK app → SQS', scenario: `open ${rate}/s`, server: direct.child, queue, spec: b.spec(direct.origin, queue, { mode: 'open', rate, durationMs }) });
+        await b.measure({ pin, id: `sqsapi-direct-open-${rate}`, system: 'SDK app → SQS', scenario: `open ${rate}/s`, server: direct.child, queue, spec: b.spec(direct.origin, queue, { mode: 'open', rate, durationMs }) });
       } finally {
         await direct.child.stop(5000);
       }
@@ -43,6 +46,7 @@ export async function sqsApiPhase(b: Bench): Promise<void> {
         try {
           await warm(app.origin, rate);
           await b.measure({
+            pin,
             id: `sqsapi-daemon-open-${rate}`,
             system: 'SDK app → daemon (SQS API)',
             mode: d.mode,
@@ -61,9 +65,9 @@ export async function sqsApiPhase(b: Bench): Promise<void> {
       // (/<account>/<queue>) and maps the host back to the upstream.
       const sqsQueueUrl = `${d.origin}/000000000000/${queue}`;
       await warm(d.origin, rate, { sqsQueueUrl });
-      await b.measure({ id: `sqsapi-door-open-${rate}`, system: 'daemon SQS API door (JSON)', mode: d.mode, scenario: `open ${rate}/s`, server: d.child, queue, spec: b.spec(d.origin, queue, { mode: 'open', rate, durationMs, sqsQueueUrl }) });
+      await b.measure({ pin, id: `sqsapi-door-open-${rate}`, system: 'daemon SQS API door (JSON)', mode: d.mode, scenario: `open ${rate}/s`, server: d.child, queue, spec: b.spec(d.origin, queue, { mode: 'open', rate, durationMs, sqsQueueUrl }) });
       await warm(d.origin, rate);
-      await b.measure({ id: `sqsapi-rest-open-${rate}`, system: 'daemon REST route', mode: d.mode, scenario: `open ${rate}/s`, server: d.child, queue, spec: b.spec(d.origin, queue, { mode: 'open', rate, durationMs }) });
+      await b.measure({ pin, id: `sqsapi-rest-open-${rate}`, system: 'daemon REST route', mode: d.mode, scenario: `open ${rate}/s`, server: d.child, queue, spec: b.spec(d.origin, queue, { mode: 'open', rate, durationMs }) });
     } finally {
       await b.stopDaemon(d);
     }
