@@ -5,7 +5,11 @@
  * and drops every byte, answers PUT, multipart and HEAD as S3 does) run in this process, so what
  * they hold is not counted. RSS is sampled from /proc/<pid>/status every 20 ms.
  *
- *   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/large.js [--clients 20] [--mib 32]
+ * Where the memory goes: the daemon's own /metrics (prom-client's nodejs_* series) is read every
+ * 250 ms, and the peaks of the V8 heap (total, and its new space), external memory (Buffers and
+ * what undici/zlib hold outside the heap) and heap used are printed beside RSS.
+ *
+ *   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/large.js [--clients 20] [--mib 32] [--bin path/to/bin/sqs-accelerator.js]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,6 +28,7 @@ const arg = (name: string, def: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 const CLIENTS = arg('--clients', 20);
+const BIN = process.argv.includes('--bin') ? resolve(process.argv[process.argv.indexOf('--bin') + 1] as string) : join(REPO, 'bin/sqs-accelerator.js');
 const MIB = arg('--mib', 32);
 const PAYLOAD = MIB * 1_048_576;
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -54,11 +59,28 @@ async function discardingS3(): Promise<{ url: string; bytes: () => number; close
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bytes: () => received, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
 
+/** V8 heap, its new and large-object spaces, and external memory of the daemon, from its /metrics (MiB). */
+async function memoryKinds(url: string): Promise<{ heapTotal: number; heapUsed: number; newSpace: number; largeObjectSpace: number; external: number }> {
+  const r = await request(`${url}/metrics`);
+  const text = await r.body.text();
+  const v = (series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? NaN : Number(line.slice(series.length + 1)) / 1_048_576;
+  };
+  return {
+    heapTotal: v('nodejs_heap_size_total_bytes'),
+    heapUsed: v('nodejs_heap_size_used_bytes'),
+    newSpace: v('nodejs_heap_space_size_total_bytes{space="new"}'),
+    largeObjectSpace: v('nodejs_heap_space_size_total_bytes{space="large_object"}'),
+    external: v('nodejs_external_memory_bytes'),
+  };
+}
+
 async function main(): Promise<void> {
   const fake = await startFakeSqs({ queues: ['large-bench'] });
   const s3 = await discardingS3();
   const dir = mkdtempSync(join(tmpdir(), 'sqs-accelerator-large-bench-'));
-  const child = spawn(process.execPath, [join(REPO, 'bin/sqs-accelerator.js'), '--port', '0', '--host', '127.0.0.1', '--endpoint', fake.endpoint, '--spool-dir', dir, '--s3-bucket', 'bench', '--s3-endpoint', s3.url, '--max-large-message-bytes', String(PAYLOAD * 2), '--max-spool-bytes', String(8 * 1024 * 1_048_576), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '', HOME: dir } });
+  const child = spawn(process.execPath, [BIN, '--port', '0', '--host', '127.0.0.1', '--endpoint', fake.endpoint, '--spool-dir', dir, '--s3-bucket', 'bench', '--s3-endpoint', s3.url, '--max-large-message-bytes', String(PAYLOAD * 2), '--max-spool-bytes', String(8 * 1024 * 1_048_576), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '', HOME: dir } });
   const url = await new Promise<string>((res, rej) => {
     let out = '';
     child.stdout?.on('data', (c: Buffer) => {
@@ -80,6 +102,17 @@ async function main(): Promise<void> {
     const idle = rssMiB(pid);
     let peak = idle;
     const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 20);
+    // The daemon's memory by kind, from its /metrics, every 250 ms (peaks; MiB).
+    const kinds = { heapTotal: 0, heapUsed: 0, newSpace: 0, largeObjectSpace: 0, external: 0 };
+    const idleKinds = await memoryKinds(url);
+    let sampling = true;
+    const kindSampler = (async () => {
+      while (sampling) {
+        const k = await memoryKinds(url).catch(() => undefined);
+        if (k) for (const key of Object.keys(kinds) as Array<keyof typeof kinds>) kinds[key] = Math.max(kinds[key], k[key]);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
     const body = Buffer.alloc(PAYLOAD, 'b'); // one buffer in this process, sent by every client
     const t0 = Date.now();
     const statuses = await Promise.all(
@@ -93,12 +126,17 @@ async function main(): Promise<void> {
     await fake.waitFor(() => fake.messageCount('large-bench') === CLIENTS + 1, 300_000);
     const deliveredMs = Date.now() - t0;
     clearInterval(sampler);
+    sampling = false;
+    await kindSampler;
     const above = peak - idle;
     const goal = 2 * MIB;
     log(`large-message memory: ${CLIENTS} concurrent ${MIB} MiB raw POSTs, statuses ${[...new Set(statuses)].join(',')}`);
     log(`  daemon RSS idle ${idle.toFixed(1)} MiB, peak ${peak.toFixed(1)} MiB: ${above.toFixed(1)} MiB above idle (goal <= ${goal} MiB: ${above <= goal ? 'met' : 'NOT met'})`);
+    const f = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+    log(`  daemon memory by kind (MiB), idle: ${f(idleKinds)}`);
+    log(`  daemon memory by kind (MiB), peaks while loaded: ${f(kinds)}`);
     log(`  all acked after ${ackedMs} ms, all pointers in SQS after ${deliveredMs} ms; S3 received ${(s3.bytes() / 1_048_576).toFixed(0)} MiB`);
-    process.stdout.write(`${JSON.stringify({ clients: CLIENTS, payloadMiB: MIB, idleRssMiB: idle, peakRssMiB: peak, aboveIdleMiB: above, goalMiB: goal, met: above <= goal, ackedMs, deliveredMs })}\n`);
+    process.stdout.write(`${JSON.stringify({ clients: CLIENTS, payloadMiB: MIB, idleRssMiB: idle, peakRssMiB: peak, aboveIdleMiB: above, goalMiB: goal, met: above <= goal, ackedMs, deliveredMs, idleKinds, peakKinds: kinds })}\n`);
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
