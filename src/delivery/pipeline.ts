@@ -3,6 +3,7 @@ import { describeBug } from '../errors.js';
 import type { SqsClient } from '../sqs/client.js';
 import type { Destination, QueueResolver } from '../sqs/resolver.js';
 import { Batcher } from './batcher.js';
+import { AppendCoalescer } from './coalesce.js';
 import { type Envelope, newEnvelopes } from './envelope.js';
 import { attemptBatch } from './attempt.js';
 import { type DeadGroup, sortUndelivered } from './outcome.js';
@@ -38,6 +39,8 @@ export class Pipeline {
   private fullAtBytes = -1;
   private idleWaiters: Array<() => void> = [];
   private readonly sweepTimer: NodeJS.Timeout;
+  /** `write` mode: the appends of one event-loop turn go to the spool as one write (coalesce.ts). */
+  private readonly appender: AppendCoalescer | undefined;
 
   inFlightRequests = 0;
   backlogMessages = 0;
@@ -55,6 +58,7 @@ export class Pipeline {
     private readonly tracker?: MessageTracker,
   ) {
     this.retrier = new Retrier(options, log, resolver);
+    this.appender = store.durable && store.info().durability === 'write' ? new AppendCoalescer(store) : undefined;
     // Closures made once here: paging calls back into the pipeline without exposing its internals.
     this.paging = new Paging(store, options.maxInMemoryMessages ?? 50_000, log, {
       inMemory: () => this.inMemory,
@@ -136,7 +140,7 @@ export class Pipeline {
     this.observer.accepted?.(dest, items.length, bytes);
     let stored: void | Promise<void>;
     try {
-      stored = this.store.append(envs);
+      stored = this.appender ? this.appender.append(envs) : this.store.append(envs);
     } catch (err) {
       this.unaccount(envs, stats, err);
       return Promise.reject(err);
