@@ -1,0 +1,112 @@
+/**
+ * AppendCoalescer in front of a real Spool in `write` mode: the appends of one event-loop turn
+ * become one write(2), no append resolves before that write has returned, what was refused is
+ * refused append by append exactly as without the grouping, and a restart finds what resolved,
+ * in order, and nothing that was refused.
+ */
+import { writeSync } from 'node:fs';
+import { AppendCoalescer } from '../../src/delivery/coalesce.js';
+import type { Envelope } from '../../src/delivery/envelope.js';
+import type { Destination } from '../../src/sqs/resolver.js';
+import type { Spool } from '../../src/spool/spool.js';
+import { makeDest, makeEnvelope, openSpool, passThrough, removeDir, tempDir } from '../support/spool-harness.js';
+
+let dir: string;
+const open: Spool[] = [];
+
+beforeEach(() => {
+  dir = tempDir('coalesce-unit');
+});
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close().catch(() => {});
+  removeDir(dir);
+});
+
+/** A write-mode spool whose accept writes are counted, and can be made to fail with ENOSPC. */
+function countingSpool(options: Parameters<typeof openSpool>[1] = {}) {
+  const state = { writes: 0, fail: false };
+  const { spool } = openSpool(dir, {
+    ...options,
+    fs: {
+      writeSync(fd: number, buf: Buffer, off: number, len: number): number {
+        state.writes += 1;
+        if (state.fail) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return writeSync(fd, buf, off, len);
+      },
+    },
+  });
+  open.push(spool);
+  spool.recover(passThrough);
+  state.writes = 0; // recovery writes the disk reserve through the same writeSync: count accepts only
+  return { spool, state };
+}
+
+async function reopen(s: Spool, dest: Destination): Promise<string[]> {
+  await s.close();
+  const { spool } = openSpool(dir);
+  open.push(spool);
+  spool.recover(passThrough);
+  const bodies: string[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const { envs, consumed } = spool.pageIn(dest.key, 50);
+    if (consumed === 0) break;
+    for (const e of envs) bodies.push(e.message.body);
+  }
+  return bodies;
+}
+
+const settle = (p: Promise<void>) => p.then(() => 'ok' as const, (err: { code?: string }) => err.code ?? 'error');
+
+describe('AppendCoalescer', () => {
+  it('writes the appends of one turn with one write(2) and resolves each only after it', async () => {
+    const { spool, state } = countingSpool();
+    const c = new AppendCoalescer(spool);
+    const dest = makeDest('q');
+    const batches: Envelope[][] = Array.from({ length: 40 }, (_, i) => [makeEnvelope(dest, `m${i}-a`), makeEnvelope(dest, `m${i}-b`)]);
+    const order: number[] = [];
+    const all = batches.map((envs, i) => c.append(envs).then(() => order.push(i)));
+    expect(c.pending).toBe(40);
+    await Promise.resolve();
+    expect(state.writes).toBe(0); // nothing written within the turn...
+    expect(order).toEqual([]); // ...and nobody told it was
+    expect(batches[0]?.[0]?.pos).toBeUndefined();
+    await Promise.all(all);
+    expect(state.writes).toBe(1);
+    expect(order).toEqual(batches.map((_, i) => i)); // in the order they appended
+    for (const envs of batches) for (const e of envs) expect(e.pos).toBeDefined();
+    // A later turn is its own write.
+    await c.append([makeEnvelope(dest, 'later')]);
+    expect(state.writes).toBe(2);
+    expect(await reopen(spool, dest)).toEqual([...batches.flat().map((e) => e.message.body), 'later']);
+  });
+
+  it('a group that does not fit is tried append by append: what fits is written, the rest refused with ESPOOLFULL', async () => {
+    const { spool, state } = countingSpool({ maxSpoolBytes: 6_000, segmentBytes: 1_048_576 });
+    const c = new AppendCoalescer(spool);
+    const dest = makeDest('q');
+    const envs = Array.from({ length: 10 }, (_, i) => makeEnvelope(dest, `${i}:${'f'.repeat(1000)}`));
+    const results = await Promise.all(envs.map((e) => settle(c.append([e]))));
+    const written = results.filter((r) => r === 'ok').length;
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(10);
+    expect(results).toEqual([...Array(written).fill('ok'), ...Array(10 - written).fill('ESPOOLFULL')]);
+    expect(spool.info().writable).toBe(true);
+    expect(state.writes).toBe(written); // the group write was refused before any byte went out
+    expect(await reopen(spool, dest)).toEqual(envs.slice(0, written).map((e) => e.message.body));
+  });
+
+  it('a write error refuses every append of the group with ESPOOLWRITE and keeps none of them', async () => {
+    const { spool, state } = countingSpool();
+    const c = new AppendCoalescer(spool);
+    const dest = makeDest('q');
+    await c.append([makeEnvelope(dest, 'before')]);
+    state.fail = true;
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => settle(c.append([makeEnvelope(dest, `refused-${i}`)]))));
+    expect(results).toEqual(Array(5).fill('ESPOOLWRITE'));
+    expect(spool.info().writable).toBe(false);
+    state.fail = false;
+    await c.append([makeEnvelope(dest, 'after')]);
+    expect(spool.info().writable).toBe(true);
+    expect(await reopen(spool, dest)).toEqual(['before', 'after']);
+  });
+});
