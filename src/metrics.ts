@@ -8,6 +8,7 @@ import type { Workers, WorkerStatus } from './worker/index.js';
 import type { Upstreams } from './upstreams/router.js';
 import { registerUpstreamMetrics } from './upstreams/metrics.js';
 import { registerS3Metrics } from './s3/metrics.js';
+import { type Observer, QueueTally, ScrapedHistogram, tallyCounter } from './hot-metrics.js';
 import type { S3Stats, UploadBacklog } from './s3/stats.js';
 
 /** What the daemon knows about SQS from its own traffic; it never probes. */
@@ -69,20 +70,19 @@ export class Metrics {
   private readonly log: Logger | undefined;
   private readonly unreachableAfter: number;
   private upstreamState: UpstreamState = 'unknown';
-  /** Per queue name: the capped label and its counter children, so the hot path hashes no labels. */
-  private readonly perQueue = new Map<string, { accepted: Counter.Internal; bytes: Counter.Internal; sent: Counter.Internal; label: string }>();
-  private readonly ackByStatus = new Map<number, Histogram.Internal<'status'>>();
+  /** Per queue name: its capped label's counts, plain numbers read at scrape time (hot-metrics.ts). */
+  private readonly perQueue = new Map<string, QueueTally>();
+  /** Per capped label, for the scrape (names past the cap all count into "(other)"'s). */
+  private readonly tallies = new Map<string, QueueTally>();
+  private readonly ackByStatus = new Map<number, Observer>();
   private upstreamFailures = 0;
 
-  private readonly accepted: Counter<'queue'>;
-  private readonly acceptedBytes: Counter<'queue'>;
-  private readonly sent: Counter<'queue'>;
   private readonly retried: Counter<'queue' | 'code'>;
   private readonly deadLettered: Counter<'queue' | 'code'>;
   private readonly requests: Counter<'queue' | 'result'>;
   private readonly requestErrors: Counter<'queue' | 'code'>;
   private readonly batchSize: Histogram;
-  private readonly ackSeconds: Histogram<'status'>;
+  private readonly ackSeconds: ScrapedHistogram;
   private readonly upstreamSeconds: Histogram<'result'>;
   private readonly unexpected: Counter<'where'>;
 
@@ -94,15 +94,16 @@ export class Metrics {
     this.unreachableAfter = options.unreachableAfter ?? 3;
     const registers = [this.registry];
     const p = 'sqs_accelerator_';
-    this.accepted = new Counter({ name: `${p}messages_accepted_total`, help: 'Messages acknowledged with 202 (recorded, on their way to SQS).', labelNames: ['queue'], registers });
-    this.acceptedBytes = new Counter({ name: `${p}accepted_bytes_total`, help: 'Bytes of accepted messages, body and attributes as SQS counts them.', labelNames: ['queue'], registers });
-    this.sent = new Counter({ name: `${p}messages_sent_total`, help: 'Messages SQS confirmed.', labelNames: ['queue'], registers });
+    const tallies = () => this.tallies.values();
+    tallyCounter(this.registry, `${p}messages_accepted_total`, 'Messages acknowledged with 202 (recorded, on their way to SQS).', tallies, (t) => t.accepted);
+    tallyCounter(this.registry, `${p}accepted_bytes_total`, 'Bytes of accepted messages, body and attributes as SQS counts them.', tallies, (t) => t.acceptedBytes);
+    tallyCounter(this.registry, `${p}messages_sent_total`, 'Messages SQS confirmed.', tallies, (t) => t.sent);
     this.retried = new Counter({ name: `${p}messages_retried_total`, help: 'Message send attempts that failed transiently and were scheduled again, by error code.', labelNames: ['queue', 'code'], registers });
     this.deadLettered = new Counter({ name: `${p}messages_dead_lettered_total`, help: 'Messages SQS refused for good (or too old), by reason code.', labelNames: ['queue', 'code'], registers });
     this.requests = new Counter({ name: `${p}sqs_requests_total`, help: 'SendMessageBatch requests, by whether the request as a whole succeeded.', labelNames: ['queue', 'result'], registers });
     this.requestErrors = new Counter({ name: `${p}sqs_request_errors_total`, help: 'SendMessageBatch requests that failed as a whole, by error code (NetworkError, TimeoutError, throttling, 5xx, ...).', labelNames: ['queue', 'code'], registers });
     this.batchSize = new Histogram({ name: `${p}batch_size`, help: 'Entries per SendMessageBatch request.', buckets: BATCH_BUCKETS, registers });
-    this.ackSeconds = new Histogram({ name: `${p}ack_duration_seconds`, help: 'Time to answer POST /queues/:name, from request to response, by HTTP status.', labelNames: ['status'], buckets: ACK_BUCKETS, registers });
+    this.ackSeconds = new ScrapedHistogram(`${p}ack_duration_seconds`, 'Time to answer POST /queues/:name, from request to response, by HTTP status.', 'status', ACK_BUCKETS, this.registry);
     this.upstreamSeconds = new Histogram({ name: `${p}sqs_request_duration_seconds`, help: 'SendMessageBatch round trip to SQS, by result.', labelNames: ['result'], buckets: UPSTREAM_BUCKETS, registers });
     this.unexpected = new Counter({ name: `${p}unexpected_errors_total`, help: 'Bugs: errors the daemon did not expect (logged with their stack), by where they happened (http, delivery). Should stay 0.', labelNames: ['where'], registers });
     this.unexpected.inc({ where: 'http' }, 0);
@@ -172,10 +173,12 @@ export class Metrics {
     this.observer = {
       accepted: (dest, count, bytes) => {
         const q = this.queue(dest.queueName);
-        q.accepted.inc(count);
-        q.bytes.inc(bytes);
+        q.accepted += count;
+        q.acceptedBytes += bytes;
       },
-      delivered: (dest, count) => this.queue(dest.queueName).sent.inc(count),
+      delivered: (dest, count) => {
+        this.queue(dest.queueName).sent += count;
+      },
       retried: (dest, code, count) => this.retried.inc({ queue: this.queues.get(dest.queueName), code: this.codes.get(code) }, count),
       deadLettered: (dest, code, count) => this.deadLettered.inc({ queue: this.queues.get(dest.queueName), code: this.codes.get(code) }, count),
       batchDone: (dest, entries, latencyMs, requestError) => {
@@ -190,12 +193,13 @@ export class Metrics {
     };
   }
 
-  private queue(name: string): { accepted: Counter.Internal; bytes: Counter.Internal; sent: Counter.Internal; label: string } {
+  private queue(name: string): QueueTally {
     let q = this.perQueue.get(name);
     if (!q) {
       const label = this.queues.get(name);
-      q = { label, accepted: this.accepted.labels(label), bytes: this.acceptedBytes.labels(label), sent: this.sent.labels(label) };
-      // Names past the cap share "(other)" children; remembering them all would be the leak the cap prevents.
+      q = this.tallies.get(label);
+      if (!q) this.tallies.set(label, (q = new QueueTally(label)));
+      // Names past the cap share "(other)"'s tally; remembering them all would be the leak the cap prevents.
       if (label !== OTHER) this.perQueue.set(name, q);
     }
     return q;
@@ -266,7 +270,7 @@ export class Metrics {
   /** One answered POST /queues/:name. */
   observeAck(status: number, seconds: number): void {
     let h = this.ackByStatus.get(status);
-    if (!h) this.ackByStatus.set(status, (h = this.ackSeconds.labels(String(status))));
+    if (!h) this.ackByStatus.set(status, (h = this.ackSeconds.child(String(status))));
     h.observe(seconds);
   }
 

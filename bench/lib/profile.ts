@@ -38,7 +38,7 @@ const STAGES: Array<[string, (url: string, fn: string) => boolean]> = [
   ['SQS answer: MD5 check of each entry', (u, f) => /\/dist\/src\/delivery\/sender\.js/.test(u) && f === 'md5'],
   ['spool append (journal record + write)', (u) => /\/dist\/src\/spool\//.test(u)],
   ['message window (GET /messages/:id)', (u) => /\/dist\/src\/delivery\/tracker\.js/.test(u)],
-  ['metrics (prom-client)', (u) => /\/node_modules\/prom-client\//.test(u) || /\/dist\/src\/metrics\.js/.test(u)],
+  ['metrics (prom-client)', (u) => /\/node_modules\/prom-client\//.test(u) || /\/dist\/src\/(hot-)?metrics\.js/.test(u)],
   ['logging (pino)', (u) => /\/node_modules\/(pino|pino-std-serializers|sonic-boom|thread-stream)\//.test(u)],
   ['SQS side: batching, undici, JSON, answers', (u, f) => /\/node_modules\/undici\//.test(u) || /\/dist\/src\/sqs\/(client|errors)\.js/.test(u) || (/\/dist\/src\/delivery\/(pipeline|batcher|sender|deque|retrier|attempt|outcome|retry)\.js/.test(u) && f !== 'accept' && f !== 'recorded')],
   ['HTTP answer: headers, body, socket write', (u, f) => /^node:_http_outgoing$/.test(u) || (u === 'node:_http_server' && /^(writeHead|_implicitHeader)$/.test(f))],
