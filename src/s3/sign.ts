@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { amzDate, signingKey } from '../sigv4.js';
 import type { Credentials } from '../sqs/types.js';
 
 /**
@@ -24,22 +25,6 @@ export interface S3SignInput {
 
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-const keyCache = new Map<string, Buffer>();
-
-function signingKey(secret: string, date: string, region: string): Buffer {
-  const cacheKey = `${date}\0${region}\0${secret}`;
-  let key = keyCache.get(cacheKey);
-  if (key === undefined) {
-    const kDate = createHmac('sha256', `AWS4${secret}`).update(date).digest();
-    const kRegion = createHmac('sha256', kDate).update(region).digest();
-    const kService = createHmac('sha256', kRegion).update('s3').digest();
-    key = createHmac('sha256', kService).update('aws4_request').digest();
-    if (keyCache.size > 1000) keyCache.clear();
-    keyCache.set(cacheKey, key);
-  }
-  return key;
-}
-
 /** RFC 3986 encoding as SigV4 wants it: everything but A-Z a-z 0-9 - . _ ~ percent-encoded. */
 export function uriEncode(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -48,11 +33,6 @@ export function uriEncode(s: string): string {
 /** An object key as a URL path: each segment encoded, the slashes kept (S3 signs the path as sent). */
 export function encodeKeyPath(key: string): string {
   return key.split('/').map(uriEncode).join('/');
-}
-
-function amzDate(now: Date): string {
-  const iso = now.toISOString();
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
 }
 
 /** The canonical query string: names and values encoded, sorted by name. */
@@ -76,7 +56,7 @@ export function signS3(input: S3SignInput): Record<string, string> {
   const canonicalRequest = `${input.method}\n${input.path}\n${canonicalQuery(input.query)}\n${canonicalHeaders}\n${signedHeaders}\n${input.payloadHash}`;
   const scope = `${date}/${input.region}/s3/aws4_request`;
   const stringToSign = `AWS4-HMAC-SHA256\n${xAmzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
-  const signature = createHmac('sha256', signingKey(input.credentials.secretAccessKey, date, input.region)).update(stringToSign).digest('hex');
+  const signature = createHmac('sha256', signingKey(input.credentials.secretAccessKey, date, input.region, 's3')).update(stringToSign).digest('hex');
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
   return headers;
 }

@@ -23,8 +23,8 @@ export type Disposition =
    */
   | 'recheck-queue';
 
-/** Error codes (JSON protocol `__type` suffix or legacy query code) that are worth retrying. */
-export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+/** Throttling by any name: SQS answered and asks for less, which is not an outage (never a reason to fail over). */
+export const THROTTLING_CODES: ReadonlySet<string> = new Set([
   'RequestThrottled',
   'ThrottlingException',
   'Throttling',
@@ -32,6 +32,12 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'TooManyRequestsException',
   'KmsThrottled',
   'KMS.ThrottlingException',
+  'SlowDown',
+]);
+
+/** Error codes (JSON protocol `__type` suffix or legacy query code) that are worth retrying: throttling, and SQS's own trouble. */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  ...THROTTLING_CODES,
   'ServiceUnavailable',
   'InternalError',
   'InternalFailure',
@@ -39,7 +45,6 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
   'ServiceUnavailableException',
-  'SlowDown',
   // Our own, for failures below HTTP.
   'NetworkError',
   'TimeoutError',
@@ -224,18 +229,6 @@ export function fromNetworkError(err: unknown): SqsError {
   // The cause (undici's error: its code, never request content) tells failover whether the request may have arrived.
   return new SqsError(timeout ? 'TimeoutError' : 'NetworkError', `request to SQS failed: ${detail}`, 0, undefined, 'retry', err);
 }
-
-/** Throttling by any name: SQS answered and asks for less, which is not an outage (never a reason to fail over). */
-export const THROTTLING_CODES: ReadonlySet<string> = new Set([
-  'RequestThrottled',
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'KmsThrottled',
-  'KMS.ThrottlingException',
-  'SlowDown',
-]);
 
 /**
  * Does this failure say the endpoint itself is unwell (failover's health), rather than the queue,

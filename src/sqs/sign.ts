@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { amzDate, signingKey } from '../sigv4.js';
 import type { Credentials } from './types.js';
 
 /**
@@ -19,29 +20,6 @@ export interface SignInput {
 
 const SERVICE = 'sqs';
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
-const keyCache = new Map<string, Buffer>();
-
-function signingKey(secret: string, date: string, region: string): Buffer {
-  const cacheKey = `${date}\0${region}\0${secret}`;
-  let key = keyCache.get(cacheKey);
-  if (key === undefined) {
-    const kDate = createHmac('sha256', `AWS4${secret}`).update(date).digest();
-    const kRegion = createHmac('sha256', kDate).update(region).digest();
-    const kService = createHmac('sha256', kRegion).update(SERVICE).digest();
-    key = createHmac('sha256', kService).update('aws4_request').digest();
-    // Yesterday's keys are useless: keep the cache from growing with days x secrets.
-    if (keyCache.size > 1000) keyCache.clear();
-    keyCache.set(cacheKey, key);
-  }
-  return key;
-}
-
-function amzDate(now: Date): string {
-  // 2026-11-21T18:43:25.123Z -> 20261121T184325Z
-  const iso = now.toISOString();
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
-}
-
 /** Returns the headers to send (lower-case names), including authorization. */
 export function signRequest(input: SignInput): Record<string, string> {
   const { host, region, target, body, credentials } = input;
@@ -59,7 +37,7 @@ export function signRequest(input: SignInput): Record<string, string> {
   const canonicalRequest = `POST\n/\n\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
   const scope = `${date}/${region}/${SERVICE}/aws4_request`;
   const stringToSign = `AWS4-HMAC-SHA256\n${xAmzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
-  const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, date, region)).update(stringToSign).digest('hex');
+  const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, date, region, SERVICE)).update(stringToSign).digest('hex');
   const headers: Record<string, string> = {
     'content-type': CONTENT_TYPE,
     host,
