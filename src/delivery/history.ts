@@ -80,33 +80,33 @@ export class History {
     const t = this.source.totals;
     this.push(this.total, { at: now, accepted: t.accepted, sent: t.sent, retried: t.retried, deadLettered: t.deadLettered, backlog: this.source.backlogMessages }, now);
     for (const [name, s] of this.source.allStats()) {
-      let series = this.perQueue.get(name);
-      if (!series) {
-        if (this.perQueue.size >= this.maxQueues) {
-          this.dropped += 1;
-          continue;
-        }
-        series = [];
-        this.perQueue.set(name, series);
-      }
+      const series = this.seriesOf(this.perQueue, name);
+      if (!series) continue;
       this.push(series, { at: now, accepted: s.accepted, sent: s.sent, retried: s.retried, deadLettered: s.deadLettered, backlog: s.backlog }, now);
     }
   }
 
   /** SQS's approximate counts of a queue as a page just read them. */
   recordSqs(queueUrl: string, counts: Omit<SqsSample, 'at'>, now = Date.now()): void {
-    let series = this.sqs.get(queueUrl);
-    if (!series) {
-      if (this.sqs.size >= this.maxQueues) {
-        this.dropped += 1;
-        return;
-      }
-      series = [];
-      this.sqs.set(queueUrl, series);
-    }
+    const series = this.seriesOf(this.sqs, queueUrl);
+    if (!series) return;
     const last = series[series.length - 1];
     if (last && now - last.at < this.minSqsGapMs) return;
     this.push(series, { at: now, ...counts }, now);
+  }
+
+  /** The series of `key`, made on first use while fewer than `maxQueues` exist; past that none (counted in `dropped`). */
+  private seriesOf<T>(map: Map<string, T[]>, key: string): T[] | undefined {
+    let series = map.get(key);
+    if (!series) {
+      if (map.size >= this.maxQueues) {
+        this.dropped += 1;
+        return undefined;
+      }
+      series = [];
+      map.set(key, series);
+    }
+    return series;
   }
 
   daemon(): readonly Sample[] {
