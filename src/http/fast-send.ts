@@ -3,7 +3,7 @@ import { failureAnswer } from './app.js';
 import { credentialsFor } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { errorHeaders } from './errors.js';
-import { hostName } from './guards.js';
+import { servedHosts } from './guards.js';
 import { acceptSend, sendAnswer, traceFrom } from './routes/send.js';
 import { SECURITY_HEADERS } from './ui/layout.js';
 
@@ -36,7 +36,7 @@ for (const mime of ['', 'application/x-www-form-urlencoded', 'application/json',
  * middlewares would.
  */
 export function fastSend(deps: AppDeps, koa: Handler): Handler {
-  const allowed = new Set(['localhost', '127.0.0.1', '[::1]', ...deps.config.allowedHosts.map((h) => h.toLowerCase())]);
+  const served = servedHosts(deps.config.allowedHosts);
   const log = deps.log.child({ mod: 'http' });
   return (req, res) => {
     const h = req.headers;
@@ -50,7 +50,7 @@ export function fastSend(deps: AppDeps, koa: Handler): Handler {
       h['sec-fetch-site'] !== undefined ||
       h['x-amz-target'] !== undefined ||
       (h.accept !== undefined && h.accept.includes('html')) ||
-      (h.host !== undefined && h.host !== '' && !allowed.has(hostName(h.host)))
+      (h.host !== undefined && !served(h.host))
     ) {
       koa(req, res);
       return;

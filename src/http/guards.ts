@@ -9,14 +9,23 @@ const LOCAL_NAMES = ['localhost', '127.0.0.1', '[::1]'];
  * is accepted: no browser sends such requests.
  */
 export function hostGuard(extraHosts: readonly string[]) {
-  const allowed = new Set([...LOCAL_NAMES, ...extraHosts.map((h) => h.toLowerCase())]);
+  const served = servedHosts(extraHosts);
   return async function checkHost(ctx: Context, next: Next): Promise<void> {
     const host = ctx.get('host');
-    if (host !== '' && !allowed.has(hostName(host))) {
+    if (!served(host)) {
       throw new DaemonError('HostNotAllowed', `Host ${JSON.stringify(host.slice(0, 100))} is not served here; add it with --allowed-hosts if it is really this daemon`);
     }
     await next();
   };
+}
+
+/**
+ * Whether a Host header (or a URL's host) names this daemon: localhost, 127.0.0.1, [::1] or one
+ * of `extraHosts` (--allowed-hosts), any port. An empty one counts (HTTP/1.0 sends none).
+ */
+export function servedHosts(extraHosts: readonly string[]): (host: string) => boolean {
+  const allowed = new Set([...LOCAL_NAMES, ...extraHosts.map((h) => h.toLowerCase())]);
+  return (host) => host === '' || allowed.has(hostName(host));
 }
 
 /** `LOCALHOST:9292` -> `localhost`, `[::1]:9292` -> `[::1]`. */

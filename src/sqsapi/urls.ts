@@ -4,19 +4,17 @@
  * (`http://<Host the caller used>/<account>/<queue>`) and is mapped back to the upstream on the
  * way in. Stateless both ways: the path (account and queue name) is kept as it is.
  */
-import { hostName } from '../http/guards.js';
-
-const LOCAL_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+import { servedHosts } from '../http/guards.js';
 
 export class QueueUrls {
-  private readonly localHosts: Set<string>;
+  private readonly served: (host: string) => boolean;
 
   /** `upstream`: the SQS endpoint's origin; `extraHosts`: --allowed-hosts. */
   constructor(
     private readonly upstream: string,
     extraHosts: readonly string[],
   ) {
-    this.localHosts = new Set([...LOCAL_NAMES, ...extraHosts.map((h) => h.toLowerCase())]);
+    this.served = servedHosts(extraHosts);
   }
 
   /** An upstream queue URL as this daemon's (`localOrigin` e.g. `http://127.0.0.1:9292`). Non-URLs are left alone. */
@@ -33,7 +31,7 @@ export class QueueUrls {
   }
 
   isLocal(u: URL): boolean {
-    return this.localHosts.has(hostName(u.host));
+    return this.served(u.host);
   }
 }
 
