@@ -177,6 +177,19 @@ function runtimeFigures(before: Map<string, number>, after: Map<string, number>)
   };
 }
 
+/** V8's heap spaces from prom-client's nodejs_heap_space_size_{used,total}_bytes{space=...}; undefined without metrics. */
+function heapSpaces(after: Map<string, number>): Record<string, { usedBytes: number; totalBytes: number }> | undefined {
+  const out: Record<string, { usedBytes: number; totalBytes: number }> = {};
+  for (const [key, value] of after) {
+    const m = /^nodejs_heap_space_size_(used|total)_bytes\{space="([^"]+)"\}$/.exec(key);
+    if (!m) continue;
+    const row = (out[m[2] as string] ??= { usedBytes: 0, totalBytes: 0 });
+    if (m[1] === 'used') row.usedBytes = value;
+    else row.totalBytes = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 /** CLOCK_MONOTONIC in µs: the clock V8 stamps --cpu-prof samples with, so runs can be cut out of a profile. */
 const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
@@ -820,9 +833,12 @@ export class Bench {
         throw err;
       });
       await sleep(this.plan.backlogSettleMs); // let the retry churn settle before reading memory
-      const rssBytes = memory(d.child.pid).rssBytes;
+      const mem = memory(d.child.pid);
+      const rssBytes = mem.rssBytes;
       const diskBytes = diskUsage(d.spoolDir);
-      const atBacklog = runtimeFigures(metrics0, await scrape(d.origin));
+      const scraped = await scrape(d.origin);
+      const atBacklog = runtimeFigures(metrics0, scraped);
+      const spaces = heapSpaces(scraped);
       const upAt = Date.now();
       await this.fake.call('set', { down: false });
       const delivery = await this.awaitDelivery(queue, spec.tag, res, 600_000, d.child);
@@ -861,6 +877,9 @@ export class Bench {
         backlog: {
           messages: res.acked,
           rssBytes,
+          rssAnonBytes: mem.rssAnonBytes,
+          rssFileBytes: mem.rssFileBytes,
+          ...(spaces ? { heapSpaces: spaces } : {}),
           diskBytes,
           ingestMs: res.elapsedMs,
           drainMs,
@@ -878,6 +897,8 @@ export class Bench {
         `${rec.id}: ${res.acked}/${res.messages} acked in ${(res.elapsedMs / 1000).toFixed(1)} s (${rec.ackedPerSec.toFixed(0)}/s), RSS with backlog ${(rssBytes / 1048576).toFixed(0)} MB (peak ${(peak / 1048576).toFixed(0)}), ` +
           `disk ${(diskBytes / 1048576).toFixed(1)} MB; drained in ${(drainMs / 1000).toFixed(1)} s (${bl.drainPerSec.toFixed(0)}/s, steady ${bl.steadyDrainPerSec.toFixed(0)}/s)` +
           `${delivery.ok ? ', all delivered' : ', LOST'}${atBacklog ? `; with the backlog: V8 heap used ${(atBacklog.heapUsedBytes / 1048576).toFixed(0)} MB of ${(atBacklog.heapTotalBytes / 1048576).toFixed(0)} MB, external ${(atBacklog.externalBytes / 1048576).toFixed(0)} MB` : ''}` +
+          `; RSS anon ${(mem.rssAnonBytes / 1048576).toFixed(0)} MB, file ${(mem.rssFileBytes / 1048576).toFixed(0)} MB` +
+          `${spaces ? `; heap spaces used/total MB: ${Object.entries(spaces).filter(([, v]) => v.totalBytes >= 1048576).map(([k, v]) => `${k} ${(v.usedBytes / 1048576).toFixed(0)}/${(v.totalBytes / 1048576).toFixed(0)}`).join(', ')}` : ''}` +
           ` [CPU: other processes ${rec.otherCpuPct.toFixed(0)}%]`,
       );
       return rec;

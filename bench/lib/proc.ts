@@ -202,10 +202,10 @@ export function cpuSplitMs(pid: number): { user: number; sys: number } {
 }
 
 /** Current and peak resident set size, in bytes. */
-export function memory(pid: number): { rssBytes: number; peakRssBytes: number } {
+export function memory(pid: number): { rssBytes: number; peakRssBytes: number; rssAnonBytes: number; rssFileBytes: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  return { rssBytes: kb('VmRSS'), peakRssBytes: kb('VmHWM') };
+  return { rssBytes: kb('VmRSS'), peakRssBytes: kb('VmHWM'), rssAnonBytes: kb('RssAnon'), rssFileBytes: kb('RssFile') };
 }
 
 /** Samples VmRSS every `intervalMs` and keeps the largest value seen. */

@@ -35,6 +35,14 @@ export interface BacklogFigures {
   messages: number;
   /** VmRSS with every message waiting (upstream down), after the ingest settled. */
   rssBytes: number;
+  /**
+   * Where that RSS is (issue 14's memory goal): anonymous memory (V8 heap, Buffers, malloc) and
+   * file pages (node's own binary, mostly); from /proc/<pid>/status at the same moment.
+   */
+  rssAnonBytes?: number;
+  rssFileBytes?: number;
+  /** V8 heap spaces at that moment (prom-client's nodejs_heap_space_size_*_bytes): used and total per space. */
+  heapSpaces?: Record<string, { usedBytes: number; totalBytes: number }>;
   /** Bytes the spool directory takes on disk (allocated blocks), 0 without a spool. */
   diskBytes: number;
   /** How long ingesting the backlog took, and at what rate. */
