@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { type Config, type OptionSpec, OPTIONS } from './config/schema.js';
 import { parseUpstreams, primaryUpstream } from './upstreams/options.js';
 import { parseWorkers } from './worker/options.js';
@@ -229,9 +230,34 @@ function finish(config: Config, env: Readonly<Record<string, string | undefined>
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--s3-endpoint must use http or https; got ${url.protocol}`);
   }
   if (config.s3Always === 'on' && config.s3Bucket === '') throw new ConfigError('--s3-always needs --s3-bucket (the bucket the payloads go to)');
+  if (config.maxInMemoryBytes === 0) config.maxInMemoryBytes = defaultInMemoryBytes();
+  if (config.maxInflightBodyBytes === 0) config.maxInflightBodyBytes = defaultBodyBudgetBytes(config.maxRequestBytes);
+  else if (config.maxInflightBodyBytes < config.maxRequestBytes) {
+    throw new ConfigError(`--max-inflight-body-bytes (${config.maxInflightBodyBytes}) must be at least --max-request-bytes (${config.maxRequestBytes}): a request of the largest size allowed could never be read (0 = the default, an eighth of the V8 heap limit)`);
+  }
   if (config.retryMaxMs < config.retryBaseMs) throw new ConfigError(`--retry-max-ms (${config.retryMaxMs}) must be at least --retry-base-ms (${config.retryBaseMs})`);
   validated.add(config);
   return Object.freeze(config);
+}
+
+/**
+ * The default of --max-inflight-body-bytes (0 = this): an eighth of what V8's heap may grow to
+ * (`heap_size_limit`, which node's --max-old-space-size sets), because a body costs two to four
+ * times its size in the heap while it is decoded and parsed (its text, then the entries' strings),
+ * and the messages held (--max-in-memory-bytes, another eighth) and everything else need the
+ * rest; never less than --max-request-bytes, so that a request of the largest size allowed can
+ * be read.
+ */
+export function defaultBodyBudgetBytes(maxRequestBytes: number, heapLimitBytes = getHeapStatistics().heap_size_limit): number {
+  return Math.max(maxRequestBytes, Math.floor(heapLimitBytes / 8));
+}
+
+/**
+ * The default of --max-in-memory-bytes (0 = this): an eighth of V8's heap limit. A message held
+ * costs its bytes once or twice (one- or two-byte strings) plus its envelope in the heap.
+ */
+export function defaultInMemoryBytes(heapLimitBytes = getHeapStatistics().heap_size_limit): number {
+  return Math.floor(heapLimitBytes / 8);
 }
 
 /** `sqs-accelerator-replies-<hostname>`, the host name cut to what a queue name allows. */

@@ -114,6 +114,7 @@ export const ERRORS = {
   LoginBusy: { status: 503, message: 'too many logins being checked right now; try again', retryAfterSeconds: 1 },
   TooManyWaiting: { status: 503, message: 'too many messages are waited for already (?wait=1); retry later, or send without wait', retryAfterSeconds: 1 },
   /** Answered by the HTTP server itself (src/http/server.ts), before the app. */
+  TooManyBodyBytes: { status: 503, message: 'request bodies being read at once would pass --max-inflight-body-bytes; retry shortly', retryAfterSeconds: 1 },
   TooManyConnections: { status: 503, message: 'the daemon has --max-connections client connections open; retry shortly', retryAfterSeconds: 1 },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -43,6 +43,14 @@ export interface Config {
   maxMessageBytes: number;
   /** Largest HTTP request body (batch ingest), bytes. */
   maxRequestBytes: number;
+  /**
+   * Request-body bytes held in memory by all requests together (every door: REST sends, the SQS
+   * API, UI forms, raw uploads of large messages); past it a request gets 503 TooManyBodyBytes
+   * with Retry-After at once. bytes. Default 0 = an eighth of V8's heap limit
+   * (`heap_size_limit`, set by --max-old-space-size), at least maxRequestBytes; loadConfig
+   * resolves 0 to that number. Never below maxRequestBytes.
+   */
+  maxInflightBodyBytes: number;
   /** Most messages in one batch request. */
   maxBatchEntries: number;
   /** Most messages accepted but not delivered before sends get 503. */
@@ -76,6 +84,12 @@ export interface Config {
   spoolSegmentBytes: number;
   /** Messages kept in memory at most; with a spool the rest of the backlog waits on disk. */
   maxInMemoryMessages: number;
+  /**
+   * Message bytes (body + attributes, as SQS counts them) kept in memory at most; with a spool
+   * the rest of the backlog waits on disk. bytes. Default 0 = an eighth of V8's heap limit
+   * (`heap_size_limit`, set by --max-old-space-size); loadConfig resolves 0 to that number.
+   */
+  maxInMemoryBytes: number;
   /** Worker side: queues whose messages are POSTed to local apps (src/worker/options.ts). */
   workers: readonly WorkerConfig[];
   /** Defaults of every worker entry (a file entry may override each); seconds where named so. */
@@ -183,6 +197,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxMessageAgeMs', flag: '--max-message-age-ms', env: ['SQS_ACCELERATOR_MAX_MESSAGE_AGE_MS'], kind: 'int', default: '604800000', unit: 'ms', min: 0, example: '86400000', doc: 'Dead-letter a message still undelivered this long after it was accepted (default 7 days; 0 = never).' },
   { key: 'maxMessageBytes', flag: '--max-message-bytes', env: ['SQS_ACCELERATOR_MAX_MESSAGE_BYTES'], kind: 'int', default: String(MiB), unit: 'bytes', min: 1, max: MiB, example: '262144', doc: 'Largest message (body + attributes). SQS allows 1 MiB; a queue\'s MaximumMessageSize can lower it further.' },
   { key: 'maxRequestBytes', flag: '--max-request-bytes', env: ['SQS_ACCELERATOR_MAX_REQUEST_BYTES'], kind: 'int', default: String(32 * MiB), unit: 'bytes', min: 1024, example: '8388608', doc: 'Largest HTTP request body (batch ingest).' },
+  { key: 'maxInflightBodyBytes', flag: '--max-inflight-body-bytes', env: ['SQS_ACCELERATOR_MAX_INFLIGHT_BODY_BYTES'], kind: 'int', default: '0', unit: 'bytes', min: 0, example: '134217728', doc: 'Request-body bytes held in memory by all requests together (REST sends, the SQS API, UI forms, raw uploads of large messages). A request whose body would pass it gets 503 TooManyBodyBytes with Retry-After at once; nothing waits, nothing of it is kept. 0: an eighth of the V8 heap limit (node --max-old-space-size), at least --max-request-bytes. Never below --max-request-bytes.' },
   { key: 'maxBatchEntries', flag: '--max-batch-entries', env: ['SQS_ACCELERATOR_MAX_BATCH_ENTRIES'], kind: 'int', default: '10000', min: 1, max: 1_000_000, example: '1000', doc: 'Most messages in one batch request (JSON array or NDJSON); a larger batch gets 413 TooManyEntries, found before the rest of it is parsed.' },
   { key: 'maxBacklogMessages', flag: '--max-backlog-messages', env: ['SQS_ACCELERATOR_MAX_BACKLOG_MESSAGES'], kind: 'int', default: '1000000', min: 1, example: '100000', doc: 'Messages accepted but not yet delivered before new sends get 503 + Retry-After.' },
   { key: 'maxBacklogBytes', flag: '--max-backlog-bytes', env: ['SQS_ACCELERATOR_MAX_BACKLOG_BYTES'], kind: 'int', default: String(1024 * MiB), unit: 'bytes', min: MiB, example: '268435456', doc: 'Bytes accepted but not yet delivered before new sends get 503 + Retry-After.' },
@@ -203,6 +218,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxSpoolBytes', flag: '--max-spool-bytes', env: ['SQS_ACCELERATOR_MAX_SPOOL_BYTES'], kind: 'int', default: String(4096 * MiB), unit: 'bytes', min: MiB, doc: 'Most journal bytes on disk; beyond it new sends get 503 + Retry-After.' },
   { key: 'spoolSegmentBytes', flag: '--spool-segment-bytes', env: ['SQS_ACCELERATOR_SPOOL_SEGMENT_BYTES'], kind: 'int', default: String(64 * MiB), unit: 'bytes', min: 64 * 1024, doc: 'Journal segment size; a segment is deleted once every message in it is delivered or dead-lettered.' },
   { key: 'maxInMemoryMessages', flag: '--max-in-memory-messages', env: ['SQS_ACCELERATOR_MAX_IN_MEMORY_MESSAGES'], kind: 'int', default: '50000', min: 100, doc: 'Messages held in memory at most; with a spool, the rest of the backlog waits on disk and is read back in order, so memory stays bounded during long outages.' },
+  { key: 'maxInMemoryBytes', flag: '--max-in-memory-bytes', env: ['SQS_ACCELERATOR_MAX_IN_MEMORY_BYTES'], kind: 'int', default: '0', unit: 'bytes', min: 0, example: '67108864', doc: 'Message bytes (body + attributes) held in memory at most, as --max-in-memory-messages counts messages: with a spool the rest of the backlog waits on disk, so a backlog of large messages stays within the V8 heap. 0: an eighth of the V8 heap limit (node --max-old-space-size).' },
   // worker side (README "Worker side")
   { key: 'workers', flag: '--worker', env: ['SQS_ACCELERATOR_WORKERS'], kind: 'workers', default: '', example: 'orders=http://127.0.0.1:8080/work', doc: 'Poll this SQS queue and POST each message to this local app, like Elastic Beanstalk\'s sqsd: <queue>=<url>. Repeatable; the environment variable takes entries separated by spaces; the config file takes a list of such strings or objects {"queue", "url", and any of concurrency, visibilityTimeoutSeconds, inactivityTimeoutSeconds, errorVisibilityTimeoutSeconds, maxRetries, waitTimeSeconds, contentType, replyQueue, credentials}. The URL must be loopback unless its host is in --worker-allowed-hosts.' },
   { key: 'workerConcurrency', flag: '--worker-concurrency', env: ['SQS_ACCELERATOR_WORKER_CONCURRENCY'], kind: 'int', default: '50', min: 1, max: 10_000, example: '20', doc: 'Workers: messages POSTed to the app at once, at most (sqsd: HTTP connections, 50). Lowered while the app answers 429/503 or slows down.' },

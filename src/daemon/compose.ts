@@ -134,6 +134,7 @@ async function build(
       retryMaxMs: config.retryMaxMs,
       maxMessageAgeMs: config.maxMessageAgeMs,
       maxInMemoryMessages: config.maxInMemoryMessages,
+      maxInMemoryBytes: config.maxInMemoryBytes,
       fifoMaxPerGroup: config.fifoMaxPerGroup,
       maxDestinations: config.maxDestinations,
       ...(upstreams ? { send: upstreams.send } : {}),

@@ -7,6 +7,8 @@ import type { MessageStore } from './store.js';
 export interface PagingHost {
   /** Messages held in memory: in batchers, in flight or backing off. */
   inMemory(): number;
+  /** Their message bytes, as SQS counts them (needed with a byte bound). */
+  inMemoryBytes?(): number;
   /** The pipeline is closing: nothing more is read back. */
   closing(): boolean;
   /** Takes a message read back from the store into memory. */
@@ -19,8 +21,9 @@ export interface PagingHost {
 
 /**
  * The pipeline's paging bookkeeping: with a store that has a pager, at most `maxInMemory`
- * messages are held in memory; the rest are paged out to the store, counted here per
- * destination, and read back in order as memory allows.
+ * messages and `maxInMemoryBytes` message bytes are held in memory; the rest are paged out to the
+ * store, counted here per destination, and read back in order as memory allows. The byte bound
+ * is what keeps a backlog of large messages within a V8 heap limit (--max-in-memory-bytes).
  */
 export class Paging {
   /** Per destination, messages paged out to the store (in order: they go first). */
@@ -33,7 +36,21 @@ export class Paging {
     private readonly maxInMemory: number,
     private readonly log: Logger,
     private readonly host: PagingHost,
+    /** Message bytes held in memory at most (--max-in-memory-bytes). */
+    private readonly maxInMemoryBytes = Number.POSITIVE_INFINITY,
   ) {}
+
+  private memoryBytes(): number {
+    return this.host.inMemoryBytes?.() ?? 0;
+  }
+
+  /**
+   * Would `bytes` more pass the byte bound? Never while nothing is in memory: a page-in is
+   * started only when held messages finish, so a message paged out then would wait for nothing.
+   */
+  private overBytes(bytes: number): boolean {
+    return this.host.inMemory() > 0 && this.memoryBytes() + bytes > this.maxInMemoryBytes;
+  }
 
   /** Messages waiting in the store rather than in memory. */
   get total(): number {
@@ -51,7 +68,7 @@ export class Paging {
   /** Pages `env` out when it must wait in the store; false: the pipeline holds it in memory. */
   maybePageOut(env: Envelope): boolean {
     const pager = this.store.pager;
-    if (pager && (this.host.inMemory() >= this.maxInMemory || this.paged.has(env.dest.key))) {
+    if (pager && (this.host.inMemory() >= this.maxInMemory || this.overBytes(env.bytes) || this.paged.has(env.dest.key))) {
       // Memory is full, or older messages of this destination wait on disk: this one waits
       // behind them (order per destination, hence per FIFO group, is kept).
       pager.pageOut(env);
@@ -66,7 +83,7 @@ export class Paging {
 
   maybePageIn(): void {
     if (this.pagedTotal === 0 || this.pageInScheduled || this.host.closing()) return;
-    if (this.host.inMemory() > this.maxInMemory * 0.75) return;
+    if (this.host.inMemory() > this.maxInMemory * 0.75 || this.memoryBytes() > this.maxInMemoryBytes * 0.75) return;
     this.pageInScheduled = true;
     setImmediate(() => {
       this.pageInScheduled = false;
@@ -79,7 +96,7 @@ export class Paging {
     const pager = this.store.pager;
     if (!pager || this.host.closing()) return;
     let room = this.maxInMemory - this.host.inMemory();
-    while (room > 0 && this.pagedTotal > 0) {
+    while (room > 0 && this.pagedTotal > 0 && this.memoryBytes() < this.maxInMemoryBytes) {
       let progressed = false;
       // An equal share each, and served destinations to the back of the line: one queue's long
       // backlog must not hold back the (paged) messages of the others until it has drained.
@@ -87,13 +104,15 @@ export class Paging {
       const served: string[] = [];
       for (const [key, entry] of this.paged) {
         if (room <= 0) break;
+        const byteRoom = this.maxInMemoryBytes - this.memoryBytes();
+        if (byteRoom <= 0) break;
         served.push(key);
         const want = Math.min(room, share, 1000, entry.count);
         let envs: Envelope[] = [];
         let consumed = 0;
         let lostBytes: number | undefined;
         try {
-          ({ envs, consumed, lostBytes } = pager.pageIn(key, want));
+          ({ envs, consumed, lostBytes } = pager.pageIn(key, want, byteRoom));
         } catch (err) {
           this.log.error({ err: (err as Error).message, queue: entry.dest.queueName }, 'could not read spooled messages back; will retry');
           setTimeout(() => this.maybePageIn(), 1000).unref();

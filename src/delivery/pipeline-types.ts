@@ -24,6 +24,8 @@ export interface PipelineOptions {
   maxMessageAgeMs: number;
   /** With a paging store, at most this many messages are held in memory; the rest wait on disk. */
   maxInMemoryMessages?: number;
+  /** With a paging store, at most this many message bytes (as SQS counts them) are held in memory; the rest wait on disk. Default: no bound. */
+  maxInMemoryBytes?: number;
   /** FIFO: entries of one message group per SendMessageBatch (1-10); see Batcher. Default 1. */
   fifoMaxPerGroup?: number;
   /** Destinations (queue + credentials) with messages in the daemon at once; past it a send to a new one is refused. Default 10,000. */

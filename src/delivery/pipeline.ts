@@ -30,6 +30,8 @@ export class Pipeline {
   private pumpScheduled = false;
   /** Messages held in memory: in batchers, in flight or backing off. */
   private inMemory = 0;
+  /** Message bytes (as SQS counts them) of the messages in memory. */
+  private inMemoryBytes = 0;
   private readonly paging: Paging;
   private closing = false;
   /** After close(): nothing is sent or retried any more; what is left stays in the store. */
@@ -62,6 +64,7 @@ export class Pipeline {
     // Closures made once here: paging calls back into the pipeline without exposing its internals.
     this.paging = new Paging(store, options.maxInMemoryMessages ?? 50_000, log, {
       inMemory: () => this.inMemory,
+      inMemoryBytes: () => this.inMemoryBytes,
       closing: () => this.closing,
       hold: (env) => this.hold(env),
       lost: (dest, count, bytes) => {
@@ -72,7 +75,7 @@ export class Pipeline {
       pagedIn: () => {
         if (this.backlogMessages === 0) this.notifyIdle();
       },
-    });
+    }, options.maxInMemoryBytes);
     const idleMs = options.idleMs ?? 600_000;
     this.sweepTimer = setInterval(() => this.sweep(Date.now() - idleMs), Math.max(10, Math.min(60_000, Math.floor(idleMs / 2))));
     this.sweepTimer.unref();
@@ -231,6 +234,7 @@ export class Pipeline {
 
   private hold(env: Envelope): void {
     this.inMemory += 1;
+    this.inMemoryBytes += env.bytes;
     if (env.offload !== undefined && env.offload.uploaded !== true) {
       this.uploadFirst(env);
       return;
@@ -407,6 +411,7 @@ export class Pipeline {
     let bytes = 0;
     for (const e of envs) bytes += e.bytes;
     this.inMemory -= envs.length;
+    this.inMemoryBytes -= bytes;
     this.backlogMessages -= envs.length;
     this.backlogBytes -= bytes;
     stats.backlog -= envs.length;

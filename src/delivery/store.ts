@@ -33,11 +33,12 @@ export interface Pager {
   /** The envelope is recorded; drop the in-memory copy. */
   pageOut(env: Envelope): void;
   /**
-   * Up to `max` paged-out envelopes of a destination, oldest first. `consumed` counts the
+   * Up to `max` paged-out envelopes of a destination, oldest first, and (but for the first) no
+   * more message bytes than `maxBytes` (default: no bound). `consumed` counts the
    * entries taken off the list, including any that could not be read back (damaged), and
    * `lostBytes` the message bytes of those.
    */
-  pageIn(destKey: string, max: number): { envs: Envelope[]; consumed: number; lostBytes?: number };
+  pageIn(destKey: string, max: number, maxBytes?: number): { envs: Envelope[]; consumed: number; lostBytes?: number };
 }
 
 export type Durability = 'memory' | 'write' | 'fsync';

@@ -1,7 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { DaemonError } from '../errors.js';
+import { bodyLease } from './body-budget.js';
 
-/** Reads the whole request body, refusing more than `limit` bytes with 413 as soon as it is known. */
+/**
+ * Reads the whole request body, refusing more than `limit` bytes with 413 as soon as it is known,
+ * and what would pass --max-inflight-body-bytes with 503 (body-budget.ts): the declared length
+ * before a byte is read, else chunk by chunk.
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   // The client may have gone while we waited (first send: GetQueueUrl): its 'error' and
   // 'close' have fired already and no listener added now would ever be called.
@@ -10,6 +15,15 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   if (declared !== undefined && Number(declared) > limit) {
     req.resume();
     return Promise.reject(tooLarge(limit));
+  }
+  const lease = bodyLease(req);
+  if (lease && declared !== undefined && Number(declared) > 0) {
+    try {
+      lease.ensure(Number(declared));
+    } catch (err) {
+      req.resume(); // read and dropped, never kept
+      return Promise.reject(err as Error);
+    }
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -23,6 +37,16 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         chunks.length = 0;
         reject(tooLarge(limit));
         return;
+      }
+      if (lease && size > lease.bytes) {
+        try {
+          lease.ensure(size);
+        } catch (err) {
+          failed = true;
+          chunks.length = 0;
+          reject(err as Error);
+          return;
+        }
       }
       chunks.push(chunk);
     });
@@ -49,6 +73,15 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 export function readHead(req: IncomingMessage, max: number, stop: number): Promise<{ head: Buffer; ended: boolean }> {
   if (req.destroyed) return Promise.reject(new DaemonError('BodyReadError', 'the client closed the connection before the body was read'));
   if (req.readableEnded) return Promise.resolve({ head: Buffer.alloc(0), ended: true });
+  const lease = bodyLease(req);
+  const declared = Number(req.headers['content-length']);
+  if (lease && declared > 0) {
+    try {
+      lease.ensure(declared); // the route reads the rest of it: taken once, here
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -65,6 +98,17 @@ export function readHead(req: IncomingMessage, max: number, stop: number): Promi
       while ((chunk = req.read() as Buffer | null) !== null) {
         chunks.push(chunk);
         size += chunk.length;
+        if (lease && size > lease.bytes) {
+          try {
+            lease.ensure(size);
+          } catch (err) {
+            req.off('readable', onReadable);
+            req.off('end', onEnd);
+            req.off('error', onError);
+            chunks.length = 0;
+            return reject(err as Error);
+          }
+        }
         if (size >= max || chunk.includes(stop)) return finish(false);
       }
     };

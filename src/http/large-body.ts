@@ -1,6 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { DaemonError } from '../errors.js';
 import { type LargePayloads, LargeBodyError } from '../spool/large.js';
+import { bodyLease } from './body-budget.js';
+
+/**
+ * What a body streamed to its payload file holds in memory at once, for --max-inflight-body-bytes:
+ * pull() pauses the request at 4 waiting chunks of at most 64 KiB, plus the one being written.
+ */
+export const STREAM_WINDOW_BYTES = 5 * 65_536;
 
 /** Content types whose body is parsed (form, JSON, NDJSON): every other body is the message itself. */
 const PARSED = new Set(['application/x-www-form-urlencoded', 'application/json', 'application/x-ndjson', 'application/jsonl', 'application/jsonlines', 'application/json-seq']);
@@ -97,22 +104,34 @@ export async function readRawBody(
     req.resume();
     throw new DaemonError('PayloadTooLarge', `the message payload is ${declared} bytes; --max-large-message-bytes is ${options.maxPayloadBytes}`);
   }
-  if (Number.isFinite(declared) && declared > 0) options.payloads.reserve(declared > options.memLimit ? declared : 0);
-  const it = pull(req);
-  const head: Buffer[] = [];
-  let size = 0;
   // A body declared larger than memLimit goes to its file from the first byte: buffering its first
   // memLimit bytes (1 MiB by default) per request only to find out what Content-Length said cost
   // 20 MiB with 20 such uploads at once (bench/large.ts).
   const streamAtOnce = Number.isFinite(declared) && declared > options.memLimit;
+  // What it holds in memory, taken before a byte is read (503 TooManyBodyBytes when it does not fit).
+  const lease = bodyLease(req);
+  if (lease && Number.isFinite(declared) && declared > 0) {
+    try {
+      lease.ensure(streamAtOnce ? STREAM_WINDOW_BYTES : declared);
+    } catch (err) {
+      req.resume();
+      throw err;
+    }
+  }
+  if (Number.isFinite(declared) && declared > 0) options.payloads.reserve(declared > options.memLimit ? declared : 0);
+  const it = pull(req);
+  const head: Buffer[] = [];
+  let size = 0;
   try {
     while (!streamAtOnce) {
       const c = await it.next();
       if (c === undefined) return { buf: head.length === 1 ? (head[0] as Buffer) : Buffer.concat(head, size) };
       head.push(c);
       size += c.length;
+      lease?.ensure(size);
       if (size > options.memLimit) break;
     }
+    lease?.ensure(size + STREAM_WINDOW_BYTES); // the head, handed to the file chunk by chunk, and the window
     const checker = new BodyChecker();
     const chunks = async function* (): AsyncGenerator<Buffer> {
       while (head.length > 0) {
@@ -131,6 +150,7 @@ export async function readRawBody(
     return { payloadBytes: await options.payloads.write(options.id, chunks(), options.maxPayloadBytes) };
   } catch (err) {
     it.drop(); // the rest is read and dropped (bounded by --client-request-timeout-ms), so the answer can be sent
+    if ((err as { code?: unknown }).code === 'TooManyBodyBytes') throw err;
     if ((err as { name?: unknown }).name === 'LargeBodyError') throw new DaemonError((err as LargeBodyError).code, (err as Error).message);
     const code = (err as { code?: unknown }).code;
     if (code === 'ESPOOLFULL') throw new DaemonError('SpoolFull', (err as Error).message, { cause: err });

@@ -2,9 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { BodyBudget } from './body-budget.js';
 
 /** The client-connection bounds, from the config (see OPTIONS for their meaning). */
-export type ServerLimits = Pick<Config, 'maxConnections' | 'headersTimeoutMs' | 'clientRequestTimeoutMs' | 'keepAliveTimeoutMs'>;
+export type ServerLimits = Pick<Config, 'maxConnections' | 'headersTimeoutMs' | 'clientRequestTimeoutMs' | 'keepAliveTimeoutMs'> & Partial<Pick<Config, 'maxInflightBodyBytes'>>;
 
 const TOO_MANY = JSON.stringify({ error: { code: 'TooManyConnections', message: 'the daemon has --max-connections client connections open; retry shortly' } });
 
@@ -18,6 +19,8 @@ const TOO_MANY = JSON.stringify({ error: { code: 'TooManyConnections', message: 
  */
 export function createHttpServer(handler: (req: IncomingMessage, res: ServerResponse) => void, limits: ServerLimits, log: Logger): Server {
   const refused = new WeakSet<Socket>();
+  // Every request's body readers take from one budget (body-budget.ts), whichever door they serve.
+  const bodies = limits.maxInflightBodyBytes ? new BodyBudget(limits.maxInflightBodyBytes, log) : undefined;
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -27,6 +30,7 @@ export function createHttpServer(handler: (req: IncomingMessage, res: ServerResp
     },
     (req, res) => {
       if (!refused.has(req.socket)) {
+        bodies?.admit(req, res);
         handler(req, res);
         return;
       }

@@ -126,21 +126,24 @@ export class Spool implements MessageStore, Pager {
     this.pagedFor(env.dest).q.push(pos.seg, pos.off, pos.len, env.bytes);
   }
 
-  pageIn(destKey: string, max: number): { envs: Envelope[]; consumed: number; lostBytes: number } {
+  pageIn(destKey: string, max: number, maxBytes = Number.POSITIVE_INFINITY): { envs: Envelope[]; consumed: number; lostBytes: number } {
     const entry = this.paged.get(destKey);
     if (!entry) return { envs: [], consumed: 0, lostBytes: 0 };
     let consumed = 0;
     let lostBytes = 0;
     const out: Envelope[] = [];
     const { q, dest } = entry;
-    while (out.length < max && q.length > 0) {
+    let bytes = 0;
+    while (out.length < max && q.length > 0 && (out.length === 0 || bytes + q.bytes(0) <= maxBytes)) {
       // Read a run of records that sit next to each other in one segment with one pread.
       const seg = q.seg(0);
       const start = q.off(0);
       let end = start + q.len(0);
+      bytes += q.bytes(0);
       let n = 1;
-      while (n < max - out.length && n < q.length && q.seg(n) === seg && q.off(n) === end && end - start < 4_194_304) {
+      while (n < max - out.length && n < q.length && q.seg(n) === seg && q.off(n) === end && end - start < 4_194_304 && bytes + q.bytes(n) <= maxBytes) {
         end += q.len(n);
+        bytes += q.bytes(n);
         n += 1;
       }
       const segment = this.files.segments.get(seg);

@@ -84,6 +84,8 @@ export function sqsApi(deps: AppDeps, options: SqsApiOptions = {}) {
       const limit = deps.s3?.policy ? config.maxRequestBytes : Math.min(config.maxRequestBytes, SQS_API_MAX_BODY_BYTES);
       const body = await readBody(ctx.req, limit).catch((err: unknown) => {
         const e = err as { status?: number; message?: string };
+        // --max-inflight-body-bytes: SDKs retry ServiceUnavailable with backoff.
+        if (e.status === 503) throw new SqsApiError(503, 'ServiceUnavailable', e.message ?? 'retry shortly', { headers: { 'retry-after': '1' } });
         throw new SqsApiError(e.status === 413 ? 413 : 400, e.status === 413 ? 'RequestEntityTooLarge' : 'InvalidRequest', e.message ?? 'could not read the request');
       });
       if (keys) verifySignature({ method: ctx.method, url: ctx.url, headers: ctx.req.headers, body }, keys);
