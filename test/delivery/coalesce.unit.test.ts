@@ -5,7 +5,7 @@
  * in order, and nothing that was refused.
  */
 import { writeSync } from 'node:fs';
-import { AppendCoalescer } from '../../src/delivery/coalesce.js';
+import { AppendCoalescer, WRITE_AT_ONCE_ENTRIES } from '../../src/delivery/coalesce.js';
 import type { Envelope } from '../../src/delivery/envelope.js';
 import type { Destination } from '../../src/sqs/resolver.js';
 import type { Spool } from '../../src/spool/spool.js';
@@ -55,7 +55,7 @@ async function reopen(s: Spool, dest: Destination): Promise<string[]> {
   return bodies;
 }
 
-const settle = (p: Promise<void>) => p.then(() => 'ok' as const, (err: { code?: string }) => err.code ?? 'error');
+const settle = (p: void | Promise<void>) => Promise.resolve(p).then(() => 'ok' as const, (err: { code?: string }) => err.code ?? 'error');
 
 describe('AppendCoalescer', () => {
   it('writes the appends of one turn with one write(2) and resolves each only after it', async () => {
@@ -64,7 +64,7 @@ describe('AppendCoalescer', () => {
     const dest = makeDest('q');
     const batches: Envelope[][] = Array.from({ length: 40 }, (_, i) => [makeEnvelope(dest, `m${i}-a`), makeEnvelope(dest, `m${i}-b`)]);
     const order: number[] = [];
-    const all = batches.map((envs, i) => c.append(envs).then(() => order.push(i)));
+    const all = batches.map((envs, i) => Promise.resolve(c.append(envs)).then(() => order.push(i)));
     expect(c.pending).toBe(40);
     await Promise.resolve();
     expect(state.writes).toBe(0); // nothing written within the turn...
@@ -108,5 +108,40 @@ describe('AppendCoalescer', () => {
     await c.append([makeEnvelope(dest, 'after')]);
     expect(spool.info().writable).toBe(true);
     expect(await reopen(spool, dest)).toEqual(['before', 'after']);
+  });
+
+  it('a large append with nobody waiting is written within the call; behind a waiting append it joins the group, in order', async () => {
+    const { spool, state } = countingSpool();
+    const c = new AppendCoalescer(spool);
+    const dest = makeDest('q');
+    const batch = (tag: string, n: number) => Array.from({ length: n }, (_, i) => makeEnvelope(dest, `${tag}-${i}`));
+    const first = batch('first', WRITE_AT_ONCE_ENTRIES);
+    expect(c.append(first)).toBeUndefined(); // written, nothing to wait for
+    expect(state.writes).toBe(1);
+    for (const e of first) expect(e.pos).toBeDefined();
+    // One message short of the limit waits for the turn's group, like a single message.
+    const small = batch('small', WRITE_AT_ONCE_ENTRIES - 1);
+    const waitingSmall = c.append(small);
+    expect(waitingSmall).toBeInstanceOf(Promise);
+    // A large one behind it must not overtake it: it joins the group.
+    const behind = batch('behind', 100);
+    const waitingBehind = c.append(behind);
+    expect(waitingBehind).toBeInstanceOf(Promise);
+    expect(state.writes).toBe(1);
+    expect(behind[0]?.pos).toBeUndefined();
+    await Promise.all([waitingSmall, waitingBehind]);
+    expect(state.writes).toBe(2);
+    expect(await reopen(spool, dest)).toEqual([...first, ...small, ...behind].map((e) => e.message.body));
+  });
+
+  it('a large append written at once that does not fit is refused within the call with ESPOOLFULL and keeps nothing', async () => {
+    const { spool, state } = countingSpool({ maxSpoolBytes: 6_000, segmentBytes: 1_048_576 });
+    const c = new AppendCoalescer(spool);
+    const dest = makeDest('q');
+    const big = Array.from({ length: WRITE_AT_ONCE_ENTRIES }, (_, i) => makeEnvelope(dest, `${i}:${'f'.repeat(1000)}`));
+    expect(() => c.append(big)).toThrow(expect.objectContaining({ code: 'ESPOOLFULL' }));
+    expect(state.writes).toBe(0);
+    expect(await settle(c.append([makeEnvelope(dest, 'fits')]))).toBe('ok');
+    expect(await reopen(spool, dest)).toEqual(['fits']);
   });
 });
