@@ -77,10 +77,13 @@ export class MessageTracker {
   }
 
   accepted(envs: readonly Envelope[], state: MessageState = 'spooled'): void {
+    const recent = this.recent;
     for (const e of envs) {
-      // An id seen again (a replayed message) keeps its place in the window, as a Map key keeps its place.
-      if (!this.recent.has(e.id)) this.order.push(e.id);
-      this.recent.set(e.id, new Tracked(e.id, e.dest.queueName, state, e.acceptedAt, e.dest.credentials.key));
+      // An id seen again (a replayed message) keeps its place in the window, as a Map key keeps
+      // its place: only a new key grows the map (one lookup instead of has() then set()).
+      const size = recent.size;
+      recent.set(e.id, new Tracked(e.id, e.dest.queueName, state, e.acceptedAt, e.dest.credentials.key));
+      if (recent.size !== size) this.order.push(e.id);
     }
     this.trim();
   }
