@@ -12,8 +12,10 @@ export type BatchSender = (batch: readonly Envelope[]) => Promise<BatchOutcome>;
 export interface PipelineOptions {
   /** How long a partial batch waits for company while another batch of its queue is in flight. ms. */
   lingerMs: number;
-  /** SendMessageBatch requests in flight at once, all queues together. */
+  /** SendMessageBatch requests in flight at once, all queues together, at most (the adaptive limit's ceiling: inflight.ts). */
   maxConcurrency: number;
+  /** Message bytes in flight at most (passed by one batch at most). Default 64 MiB. */
+  maxInFlightBytes?: number;
   /** Most messages accepted but not yet delivered; beyond it accept() returns false (HTTP 503). */
   maxBacklogMessages: number;
   /** Most bytes accepted but not yet delivered. */

@@ -1,15 +1,18 @@
 import type { Logger } from 'pino';
 import { describeBug } from '../errors.js';
+import { THROTTLING_CODES } from '../sqs/errors.js';
 import type { SqsClient } from '../sqs/client.js';
 import type { Destination, QueueResolver } from '../sqs/resolver.js';
 import { Batcher } from './batcher.js';
 import { AppendCoalescer } from './coalesce.js';
 import { type Envelope, newEnvelopes } from './envelope.js';
 import { attemptBatch } from './attempt.js';
+import { InFlightLimit } from './inflight.js';
 import { type DeadGroup, sortUndelivered } from './outcome.js';
 import { Paging } from './paging.js';
 import { Retrier } from './retrier.js';
 import { PipelineError, type PipelineObserver, type PipelineOptions, type Validated } from './pipeline-types.js';
+import type { BatchOutcome } from './sender.js';
 import { PipelineStats, type QueueStats } from './stats.js';
 import type { MessageTracker } from './tracker.js';
 import type { MessageStore } from './store.js';
@@ -45,6 +48,12 @@ export class Pipeline {
   private readonly appender: AppendCoalescer | undefined;
 
   inFlightRequests = 0;
+  /** Message bytes of the batches in flight. */
+  private bytesInFlight = 0;
+  /** SendMessageBatch requests allowed in flight now: adapts between a floor and --max-concurrency (inflight.ts). */
+  readonly concurrency: InFlightLimit;
+  /** The last pump left batches ready that the in-flight limit held back. */
+  private starved = false;
   backlogMessages = 0;
   backlogBytes = 0;
   readonly totals = this.counters.totals;
@@ -60,6 +69,7 @@ export class Pipeline {
     private readonly tracker?: MessageTracker,
   ) {
     this.retrier = new Retrier(options, log, resolver);
+    this.concurrency = new InFlightLimit(options.maxConcurrency, undefined, undefined, options.maxInFlightBytes);
     this.appender = store.durable && store.info().durability === 'write' ? new AppendCoalescer(store) : undefined;
     // Closures made once here: paging calls back into the pipeline without exposing its internals.
     this.paging = new Paging(store, options.maxInMemoryMessages ?? 50_000, log, {
@@ -314,7 +324,7 @@ export class Pipeline {
 
   private pump(): void {
     if (this.closed) return;
-    while (this.inFlightRequests < this.options.maxConcurrency && this.ready.size > 0) {
+    while (this.ready.size > 0 && this.concurrency.allows(this.inFlightRequests, this.bytesInFlight)) {
       const b = this.ready.values().next().value as Batcher;
       this.ready.delete(b);
       const batch = b.takeBatch();
@@ -329,6 +339,7 @@ export class Pipeline {
         }
       }
     }
+    this.starved = this.ready.size > 0;
   }
 
   private async dispatch(b: Batcher, batch: Envelope[]): Promise<void> {
@@ -337,16 +348,21 @@ export class Pipeline {
     const stats = this.statsFor(b.dest);
     stats.inFlight += batch.length;
     const started = Date.now();
+    let bytes = 0;
     for (const e of batch) {
+      bytes += e.bytes;
       e.attempts += 1;
       e.firstAttemptAt ??= started;
       e.lastAttemptAt = started;
     }
+    this.bytesInFlight += bytes;
     this.tracker?.sending(batch);
     const outcome = await (this.options.send ? this.options.send(batch) : attemptBatch(this.client, this.resolver, batch));
     this.inFlightRequests -= 1;
+    this.bytesInFlight -= bytes;
     b.inFlight -= 1;
     stats.inFlight -= batch.length;
+    this.concurrency.done(started, Date.now(), throttled(outcome), this.starved);
     this.totals.requests += 1;
     if (outcome.requestError) this.totals.requestErrors += 1;
     this.observer.batchDone?.(b.dest, batch.length, Date.now() - started, outcome.requestError);
@@ -459,4 +475,11 @@ export class Pipeline {
   private statsFor(dest: Destination): QueueStats {
     return this.counters.statsFor(dest);
   }
+}
+
+/** Did SQS throttle this batch: the request as a whole, or any of its entries? */
+function throttled(outcome: BatchOutcome): boolean {
+  if (outcome.requestError !== undefined) return THROTTLING_CODES.has(outcome.requestError.code);
+  for (const f of outcome.failed) if (THROTTLING_CODES.has(f.error.code)) return true;
+  return false;
 }
