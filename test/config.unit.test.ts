@@ -23,7 +23,7 @@ describe('loadConfig', () => {
       endpoint: '',
       credentials: 'pass-through',
       lingerMs: 10,
-      maxConcurrency: 64,
+      maxConcurrency: 256,
       maxMessageBytes: 1_048_576,
       maxRequestBytes: 32 * 1_048_576,
       fifoDefaultGroupId: '',
@@ -40,7 +40,7 @@ describe('loadConfig', () => {
     expect(c.port).toBe(8000);
     expect(c.lingerMs).toBe(4);
     expect(c.maxConcurrency).toBe(8);
-    expect(c.connections).toBe(64);
+    expect(c.connections).toBe(256);
     expect(c.endpoint).toBe('http://127.0.0.1:4566');
   });
 

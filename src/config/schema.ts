@@ -29,9 +29,9 @@ export interface Config {
   sqsApiKeysFile: string;
   /** Linger for partial batches while another batch of the queue is in flight. ms. */
   lingerMs: number;
-  /** SendMessageBatch requests in flight at once. */
+  /** SendMessageBatch requests in flight at once, at most: the ceiling of the adaptive limit (src/delivery/inflight.ts). Default 256. */
   maxConcurrency: number;
-  /** Connections in the keep-alive pool to the SQS endpoint. */
+  /** Connections in the keep-alive pool to the SQS endpoint, at most (opened as needed). Default 256. */
   connections: number;
   /** Per-request timeout towards SQS. ms. */
   requestTimeoutMs: number;
@@ -189,8 +189,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'usersFile', flag: '--users-file', env: ['SQS_ACCELERATOR_USERS_FILE'], kind: 'string', default: '', example: '/etc/sqs-accelerator/users', doc: 'With --credentials chain: Basic-auth users allowed to use the daemon, one name:scrypt$... line each (sqs-accelerator hash-password NAME makes one). Empty: no local check (any local process may send with the daemon\'s credentials).' },
   { key: 'sqsApiKeysFile', flag: '--sqs-api-keys-file', env: ['SQS_ACCELERATOR_SQS_API_KEYS_FILE'], kind: 'string', default: '', example: '/etc/sqs-accelerator/sqs-api-keys', doc: 'With --credentials chain: callers of the SQS API (AWS SDKs pointed at the daemon) must sign with one of these keys, one ACCESS_KEY_ID:SECRET line each (mode 0600); wrong or unknown keys get SignatureDoesNotMatch / InvalidClientTokenId. Empty: any local process may call the SQS API, which signs with the daemon\'s credentials.' },
   { key: 'lingerMs', flag: '--linger-ms', env: ['SQS_ACCELERATOR_LINGER_MS'], kind: 'int', default: '10', unit: 'ms', min: 0, max: 10_000, example: '5', doc: 'How long a partial batch waits for more messages while another batch of its queue is in flight. Idle queues send at once.' },
-  { key: 'maxConcurrency', flag: '--max-concurrency', env: ['SQS_ACCELERATOR_MAX_CONCURRENCY'], kind: 'int', default: '64', min: 1, max: 10_000, example: '128', doc: 'SendMessageBatch requests in flight at once, all queues together.' },
-  { key: 'connections', flag: '--connections', env: ['SQS_ACCELERATOR_CONNECTIONS'], kind: 'int', default: '64', min: 1, max: 10_000, example: '32', doc: 'Keep-alive connections to the SQS endpoint.' },
+  { key: 'maxConcurrency', flag: '--max-concurrency', env: ['SQS_ACCELERATOR_MAX_CONCURRENCY'], kind: 'int', default: '256', min: 1, max: 10_000, example: '128', doc: 'SendMessageBatch requests in flight at once, all queues together, at most. The daemon starts at 64 (or this, if lower), adds one for each batch that comes back while others wait for a slot, and halves it (not below 8) when SQS throttles; at most 64 MiB of messages are in flight.' },
+  { key: 'connections', flag: '--connections', env: ['SQS_ACCELERATOR_CONNECTIONS'], kind: 'int', default: '256', min: 1, max: 10_000, example: '32', doc: 'Keep-alive connections to the SQS endpoint, at most (opened as requests need them: fewer than --max-concurrency caps the requests in flight).' },
   { key: 'requestTimeoutMs', flag: '--request-timeout-ms', env: ['SQS_ACCELERATOR_REQUEST_TIMEOUT_MS'], kind: 'int', default: '10000', unit: 'ms', min: 1000, max: 600_000, example: '5000', doc: 'Timeout of one request to SQS (headers, then body); a timeout is retried.' },
   { key: 'retryBaseMs', flag: '--retry-base-ms', env: ['SQS_ACCELERATOR_RETRY_BASE_MS'], kind: 'int', default: '100', unit: 'ms', min: 1, max: 600_000, example: '200', doc: 'First retry delay; doubles per attempt, jittered.' },
   { key: 'retryMaxMs', flag: '--retry-max-ms', env: ['SQS_ACCELERATOR_RETRY_MAX_MS'], kind: 'int', default: '20000', unit: 'ms', min: 1, max: 3_600_000, example: '60000', doc: 'Longest retry delay.' },

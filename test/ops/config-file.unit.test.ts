@@ -40,7 +40,7 @@ describe('config file', () => {
     expect(c.maxConcurrency).toBe(8); // file beats default
     expect(c.logLevel).toBe('debug');
     expect(c.region).toBe('eu-west-1');
-    expect(c.connections).toBe(64); // default
+    expect(c.connections).toBe(256); // default
     expect(c.configFile).toBe(path);
   });
 
