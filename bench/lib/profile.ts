@@ -30,17 +30,22 @@ export interface FrameRow {
 
 /**
  * What the daemon was doing, from the whole stack of each sample: the first rule (in this order)
- * that matches any frame of the stack names the stage. Specific work first (signing, the spool,
+ * that matches any frame of the stack (a rule marked 'leaf': the sample's own frame) names the stage. Specific work first (signing, the spool,
  * the SQS side), then what surrounds it (response writing, Koa), then the HTTP server itself.
  */
-const STAGES: Array<[string, (url: string, fn: string) => boolean]> = [
+const STAGES: Array<[string, (url: string, fn: string) => boolean, 'leaf'?]> = [
   ['SQS request: SigV4 signing', (u) => /\/dist\/src\/sqs\/sign\.js/.test(u)],
   ['SQS answer: MD5 check of each entry', (u, f) => /\/dist\/src\/delivery\/sender\.js/.test(u) && f === 'md5'],
   ['spool append (journal record + write)', (u) => /\/dist\/src\/spool\//.test(u)],
   ['message window (GET /messages/:id)', (u) => /\/dist\/src\/delivery\/tracker\.js/.test(u)],
   ['metrics (prom-client)', (u) => /\/node_modules\/prom-client\//.test(u) || /\/dist\/src\/(hot-)?metrics\.js/.test(u)],
   ['logging (pino)', (u) => /\/node_modules\/(pino|pino-std-serializers|sonic-boom|thread-stream)\//.test(u)],
-  ['SQS side: batching, undici, JSON, answers', (u, f) => /\/node_modules\/undici\//.test(u) || /\/dist\/src\/sqs\/(client|errors)\.js/.test(u) || (/\/dist\/src\/delivery\/(pipeline|batcher|sender|deque|retrier|attempt|outcome|retry)\.js/.test(u) && f !== 'accept' && f !== 'recorded')],
+  // The SQS side in three (issue 14, round 3): the client's own code (the request's JSON, JSON.parse of
+  // the answer, error mapping: builtins such as JSON.stringify show as self time of their caller),
+  // undici, and the delivery pipeline around them.
+  ['SQS side: request JSON, answer parse (client code)', (u) => /\/dist\/src\/sqs\/(client|errors|batch-json)\.js/.test(u), 'leaf'],
+  ['SQS side: undici', (u) => /\/node_modules\/undici\//.test(u)],
+  ['SQS side: batching, pipeline, answers', (u, f) => /\/dist\/src\/sqs\/(client|errors|batch-json)\.js/.test(u) || (/\/dist\/src\/delivery\/(pipeline|batcher|sender|deque|retrier|attempt|outcome|retry|inflight)\.js/.test(u) && f !== 'accept' && f !== 'recorded')],
   ['HTTP answer: headers, body, socket write', (u, f) => /^node:_http_outgoing$/.test(u) || (u === 'node:_http_server' && /^(writeHead|_implicitHeader)$/.test(f))],
   ['ingest: validation (SQS limits, characters, trace)', (u) => /\/dist\/src\/sqs\/(limits|chars|attributes|trace)\.js/.test(u)],
   ['ingest: body read and parse', (u) => /\/dist\/src\/http\/(body|decode)\.js|\/dist\/src\/ingest\/slices\.js/.test(u)],
@@ -134,7 +139,7 @@ export function summarise(profile: CpuProfile, top = 25, window?: [number, numbe
     if (!stage) {
       const frames: CpuProfileNode['callFrame'][] = [];
       for (let n: CpuProfileNode | undefined = leaf; n; n = byId.get(parent.get(n.id) ?? -1)) frames.push(n.callFrame);
-      stage = STAGES.find(([, test]) => frames.some((f) => test(f.url.replace(/^file:\/\//, ''), f.functionName)))?.[0] ?? 'other (timers, microtasks, event loop)';
+      stage = STAGES.find(([, test, only]) => (only ? frames.slice(0, 1) : frames).some((f) => test(f.url.replace(/^file:\/\//, ''), f.functionName)))?.[0] ?? 'other (timers, microtasks, event loop)';
     }
     stageUs.set(stage, (stageUs.get(stage) ?? 0) + dt);
     const seen = new Set<string>();
