@@ -19,11 +19,24 @@ export interface SignInput {
 }
 
 const SERVICE = 'sqs';
+
+/** The X-Amz-Date of the current second, made once a second (toISOString and slicing per request were ~1 % of batch ingest). */
+let cachedSecond = -1;
+let cachedDate = '';
+function currentAmzDate(): string {
+  const ms = Date.now();
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedDate = amzDate(new Date(second * 1000));
+  }
+  return cachedDate;
+}
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
 /** Returns the headers to send (lower-case names), including authorization. */
 export function signRequest(input: SignInput): Record<string, string> {
   const { host, region, target, body, credentials } = input;
-  const xAmzDate = amzDate(input.now ?? new Date());
+  const xAmzDate = input.now ? amzDate(input.now) : currentAmzDate();
   const date = xAmzDate.slice(0, 8);
   // crypto.hash: one call, no Hash object (half the cost of createHash for a batch-sized body).
   const payloadHash = hash('sha256', body);
