@@ -72,7 +72,7 @@ export class Pipeline {
     this.concurrency = new InFlightLimit(options.maxConcurrency, undefined, undefined, options.maxInFlightBytes);
     this.appender = store.durable && store.info().durability === 'write' ? new AppendCoalescer(store) : undefined;
     // Closures made once here: paging calls back into the pipeline without exposing its internals.
-    this.paging = new Paging(store, options.maxInMemoryMessages ?? 50_000, log, {
+    this.paging = new Paging(store, options.maxInMemoryMessages ?? 10_000, log, {
       inMemory: () => this.inMemory,
       inMemoryBytes: () => this.inMemoryBytes,
       closing: () => this.closing,
