@@ -2,10 +2,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
 import type { ReceivedMessage } from '../sqs/consume.js';
+import { type AppFailure, AppPool } from './app-client.js';
 
 /**
- * POSTs one message to the local app the way Elastic Beanstalk's sqsd does, over one keep-alive
- * undici pool per app origin, and reads the answer into an outcome. Never throws.
+ * POSTs one message to the local app the way Elastic Beanstalk's sqsd does, over one pool of
+ * keep-alive sockets per worker, and reads the answer into an outcome. Never throws. An `http:`
+ * app gets the worker's own lean HTTP/1.1 client (src/worker/app-client.ts: undici's client was
+ * the largest cost per message); an `https:` one an undici pool.
  */
 
 export type AppOutcome =
@@ -18,6 +21,9 @@ export type AppOutcome =
 
 /** Largest answer body read from the app (a reply must fit in an SQS message anyway). */
 export const MAX_APP_BODY_BYTES = 1_048_576;
+
+/** Largest non-2xx body drained before the socket is given up (the status is the answer). */
+const MAX_DISCARD_BYTES = 65_536;
 
 /** Header names are case-insensitive; SQS attribute names are [A-Za-z0-9_.-]. */
 const HEADER_SAFE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -54,6 +60,24 @@ function retryAfterMs(v: string | string[] | undefined): number | undefined {
   return Math.min(Math.max(0, at - Date.now()), 300_000);
 }
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const UNSAFE_VALUE = /[\r\n\0]/;
+
+/**
+ * Headers as request lines (`name: value\r\n` each), or the name of one that cannot be sent: a
+ * name that is no HTTP token or a value with CR, LF or NUL (an endpoint's message id or
+ * attribute name could carry them; sent as is they would forge headers).
+ */
+export function headerLines(h: Record<string, string>): { lines: string } | { bad: string } {
+  let lines = '';
+  for (const k in h) {
+    const v = h[k] as string;
+    if (!TOKEN.test(k) || UNSAFE_VALUE.test(v)) return { bad: k };
+    lines += `${k}: ${v}\r\n`;
+  }
+  return { lines };
+}
+
 /** A POST in flight: its abort, for stop past the grace period. */
 interface Inflight {
   abort(): void;
@@ -62,14 +86,46 @@ interface Inflight {
 const ABORTED = Object.assign(new Error('aborted by the worker\'s stop'), { code: 'UND_ERR_ABORTED' });
 
 export class AppClient {
-  private readonly pool: Pool;
+  /** https: apps only. */
+  private readonly pool: Pool | undefined;
+  /** http: apps. */
+  private readonly lean: AppPool | undefined;
   private readonly path: string;
   private readonly inflight = new Set<Inflight>();
+  private leanActive = 0;
 
   constructor(readonly url: string, connections: number, private readonly timeoutMs: number) {
     const u = new URL(url);
     this.path = `${u.pathname}${u.search}`;
-    this.pool = new Pool(u.origin, { connections, keepAliveTimeout: 30_000, pipelining: 1 });
+    if (u.protocol === 'http:') this.lean = new AppPool(u, { connections, timeoutMs, maxBodyBytes: MAX_APP_BODY_BYTES, maxDiscardBytes: MAX_DISCARD_BYTES });
+    else this.pool = new Pool(u.origin, { connections, keepAliveTimeout: 30_000, pipelining: 1 });
+  }
+
+  /** The POST over the lean client: one promise, one callback, the head and body in one write. */
+  private postLean(lean: AppPool, msg: ReceivedMessage, queueName: string, contentType: string, payload?: { body: Readable; bytes: number }): Promise<AppOutcome> {
+    const t0 = performance.now();
+    const h = headerLines(sqsdHeaders(msg, queueName, contentType));
+    if ('bad' in h) {
+      payload?.body.destroy();
+      return Promise.resolve({ kind: 'failed', code: 'UnsendableHeader', message: `header ${JSON.stringify(h.bad.slice(0, 80))} of the message cannot be sent over HTTP (CR, LF or NUL in its value, or not a token)`, latencyMs: 0 });
+    }
+    return new Promise<AppOutcome>((resolve) => {
+      this.leanActive += 1;
+      lean.post(h.lines, payload ? { stream: payload.body, bytes: payload.bytes } : msg.body, (failure, answer) => {
+        this.leanActive -= 1;
+        const ms = performance.now() - t0;
+        if (failure || !answer) {
+          payload?.body.destroy();
+          resolve(this.leanFailure(failure as AppFailure, ms));
+          return;
+        }
+        resolve(this.outcome(answer.status, answer.headers, answer.body === undefined ? undefined : [answer.body], ms));
+      });
+    });
+  }
+
+  private leanFailure(f: AppFailure, latencyMs: number): AppOutcome {
+    return { kind: 'failed', code: f.code, message: f.code === 'AppRefused' ? `nothing listens at ${this.url}` : f.message, latencyMs };
   }
 
   /**
@@ -79,6 +135,8 @@ export class AppClient {
    */
   /** `payload`: the body streamed from S3 (a large message's, src/worker/payload.ts), instead of `msg.body`. */
   post(msg: ReceivedMessage, queueName: string, contentType: string, payload?: { body: Readable; bytes: number }): Promise<AppOutcome> {
+    if (this.lean) return this.postLean(this.lean, msg, queueName, contentType, payload);
+    const pool = this.pool as Pool;
     const t0 = performance.now();
     return new Promise<AppOutcome>((resolve) => {
       let controller: Dispatcher.DispatchController | undefined;
@@ -137,7 +195,7 @@ export class AppClient {
         },
       };
       try {
-        this.pool.dispatch({
+        pool.dispatch({
           path: this.path,
           method: 'POST',
           headers: payload ? withLength(sqsdHeaders(msg, queueName, contentType), payload.bytes) : sqsdHeaders(msg, queueName, contentType),
@@ -151,7 +209,7 @@ export class AppClient {
     });
   }
 
-  private outcome(status: number, headers: IncomingHttpHeaders, chunks: Buffer[] | undefined, latencyMs: number): AppOutcome {
+  private outcome(status: number, headers: IncomingHttpHeaders | Record<string, string>, chunks: Buffer[] | undefined, latencyMs: number): AppOutcome {
     if (status >= 200 && status < 300) {
       const replyAttributes: Record<string, string> = {};
       for (const k in headers) {
@@ -179,20 +237,24 @@ export class AppClient {
 
   /** POSTs in flight now. */
   get active(): number {
-    return this.inflight.size;
+    return this.inflight.size + this.leanActive;
   }
 
   /** Aborts every POST in flight (stop past its grace period): each resolves as failed with code `Aborted`. */
   abortAll(): void {
+    this.lean?.abortAll();
     for (const r of [...this.inflight]) r.abort();
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  /** Closes the sockets once the POSTs in flight have their answers. */
+  async close(): Promise<void> {
+    if (this.pool) return this.pool.close();
+    while (this.leanActive > 0) await new Promise((r) => setTimeout(r, 10));
+    await this.lean?.destroy();
   }
 
   destroy(): Promise<void> {
-    return this.pool.destroy();
+    return this.pool ? this.pool.destroy() : (this.lean as AppPool).destroy();
   }
 }
 
