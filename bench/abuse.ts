@@ -7,10 +7,16 @@
  *   slow       1,000 connections sending their headers one byte every 500 ms
  * Goal: the trickle's p99 stays under 5 ms in each.
  *
- *   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/abuse.js [--quick] [--seconds N] [--out DIR] [--profile]
+ *   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/abuse.js [--quick] [--seconds N] [--out DIR] [--profile] [--phases a,b]
  *
  * --profile: the daemon runs under `node --cpu-prof`; the profile is written to DIR (for
- * bench/stalls.js or a flame graph) and its path printed.
+ * bench/stalls.js or a flame graph) and its path printed. --phases: only these (the baseline
+ * always runs first).
+ *
+ * Each phase starts with the daemon's backlog empty (the batches of the batch phase are
+ * delivered before the next phase begins: otherwise the next phase measures their delivery).
+ * Per phase it reports, besides the trickle's latency: the daemon's event-loop delay max (from
+ * its /metrics, reset by a scrape just before the trickle starts) and its CPU per abuser answer.
  *
  * The daemon runs with --credentials chain and a --users-file (so wrong passwords cost it an
  * scrypt, or a throttle answer), against the fake SQS at 20 ms latency; the trickle logs in
@@ -23,7 +29,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { hashPassword } from '../src/http/users.js';
-import { Child, memory } from './lib/proc.js';
+import { Child, cpuMs, memory } from './lib/proc.js';
 import { type Percentiles, percentiles } from './lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist-bench/bench
@@ -40,6 +46,29 @@ const flag = (name: string): string | undefined => {
 const seconds = Number(flag('--seconds') ?? (quick ? 5 : 20));
 const outDir = flag('--out') ?? join(REPO, 'bench/results');
 const profile = argv.includes('--profile');
+const only = flag('--phases')?.split(',');
+
+/** The daemon's /metrics as `name{labels}` -> value. */
+async function scrape(origin: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const res = await fetch(`${origin}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  for (const line of (await res.text()).split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const sp = line.lastIndexOf(' ');
+    out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return out;
+}
+
+/** Until the daemon has delivered everything it accepted (at most `ms`); how long that took. */
+async function drained(origin: string, ms: number): Promise<number> {
+  const t0 = performance.now();
+  while (((await scrape(origin)).get('sqs_accelerator_backlog_messages') ?? 0) > 0) {
+    if (performance.now() - t0 > ms) throw new Error(`the daemon's backlog did not drain within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return performance.now() - t0;
+}
 
 interface Phase {
   name: string;
@@ -47,6 +76,14 @@ interface Phase {
   trickleStatuses: Record<string, number>;
   abuser: Record<string, number>;
   daemonRssMb: number;
+  /** The daemon's event-loop delay max during the trickle (prom-client's monitorEventLoopDelay), ms. */
+  eventLoopMaxMs: number;
+  /** The daemon's CPU during the trickle, ms per second. */
+  daemonCpuMsPerS: number;
+  /** The daemon's CPU per request the abusers got an answer to (the trickle's share included), µs. */
+  cpuUsPerAbuserAnswer?: number;
+  /** How long the daemon took to deliver its backlog after the abuse stopped, ms. */
+  drainMs: number;
 }
 
 async function main(): Promise<void> {
@@ -113,17 +150,38 @@ async function main(): Promise<void> {
   };
 
   const phases: Phase[] = [];
-  for (const name of ['baseline', 'passwords', 'batch', 'slow']) {
+  for (const name of ['baseline', 'passwords', 'batch', 'slow'].filter((n) => n === 'baseline' || !only || only.includes(n))) {
     if (name !== 'baseline') await abuser.call('start', { kind: name, origin, auth: `app:${PASSWORD}` });
     await new Promise((r) => setTimeout(r, 500)); // let the abuse get going
+    await scrape(origin); // resets the event-loop delay histogram
     const from = (performance.now() - daemonStarted) / 1000;
+    const cpu0 = cpuMs(daemon.pid);
+    const t0 = performance.now();
     const t = await trickle(seconds * 1000);
+    const cpu = cpuMs(daemon.pid) - cpu0;
+    const wall = performance.now() - t0;
+    const lagMax = ((await scrape(origin)).get('nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000;
     if (profile) process.stdout.write(`${name}: ${from.toFixed(1)}–${((performance.now() - daemonStarted) / 1000).toFixed(1)} s after the daemon started\n`);
     const rss = memory(daemon.pid).rssBytes / 1_048_576;
     const abuse = name === 'baseline' ? {} : await abuser.call<Record<string, number>>('stop', {}, 60_000);
-    phases.push({ name, trickle: percentiles(t.latency), trickleStatuses: t.statuses, abuser: abuse, daemonRssMb: Math.round(rss) });
+    const answers = Object.entries(abuse).reduce((n, [k, v]) => (/^\d{3}$/.test(k) ? n + v : n), 0);
+    const drainMs = await drained(origin, 300_000);
+    phases.push({
+      name,
+      trickle: percentiles(t.latency),
+      trickleStatuses: t.statuses,
+      abuser: abuse,
+      daemonRssMb: Math.round(rss),
+      eventLoopMaxMs: lagMax,
+      daemonCpuMsPerS: (1000 * cpu) / wall,
+      ...(answers > 0 ? { cpuUsPerAbuserAnswer: (1000 * cpu) / answers } : {}),
+      drainMs: Math.round(drainMs),
+    });
     const p = phases[phases.length - 1] as Phase;
-    process.stdout.write(`${name.padEnd(10)} trickle p50 ${p.trickle.p50.toFixed(2)} ms  p99 ${p.trickle.p99.toFixed(2)} ms  max ${p.trickle.max.toFixed(1)} ms  ${JSON.stringify(p.trickleStatuses)}  abuser ${JSON.stringify(abuse)}  daemon RSS ${p.daemonRssMb} MB\n`);
+    process.stdout.write(
+      `${name.padEnd(10)} trickle p50 ${p.trickle.p50.toFixed(2)} ms  p99 ${p.trickle.p99.toFixed(2)} ms  max ${p.trickle.max.toFixed(1)} ms  ${JSON.stringify(p.trickleStatuses)}  abuser ${JSON.stringify(abuse)}  ` +
+        `daemon: event-loop max ${lagMax.toFixed(1)} ms, CPU ${p.daemonCpuMsPerS.toFixed(0)} ms/s${p.cpuUsPerAbuserAnswer !== undefined ? ` (${p.cpuUsPerAbuserAnswer.toFixed(0)} µs per abuser answer)` : ''}, RSS ${p.daemonRssMb} MB, drained in ${p.drainMs} ms\n`,
+    );
     await new Promise((r) => setTimeout(r, 1000));
   }
   await pool.destroy();
