@@ -9,7 +9,7 @@ import { type Envelope, newEnvelopes } from './envelope.js';
 import { attemptBatch } from './attempt.js';
 import { InFlightLimit } from './inflight.js';
 import { type DeadGroup, sortUndelivered } from './outcome.js';
-import { Paging } from './paging.js';
+import { Paging, PIPELINE_PAGING } from './paging.js';
 import { Retrier } from './retrier.js';
 import { PipelineError, type PipelineObserver, type PipelineOptions, type Validated } from './pipeline-types.js';
 import type { BatchOutcome } from './sender.js';
@@ -85,7 +85,7 @@ export class Pipeline {
       pagedIn: () => {
         if (this.backlogMessages === 0) this.notifyIdle();
       },
-    }, options.maxInMemoryBytes);
+    }, options.maxInMemoryBytes, PIPELINE_PAGING);
     const idleMs = options.idleMs ?? 600_000;
     this.sweepTimer = setInterval(() => this.sweep(Date.now() - idleMs), Math.max(10, Math.min(60_000, Math.floor(idleMs / 2))));
     this.sweepTimer.unref();

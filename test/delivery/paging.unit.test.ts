@@ -5,7 +5,7 @@
  */
 import { jest } from '@jest/globals';
 import type { Envelope } from '../../src/delivery/envelope.js';
-import { Paging, type PagingHost } from '../../src/delivery/paging.js';
+import { Paging, type PagingHost, PIPELINE_PAGING } from '../../src/delivery/paging.js';
 import { Pipeline } from '../../src/delivery/pipeline.js';
 import type { Pager } from '../../src/delivery/store.js';
 import type { Destination } from '../../src/sqs/resolver.js';
@@ -236,5 +236,38 @@ describe('a Pipeline with a paging store', () => {
     await pipeline.idle();
     expect(client.bodies().flat()).toEqual([...old.map((e) => e.message.body), 'new']);
     expect(pipeline.backlogBytes).toBe(0);
+  });
+});
+
+describe('in slices (what the pipeline uses: PIPELINE_PAGING)', () => {
+  it('asks for at most 100 a step and yields between slices: other callbacks run while a long pass reads back, the order is kept', async () => {
+    const asked: number[] = [];
+    const pager = store.pager as Pager;
+    const spy: Pager = { pageOut: (e) => pager.pageOut(e), pageIn: (k, max) => (asked.push(max), pager.pageIn(k, max)) };
+    // sliceMs 0: a turn of the loop after every step, so the test sees the yields whatever the machine's speed.
+    const paging = new Paging({ ...store, info: store.info, pager: spy } as never, 5000, logs.log, host, Infinity, { ...PIPELINE_PAGING, sliceMs: 0 });
+    host.memory = 5000;
+    offer(paging, makeDest('q'), 'm', 2500);
+    host.memory = 0;
+    paging.maybePageIn();
+    await turn();
+    expect(host.held.length).toBeGreaterThan(0);
+    expect(host.held.length).toBeLessThan(2500); // not all in one task
+    for (let i = 0; i < 100 && paging.total > 0; i++) await turn();
+    expect(asked.every((n) => n <= PIPELINE_PAGING.chunk)).toBe(true);
+    expect(bodies(host.held)).toEqual(Array.from({ length: 2500 }, (_, i) => `m${i}`));
+    expect(host.pagedInCalls).toBe(1); // told once, when the pass is done
+  });
+
+  it('a pass cut into slices still fills memory up to its bound (not only to the 75 % that starts a pass)', async () => {
+    const paging = new Paging(store, 1000, logs.log, host, Infinity, { ...PIPELINE_PAGING, sliceMs: 0 });
+    host.memory = 1000;
+    offer(paging, makeDest('q'), 'm', 2500);
+    host.memory = 0;
+    paging.maybePageIn();
+    for (let i = 0; i < 100 && host.memory < 1000; i++) await turn();
+    await turn();
+    expect(host.held).toHaveLength(1000);
+    expect(paging.total).toBe(1500);
   });
 });
