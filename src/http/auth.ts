@@ -50,11 +50,14 @@ async function checkLocalUser(ctx: AuthContext, users: LocalUsers): Promise<void
   state.login ??= users.login(ctx.ip, parsed.name, parsed.pass);
   const r = await state.login;
   if (r.ok) return;
-  if (r.code === 'TooManyFailedLogins') {
-    throw new DaemonError('TooManyFailedLogins', `too many failed logins from this client; try again in ${r.retryAfterS} s`, { retryAfterSeconds: r.retryAfterS });
-  }
+  if (r.code === 'TooManyFailedLogins') throw tooManyFailedLogins(r.retryAfterS);
   if (r.code === 'LoginBusy') {
     throw new DaemonError('LoginBusy', 'too many logins being checked right now; try again');
   }
   throw new DaemonError(r.code, 'unknown local user or wrong password');
+}
+
+/** The refusal of a client throttled for failed logins (the send fast path prepares it once per wait: refusal.ts). */
+export function tooManyFailedLogins(retryAfterS: number): DaemonError {
+  return new DaemonError('TooManyFailedLogins', `too many failed logins from this client; try again in ${retryAfterS} s`, { retryAfterSeconds: retryAfterS });
 }

@@ -4,6 +4,7 @@ import { credentialsFor } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { errorHeaders } from './errors.js';
 import { servedHosts } from './guards.js';
+import { answerPrepared, throttledLogins } from './refusal.js';
 import { acceptSend, sendAnswer, traceFrom } from './routes/send.js';
 import { SECURITY_HEADERS } from './ui/layout.js';
 
@@ -38,6 +39,7 @@ for (const mime of ['', 'application/x-www-form-urlencoded', 'application/json',
 export function fastSend(deps: AppDeps, koa: Handler): Handler {
   const served = servedHosts(deps.config.allowedHosts);
   const log = deps.log.child({ mod: 'http' });
+  const throttled = throttledLogins(deps); // a client throttled for failed logins: answered at once (refusal.ts)
   return (req, res) => {
     const h = req.headers;
     const m = req.method === 'POST' ? SEND_URL.exec(req.url ?? '') : null;
@@ -55,7 +57,13 @@ export function fastSend(deps: AppDeps, koa: Handler): Handler {
       koa(req, res);
       return;
     }
-    serve(deps, log, req, res, m[1] as string, type[0], type[1]).catch((err: unknown) => {
+    const state = {};
+    if (throttled) {
+      const start = process.hrtime.bigint();
+      const refusal = throttled(req, state);
+      if (refusal) return answerPrepared(deps, log, req, res, refusal, start);
+    }
+    serve(deps, log, req, res, m[1] as string, type[0], type[1], state).catch((err: unknown) => {
       // Only a bug gets here (serve answers every failure itself): never an unhandled rejection.
       log.error({ err: (err as Error)?.stack ?? String(err) }, 'unexpected error in the send fast path');
       if (!res.headersSent) res.destroy();
@@ -63,14 +71,14 @@ export function fastSend(deps: AppDeps, koa: Handler): Handler {
   };
 }
 
-async function serve(deps: AppDeps, log: AppDeps['log'], req: IncomingMessage, res: ServerResponse, name: string, mime: string, charset: string): Promise<void> {
+async function serve(deps: AppDeps, log: AppDeps['log'], req: IncomingMessage, res: ServerResponse, name: string, mime: string, charset: string, state: object): Promise<void> {
   const start = process.hrtime.bigint();
   const header = (n: string): string => {
     const v = req.headers[n];
     return typeof v === 'string' ? v : '';
   };
   // What credentialsFor and the body readers use of a Koa context.
-  const ctx = { req, state: {}, ip: req.socket.remoteAddress ?? '', get: header };
+  const ctx = { req, state, ip: req.socket.remoteAddress ?? '', get: header };
   let status: number;
   let headers: Record<string, string>;
   let body: object;
