@@ -29,7 +29,7 @@ function recordingPipeline(refuseFrom = Infinity) {
   return { pipeline, appends };
 }
 
-const resolver = { cached: () => undefined, resolveForSend: async () => dest, recheck: async () => undefined };
+const resolver = { cached: () => undefined, resolveForSend: async () => dest, recheck: async () => dest };
 const entries = (n: number, body = (i: number) => `m${i}`): IngestEntry[] => Array.from({ length: n }, (_, i) => ({ input: { body: body(i) } }));
 
 it('chunkEnds: at most CHUNK_ENTRIES entries and CHUNK_BYTES bytes a piece, at least one entry, every entry once', () => {
