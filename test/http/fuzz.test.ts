@@ -12,21 +12,10 @@ import { freshBuild, NODE } from '../ops/build.js';
 import { startFakeSqs, type FakeSqs } from '../support/fake-sqs.js';
 import { AUTH, runBounded } from '../support/daemon.js';
 import { type ChildDaemon, spawnDaemon, tempDir, removeDir } from '../support/spool-harness.js';
+import { mulberry32 as prng } from '../support/prng.js';
 
 const REQUESTS = 2000;
 const MiB = 1_048_576;
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -6,6 +6,7 @@
  */
 import { BodyChecker } from '../../src/http/large-body.js';
 import { invalidCharIndex } from '../../src/sqs/chars.js';
+import { mulberry32 as rng } from '../support/prng.js';
 
 /** The reference: decode whole, fatal, then SQS's character check. */
 function reference(bytes: Uint8Array): 'ok' | 'InvalidEncoding' | 'InvalidCharacter' {
@@ -31,17 +32,6 @@ function streamed(bytes: Uint8Array, cuts: number[]): 'ok' | 'InvalidEncoding' |
   } catch (err) {
     return (err as { code: 'InvalidEncoding' | 'InvalidCharacter' }).code;
   }
-}
-
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const SAMPLES = ['a', '\t', '\n', '\r', ' ', '~', '\u007f', 'é', 'ß', '\u0800', '\ud7ff', '\ue000', '\ufeff', '\ufffd', '€', '𝄞', '\u{10ffff}', '\u0001', '\ufffe', '\uffff'];

@@ -4,17 +4,7 @@
  * and refilling, offsets past 2^32 and the largest record lengths.
  */
 import { PositionQueue } from '../../src/spool/positions.js';
-
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { mulberry32 as rng } from '../support/prng.js';
 
 type Entry = [seg: number, off: number, len: number, bytes: number];
 

@@ -9,18 +9,7 @@ import { toEntry } from '../../src/delivery/sender.js';
 import { batchRequestJson } from '../../src/sqs/batch-json.js';
 import type { OutgoingMessage, SendMessageBatchRequestEntry } from '../../src/sqs/types.js';
 import { makeDest, makeEnvelope } from '../support/delivery-harness.js';
-
-/** A small deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../support/prng.js';
 
 /** Code units JSON.stringify treats specially, and ordinary ones of each UTF-8 length. */
 const SPECIAL = ['"', '\\', '/', '\u2028', '\u2029', '\ud800', '\udbff', '\udc00', '\udfff', '\ud83d\ude00', '\u007f', '\u0080', '\u00e9', '\u4e2d', '\ufeff', '\uffff', 'a', ' '];

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { batchSuccess, runBounded, startStubSqs, startTestDaemon, type StubSqs, type TestDaemon } from '../support/daemon.js';
+import { mulberry32 as rng } from '../support/prng.js';
 
 let stub: StubSqs;
 let d: TestDaemon;
@@ -25,17 +26,6 @@ afterAll(async () => {
   await d?.stop();
   await stub?.close();
 });
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const QUEUE_URL = () => `${d.url}/000000000000/q`;
 const ODD = [null, true, 42, -1, 1e300, '', 'x', '\u0000', '\ud800', [], [1, 'a'], {}, { a: { b: [] } }, '%', 'A'.repeat(300)];

@@ -23,6 +23,7 @@ import type {
   MessageAttributes,
   SendMessageBatchResultEntry,
 } from '../../src/sqs/types.js';
+import { mulberry32 } from './prng.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Public API
@@ -207,18 +208,6 @@ class SqsError extends Error {
 }
 
 const queueDoesNotExist = (): SqsError => new SqsError('QueueDoesNotExist', 'The specified queue does not exist.');
-
-/** mulberry32: small, fast, good enough to decide faults reproducibly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const md5Hex = (data: string | Buffer): string => createHash('md5').update(data).digest('hex');
 

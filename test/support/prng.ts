@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a small seeded PRNG for tests, fuzzers and the fake SQS's fault decisions, so a
+ * failure names a seed that replays it. Returns numbers in [0, 1).
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
