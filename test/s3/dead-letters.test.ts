@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { request } from 'undici';
-import { AKID, AUTH, post, postJson, SECRET, startTestDaemon, type TestDaemon, until } from '../support/daemon.js';
+import { AUTH, post, postJson, startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { awsClients } from '../support/aws-clients.js';
 import { startEmulator, type Emulator } from '../support/fauxqs.js';
 
 const BUCKET = 'created-later';
@@ -20,9 +21,8 @@ let url: string;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  const credentials = { accessKeyId: AKID, secretAccessKey: SECRET };
-  sqs = new SQSClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials });
-  s3 = new S3Client({ endpoint: emulator.endpoint, region: 'us-east-1', credentials, forcePathStyle: true });
+  // The bucket is created later: the first sends find none.
+  ({ sqs, s3 } = await awsClients(emulator.endpoint));
   url = (await sqs.send(new CreateQueueCommand({ QueueName: 'dl-large' }))).QueueUrl as string;
   d = await startTestDaemon(emulator.endpoint, ['--s3-bucket', BUCKET, '--s3-endpoint', emulator.endpoint], 'error', { spool: true });
 }, 30_000);

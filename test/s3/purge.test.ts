@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { request } from 'undici';
 import { deadLettersCommand } from '../../src/commands/dead-letters.js';
@@ -16,6 +16,7 @@ import type { StoredDeadLetter } from '../../src/delivery/store.js';
 import { S3Client as DaemonS3 } from '../../src/s3/client.js';
 import { purgeDeadLetters } from '../../src/spool/purge.js';
 import { AKID, AUTH, post, postJson, SECRET, startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { awsClients } from '../support/aws-clients.js';
 import { startEmulator, type Emulator } from '../support/fauxqs.js';
 
 const BUCKET = 'purge-payloads';
@@ -26,10 +27,7 @@ let d: TestDaemon;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  const credentials = { accessKeyId: AKID, secretAccessKey: SECRET };
-  sqs = new SQSClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials });
-  s3 = new S3Client({ endpoint: emulator.endpoint, region: 'us-east-1', credentials, forcePathStyle: true });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  ({ sqs, s3 } = await awsClients(emulator.endpoint, BUCKET));
   d = await startTestDaemon(emulator.endpoint, ['--s3-bucket', BUCKET, '--s3-endpoint', emulator.endpoint], 'error', { spool: true });
 }, 30_000);
 afterAll(async () => {

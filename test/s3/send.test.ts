@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { awsClients } from '../support/aws-clients.js';
 import { startEmulator, type Emulator } from '../support/fauxqs.js';
 import { AKID, post, postJson, SECRET, startTestDaemon, type TestDaemon, until } from '../support/daemon.js';
 
@@ -22,10 +23,7 @@ const urls: Record<string, string> = {};
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  const credentials = { accessKeyId: AKID, secretAccessKey: SECRET };
-  sqs = new SQSClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials });
-  s3 = new S3Client({ endpoint: emulator.endpoint, region: 'us-east-1', credentials, forcePathStyle: true });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  ({ sqs, s3 } = await awsClients(emulator.endpoint, BUCKET));
   for (const name of ['big', 'big2', 'small-limit']) {
     const out = await sqs.send(new CreateQueueCommand({ QueueName: name, ...(name === 'small-limit' ? { Attributes: { MaximumMessageSize: '1024' } } : {}) }));
     urls[name] = out.QueueUrl as string;

@@ -6,9 +6,10 @@
  * pointer, and the object is deleted after the app's 2xx and the message's delete (kept with
  * --s3-keep-received on). A pointer whose object is gone is a failed delivery, never an empty POST.
  */
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AKID, post, SECRET, startTestDaemon, type TestDaemon, until } from '../support/daemon.js';
+import { awsClients } from '../support/aws-clients.js';
 import { startEmulator, type Emulator } from '../support/fauxqs.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -23,10 +24,7 @@ const apps: TestApp[] = [];
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  const credentials = { accessKeyId: AKID, secretAccessKey: SECRET };
-  sqs = new SQSClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials });
-  s3 = new S3Client({ endpoint: emulator.endpoint, region: 'us-east-1', credentials, forcePathStyle: true });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  ({ sqs, s3 } = await awsClients(emulator.endpoint, BUCKET));
 });
 afterAll(async () => {
   for (const d of daemons) await d.stop();
