@@ -37,6 +37,11 @@
  *   --daemon-args "<flags>"       extra daemon flags for every daemon started (experiments; the
  *                                 report says so)
  *   --daemon-node-args "<flags>"  extra node flags for the daemon (e.g. --max-old-space-size=128)
+ *   --daemon-env "A=1 B=2"        extra environment for the daemon alone (not the floors, not a daemon
+ *                                 started as the unit), e.g. MALLOC_ARENA_MAX=2
+ *   --backlog-watch a,b     the backlog runs read the daemon's memory again at these seconds after the
+ *                           first reading, the backlog still waiting (e.g. 10,30,60): does the heap shrink
+ *                           by itself once the ingest stops?
  *   --out <dir>             where results go (default bench/results)
  */
 import { spawnSync } from 'node:child_process';
@@ -56,7 +61,7 @@ import { chartFileName } from './lib/report14.js';
 import { CLIENT_CPU, type Pin, Pinner, pinVariants, SERVER_CPU } from './lib/pinning.js';
 import { type UnitLaunch, unitDurability, unitLaunch } from './lib/unit.js';
 import { sqsApiPhase } from './sqsapi.js';
-import type { BenchReport, Delivery, RunRecord, RuntimeFigures, SqsUse } from './lib/types.js';
+import type { BacklogReading, BenchReport, Delivery, RunRecord, RuntimeFigures, SqsUse } from './lib/types.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist-bench/bench
 const REPO = resolve(HERE, '../..');
@@ -84,10 +89,12 @@ interface Options {
   daemonNodeArgs: string[];
   profileScenarios: Set<string> | undefined;
   daemonScenarios: Set<string> | undefined;
+  backlogWatchS: number[];
+  daemonEnv: Record<string, string>;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, outDir: join(REPO, 'bench/results') };
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, backlogWatchS: [], daemonEnv: {}, outDir: join(REPO, 'bench/results') };
   let profileSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -119,6 +126,17 @@ function parseOptions(argv: readonly string[]): Options {
     else if (a === '--retries') o.retries = Number(value());
     else if (a === '--daemon-args') o.daemonArgs = value().split(/\s+/).filter(Boolean);
     else if (a === '--daemon-node-args') o.daemonNodeArgs = value().split(/\s+/).filter(Boolean);
+    else if (a === '--daemon-env') {
+      for (const kv of value().split(/\s+/).filter(Boolean)) {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new Error(`--daemon-env ${kv}: expected NAME=value`);
+        o.daemonEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
+      }
+    }
+    else if (a === '--backlog-watch') {
+      o.backlogWatchS = value().split(',').map(Number);
+      if (o.backlogWatchS.some((x, k) => !(x > 0 && x <= 600) || x <= (o.backlogWatchS[k - 1] ?? 0))) throw new Error(`--backlog-watch: expected increasing seconds in (0, 600], e.g. 10,30,60`);
+    }
     else throw new Error(`unknown option ${a} (see the header of bench/run.ts)`);
   }
   if (o.quick && !profileSet) o.profile = false;
@@ -192,6 +210,8 @@ function heapSpaces(after: Map<string, number>): Record<string, { usedBytes: num
 
 /** CLOCK_MONOTONIC in µs: the clock V8 stamps --cpu-prof samples with, so runs can be cut out of a profile. */
 const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+const rec0Id = (mode: string, asUnit: boolean): string => `daemon-${mode}-backlog${asUnit ? '-unit' : ''}`;
 
 const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -423,7 +443,7 @@ export class Bench {
     if (unit) {
       nodeArgs = unit.nodeArgs;
       env = unit.env;
-    }
+    } else if (Object.keys(this.o.daemonEnv).length > 0) env = { ...this.o.daemonEnv, ...env };
     let onUrl: (url: string) => void = () => {};
     const url = new Promise<string>((r) => (onUrl = r));
     const child = new Child({
@@ -450,7 +470,7 @@ export class Bench {
       sleep(20_000).then(() => Promise.reject(new Error('daemon did not log "listening" within 20 s'))),
     ]);
     this.pinner.add(child, 'server');
-    log(`daemon (${mode}) pid ${child.pid} at ${origin}${spoolDir ? `, spool ${spoolDir}` : ''} ${unit ? unit.describe : [...this.o.daemonNodeArgs, ...this.o.daemonArgs, ...extra].join(' ')}`);
+    log(`daemon (${mode}) pid ${child.pid} at ${origin}${spoolDir ? `, spool ${spoolDir}` : ''} ${unit ? unit.describe : [...Object.entries(this.o.daemonEnv).map(([k, v]) => `${k}=${v}`), ...this.o.daemonNodeArgs, ...this.o.daemonArgs, ...extra].join(' ')}`);
     return { child, origin, spoolDir, mode };
   }
 
@@ -839,6 +859,7 @@ export class Bench {
       const scraped = await scrape(d.origin);
       const atBacklog = runtimeFigures(metrics0, scraped);
       const spaces = heapSpaces(scraped);
+      const overTime = await this.watchBacklog(d.child.pid, d.origin, scraped, rec0Id(mode, asUnit));
       const upAt = Date.now();
       await this.fake.call('set', { down: false });
       const delivery = await this.awaitDelivery(queue, spec.tag, res, 600_000, d.child);
@@ -854,7 +875,7 @@ export class Bench {
       const s = await this.fake.call<{ byAction: Record<string, number>; entries: number }>('stats');
       const drainMs = delivery.lastAt - upAt;
       const rec: RunRecord = {
-        id: `daemon-${mode}-backlog${asUnit ? '-unit' : ''}`,
+        id: rec0Id(mode, asUnit),
         system: asUnit ? 'daemon as the systemd unit' : 'daemon',
         mode,
         pinned: this.headline === 'pinned',
@@ -880,6 +901,7 @@ export class Bench {
           rssAnonBytes: mem.rssAnonBytes,
           rssFileBytes: mem.rssFileBytes,
           ...(spaces ? { heapSpaces: spaces } : {}),
+          ...(overTime.length > 0 ? { overTime } : {}),
           diskBytes,
           ingestMs: res.elapsedMs,
           drainMs,
@@ -907,6 +929,42 @@ export class Bench {
       await this.stopDaemon(d);
       await this.fake.call('deleteQueue', { name: queue });
     }
+  }
+
+  /**
+   * `--backlog-watch`: the daemon's memory at each of those seconds after the first reading (at
+   * `t0`, whose scrape is `first`), the upstream still down and nothing sent meanwhile.
+   */
+  async watchBacklog(pid: number, origin: string | undefined, first: Map<string, number>, id: string): Promise<BacklogReading[]> {
+    const out: BacklogReading[] = [];
+    const t0 = Date.now();
+    let prev = first;
+    for (const atS of this.o.backlogWatchS) {
+      await sleep(Math.max(0, t0 + atS * 1000 - Date.now()));
+      const mem = memory(pid);
+      const now = await scrape(origin);
+      const fig = runtimeFigures(prev, now);
+      prev = now;
+      const spaces = heapSpaces(now);
+      const r: BacklogReading = {
+        atS,
+        rssBytes: mem.rssBytes,
+        rssAnonBytes: mem.rssAnonBytes,
+        rssFileBytes: mem.rssFileBytes,
+        heapUsedBytes: fig?.heapUsedBytes ?? NaN,
+        heapTotalBytes: fig?.heapTotalBytes ?? NaN,
+        externalBytes: fig?.externalBytes ?? NaN,
+        gcCount: fig?.gcCount ?? NaN,
+        ...(spaces ? { heapSpaces: spaces } : {}),
+      };
+      out.push(r);
+      const MB = (b: number): string => (b / 1048576).toFixed(0);
+      log(
+        `${id}: +${atS} s: RSS ${MB(r.rssBytes)} MB (anon ${MB(r.rssAnonBytes)}, file ${MB(r.rssFileBytes)}), V8 heap used ${MB(r.heapUsedBytes)} of ${MB(r.heapTotalBytes)} MB, external ${MB(r.externalBytes)} MB, ${r.gcCount} GCs since the last reading` +
+          `${spaces ? `; spaces used/total MB: ${Object.entries(spaces).filter(([, v]) => v.totalBytes >= 1048576).map(([k, v]) => `${k} ${MB(v.usedBytes)}/${MB(v.totalBytes)}`).join(', ')}` : ''}`,
+      );
+    }
+    return out;
   }
 
   /**
@@ -1041,7 +1099,7 @@ async function main(): Promise<void> {
       pinning: bench.pinning,
       daemonDir: o.daemonDir === REPO ? '.' : o.daemonDir,
       daemonCommit: gitDescribe(o.daemonDir),
-      daemonExtraArgs: [...o.daemonNodeArgs.map((a) => `node ${a}`), ...o.daemonArgs],
+      daemonExtraArgs: [...Object.entries(o.daemonEnv).map(([k, v]) => `env ${k}=${v}`), ...o.daemonNodeArgs.map((a) => `node ${a}`), ...o.daemonArgs],
     },
     durabilityModes: modes,
     // Targets are judged on the daemon's default mode, or on the first mode run when it was left out.

@@ -43,6 +43,12 @@ export interface BacklogFigures {
   rssFileBytes?: number;
   /** V8 heap spaces at that moment (prom-client's nodejs_heap_space_size_*_bytes): used and total per space. */
   heapSpaces?: Record<string, { usedBytes: number; totalBytes: number }>;
+  /**
+   * With `--backlog-watch <s>`: the same readings again while the backlog keeps waiting (upstream
+   * still down), at the given seconds after the first one: whether V8 gives the heap back by
+   * itself once the ingest has stopped, and what keeps allocating meanwhile (GC count between readings).
+   */
+  overTime?: BacklogReading[];
   /** Bytes the spool directory takes on disk (allocated blocks), 0 without a spool. */
   diskBytes: number;
   /** How long ingesting the backlog took, and at what rate. */
@@ -52,6 +58,21 @@ export interface BacklogFigures {
   drainPerSec: number;
   /** From the first to the last message stored (excludes waiting out retry backoff). */
   steadyDrainPerSec: number;
+}
+
+/** One reading of the daemon's memory while the backlog waits (see BacklogFigures.overTime). */
+export interface BacklogReading {
+  /** Seconds after the first reading. */
+  atS: number;
+  rssBytes: number;
+  rssAnonBytes: number;
+  rssFileBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
+  /** Garbage collections (all kinds) since the previous reading. */
+  gcCount: number;
+  heapSpaces?: Record<string, { usedBytes: number; totalBytes: number }>;
 }
 
 /** From the daemon's own /metrics (prom-client default metrics), over the run. */
