@@ -185,6 +185,23 @@ export function renderMarkdown(report: BenchReport, chart = false): string {
       ),
     );
     out.push('');
+    const watched = backlogs.filter((r) => r.backlog?.overTime && r.backlog.overTime.length > 0);
+    if (watched.length > 0) {
+      out.push('The backlog still waiting (SQS still down, nothing sent), read again (`--backlog-watch`): seconds after the first reading.');
+      out.push('');
+      out.push(
+        table(
+          ['daemon', '+ s', 'RSS MB', 'anon / file MB', 'V8 heap used / total MB', 'young / old (used/total MB)', 'external MB', 'GCs since the previous reading'],
+          watched.flatMap((r) =>
+            (r.backlog?.overTime ?? []).map((x) => {
+              const sp = (k: string): string => (x.heapSpaces?.[k] ? `${mb(x.heapSpaces[k].usedBytes)}/${mb(x.heapSpaces[k].totalBytes)}` : '–');
+              return [systemLabel(r), String(x.atS), mb(x.rssBytes), `${mb(x.rssAnonBytes)} / ${mb(x.rssFileBytes)}`, `${mb(x.heapUsedBytes)} / ${mb(x.heapTotalBytes)}`, `${sp('new')}, ${sp('old')}`, mb(x.externalBytes), n0(x.gcCount)];
+            }),
+          ),
+        ),
+      );
+      out.push('');
+    }
   }
 
   const withRuntime = runs.filter((r) => r.runtime);

@@ -119,6 +119,14 @@ export function issue14Goals(report: BenchReport): Goal[] {
       measured: `${(unit.backlog.rssBytes / MB).toFixed(0)} MB with ${n0(unit.backlog.messages)} (peak during the ingest ${(unit.rssPeakBytes / MB).toFixed(0)} MB)`,
       met: full ? unit.backlog.rssBytes <= 150 * MB : undefined,
     });
+    const last = unit.backlog.overTime?.at(-1);
+    if (last) {
+      out.push({
+        goal: `the same, ${last.atS} s later, the backlog still waiting (--backlog-watch)`,
+        measured: `${(last.rssBytes / MB).toFixed(0)} MB (${(unit.backlog.overTime ?? []).map((x) => `+${x.atS} s: ${(x.rssBytes / MB).toFixed(0)}`).join(', ')})`,
+        met: full ? last.rssBytes <= 150 * MB : undefined,
+      });
+    }
   }
   const open = report.runs.filter((r) => r.system === 'daemon' && r.mode === mode && r.load.mode === 'open' && r.runtime);
   if (open.length > 0) {
