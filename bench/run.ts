@@ -41,7 +41,8 @@
  *                                 started as the unit), e.g. MALLOC_ARENA_MAX=2
  *   --backlog-watch a,b     the backlog runs read the daemon's memory again at these seconds after the
  *                           first reading, the backlog still waiting (e.g. 10,30,60): does the heap shrink
- *                           by itself once the ingest stops?
+ *                           by itself once the ingest stops? Default: 10,30,60 for backlog-unit in full
+ *                           runs, none otherwise; `none`: no later readings
  *   --out <dir>             where results go (default bench/results)
  */
 import { spawnSync } from 'node:child_process';
@@ -89,12 +90,13 @@ interface Options {
   daemonNodeArgs: string[];
   profileScenarios: Set<string> | undefined;
   daemonScenarios: Set<string> | undefined;
-  backlogWatchS: number[];
+  /** undefined: the unit's backlog in full runs is read again at 10, 30 and 60 s, no other. */
+  backlogWatchS: number[] | undefined;
   daemonEnv: Record<string, string>;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, backlogWatchS: [], daemonEnv: {}, outDir: join(REPO, 'bench/results') };
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, backlogWatchS: undefined, daemonEnv: {}, outDir: join(REPO, 'bench/results') };
   let profileSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -134,8 +136,10 @@ function parseOptions(argv: readonly string[]): Options {
       }
     }
     else if (a === '--backlog-watch') {
-      o.backlogWatchS = value().split(',').map(Number);
-      if (o.backlogWatchS.some((x, k) => !(x > 0 && x <= 600) || x <= (o.backlogWatchS[k - 1] ?? 0))) throw new Error(`--backlog-watch: expected increasing seconds in (0, 600], e.g. 10,30,60`);
+      const v = value();
+      const at = v === 'none' ? [] : v.split(',').map(Number);
+      o.backlogWatchS = at;
+      if (at.some((x, k) => !(x > 0 && x <= 600) || x <= (at[k - 1] ?? 0))) throw new Error(`--backlog-watch: expected increasing seconds in (0, 600], e.g. 10,30,60`);
     }
     else throw new Error(`unknown option ${a} (see the header of bench/run.ts)`);
   }
@@ -859,7 +863,7 @@ export class Bench {
       const scraped = await scrape(d.origin);
       const atBacklog = runtimeFigures(metrics0, scraped);
       const spaces = heapSpaces(scraped);
-      const overTime = await this.watchBacklog(d.child.pid, d.origin, scraped, rec0Id(mode, asUnit));
+      const overTime = await this.watchBacklog(d.child.pid, d.origin, scraped, rec0Id(mode, asUnit), this.o.backlogWatchS ?? (asUnit && !this.o.quick ? [10, 30, 60] : []));
       const upAt = Date.now();
       await this.fake.call('set', { down: false });
       const delivery = await this.awaitDelivery(queue, spec.tag, res, 600_000, d.child);
@@ -935,11 +939,11 @@ export class Bench {
    * `--backlog-watch`: the daemon's memory at each of those seconds after the first reading (at
    * `t0`, whose scrape is `first`), the upstream still down and nothing sent meanwhile.
    */
-  async watchBacklog(pid: number, origin: string | undefined, first: Map<string, number>, id: string): Promise<BacklogReading[]> {
+  async watchBacklog(pid: number, origin: string | undefined, first: Map<string, number>, id: string, at: readonly number[]): Promise<BacklogReading[]> {
     const out: BacklogReading[] = [];
     const t0 = Date.now();
     let prev = first;
-    for (const atS of this.o.backlogWatchS) {
+    for (const atS of at) {
       await sleep(Math.max(0, t0 + atS * 1000 - Date.now()));
       const mem = memory(pid);
       const now = await scrape(origin);
