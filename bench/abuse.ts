@@ -7,7 +7,13 @@
  *   slow       1,000 connections sending their headers one byte every 500 ms
  * Goal: the trickle's p99 stays under 5 ms in each.
  *
- *   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/abuse.js [--quick] [--seconds N] [--out DIR] [--profile] [--phases a,b]
+ *   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/abuse.js [--quick] [--seconds N] [--out DIR] [--profile] [--phases a,b] [--daemon-rev REV | --daemon-dir DIR] [--no-floors]
+ *
+ * Floors first (unless --no-floors): the same trickle, from the same process, against the
+ * bench's bare node:http server and its Koa one (bench/servers/), each in a process of its own
+ * as the daemon is: what this machine gives a trivial server at 200 msg/s, beside which the
+ * daemon's baseline is judged. --daemon-rev: that commit's daemon (exported and built, see
+ * bench/lib/rev.ts) in this same harness, for A/B; --daemon-dir: another built checkout's.
  *
  * --profile: the daemon runs under `node --cpu-prof`; the profile is written to DIR (for
  * bench/stalls.js or a flame graph) and its path printed. --phases: only these (the baseline
@@ -30,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { hashPassword } from '../src/http/users.js';
 import { Child, cpuMs, memory } from './lib/proc.js';
+import { exportRev, gitDescribe } from './lib/rev.js';
 import { type Percentiles, percentiles } from './lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist-bench/bench
@@ -47,6 +54,9 @@ const seconds = Number(flag('--seconds') ?? (quick ? 5 : 20));
 const outDir = flag('--out') ?? join(REPO, 'bench/results');
 const profile = argv.includes('--profile');
 const only = flag('--phases')?.split(',');
+const floors = !argv.includes('--no-floors');
+const rev = flag('--daemon-rev');
+const daemonDir = rev ? exportRev(REPO, rev, (l) => process.stderr.write(`${l}\n`)) : resolve(flag('--daemon-dir') ?? REPO);
 
 /** The daemon's /metrics as `name{labels}` -> value. */
 async function scrape(origin: string): Promise<Map<string, number>> {
@@ -86,33 +96,13 @@ interface Phase {
   drainMs: number;
 }
 
-async function main(): Promise<void> {
-  const tmp = mkdtempSync(join(tmpdir(), 'sqs-accelerator-abuse-'));
-  const users = join(tmp, 'users');
-  writeFileSync(users, `${hashPassword('app', PASSWORD)}\n`, { mode: 0o600 });
-  const fake = new Child({ name: 'fake-sqs', args: [join(HERE, 'fake-server.js'), '20'], ipc: true, logFile: join(tmp, 'fake-sqs.log') });
-  const endpoint = String((await fake.nextMessage(15_000)).endpoint);
-  await fake.call('createQueue', { name: 'bench-trickle' });
-  await fake.call('createQueue', { name: 'bench-abuse' });
-  let onUrl: (u: string) => void = () => {};
-  const url = new Promise<string>((r) => (onUrl = r));
-  process.env.AWS_ACCESS_KEY_ID = 'AKIDBENCHABUSE';
-  process.env.AWS_SECRET_ACCESS_KEY = 'bench-abuse-secret';
-  const daemon = new Child({
-    name: 'daemon',
-    args: [join(REPO, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', endpoint, '--credentials', 'chain', '--users-file', users, '--durability', 'write', '--spool-dir', join(tmp, 'spool')],
-    ipc: false,
-    ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${outDir}`] } : {}),
-    logFile: join(tmp, 'daemon.log'),
-    onLine: (line) => {
-      if (line.includes('listening')) onUrl((JSON.parse(line) as { url: string }).url);
-    },
-  });
-  const daemonStarted = performance.now();
-  const origin = await Promise.race([url, new Promise<string>((_, rej) => setTimeout(() => rej(new Error('daemon did not start')), 20_000))]);
-  const abuser = new Child({ name: 'abuser', args: [join(HERE, 'abuser.js')], ipc: true, logFile: join(tmp, 'abuser.log') });
-  await abuser.nextMessage(15_000);
-
+/**
+ * The trickle: RATE POSTs per second to /queues/bench-trickle over 16 keep-alive connections,
+ * each request's latency counted from its intended send time (a stall is charged to every
+ * request behind it). Warmed up first: the queue resolved, the password verified once,
+ * connections open.
+ */
+async function trickleAgainst(origin: string): Promise<{ run: (ms: number) => Promise<Trickle>; close: () => Promise<void> }> {
   const pool = new Pool(origin, { connections: 16, pipelining: 1 });
   const auth = `Basic ${Buffer.from(`app:${PASSWORD}`).toString('base64')}`;
   const send = async (): Promise<number> => {
@@ -120,10 +110,8 @@ async function main(): Promise<void> {
     await res.body.dump();
     return res.statusCode;
   };
-  // Warm up: the queue resolved, the password verified once, connections open.
   for (let i = 0; i < 50; i++) await send();
-
-  const trickle = async (ms: number): Promise<{ latency: number[]; statuses: Record<string, number> }> => {
+  const run = async (ms: number): Promise<Trickle> => {
     const n = Math.round((RATE * ms) / 1000);
     const latency: number[] = [];
     const statuses: Record<string, number> = {};
@@ -148,6 +136,72 @@ async function main(): Promise<void> {
     await Promise.all(pending);
     return { latency, statuses };
   };
+  return { run, close: () => pool.destroy() };
+}
+
+interface Trickle {
+  latency: number[];
+  statuses: Record<string, number>;
+}
+
+interface Floor {
+  name: string;
+  trickle: Percentiles;
+  trickleStatuses: Record<string, number>;
+  serverCpuMsPerS: number;
+}
+
+/** The trickle alone against a floor server (bench/servers/<script>), started here and stopped by PID. */
+async function floor(name: string, script: string, tmp: string): Promise<Floor> {
+  const server = new Child({ name, args: [join(HERE, 'servers', script)], ipc: true, logFile: join(tmp, `${name}.log`) });
+  try {
+    const port = Number((await server.nextMessage(15_000)).port);
+    const load = await trickleAgainst(`http://127.0.0.1:${port}`);
+    const cpu0 = cpuMs(server.pid);
+    const t0 = performance.now();
+    const t = await load.run(seconds * 1000);
+    const cpu = cpuMs(server.pid) - cpu0;
+    const wall = performance.now() - t0;
+    await load.close();
+    const f = { name, trickle: percentiles(t.latency), trickleStatuses: t.statuses, serverCpuMsPerS: (1000 * cpu) / wall };
+    process.stdout.write(`floor ${name.padEnd(5)} trickle p50 ${f.trickle.p50.toFixed(2)} ms  p99 ${f.trickle.p99.toFixed(2)} ms  max ${f.trickle.max.toFixed(1)} ms  ${JSON.stringify(f.trickleStatuses)}  server CPU ${f.serverCpuMsPerS.toFixed(0)} ms/s\n`);
+    return f;
+  } finally {
+    await server.stop(5000);
+  }
+}
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), 'sqs-accelerator-abuse-'));
+  const users = join(tmp, 'users');
+  writeFileSync(users, `${hashPassword('app', PASSWORD)}\n`, { mode: 0o600 });
+  const fake = new Child({ name: 'fake-sqs', args: [join(HERE, 'fake-server.js'), '20'], ipc: true, logFile: join(tmp, 'fake-sqs.log') });
+  const endpoint = String((await fake.nextMessage(15_000)).endpoint);
+  await fake.call('createQueue', { name: 'bench-trickle' });
+  await fake.call('createQueue', { name: 'bench-abuse' });
+  const abuser = new Child({ name: 'abuser', args: [join(HERE, 'abuser.js')], ipc: true, logFile: join(tmp, 'abuser.log') });
+  await abuser.nextMessage(15_000);
+  // The floors, before the daemon starts, with the fake SQS and the abuser process idle beside them.
+  const floorResults = floors ? [await floor('bare', 'bare.js', tmp), await floor('koa', 'koa-app.js', tmp)] : [];
+  let onUrl: (u: string) => void = () => {};
+  const url = new Promise<string>((r) => (onUrl = r));
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDBENCHABUSE';
+  process.env.AWS_SECRET_ACCESS_KEY = 'bench-abuse-secret';
+  const daemon = new Child({
+    name: 'daemon',
+    args: [join(daemonDir, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', endpoint, '--credentials', 'chain', '--users-file', users, '--durability', 'write', '--spool-dir', join(tmp, 'spool')],
+    ipc: false,
+    ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${outDir}`] } : {}),
+    logFile: join(tmp, 'daemon.log'),
+    onLine: (line) => {
+      if (line.includes('listening')) onUrl((JSON.parse(line) as { url: string }).url);
+    },
+  });
+  const daemonStarted = performance.now();
+  const origin = await Promise.race([url, new Promise<string>((_, rej) => setTimeout(() => rej(new Error('daemon did not start')), 20_000))]);
+
+  const load = await trickleAgainst(origin);
+  const trickle = load.run;
 
   const phases: Phase[] = [];
   for (const name of ['baseline', 'passwords', 'batch', 'slow'].filter((n) => n === 'baseline' || !only || only.includes(n))) {
@@ -184,7 +238,7 @@ async function main(): Promise<void> {
     );
     await new Promise((r) => setTimeout(r, 1000));
   }
-  await pool.destroy();
+  await load.close();
   await abuser.stop(5000);
   await daemon.stop(20_000);
   await fake.stop(5000);
@@ -192,7 +246,7 @@ async function main(): Promise<void> {
 
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-abuse${quick ? '-quick' : ''}.json`);
-  writeFileSync(file, `${JSON.stringify({ command: `node dist-bench/bench/abuse.js ${argv.join(' ')}`.trim(), rate: RATE, seconds, loadavg: loadavg(), goalP99Ms: 5, phases }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ command: `node dist-bench/bench/abuse.js ${argv.join(' ')}`.trim(), rate: RATE, seconds, loadavg: loadavg(), goalP99Ms: 5, daemon: gitDescribe(daemonDir), floors: floorResults, phases }, null, 2)}\n`);
   process.stdout.write(`written ${file}\n`);
 }
 

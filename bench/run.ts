@@ -46,7 +46,7 @@
  *   --out <dir>             where results go (default bench/results)
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -57,6 +57,7 @@ import { Child, cpuMs, cpuSplitMs, ioStallUs, machineCpuMs, memory, RssSampler }
 import type { HeapSummary } from './heap-summary.js';
 import { type CpuProfile, summarise } from './lib/profile.js';
 import { latencyChart } from './lib/chart.js';
+import { exportRev, gitDescribe } from './lib/rev.js';
 import { renderMarkdown } from './lib/report.js';
 import { chartFileName } from './lib/report14.js';
 import { CLIENT_CPU, type Pin, Pinner, pinVariants, SERVER_CPU } from './lib/pinning.js';
@@ -235,32 +236,6 @@ function cpuModel(): string {
   } catch {
     return '?';
   }
-}
-
-/** Exports commit `rev` of this repository to a temporary directory and builds the daemon there. */
-function exportRev(rev: string): string {
-  const hash = spawnSync('git', ['-C', REPO, 'rev-parse', '--verify', `${rev}^{commit}`], { encoding: 'utf8' });
-  if (hash.status !== 0) throw new Error(`--daemon-rev ${rev}: not a commit (${hash.stderr.trim()})`);
-  const commit = hash.stdout.trim();
-  const dir = join(tmpdir(), `sqs-accelerator-bench-${commit.slice(0, 12)}`);
-  if (!existsSync(join(dir, 'dist/src/cli.js'))) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const archive = spawnSync('sh', ['-c', `git -C "${REPO}" archive "${commit}" | tar -x -C "${dir}"`], { encoding: 'utf8' });
-    if (archive.status !== 0) throw new Error(`git archive ${commit} failed: ${archive.stderr}`);
-    symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    log(`building ${commit.slice(0, 12)} in ${dir}`);
-    const build = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.build.json')], { encoding: 'utf8', cwd: dir });
-    if (build.status !== 0) throw new Error(`building ${commit} failed:\n${build.stdout}${build.stderr}`);
-  }
-  writeFileSync(join(dir, '.bench-commit'), `${commit}\n`);
-  return dir;
-}
-
-function gitDescribe(dir: string): string {
-  if (existsSync(join(dir, '.bench-commit'))) return `${readFileSync(join(dir, '.bench-commit'), 'utf8').trim().slice(0, 12)} (exported with git archive, clean)`;
-  const r = spawnSync('git', ['-C', dir, 'describe', '--always', '--dirty', '--abbrev=12'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : 'unknown (not a git checkout)';
 }
 
 /** Bytes allocated on disk under `dir`. */
@@ -1078,7 +1053,7 @@ export class Bench {
 async function main(): Promise<void> {
   const started = Date.now();
   const o = parseOptions(process.argv.slice(2));
-  if (o.daemonRev) o.daemonDir = exportRev(o.daemonRev);
+  if (o.daemonRev) o.daemonDir = exportRev(REPO, o.daemonRev, log);
   if (!existsSync(join(o.daemonDir, 'dist/src/cli.js'))) throw new Error(`${o.daemonDir}/dist/src/cli.js is missing: run npm run build there first`);
   await waitQuiet(o);
   const durability = detectModes(o.daemonDir);
