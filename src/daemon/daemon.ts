@@ -84,7 +84,7 @@ export function createDaemon(options: DaemonOptions = {}): Daemon {
 class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
   readonly config: Readonly<Config>;
   private readonly log: Logger;
-  private parts: { deps: AppDeps; server: Server; url: string; address: DaemonAddress } | undefined;
+  private parts: { deps: AppDeps; server: Server; releaseHeld: () => void; url: string; address: DaemonAddress } | undefined;
   private starting: Promise<this> | undefined;
   private stopping: Promise<{ remaining: number }> | undefined;
   private listening = false;
@@ -138,10 +138,12 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
       ready: () => this.listening,
     });
     let server: Server;
+    let send: ReturnType<typeof fastSend>;
     try {
       // createApp can refuse too (an unreadable --metrics-token-file): nothing is left open then either.
       // POST /queues/:name from apps is served ahead of Koa (src/http/fast-send.ts); everything else by Koa.
-      server = createHttpServer(fastSend(deps, createApp(deps).callback()), config, log.child({ mod: 'http' })).listen({ host: config.host, port: config.port });
+      send = fastSend(deps, createApp(deps).callback());
+      server = createHttpServer(send, config, log.child({ mod: 'http' })).listen({ host: config.host, port: config.port });
       await new Promise<void>((resolve, reject) => {
         server.once('listening', resolve);
         server.once('error', reject);
@@ -157,7 +159,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     }
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    this.parts = { deps, server, url: `http://${host}:${addr.port}`, address: { host: addr.address, port: addr.port, family: addr.family } };
+    this.parts = { deps, server, releaseHeld: send.releaseHeld, url: `http://${host}:${addr.port}`, address: { host: addr.address, port: addr.port, family: addr.family } };
     this.listening = true;
     this.startWatching(deps);
     log.info({ url: this.parts.url, upstream: deps.client.endpoint, region: config.region, credentialMode: config.credentials, durable: deps.store.durable }, 'sqs-accelerator listening');
@@ -178,7 +180,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
   private async shutdown(): Promise<{ remaining: number }> {
     if (this.starting) await this.starting.catch(() => undefined);
     if (!this.parts) return { remaining: 0 };
-    const { deps, server } = this.parts;
+    const { deps, server, releaseHeld } = this.parts;
     const { log, config } = this;
     const { pipeline, client, store } = deps;
     this.stopWatching(deps);
@@ -187,6 +189,7 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
     log.info({ backlog: pipeline.backlogMessages, graceMs: config.shutdownGraceMs }, 'shutting down: no new messages, flushing');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    releaseHeld(); // held login refusals (src/http/tarpit.ts) are answered now, their connections closed
     // Workers first: their replies still go through the pipeline, which flushes next, while the
     // workers wait for their receives in flight (whose messages they hand back).
     const graceEnd = Date.now() + config.shutdownGraceMs;

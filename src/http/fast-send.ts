@@ -6,9 +6,13 @@ import { errorHeaders } from './errors.js';
 import { servedHosts } from './guards.js';
 import { answerPrepared, throttledLogins } from './refusal.js';
 import { acceptSend, sendAnswer, traceFrom } from './routes/send.js';
+import { Tarpit } from './tarpit.js';
 import { SECURITY_HEADERS } from './ui/layout.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Throttled-login refusals held at once (tarpit.ts); past it they are answered at once and their connections closed. */
+export const MAX_HELD_REFUSALS = 256;
 
 /** `/queues/<name>`, nothing after it: no query string (no ?wait=, ?reply=), no trailing slash, no %-escapes. */
 const SEND_URL = /^\/queues\/([A-Za-z0-9_.-]{1,80})$/;
@@ -35,12 +39,17 @@ for (const mime of ['', 'application/x-www-form-urlencoded', 'application/json',
  *
  * Security headers, the ack-latency metric and the debug access log are applied here as the
  * middlewares would.
+ *
+ * A client throttled for failed logins is refused from here without the route (refusal.ts),
+ * after --login-refusal-delay-ms (tarpit.ts); `releaseHeld` (shutdown) answers the held ones
+ * at once.
  */
-export function fastSend(deps: AppDeps, koa: Handler): Handler {
+export function fastSend(deps: AppDeps, koa: Handler): Handler & { releaseHeld(): void } {
   const served = servedHosts(deps.config.allowedHosts);
   const log = deps.log.child({ mod: 'http' });
-  const throttled = throttledLogins(deps); // a client throttled for failed logins: answered at once (refusal.ts)
-  return (req, res) => {
+  const throttled = throttledLogins(deps);
+  const tarpit = new Tarpit(deps.config.loginRefusalDelayMs, MAX_HELD_REFUSALS);
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const h = req.headers;
     const m = req.method === 'POST' ? SEND_URL.exec(req.url ?? '') : null;
     const type = m ? TYPES.get((h['content-type'] ?? '').toLowerCase().replace(/\s+/g, '')) : undefined;
@@ -61,7 +70,10 @@ export function fastSend(deps: AppDeps, koa: Handler): Handler {
     if (throttled) {
       const start = process.hrtime.bigint();
       const refusal = throttled(req, state);
-      if (refusal) return answerPrepared(deps, log, req, res, refusal, start);
+      if (refusal) {
+        const decided = process.hrtime.bigint();
+        return tarpit.hold(res, (close) => answerPrepared(deps, log, req, res, refusal, start, close, process.hrtime.bigint() - decided), refusal.retryAfterMs);
+      }
     }
     serve(deps, log, req, res, m[1] as string, type[0], type[1], state).catch((err: unknown) => {
       // Only a bug gets here (serve answers every failure itself): never an unhandled rejection.
@@ -69,6 +81,7 @@ export function fastSend(deps: AppDeps, koa: Handler): Handler {
       if (!res.headersSent) res.destroy();
     });
   };
+  return Object.assign(handler, { releaseHeld: () => tarpit.releaseAll() });
 }
 
 async function serve(deps: AppDeps, log: AppDeps['log'], req: IncomingMessage, res: ServerResponse, name: string, mime: string, charset: string, state: object): Promise<void> {

@@ -10,7 +10,11 @@ import type { LoginResult } from './users.js';
 export interface PreparedAnswer {
   status: number;
   headers: string[];
+  /** The same headers and `Connection: close`: the connection is not reused after this answer. */
+  closeHeaders: string[];
   body: string;
+  /** Its Retry-After, ms (what the tarpit holds it at most). */
+  retryAfterMs: number;
 }
 
 /** Prepared TooManyFailedLogins answers, one per Retry-After value (at most the throttle window's seconds). */
@@ -47,7 +51,7 @@ export function throttledLogins(deps: Pick<AppDeps, 'config' | 'auth'>): ((req: 
     if (r.code !== 'TooManyFailedLogins') return undefined;
     let answer = prepared.get(r.retryAfterS);
     if (!answer) {
-      answer = prepare(tooManyFailedLogins(r.retryAfterS));
+      answer = prepare(tooManyFailedLogins(r.retryAfterS), r.retryAfterS * 1000);
       if (prepared.size < MAX_PREPARED) prepared.set(r.retryAfterS, answer);
     }
     return answer;
@@ -55,17 +59,22 @@ export function throttledLogins(deps: Pick<AppDeps, 'config' | 'auth'>): ((req: 
 }
 
 /** A DaemonError's answer as the send route gives it (fast-send.ts: failureAnswer's payload, errorHeaders), built once. */
-function prepare(e: DaemonError): PreparedAnswer {
+function prepare(e: DaemonError, retryAfterMs: number): PreparedAnswer {
   const body = JSON.stringify({ error: { code: e.code, message: e.message } });
-  const headers = { ...SECURITY_HEADERS, ...errorHeaders(e), 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) };
-  return { status: e.status, headers: Object.entries(headers).flat(), body };
+  const headers = Object.entries({ ...SECURITY_HEADERS, ...errorHeaders(e), 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) }).flat();
+  return { status: e.status, headers, closeHeaders: [...headers, 'connection', 'close'], body, retryAfterMs };
 }
 
-/** Writes a prepared answer, counted in the ack-latency metric and the debug access log as every answer of the route is. */
-export function answerPrepared(deps: Pick<AppDeps, 'metrics'>, log: AppDeps['log'], req: IncomingMessage, res: ServerResponse, answer: PreparedAnswer, start: bigint): void {
-  res.writeHead(answer.status, answer.headers);
+/**
+ * Writes a prepared answer (with `Connection: close` when `close`), counted in the ack-latency
+ * metric and the debug access log as every answer of the route is. `heldNs`: how long it was
+ * held (tarpit.ts) after it was decided; the metric counts the daemon's time to the answer,
+ * not the hold (the log line gives both).
+ */
+export function answerPrepared(deps: Pick<AppDeps, 'metrics'>, log: AppDeps['log'], req: IncomingMessage, res: ServerResponse, answer: PreparedAnswer, start: bigint, close = false, heldNs = 0n): void {
+  res.writeHead(answer.status, close ? answer.closeHeaders : answer.headers);
   res.end(answer.body);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const seconds = Number(process.hrtime.bigint() - start - heldNs) / 1e9;
   deps.metrics?.observeAck(answer.status, seconds);
-  if (log.isLevelEnabled('debug')) log.debug({ method: 'POST', path: (req.url ?? '').slice(0, 200), status: answer.status, ms: Math.round(seconds * 10_000) / 10, fast: true }, 'request');
+  if (log.isLevelEnabled('debug')) log.debug({ method: 'POST', path: (req.url ?? '').slice(0, 200), status: answer.status, ms: Math.round(seconds * 10_000) / 10, heldMs: Math.round(Number(heldNs) / 1e5) / 10, fast: true }, 'request');
 }

@@ -63,6 +63,8 @@ it('a throttled client gets the route\'s own 429 (Retry-After, security headers,
   expect({ status: answer?.status, headers: Object.fromEntries(chunks(answer?.headers ?? [])), body: answer?.body }).toEqual(route);
   expect(JSON.parse(answer?.body ?? '')).toMatchObject({ error: { code: 'TooManyFailedLogins' } });
   expect(Number(Object.fromEntries(chunks(answer?.headers ?? []))['retry-after'])).toBeGreaterThan(0);
+  expect(chunks(answer?.closeHeaders ?? [])).toEqual([...chunks(answer?.headers ?? []), ['connection', 'close']]); // the variant for a connection to close
+  expect(answer?.retryAfterMs).toBe(1000 * Number(route.headers['retry-after']));
   expect(early(request(basic('app', 'guess-7')), {})).toBe(answer); // the same prepared answer, not a new one
   // Per client and name, as the throttle counts: another client, or another name, is not refused here.
   expect(early(request(basic('app', 'guess-8'), '10.0.0.8'), {})).toBeUndefined();

@@ -106,7 +106,8 @@ describe('local users (--credentials chain --users-file)', () => {
       const usersFile = join(dir, 'users');
       writeFileSync(usersFile, `${hashPassword('app', 's3cret')}\n`);
       chmodSync(usersFile, 0o600);
-      const config = loadConfig(['--port', '0', '--durability', 'memory', '--credentials', 'chain', '--users-file', usersFile], { SQS_ACCELERATOR_ENDPOINT: fake.endpoint });
+      // Held refusals (login-tarpit.test.ts) held briefly here: this test is about what is answered.
+      const config = loadConfig(['--port', '0', '--durability', 'memory', '--credentials', 'chain', '--users-file', usersFile, '--login-refusal-delay-ms', '50'], { SQS_ACCELERATOR_ENDPOINT: fake.endpoint });
       const daemon = await createDaemon({
         config,
         log: createLogger('silent'),
