@@ -14,6 +14,8 @@
  *   --only a,b           phases: daemon, sqs-consumer, reply (default all three)
  *   --profile            the daemon's drain under --cpu-prof; summary printed, file kept
  *   --daemon-arg X       one more argument for the daemon under test (repeatable)
+ *   --daemon-rev REV     run that commit's daemon (exported with git archive and built in a temporary
+ *                        directory) instead of this checkout's: A/B against another revision in one sitting
  *   --node-http-app      the app as a node:http server (default: a lean HTTP/1.1 one, see servers/worker-app.ts)
  *
  * Each drain empties a pre-filled queue of N messages. Timing and CPU run from the first message
@@ -30,6 +32,8 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { Child, cpuMs } from './lib/proc.js';
 import { type CpuProfile, summarise } from './lib/profile.js';
+import { exportRev } from './lib/rev.js';
+import { workerStages } from './lib/worker-stages.js';
 import { percentiles, type Percentiles } from './lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist-bench/bench
@@ -45,6 +49,7 @@ const ROUND_TRIPS = Number(arg('--round-trips') ?? (quick ? 200 : 500));
 const only = new Set((arg('--only') ?? 'daemon,sqs-consumer,reply').split(','));
 const profile = argv.includes('--profile');
 const daemonArgs = argv.flatMap((a, i) => (a === '--daemon-arg' ? [argv[i + 1] as string] : []));
+const daemonRev = arg('--daemon-rev');
 const LATENCY_MS = 20;
 const APP_MS = 1;
 
@@ -59,6 +64,8 @@ const log = (s: string) => process.stderr.write(`${new Date().toISOString().slic
 process.env.AWS_ACCESS_KEY_ID = 'AKIDBENCH';
 process.env.AWS_SECRET_ACCESS_KEY = 'benchsecret';
 
+// Built before the fake and the app start (a first export builds for a minute).
+const DAEMON_DIR = daemonRev ? exportRev(REPO, daemonRev, log) : REPO;
 const profDir = join(tmp, 'prof');
 mkdirSync(profDir, { recursive: true });
 const profArgs = (name: string): string[] => (profile ? ['--cpu-prof', '--cpu-prof-dir', join(profDir, name)] : []);
@@ -67,6 +74,7 @@ const endpoint = String((await fake.nextMessage(15_000)).endpoint);
 const app = new Child({ name: 'app', args: [join(HERE, 'servers', 'worker-app.js'), String(APP_MS), ...(argv.includes('--node-http-app') ? ['--node-http'] : [])], nodeArgs: profArgs('app'), cpu: otherCpu, ipc: true, logFile: join(tmp, 'app.log') });
 const appUrl = String((await app.nextMessage(15_000)).url);
 const sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'benchsecret' } });
+log(`daemon from ${daemonRev ? `${daemonRev} (${DAEMON_DIR})` : 'this checkout'}`);
 log(`fake SQS ${endpoint} (${LATENCY_MS} ms, long polling), app ${appUrl} (${APP_MS} ms); ${N} messages per drain; load average ${loadavg()[0]?.toFixed(2)}`);
 
 async function fill(queue: string): Promise<string> {
@@ -153,12 +161,12 @@ async function drain(name: string, start: (queueUrl: string, queue: string) => C
 function daemon(name: string, extra: readonly string[], nodeArgs: readonly string[] = []): Child {
   return new Child({
     name,
-    args: [join(REPO, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', endpoint, '--durability', 'memory', '--log-level', 'warn', ...extra, ...daemonArgs],
+    args: [join(DAEMON_DIR, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', endpoint, '--durability', 'memory', '--log-level', 'warn', ...extra, ...daemonArgs],
     nodeArgs,
     cpu: serverCpu,
     ipc: false,
     logFile: join(tmp, `${name}.log`),
-    cwd: REPO,
+    cwd: DAEMON_DIR,
   });
 }
 
@@ -231,13 +239,14 @@ try {
 }
 
 /** Each profiled process's samples within the daemon's drain (the fake's and the app's too: the same window). */
-const profiles: Array<{ name: string; file: string; summary: ReturnType<typeof summarise> }> = [];
+const profiles: Array<{ name: string; file: string; summary: ReturnType<typeof summarise>; stages?: ReturnType<typeof workerStages> }> = [];
 if (profile && daemonWindow) {
   for (const name of ['daemon', 'fake', 'app']) {
     const dir = join(profDir, name);
     const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
     if (!file) continue;
-    profiles.push({ name, file: join(dir, file), summary: summarise(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, 30, daemonWindow) });
+    const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+    profiles.push({ name, file: join(dir, file), summary: summarise(prof, 30, daemonWindow), ...(name === 'daemon' ? { stages: workerStages(prof, N, daemonWindow) } : {}) });
   }
 }
 
@@ -253,7 +262,7 @@ const goals = [
   ['messages per CPU-second, daemon / sqs-consumer', `≥ ${GOALS.ratioPerCpuSecond}×`, ratio === undefined ? 'not measured' : `${ratio.toFixed(2)}×`, met(ratio, (x) => x >= GOALS.ratioPerCpuSecond)],
   ['request/reply round trip p50', `≤ ${GOALS.roundTripFactor} × ${2 * LATENCY_MS} ms = ${GOALS.roundTripFactor * 2 * LATENCY_MS} ms`, rr ? `${fmt(rr.ms.p50, 1)} ms` : 'not measured', met(rr?.ms.p50, (x) => x <= GOALS.roundTripFactor * 2 * LATENCY_MS)],
 ];
-const report = { at: new Date().toISOString(), quick, messages: N, roundTrips: ROUND_TRIPS, latencyMs: LATENCY_MS, appMs: APP_MS, daemonArgs, loadAverage: loadavg(), drains, ratioPerCpuSecond: ratio, requestReply: rr, goals, correct, profiles };
+const report = { at: new Date().toISOString(), quick, messages: N, roundTrips: ROUND_TRIPS, latencyMs: LATENCY_MS, appMs: APP_MS, daemonRev: daemonRev ?? null, daemonArgs, daemonWindow, loadAverage: loadavg(), drains, ratioPerCpuSecond: ratio, requestReply: rr, goals, correct, profiles };
 const out = join(tmp, 'worker-bench.json');
 writeFileSync(out, JSON.stringify(report, null, 2));
 const lines = [
@@ -270,7 +279,13 @@ const lines = [
 for (const p of profiles) {
   const s = p.summary;
   const rows = p.name === 'daemon' ? 30 : 12;
-  lines.push(`${p.name} CPU profile over the daemon's drain (${p.file}): busy ${s.busyMs.toFixed(0)} ms of ${s.wallMs.toFixed(0)} ms`, '', '| area | self % |', '|---|---|');
+  lines.push(`${p.name} CPU profile over the daemon's drain (${p.file}): busy ${s.busyMs.toFixed(0)} ms of ${s.wallMs.toFixed(0)} ms`, '');
+  if (p.stages) {
+    lines.push('| stage (samples by the daemon frame nearest the leaf) | % of busy | µs/msg under the profiler |', '|---|---|---|');
+    for (const r of p.stages.rows.filter((x) => x.pct >= 0.3)) lines.push(`| ${r.stage} | ${r.pct.toFixed(1)} | ${r.usPerMessage.toFixed(1)} |`);
+    lines.push('');
+  }
+  lines.push('| area | self % |', '|---|---|');
   for (const a of s.areas.slice(0, rows / 2)) lines.push(`| ${a.area} | ${a.pct.toFixed(1)} |`);
   lines.push('', '| function | where | self % | total % |', '|---|---|---|---|');
   for (const f of s.topSelf.slice(0, rows)) lines.push(`| ${f.fn} | ${f.where} | ${f.selfPct.toFixed(1)} | ${f.totalPct.toFixed(1)} |`);
