@@ -214,12 +214,13 @@ export class Metrics {
     const registers = [this.registry];
     const latency = new Histogram({ name: `${p}app_duration_seconds`, help: 'Time the local app took to answer one message, by worker queue and outcome (ok, failed).', labelNames: ['queue', 'outcome'], buckets: UPSTREAM_BUCKETS, registers });
     // One child per (queue, outcome), made once: observing through labels hashes them each time, per message.
-    const children = new Map<string, { observe(v: number): void }>();
+    // Keyed by the queue name itself (no key string built per message); each child made on first use.
+    type Child = { observe(v: number): void };
+    const children = new Map<string, { ok?: Child; failed?: Child }>();
     const observe = (queue: string, outcome: 'ok' | 'failed', ms: number): void => {
-      const key = `${outcome}\u0000${queue}`;
-      let child = children.get(key);
-      if (!child) children.set(key, (child = latency.labels({ queue, outcome })));
-      child.observe(ms / 1000);
+      let pair = children.get(queue);
+      if (!pair) children.set(queue, (pair = {}));
+      (pair[outcome] ??= latency.labels({ queue, outcome })).observe(ms / 1000);
     };
     workers.on('delivered', (e) => observe(e.queue, 'ok', e.latencyMs));
     workers.on('failed', (e) => observe(e.queue, 'failed', e.latencyMs));

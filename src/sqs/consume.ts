@@ -42,6 +42,8 @@ interface WireMessage {
   MessageAttributes?: unknown;
 }
 
+const MAX_DATE_MS = 8.64e15;
+
 function toReceived(m: WireMessage, now: number): ReceivedMessage | undefined {
   if (typeof m.MessageId !== 'string' || typeof m.ReceiptHandle !== 'string') return undefined;
   const system = (m.Attributes !== null && typeof m.Attributes === 'object' ? m.Attributes : {}) as Record<string, string>;
@@ -54,7 +56,8 @@ function toReceived(m: WireMessage, now: number): ReceivedMessage | undefined {
     attributes: (m.MessageAttributes !== null && typeof m.MessageAttributes === 'object' ? m.MessageAttributes : {}) as MessageAttributes,
     system,
     receiveCount: Number.isInteger(count) && count > 0 ? count : 1,
-    firstReceivedAt: Number.isFinite(first) && first > 0 ? first : now,
+    // Past 8.64e15 ms a Date is invalid (toISOString throws): an endpoint's nonsense is "now".
+    firstReceivedAt: Number.isFinite(first) && first > 0 && first <= MAX_DATE_MS ? first : now,
   };
   if (typeof system.MessageGroupId === 'string') out.groupId = system.MessageGroupId;
   return out;
@@ -99,11 +102,23 @@ interface BatchAnswer {
   Failed?: Array<{ Id?: unknown; Code?: unknown; Message?: unknown; SenderFault?: unknown }>;
 }
 
+/** The entry ids of a batch: its positions. */
+const IDS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
+const idsFor = (n: number): readonly string[] => (n <= IDS.length ? IDS.slice(0, n) : Array.from({ length: n }, (_, i) => String(i)));
+const OK: EntryOutcome = Object.freeze({ ok: true as const });
+
 function outcomes(ids: readonly string[], out: BatchAnswer, action: string): EntryOutcome[] {
+  // The usual answer: every entry successful, in the order sent.
+  const s = out.Successful;
+  if (Array.isArray(s) && s.length === ids.length && (out.Failed === undefined || (Array.isArray(out.Failed) && out.Failed.length === 0))) {
+    let inOrder = true;
+    for (let i = 0; i < ids.length && inOrder; i++) inOrder = (s[i] as { Id?: unknown } | null)?.Id === ids[i];
+    if (inOrder) return ids.map(() => OK);
+  }
   const byId = new Map<string, EntryOutcome>();
-  for (const s of out.Successful ?? []) if (typeof s.Id === 'string') byId.set(s.Id, { ok: true });
+  for (const e of out.Successful ?? []) if (typeof e?.Id === 'string') byId.set(e.Id, OK);
   for (const f of out.Failed ?? []) {
-    if (typeof f.Id !== 'string') continue;
+    if (typeof f?.Id !== 'string') continue;
     const code = typeof f.Code === 'string' ? f.Code : 'Unknown';
     byId.set(f.Id, { ok: false, code, message: typeof f.Message === 'string' ? f.Message : code, disposition: classifyEntry(code, f.SenderFault === true), gone: RECEIPT_GONE_CODES.has(code) });
   }
@@ -113,7 +128,7 @@ function outcomes(ids: readonly string[], out: BatchAnswer, action: string): Ent
 
 /** DeleteMessageBatch for up to 10 receipt handles; one outcome per handle, in order. */
 export async function deleteMessageBatch(client: SqsClient, queueUrl: string, credentials: Credentials, receiptHandles: readonly string[]): Promise<EntryOutcome[]> {
-  const ids = receiptHandles.map((_, i) => String(i));
+  const ids = idsFor(receiptHandles.length);
   const out = await client.call<BatchAnswer>('DeleteMessageBatch', { QueueUrl: queueUrl, Entries: receiptHandles.map((h, i) => ({ Id: ids[i], ReceiptHandle: h })) }, credentials);
   return outcomes(ids, out, 'DeleteMessageBatch');
 }
@@ -125,7 +140,7 @@ export async function changeVisibilityBatch(
   credentials: Credentials,
   entries: ReadonlyArray<{ receiptHandle: string; visibilityTimeoutSeconds: number }>,
 ): Promise<EntryOutcome[]> {
-  const ids = entries.map((_, i) => String(i));
+  const ids = idsFor(entries.length);
   const out = await client.call<BatchAnswer>(
     'ChangeMessageVisibilityBatch',
     { QueueUrl: queueUrl, Entries: entries.map((e, i) => ({ Id: ids[i], ReceiptHandle: e.receiptHandle, VisibilityTimeout: e.visibilityTimeoutSeconds })) },

@@ -13,7 +13,7 @@ import type { WorkerConfig } from './options.js';
 import { replyFor, type ReplySender } from './reply.js';
 import { Settler } from './settle.js';
 import { openPayload, type WorkerS3 } from './payload.js';
-import type { PayloadPointer } from '../s3/pointer.js';
+import { type PayloadPointer, sizeAttributeOf } from '../s3/pointer.js';
 
 /**
  * One worker: long-polls one queue and POSTs each message to the local app, sqsd-style. A value
@@ -346,7 +346,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     if (group !== undefined) this.busyGroups.add(group);
     h.state = 'delivering';
     this.inFlight += 1;
-    const payload = await openPayload(msg, this.deps.s3, () => this.deps.credentials.get(), this.payloadAbort.signal);
+    // Most messages are no S3 pointer: no await (and no microtask turn) for them.
+    const payload = sizeAttributeOf(msg.attributes) === undefined ? undefined : await openPayload(msg, this.deps.s3, () => this.deps.credentials.get(), this.payloadAbort.signal);
     let out: AppOutcome;
     if (payload === undefined) out = await this.app.post(msg, this.config.queue, this.config.contentType);
     else if ('failed' in payload) out = { kind: 'failed', ...payload.failed, latencyMs: 0 };

@@ -3,6 +3,9 @@ import type { Readable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
 import type { ReceivedMessage } from '../sqs/consume.js';
 import { type AppFailure, AppPool } from './app-client.js';
+import { SqsdHead, sqsdHeaders } from './sqsd-head.js';
+
+export { headerLines, headerValue, sqsdHeaders } from './sqsd-head.js';
 
 /**
  * POSTs one message to the local app the way Elastic Beanstalk's sqsd does, over one pool of
@@ -25,32 +28,6 @@ export const MAX_APP_BODY_BYTES = 1_048_576;
 /** Largest non-2xx body drained before the socket is given up (the status is the answer). */
 const MAX_DISCARD_BYTES = 65_536;
 
-/** Header names are case-insensitive; SQS attribute names are [A-Za-z0-9_.-]. */
-const HEADER_SAFE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-/** A header value as sent: as is when HTTP allows it, else percent-encoded (newlines, chars above U+00FF). */
-export function headerValue(v: string): string {
-  return HEADER_SAFE.test(v) ? v : encodeURIComponent(v);
-}
-
-/** The sqsd headers of one message. */
-export function sqsdHeaders(msg: ReceivedMessage, queueName: string, contentType: string): Record<string, string> {
-  const h: Record<string, string> = {
-    'content-type': contentType,
-    'user-agent': 'aws-sqsd (sqs-accelerator)',
-    'x-aws-sqsd-msgid': msg.messageId,
-    'x-aws-sqsd-queue': queueName,
-    'x-aws-sqsd-first-received-at': new Date(msg.firstReceivedAt).toISOString(),
-    'x-aws-sqsd-receive-count': String(msg.receiveCount),
-  };
-  if (msg.system.SenderId) h['x-aws-sqsd-sender-id'] = msg.system.SenderId;
-  for (const [name, a] of Object.entries(msg.attributes)) {
-    const value = a.StringValue ?? a.BinaryValue;
-    if (typeof value === 'string') h[`x-aws-sqsd-attr-${name.toLowerCase()}`] = headerValue(value);
-  }
-  return h;
-}
-
 function retryAfterMs(v: string | string[] | undefined): number | undefined {
   const s = Array.isArray(v) ? v[0] : v;
   if (s === undefined || s === '') return undefined;
@@ -58,24 +35,6 @@ function retryAfterMs(v: string | string[] | undefined): number | undefined {
   const at = Date.parse(s);
   if (Number.isNaN(at)) return undefined;
   return Math.min(Math.max(0, at - Date.now()), 300_000);
-}
-
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const UNSAFE_VALUE = /[\r\n\0]/;
-
-/**
- * Headers as request lines (`name: value\r\n` each), or the name of one that cannot be sent: a
- * name that is no HTTP token or a value with CR, LF or NUL (an endpoint's message id or
- * attribute name could carry them; sent as is they would forge headers).
- */
-export function headerLines(h: Record<string, string>): { lines: string } | { bad: string } {
-  let lines = '';
-  for (const k in h) {
-    const v = h[k] as string;
-    if (!TOKEN.test(k) || UNSAFE_VALUE.test(v)) return { bad: k };
-    lines += `${k}: ${v}\r\n`;
-  }
-  return { lines };
 }
 
 /** A POST in flight: its abort, for stop past the grace period. */
@@ -93,6 +52,8 @@ export class AppClient {
   private readonly path: string;
   private readonly inflight = new Set<Inflight>();
   private leanActive = 0;
+  /** The sqsd head builder of the last queue and content type posted for (one per worker in practice). */
+  private head: SqsdHead | undefined;
 
   constructor(readonly url: string, connections: number, private readonly timeoutMs: number) {
     const u = new URL(url);
@@ -104,7 +65,9 @@ export class AppClient {
   /** The POST over the lean client: one promise, one callback, the head and body in one write. */
   private postLean(lean: AppPool, msg: ReceivedMessage, queueName: string, contentType: string, payload?: { body: Readable; bytes: number }): Promise<AppOutcome> {
     const t0 = performance.now();
-    const h = headerLines(sqsdHeaders(msg, queueName, contentType));
+    let head = this.head;
+    if (head === undefined || head.queueName !== queueName || head.contentType !== contentType) this.head = head = new SqsdHead(queueName, contentType);
+    const h = head.lines(msg);
     if ('bad' in h) {
       payload?.body.destroy();
       return Promise.resolve({ kind: 'failed', code: 'UnsendableHeader', message: `header ${JSON.stringify(h.bad.slice(0, 80))} of the message cannot be sent over HTTP (CR, LF or NUL in its value, or not a token)`, latencyMs: 0 });
