@@ -1,4 +1,5 @@
-import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
+import { Http1Pool } from '../net/http1/pool.js';
+import type { Http1Failure } from '../net/http1/types.js';
 import { batchRequestJson } from './batch-json.js';
 import { fromNetworkError, fromResponse, SqsError } from './errors.js';
 import { signRequest } from './sign.js';
@@ -9,18 +10,30 @@ export interface SqsClientOptions {
   endpoint: string;
   /** Region used in the signature scope. */
   region: string;
-  /** Dispatcher to send through; defaults to a new keep-alive Pool for `endpoint` owned by the client. */
-  dispatcher?: Dispatcher;
-  /** Time to wait for response headers, then body, per request. Default 10000 ms. */
+  /** Request timeout: no byte of the answer for this long (or between two of its pieces), ms. Default 10000. */
   requestTimeoutMs?: number;
-  /** Connections kept to the endpoint when the client owns the pool. Default 64. */
+  /** Connecting (TCP and TLS) takes longer than this: a TimeoutError that never reached SQS, ms. Default 10000. */
+  connectTimeoutMs?: number;
+  /** Connections kept to the endpoint at most; requests beyond wait in order. Default 64. */
   connections?: number;
+  /** The largest answer read, bytes; a larger one is a NetworkError (BodyTooLarge). Default MAX_ANSWER_BYTES (64 MiB). */
+  maxAnswerBytes?: number;
+  /** Trust anchors for an https: endpoint instead of Node's store (which honours NODE_EXTRA_CA_CERTS); for tests. */
+  ca?: string | Buffer;
 }
+
+/**
+ * The largest SQS answer read, bytes: a ReceiveMessage of 10 messages of 1 MiB each (SQS's
+ * largest) is about 10 MiB, more if JSON escapes much of it; past 64 MiB it is not SQS.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+const UNSENDABLE = /[\0\r\n]/;
 
 /** Told the outcome of every request (undefined: SQS answered 2xx). Must not throw. */
 export type CallObserver = (action: string, error: SqsError | undefined) => void;
 
-/** undici's PoolStats, copied: open/free connections; pending, queued, running and all requests. */
+/** After undici's PoolStats: open/idle connections; requests waiting for one (pending = queued), on one (running), and both (size). */
 export interface PoolStatsSnapshot {
   connected: number;
   free: number;
@@ -40,7 +53,8 @@ export interface RelayedAnswer {
 }
 
 /**
- * A small SQS client speaking the JSON protocol over one long-lived undici pool.
+ * A small SQS client speaking the JSON protocol over one long-lived pool of keep-alive
+ * connections (the daemon's own HTTP/1.1 client, src/net/http1/).
  * Every SQS call the daemon makes goes through `call`, so errors are mapped in one place
  * (`errors.ts`). Answers and errors never carry credentials.
  */
@@ -48,8 +62,7 @@ export class SqsClient {
   readonly endpoint: string;
   readonly region: string;
   private readonly host: string;
-  private readonly dispatcher: Dispatcher;
-  private readonly ownsDispatcher: boolean;
+  private readonly pool: Http1Pool;
   private readonly timeoutMs: number;
   /** Sees every request's outcome: what the daemon knows of SQS's reachability and of its credentials. */
   observer: CallObserver | undefined;
@@ -60,15 +73,16 @@ export class SqsClient {
     this.host = url.host;
     this.region = options.region;
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
-    this.ownsDispatcher = options.dispatcher === undefined;
-    this.dispatcher =
-      options.dispatcher ??
-      new Pool(this.endpoint, {
-        connections: options.connections ?? 64,
-        keepAliveTimeout: 30_000,
-        keepAliveMaxTimeout: 120_000,
-        pipelining: 1,
-      });
+    this.pool = new Http1Pool(url, {
+      connections: options.connections ?? 64,
+      timeoutMs: this.timeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      maxBodyBytes: options.maxAnswerBytes ?? MAX_ANSWER_BYTES,
+      idleMs: 30_000,
+      resendOnStale: false, // a SendMessageBatch sent twice may be stored twice: the retrier decides
+      peer: 'SQS',
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+    });
   }
 
   /**
@@ -107,64 +121,32 @@ export class SqsClient {
   }
 
   /**
-   * One POST / through the pool's `dispatch` with a small handler (issue 14): undici's `request()`
-   * wraps every answer in a Readable and reads it back through a stream consumer, a tenth of the
-   * SQS side's CPU per SendMessageBatch. Rejects with undici's own errors (timeouts, resets, and
-   * RequestAbortedError for `signal`), which the caller maps with fromNetworkError as before.
+   * One POST / over the daemon's own HTTP/1.1 client (src/net/http1/, issue 13/14): the head and
+   * body written as one string, the answer read whole. Rejects with an Error whose `code` and
+   * `name` fromNetworkError maps (AbortError, TimeoutError, or the socket's code); a reused
+   * socket found closed is not resent here (see docs/http1-client.md): the retrier decides.
    */
   private exchange(headers: Record<string, string>, body: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<RelayedAnswer> {
     return new Promise<RelayedAnswer>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(new undiciErrors.RequestAbortedError());
-        return;
+      let head = 'POST / HTTP/1.1\r\n';
+      for (const name in headers) {
+        const value = headers[name] as string;
+        // Credentials may come from callers (pass-through): a CR, LF or NUL in one must not forge a header.
+        if (UNSENDABLE.test(value)) return reject(Object.assign(new Error(`the request's ${name} header cannot be sent over HTTP`), { code: 'InvalidHeader' }));
+        head += `${name}: ${value}\r\n`;
       }
-      let controller: Dispatcher.DispatchController | undefined;
-      let aborted = false;
-      let status = 0;
-      let resHeaders: Record<string, string | string[] | undefined> = {};
-      let chunks: Buffer[] = [];
-      const onAbort = (): void => {
-        aborted = true;
-        controller?.abort(new undiciErrors.RequestAbortedError());
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const done = (): void => signal?.removeEventListener('abort', onAbort);
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart: (c) => {
-          controller = c;
-          if (aborted) c.abort(new undiciErrors.RequestAbortedError());
-        },
-        onResponseStart: (_c, statusCode, h) => {
-          if (statusCode < 200) return; // 1xx: the real answer follows
-          status = statusCode;
-          resHeaders = h;
-          chunks = [];
-        },
-        onResponseData: (_c, chunk) => {
-          chunks.push(chunk);
-        },
-        onResponseEnd: () => {
-          done();
-          let text = chunks.length === 0 ? '' : chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
-          if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // as undici's body.text(): a BOM is not content
-          const answer: RelayedAnswer = { status, text };
-          const rid = resHeaders['x-amzn-requestid'] ?? resHeaders['x-amz-request-id'];
-          if (typeof rid === 'string') answer.requestId = rid;
-          const qe = resHeaders['x-amzn-query-error'];
-          if (typeof qe === 'string') answer.queryError = qe;
-          resolve(answer);
-        },
-        onResponseError: (_c, err) => {
-          done();
-          reject(err);
-        },
-      };
-      try {
-        this.dispatcher.dispatch({ origin: this.endpoint, path: '/', method: 'POST', headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, handler);
-      } catch (err) {
-        done();
-        reject(err);
-      }
+      this.pool.request(`${head}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, undefined, (failure, answer) => {
+        if (failure || !answer) return reject(transportError(failure as Http1Failure));
+        const b = answer.body;
+        let text = b === undefined || b.length === 0 ? '' : b.toString('utf8');
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // as undici's body.text(): a BOM is not content
+        const out: RelayedAnswer = { status: answer.status, text };
+        const rid = answer.headers['x-amzn-requestid'] ?? answer.headers['x-amz-request-id'];
+        if (rid !== undefined) out.requestId = rid;
+        const qe = answer.headers['x-amzn-query-error'];
+        if (qe !== undefined) out.queryError = qe;
+        resolve(out);
+      }, timeoutMs, signal);
     });
   }
 
@@ -196,17 +178,29 @@ export class SqsClient {
     return out.Attributes ?? {};
   }
 
-  /** Connection-pool counters for metrics (read-only), when the client owns its undici Pool. */
+  /** Connection-pool counters for metrics (read-only). */
   stats(): PoolStatsSnapshot | undefined {
-    if (!this.ownsDispatcher) return undefined;
-    const { connected, free, pending, queued, running, size } = (this.dispatcher as Pool).stats;
-    return { connected, free, pending, queued, running, size };
+    return this.pool.stats();
   }
 
-  /** Closes the pool if this client made it; waits for requests in flight. */
-  async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+  /** Refuses new requests, waits for those in flight (and waiting), then closes the connections. */
+  close(): Promise<void> {
+    return this.pool.close();
   }
+}
+
+/**
+ * The client's failure as the error fromNetworkError maps (errors.ts): AbortError, TimeoutError
+ * (ConnectTimeout: never connected), or NetworkError with the socket's code as `code`
+ * (ECONNREFUSED, ENOTFOUND... when never connected; ECONNRESET or ConnectionClosed after).
+ * Its message names the origin and the code, never a header or the body.
+ */
+function transportError(f: Http1Failure): Error {
+  const e = new Error(f.message) as Error & { code: string };
+  e.code = f.code === 'ConnectionClosed' && f.errno !== undefined ? f.errno : f.code === 'Timeout' ? 'ResponseTimeout' : f.code;
+  if (f.code === 'Aborted') e.name = 'AbortError';
+  else if (f.code === 'Timeout' || f.code === 'ConnectTimeout') e.name = 'TimeoutError';
+  return e;
 }
 
 /** The endpoint for a region, or the configured override. */

@@ -241,8 +241,12 @@ export function upstreamFault(err: SqsError): boolean {
   return err.httpStatus >= 500;
 }
 
-/** undici / Node codes of a connection that was never made: the request cannot have reached SQS. */
-const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+/**
+ * Codes of a connection that was never made: the request cannot have reached SQS. Node's, and
+ * the SQS client's ConnectTimeout (src/sqs/client.ts; undici's name for it kept for any cause
+ * that still carries it).
+ */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ConnectTimeout', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
  * Could SQS have stored the batch although the daemon saw a failure (its answer lost: a reset or

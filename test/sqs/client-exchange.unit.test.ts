@@ -1,6 +1,6 @@
 /**
- * SqsClient's exchange through undici's dispatch() (issue 14; it used request() and a body
- * stream): answers read whole however SQS chunks them (a character split across chunks, a BOM),
+ * SqsClient's exchange (undici's dispatch() in issue 14, the daemon's own HTTP/1.1 client since
+ * issue 13's round 4; client-transport.unit.test.ts has the transport's own cases): answers read whole however SQS chunks them (a character split across chunks, a BOM),
  * the headers it keeps, and what becomes of an abort, a timeout and a closed pool. Against a
  * node:http server on 127.0.0.1 port 0 that answers each request as the test says.
  */
@@ -30,7 +30,7 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-describe('SqsClient through dispatch()', () => {
+describe('SqsClient exchange', () => {
   it('reads an answer sent in many chunks, with a character split between two of them', async () => {
     const text = JSON.stringify({ QueueUrl: `http://q/${'é'.repeat(3000)}€` });
     const bytes = Buffer.from(text, 'utf8');

@@ -1,4 +1,3 @@
-import { Agent } from 'undici';
 import { endpointFor, SqsClient } from '../../src/sqs/client.js';
 import { startFakeSqs } from '../support/fake-sqs.js';
 import { sqsError, startStubSqs, type StubSqs } from '../support/daemon.js';
@@ -83,20 +82,6 @@ describe('SqsClient against the fake', () => {
       await expect(client.getQueueUrl('q', creds)).rejects.toMatchObject({ code: 'NetworkError', disposition: 'retry' });
     } finally {
       await client.close();
-    }
-  });
-
-  it('does not close a dispatcher it was given', async () => {
-    const fake = await startFakeSqs({ queues: ['q'] });
-    const agent = new Agent();
-    const client = new SqsClient({ endpoint: fake.endpoint, region: 'us-east-1', dispatcher: agent });
-    try {
-      expect(await client.getQueueUrl('q', creds)).toBe(fake.queueUrl('q'));
-      await client.close();
-      expect(agent.closed).toBe(false);
-    } finally {
-      await agent.close();
-      await fake.close();
     }
   });
 });
