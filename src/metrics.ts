@@ -140,7 +140,7 @@ export class Metrics {
     });
     new Gauge({
       name: `${p}upstream_pool`,
-      help: 'The undici pool to SQS: connections (connected, free) and requests (pending, queued, running, size).',
+      help: 'The connection pool to SQS: connections (connected, free) and requests (pending, queued, running, size).',
       labelNames: ['stat'],
       registers,
       collect() {

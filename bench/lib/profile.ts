@@ -42,9 +42,10 @@ const STAGES: Array<[string, (url: string, fn: string) => boolean, 'leaf'?]> = [
   ['logging (pino)', (u) => /\/node_modules\/(pino|pino-std-serializers|sonic-boom|thread-stream)\//.test(u)],
   // The SQS side in three (issue 14, round 3): the client's own code (the request's JSON, JSON.parse of
   // the answer, error mapping: builtins such as JSON.stringify show as self time of their caller),
-  // undici, and the delivery pipeline around them.
+  // its HTTP client (undici before round 4, the daemon's own src/net/http1/ since: on the send path
+  // only SQS uses it), and the delivery pipeline around them.
   ['SQS side: request JSON, answer parse (client code)', (u) => /\/dist\/src\/sqs\/(client|errors|batch-json)\.js/.test(u), 'leaf'],
-  ['SQS side: undici', (u) => /\/node_modules\/undici\//.test(u)],
+  ['SQS side: HTTP client (undici, or src/net/http1/)', (u) => /\/node_modules\/undici\/|\/dist\/src\/net\/http1\//.test(u)],
   ['SQS side: batching, pipeline, answers', (u, f) => /\/dist\/src\/sqs\/(client|errors|batch-json)\.js/.test(u) || (/\/dist\/src\/delivery\/(pipeline|batcher|sender|deque|retrier|attempt|outcome|retry|inflight)\.js/.test(u) && f !== 'accept' && f !== 'recorded')],
   ['HTTP answer: headers, body, socket write', (u, f) => /^node:_http_outgoing$/.test(u) || (u === 'node:_http_server' && /^(writeHead|_implicitHeader)$/.test(f))],
   ['ingest: validation (SQS limits, characters, trace)', (u) => /\/dist\/src\/sqs\/(limits|chars|attributes|trace)\.js/.test(u)],

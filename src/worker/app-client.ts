@@ -5,7 +5,7 @@ import type { Http1Answer, Http1Failure, StreamBody } from '../net/http1/types.j
  * The worker's client for its POSTs to the local `http:` app: the daemon's own HTTP/1.1 client
  * (src/net/http1/) with the worker's bounds, its failure codes (`App…`) and the one resend of a
  * POST whose idle socket the app had closed. undici's client cost ~85–90 µs of CPU per POST on
- * the bench machine, more than the rest of a message's handling; see docs/worker-app-client.md.
+ * the bench machine, more than the rest of a message's handling; see docs/http1-client.md.
  *
  * Never throws and never emits: every outcome reaches the request's callback exactly once.
  */

@@ -6,7 +6,7 @@ import type { Http1Callback, Http1Failure, Http1PoolOptions, StreamBody } from '
  * A small HTTP/1.1 client: a bounded pool of keep-alive sockets to one `http:` or `https:`
  * origin, one write per request (head and body in one string), a response parser that reads
  * Content-Length, chunked and until-close bodies (connection.ts, head.ts), and one timer per pool
- * for timeouts and idle sockets instead of timers per request. See docs/worker-app-client.md.
+ * for timeouts and idle sockets instead of timers per request. See docs/http1-client.md.
  *
  * Never throws and never emits: every outcome, socket errors included, reaches the request's
  * callback exactly once.
