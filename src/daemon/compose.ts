@@ -151,19 +151,24 @@ async function build(
     metrics.noteCall(action, err);
     if (daemonCredentials && (err === undefined || BAD_CREDENTIAL_CODES.has(err.code))) daemonCredentials.noteAnswer?.(err?.code);
   };
+  // Workers configured with "chain" share the daemon's provider chain. In pass-through mode it is
+  // made only when a worker uses it: before recovery, which needs it for their spooled replies.
+  let ownChain: CredentialSource | undefined = daemonCredentials;
+  if (!ownChain && config.workers.some((w) => w.credentials.kind === 'chain')) ownChain = providerCredentials(await chainProvider(options.credentialProvider));
   if (spool) {
     // Before the listener opens: recovered messages go first, in their original order.
     // Payload files of finished messages (or of none: a crash before the accept) go, unless a dead letter keeps them.
     const unclaimed = policy ? new Set(policy.payloads.ids()) : undefined;
-    const recovered = spool.recover((stored) => (stored ? staticCredentials(stored) : daemonCredentials), unclaimed);
+    // A message stored without credentials was signed with the provider chain: the daemon's own
+    // (--credentials chain), or in pass-through mode a chain worker's reply. Either way it goes
+    // out with the chain again; only when nothing here uses the chain does it wait in the spool.
+    const recovered = spool.recover((stored) => (stored ? staticCredentials(stored) : ownChain), unclaimed);
     for (const id of unclaimed ?? []) if (!spool.deadLetters.load(id)) policy?.payloads.remove(id);
     // New sends to a queue with messages in the spool use its destination at once.
     for (const r of recovered) resolver.adopt(r.dest);
     pipeline.restore(recovered);
   }
   const ingest = new Ingest({ pipeline, resolver, fifoDefaultGroupId: config.fifoDefaultGroupId, maxMessageBytes: config.maxMessageBytes, maxSpoolBytes: config.durability === 'memory' ? Infinity : config.maxSpoolBytes, traceAttributes: config.traceAttributes === 'on', ...(policy ? { offload: policy } : {}), log: log.child({ mod: 'ingest' }) });
-  // Workers configured with "chain" share the daemon's provider chain, made on first use.
-  let workerChain: CredentialSource | undefined = daemonCredentials;
   const workers = createWorkers(config.workers, {
     client,
     ...(upstreams ? { upstreams: upstreams.list } : {}),
@@ -171,8 +176,8 @@ async function build(
     sendReply: replySender(ingest),
     ...(s3Client ? { s3: { client: s3Client, keep: config.s3KeepReceived === 'on' } } : {}),
     chain: async () => {
-      workerChain ??= providerCredentials(await chainProvider(options.credentialProvider));
-      return workerChain;
+      ownChain ??= providerCredentials(await chainProvider(options.credentialProvider));
+      return ownChain;
     },
   });
   metrics.attachWorkers(workers);
