@@ -5,8 +5,6 @@ import type { ReceivedMessage } from '../sqs/consume.js';
 import { type AppFailure, AppPool } from './app-client.js';
 import { SqsdHead, sqsdHeaders } from './sqsd-head.js';
 
-export { headerLines, headerValue, sqsdHeaders } from './sqsd-head.js';
-
 /**
  * POSTs one message to the local app the way Elastic Beanstalk's sqsd does, over one pool of
  * keep-alive sockets per worker, and reads the answer into an outcome. Never throws. An `http:`

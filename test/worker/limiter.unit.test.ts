@@ -1,6 +1,6 @@
 import { AdaptiveLimit } from '../../src/worker/limiter.js';
 import { errorVisibilitySeconds } from '../../src/worker/consumer.js';
-import { headerValue } from '../../src/worker/deliver.js';
+import { headerValue } from '../../src/worker/sqsd-head.js';
 
 describe('AdaptiveLimit', () => {
   it('halves on a busy answer, pauses for Retry-After, and grows back by one per quick answer', () => {
