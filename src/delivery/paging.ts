@@ -119,14 +119,17 @@ export class Paging {
     let room = this.maxInMemory - this.host.inMemory();
     let first = true;
     while (room > 0 && this.pagedTotal > 0 && this.memoryBytes() < this.maxInMemoryBytes) {
-      if (!first && performance.now() - started >= this.slices.sliceMs && !this.pageInScheduled) {
+      if (!first && performance.now() - started >= this.slices.sliceMs) {
         // The rest of this pass after a turn of the loop (not through maybePageIn's 75 % check:
-        // the pass fills memory up to its bound, as one uninterrupted pass would).
-        this.pageInScheduled = true;
-        setImmediate(() => {
-          this.pageInScheduled = false;
-          this.pageIn();
-        });
+        // the pass fills memory up to its bound, as one uninterrupted pass would). A pass that
+        // maybePageIn scheduled meanwhile is that turn: it reads on from here.
+        if (!this.pageInScheduled) {
+          this.pageInScheduled = true;
+          setImmediate(() => {
+            this.pageInScheduled = false;
+            this.pageIn();
+          });
+        }
         return;
       }
       first = false;
