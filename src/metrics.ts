@@ -8,6 +8,7 @@ import type { Workers, WorkerStatus } from './worker/index.js';
 import type { Upstreams } from './upstreams/router.js';
 import { registerUpstreamMetrics } from './upstreams/metrics.js';
 import { registerS3Metrics } from './s3/metrics.js';
+import type { OutageSnapshot } from './delivery/outage.js';
 import { type Observer, QueueTally, ScrapedHistogram, tallyCounter } from './hot-metrics.js';
 import type { S3Stats, UploadBacklog } from './s3/stats.js';
 
@@ -29,7 +30,15 @@ export interface MetricsOptions {
 
 /** The live state the gauges read at scrape time. */
 export interface MetricSources {
-  pipeline: { readonly backlogMessages: number; readonly backlogBytes: number; readonly inFlightRequests: number; readonly totals: { readonly md5Mismatch: number }; allStats(): ReadonlyMap<string, QueueStats> };
+  pipeline: {
+    readonly backlogMessages: number;
+    readonly backlogBytes: number;
+    readonly inFlightRequests: number;
+    readonly totals: { readonly md5Mismatch: number };
+    allStats(): ReadonlyMap<string, QueueStats>;
+    /** Batches held behind one probe while SQS fails every request (src/delivery/outage.ts). */
+    readonly outage?: { snapshot(): OutageSnapshot };
+  };
   store: { info(): StoreInfo };
   client: { stats(): PoolStatsSnapshot | undefined };
 }
@@ -156,6 +165,18 @@ export class Metrics {
       registers,
       collect() {
         for (const s of ['unknown', 'reachable', 'unreachable'] as const) this.set({ state: s }, s === self.upstreamState ? 1 : 0);
+      },
+    });
+    gauge('delivery_outage', '1 while SQS fails every request and batches are held behind one probe at a time; 0 while batches go as the in-flight limit allows.', (s) => (s.pipeline.outage?.snapshot().state === 'outage-probe' ? 1 : 0));
+    new Counter({
+      name: `${p}outage_probes_total`,
+      help: 'Batches sent as the one probe while batches were held (an outage); each failed probe doubles the wait for the next, up to 5 s.',
+      registers,
+      collect() {
+        const o = self.sources?.pipeline.outage;
+        if (!o) return;
+        this.reset();
+        this.inc(o.snapshot().probesTotal);
       },
     });
     new Counter({

@@ -9,6 +9,7 @@ import { type Envelope, newEnvelopes } from './envelope.js';
 import { attemptBatch } from './attempt.js';
 import { InFlightLimit } from './inflight.js';
 import { type DeadGroup, sortUndelivered } from './outcome.js';
+import { OutageGate, outageSignal } from './outage.js';
 import { Paging, PIPELINE_PAGING } from './paging.js';
 import { Retrier } from './retrier.js';
 import { PipelineError, type PipelineObserver, type PipelineOptions, type Validated } from './pipeline-types.js';
@@ -29,6 +30,8 @@ export class Pipeline {
   private readonly batchers = new Map<string, Batcher>();
   private readonly ready = new Set<Batcher>();
   private readonly retrier: Retrier;
+  /** While SQS is down: batches held behind one probe at a time (outage.ts). */
+  readonly outage: OutageGate<Batcher>;
   private readonly counters = new PipelineStats();
   private pumpScheduled = false;
   /** Messages held in memory: in batchers, in flight or backing off. */
@@ -69,6 +72,11 @@ export class Pipeline {
     private readonly tracker?: MessageTracker,
   ) {
     this.retrier = new Retrier(options, log, resolver);
+    this.outage = new OutageGate<Batcher>(options, () => this.pump(), () => {
+      this.log.info({ probes: this.outage.snapshot().probesTotal }, 'SQS answers again; held batches are sent');
+      this.outage.takeHeld(this.ready);
+      this.schedulePump();
+    });
     this.concurrency = new InFlightLimit(options.maxConcurrency, undefined, undefined, options.maxInFlightBytes);
     this.appender = store.durable && store.info().durability === 'write' ? new AppendCoalescer(store) : undefined;
     // Closures made once here: paging calls back into the pipeline without exposing its internals.
@@ -227,6 +235,7 @@ export class Pipeline {
     this.options.payloads?.close();
     clearInterval(this.sweepTimer);
     this.retrier.cancelAll();
+    this.outage.stop();
     const remaining = this.backlogMessages;
     const left: Envelope[] = [];
     for (const b of this.batchers.values()) left.push(...b.drainAll());
@@ -324,11 +333,22 @@ export class Pipeline {
 
   private pump(): void {
     if (this.closed) return;
+    if (this.outage.probeWaiting) this.outage.takeHeld(this.ready);
     while (this.ready.size > 0 && this.concurrency.allows(this.inFlightRequests, this.bytesInFlight)) {
       const b = this.ready.values().next().value as Batcher;
       this.ready.delete(b);
+      let probe = false;
+      if (this.outage.holding) {
+        // SQS is down: the batch waits in its batcher (order kept) unless it may go as the probe.
+        if (!b.hasSendable()) continue;
+        if (!this.outage.admitProbe()) {
+          this.outage.held.add(b);
+          continue;
+        }
+        probe = true;
+      }
       const batch = b.takeBatch();
-      if (batch.length > 0) void this.dispatch(b, batch);
+      if (batch.length > 0) void this.dispatch(b, batch, probe);
       if (b.hasSendable()) {
         if (b.fullBatchReady() || this.closing) this.ready.add(b); // back of the line: round robin
         else {
@@ -342,7 +362,7 @@ export class Pipeline {
     this.starved = this.ready.size > 0;
   }
 
-  private async dispatch(b: Batcher, batch: Envelope[]): Promise<void> {
+  private async dispatch(b: Batcher, batch: Envelope[], probe: boolean): Promise<void> {
     this.inFlightRequests += 1;
     b.inFlight += 1;
     const stats = this.statsFor(b.dest);
@@ -363,6 +383,11 @@ export class Pipeline {
     b.inFlight -= 1;
     stats.inFlight -= batch.length;
     this.concurrency.done(started, Date.now(), throttled(outcome), this.starved);
+    const wasHolding = this.outage.holding;
+    this.outage.record(outageSignal(outcome), probe);
+    if (!wasHolding && this.outage.holding) {
+      this.log.warn({ queue: b.dest.queueName, code: outcome.requestError?.code ?? outcome.failed[0]?.error.code }, 'SQS fails every request: batches are held and one probe at a time tests whether it is back');
+    }
     this.totals.requests += 1;
     if (outcome.requestError) this.totals.requestErrors += 1;
     this.observer.batchDone?.(b.dest, batch.length, Date.now() - started, outcome.requestError);
@@ -413,6 +438,12 @@ export class Pipeline {
     stats.retried += retry.length;
     this.observer.retried?.(b.dest, code, retry.length);
     this.log.debug({ queue: b.dest.queueName, code, count: retry.length, attempt: first.attempts, requestId, msgIds: retry.slice(0, 10).map((e) => e.id) }, 'retrying failed entries');
+    if (this.outage.holding && todo === 0) {
+      // SQS is down: no timer of its own; the entries wait in front of their batcher for the probe.
+      b.requeue(retry);
+      this.consider(b);
+      return;
+    }
     let attempts = 0;
     for (const e of retry) attempts = Math.max(attempts, e.attempts);
     b.retrying += 1;

@@ -14,6 +14,11 @@ export interface BatchOutcome {
   md5Mismatch: Envelope[];
   /** The request as a whole failed (no entry was accepted). */
   requestError?: SqsError;
+  /**
+   * Failover: the request failed, but another upstream is healthy and may take the queue's next
+   * batch; not a sign that SQS is down for this destination (outage.ts).
+   */
+  elsewhere?: boolean;
 }
 
 /** The wire entry of one envelope, keys in the order batchRequestJson (src/sqs/batch-json.ts) writes them. */

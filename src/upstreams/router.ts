@@ -294,6 +294,7 @@ export class Upstreams {
     const err = outcome.requestError;
     if (err && upstreamFault(err)) {
       u.health.fault(err);
+      if (this.healthyElsewhere(u, batch[0]!.dest)) outcome.elsewhere = true;
       this.probeTargets.set(u.index, { queueName: batch[0]!.dest.queueName, credentials: u.credentials && batch[0]!.dest.credentials.refreshable ? u.credentials : batch[0]!.dest.credentials });
       if (mayHaveArrived(err)) {
         for (const env of batch) {
@@ -313,6 +314,21 @@ export class Upstreams {
       }
     }
     if (route && u.index !== 0 && err?.queueMissing) this.vanished(route, u, outcome, err);
+  }
+
+  /**
+   * Could the destination's next batch go to an upstream other than `u`, the one that just failed?
+   * (Then the pipeline does not hold its batches as if SQS were down: outage.ts.) A FIFO queue that
+   * stays (--failover-fifo off) can only return to the primary.
+   */
+  private healthyElsewhere(u: Upstream, dest: Destination): boolean {
+    const fifoStays = dest.limits.fifo && !this.options.fifo;
+    for (const x of this.list) {
+      if (x === u || !x.health.healthy) continue;
+      if (fifoStays && x.index !== 0) continue;
+      return true;
+    }
+    return false;
   }
 
   /**

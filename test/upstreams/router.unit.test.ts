@@ -67,6 +67,27 @@ describe('Upstreams (the failover router)', () => {
     expect(router.routeOf(envs[0]!.dest.key)).toMatchObject({ upstream: 'u1', reason: 'failover', detail: 'u0 down' });
   });
 
+  it('a failed request says whether another upstream may take the next batch: the pipeline holds batches (outage.ts) only when none can', async () => {
+    await build([['q', 'q.fifo'], ['q', 'q.fifo']]);
+    const std = await batch('q', ['a']);
+    const fifoDest = await (router.list[0] as Upstream).resolver.resolve(creds, 'q.fifo');
+    const fifo = newEnvelopes(fifoDest, [{ message: { body: 'f', groupId: 'g' }, bytes: 1 }], Date.now()).envs;
+    fakes[0]!.down = true;
+    const first = await router.send(std);
+    expect(first.requestError?.code).toBe('ServiceUnavailable');
+    expect(first.elsewhere).toBe(true); // u1 is healthy: the queue moves there
+    // A FIFO queue stays on its upstream (--failover-fifo off): nowhere else to go.
+    const stays = await router.send(fifo);
+    expect(stays.requestError?.code).toBe('ServiceUnavailable');
+    expect(stays.elsewhere).toBeUndefined();
+    // Every upstream down: nowhere else either.
+    fakes[1]!.down = true;
+    const last = await router.send(std);
+    expect(last.requestError?.code).toBe('ServiceUnavailable');
+    expect(router.status().map((s) => s.state)).toEqual(['down', 'down']);
+    expect(last.elsewhere).toBeUndefined();
+  });
+
   it('a refused connection cannot have stored anything: not counted', async () => {
     await build([['q'], ['q']]);
     const envs = await batch('q', ['a']);

@@ -44,6 +44,7 @@ export function registerStatusRoutes(router: Router, deps: AppDeps): void {
       ...(deps.upstreams ? { upstreams: deps.upstreams.status(), possibleDuplicates: deps.upstreams.possibleDuplicates } : {}),
       backlog: { messages: p.backlogMessages, bytes: p.backlogBytes },
       inFlightRequests: p.inFlightRequests,
+      delivery: p.outage.snapshot(),
       totals: { ...p.totals },
       rates: { acceptedPerSecond: per(p.totals.accepted), sentPerSecond: per(p.totals.sent), requestsPerSecond: per(p.totals.requests) },
       store: deps.store.info(),

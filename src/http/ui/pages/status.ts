@@ -1,3 +1,4 @@
+import type { OutageSnapshot } from '../../../delivery/outage.js';
 import type { DeadLetter, StoreInfo } from '../../../delivery/store.js';
 import type { WorkerStatus } from '../../../worker/index.js';
 import { bytes, count, duration, rate, timestamp, truncate } from '../format.js';
@@ -20,6 +21,8 @@ export interface StatusData {
   possibleDuplicates?: number;
   backlog: { messages: number; bytes: number };
   inFlightRequests: number;
+  /** Whether batches go (`delivering`) or wait behind one probe while SQS fails every request (`outage-probe`). */
+  delivery?: OutageSnapshot;
   totals: { accepted: number; sent: number; retried: number; deadLettered: number; md5Mismatch: number; requests: number; requestErrors: number };
   /** Averages since the daemon started, per second. */
   rates: { acceptedPerSecond: number; sentPerSecond: number; requestsPerSecond: number };
@@ -156,6 +159,7 @@ export function statusPage(data: StatusData, options: { user: string; flashes: F
 <div class="grid">
 ${stat('Backlog', count(data.backlog.messages), `${bytes(data.backlog.bytes)} accepted, not yet confirmed by SQS`)}
 ${stat('Requests in flight', count(data.inFlightRequests), 'SendMessageBatch calls to SQS now')}
+${data.delivery?.state === 'outage-probe' ? stat('Delivery', 'held', `SQS fails every request: one probe at a time${data.delivery.nextProbeAt ? `, the next at ${timestamp(Date.parse(data.delivery.nextProbeAt))}` : ' (in flight)'}; ${count(data.delivery.probesFailed)} failed so far`) : ''}
 ${stat('Accepted', count(t.accepted), `${rate(data.rates.acceptedPerSecond)} on average`)}
 ${stat('Sent', count(t.sent), `${rate(data.rates.sentPerSecond)} on average`)}
 ${stat('Retried', count(t.retried), 'entries sent again after transient failures')}
