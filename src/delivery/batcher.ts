@@ -24,7 +24,7 @@ export class Batcher {
   usedAt = 0;
 
   private readonly fifo: boolean;
-  private readonly line = new Deque<Envelope>();
+  private line = new Deque<Envelope>();
   private readonly groups = new Map<string, GroupLine>();
   private readonly blocked = new Set<string>();
   /** FIFO: groups with entries and not blocked, in the order they became ready. */
@@ -153,6 +153,52 @@ export class Batcher {
       const g = e.message.groupId ?? '';
       if (!stillHeld.has(g)) this.unblock(g);
     }
+  }
+
+  /**
+   * Removes and returns the entries accepted before `before` (Date.now() ms), in order: messages
+   * past --max-message-age-ms while batches are held in an outage (they are not attempted, so no
+   * failed attempt would find them too old). O(entries held).
+   */
+  expireBefore(before: number): Envelope[] {
+    const out: Envelope[] = [];
+    if (!this.fifo) {
+      const kept = new Deque<Envelope>();
+      for (const e of this.line) {
+        if (e.acceptedAt < before) {
+          out.push(e);
+          this.sendable -= 1;
+          this.sendableBytes -= e.bytes;
+        } else kept.push(e);
+      }
+      if (out.length > 0) this.line = kept;
+    } else {
+      for (const [g, line] of this.groups) {
+        let untouched = true;
+        const kept = new Deque<Envelope>();
+        for (const e of line.q) {
+          if (e.acceptedAt >= before) {
+            kept.push(e);
+            continue;
+          }
+          untouched = false;
+          out.push(e);
+          line.bytes -= e.bytes;
+          if (this.readyGroups.has(g)) {
+            this.sendable -= 1;
+            this.sendableBytes -= e.bytes;
+          }
+        }
+        if (untouched) continue;
+        line.q = kept;
+        if (kept.length === 0) {
+          this.groups.delete(g);
+          this.readyGroups.delete(g);
+        }
+      }
+    }
+    this.held -= out.length;
+    return out;
   }
 
   /** Removes and returns every held entry (shutdown of a memory-only daemon, tests). */

@@ -388,6 +388,7 @@ export class Pipeline {
     if (!wasHolding && this.outage.holding) {
       this.log.warn({ queue: b.dest.queueName, code: outcome.requestError?.code ?? outcome.failed[0]?.error.code }, 'SQS fails every request: batches are held and one probe at a time tests whether it is back');
     }
+    if (probe && this.outage.holding && this.options.maxMessageAgeMs > 0) this.expireHeld(started, outcome);
     this.totals.requests += 1;
     if (outcome.requestError) this.totals.requestErrors += 1;
     this.observer.batchDone?.(b.dest, batch.length, Date.now() - started, outcome.requestError);
@@ -427,6 +428,23 @@ export class Pipeline {
     this.paging.maybePageIn();
     this.consider(b);
     this.pump();
+  }
+
+  /**
+   * A probe failed: messages held past --max-message-age-ms are dead-lettered now, as a failed
+   * attempt would have found them without the hold.
+   */
+  private expireHeld(now: number, outcome: BatchOutcome): void {
+    const max = this.options.maxMessageAgeMs;
+    const last = outcome.requestError ?? outcome.failed[0]?.error;
+    const reason = { code: 'MaxAgeExceeded', message: `undelivered after ${max} ms; last error ${last?.code ?? 'unknown'}: ${last?.message ?? ''}` };
+    for (const b of this.batchers.values()) {
+      if (b.size === 0) continue;
+      const old = b.expireBefore(now - max);
+      if (old.length === 0) continue;
+      this.log.warn({ queue: b.dest.queueName, code: reason.code, count: old.length, msgIds: old.slice(0, 10).map((e) => e.id) }, 'messages held during an outage past --max-message-age-ms; dead-lettered');
+      this.deadLetterNow(b.dest, old, reason);
+    }
   }
 
   private scheduleRetry(b: Batcher, retry: Envelope[], todo: number, stats: QueueStats, requestId: string | undefined): void {

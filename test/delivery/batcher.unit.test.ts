@@ -227,3 +227,43 @@ describe('FIFO entries per group (--fifo-max-per-group)', () => {
     expect(b.takeBatch().map((e) => e.message.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']);
   });
 });
+
+describe('expireBefore (messages held past --max-message-age-ms during an outage)', () => {
+  const aged = (d: Destination, body: string, acceptedAt: number, groupId?: string): Envelope => ({ ...env(d, body, groupId), acceptedAt });
+
+  it('standard queue: removes the old entries, keeps the rest in order and sendable', () => {
+    const d = dest(false);
+    const b = new Batcher(d);
+    for (const [body, at] of [['a', 5], ['b', 50], ['c', 1], ['d', 60]] as const) b.add(aged(d, body, at));
+    expect(bodies(b.expireBefore(10))).toEqual(['a', 'c']);
+    expect(b.size).toBe(2);
+    expect(b.fullBatchReady()).toBe(false);
+    expect(bodies(b.takeBatch())).toEqual(['b', 'd']);
+    expect(b.hasSendable()).toBe(false);
+    expect(b.expireBefore(100)).toEqual([]);
+  });
+
+  it('FIFO queue: per group, blocked groups too; an emptied group is gone, the others keep their order', () => {
+    const d = dest(true);
+    const b = new Batcher(d, 1);
+    b.add(aged(d, 'g1:old', 1, 'g1'));
+    b.add(aged(d, 'g1:new', 50, 'g1'));
+    b.add(aged(d, 'g2:old', 1, 'g2'));
+    b.add(aged(d, 'g3:a', 1, 'g3'));
+    b.add(aged(d, 'g3:b', 2, 'g3'));
+    b.add(aged(d, 'g3:c', 60, 'g3'));
+    const inFlight = b.takeBatch(); // one of each group: g1:old, g2:old, g3:a; all three blocked now
+    expect(bodies(inFlight)).toEqual(['g1:old', 'g2:old', 'g3:a']);
+    expect(bodies(b.expireBefore(10))).toEqual(['g3:b']);
+    b.release(inFlight, new Set());
+    expect(b.size).toBe(2);
+    expect(bodies(b.takeBatch())).toEqual(['g1:new', 'g3:c']);
+    const d2 = dest(true);
+    const c = new Batcher(d2, 1);
+    c.add(aged(d2, 'x:old', 1, 'x'));
+    c.add(aged(d2, 'y:new', 50, 'y'));
+    expect(bodies(c.expireBefore(10))).toEqual(['x:old']);
+    expect(bodies(c.takeBatch())).toEqual(['y:new']);
+    expect(c.hasSendable()).toBe(false);
+  });
+});

@@ -59,6 +59,8 @@ describe.each([
     await until(() => pipeline.outage.snapshot().state === 'outage-probe', 10_000, 'the pipeline to hold its batches');
     expect(await deliveryState(d)).toBe('outage-probe');
     expect(await outageGauge(d)).toBe('1');
+    const page = await getText(`${d.url}/status`, { authorization: AUTH, accept: 'text/html' });
+    expect(page).toContain('SQS fails every request: one probe at a time');
     expect(d.logs.find('one probe at a time').length).toBe(1);
 
     // Counted at the fake: over 3 s, no more requests than probes (the first ones 20, 40, 80 ... ms

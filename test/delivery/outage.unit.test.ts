@@ -184,3 +184,17 @@ describe('while SQS fails every request', () => {
     expect(store.abandoned).toHaveLength(50);
   });
 });
+
+describe('--max-message-age-ms during the hold', () => {
+  it('messages held past it are dead-lettered at the next failed probe, not only the probe\'s own', async () => {
+    client.auto = down;
+    const p = pipeline({ maxMessageAgeMs: 20_000 });
+    await accept(p, 'q', 300, 'm');
+    await untilHeld(p);
+    await advance(20_000 + PROBE_MAX_MS + 100);
+    expect(p.totals.deadLettered).toBe(300);
+    expect(store.dead.every((d) => d.reason.code === 'MaxAgeExceeded' && d.reason.message.includes('ServiceUnavailable'))).toBe(true);
+    expect(p.backlogMessages).toBe(0);
+    expect(logs.find('past --max-message-age-ms').length).toBeGreaterThanOrEqual(1);
+  });
+});

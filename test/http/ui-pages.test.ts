@@ -333,6 +333,7 @@ describe('status page', () => {
       upstream: { endpoint: proxy.endpoint, region: 'us-east-1' },
       backlog: { messages: 0, bytes: 0 },
       inFlightRequests: 0,
+      delivery: { state: 'delivering', probesFailed: 0, heldDestinations: 0, outagesTotal: 0, probesTotal: 0 },
       totals: { accepted: 2, sent: 2, retried: 0, deadLettered: 0 },
       store: { durability: 'memory', deadLetters: 0, writable: true },
       deadLetters: null,
