@@ -3,7 +3,10 @@
  * while other clients misbehave. Phases, each `--seconds` long (default 20; --quick: 5):
  *   baseline   the trickle alone
  *   passwords  20 clients sending wrong passwords as fast as the daemon answers
- *   batch      one client posting a 10,000-entry batch, again and again
+ *   batch      one client posting a 10,000-entry batch, again and again (closed loop: as fast as
+ *              the daemon answers; on a 2-core machine this saturates the daemon with delivery)
+ *   batch1s    one client posting a 10,000-entry batch once a second (open loop: what "one
+ *              client posts a 10,000-entry batch" costs the trickle when the daemon is not saturated)
  *   slow       1,000 connections sending their headers one byte every 500 ms
  * Goal: the trickle's p99 stays under 5 ms in each.
  *
@@ -90,6 +93,10 @@ interface Phase {
   eventLoopMaxMs: number;
   /** The daemon's CPU during the trickle, ms per second. */
   daemonCpuMsPerS: number;
+  /** The other processes' CPU during the trickle, ms per second: on a 2-core machine they share the cores with the daemon. */
+  fakeSqsCpuMsPerS: number;
+  abuserCpuMsPerS: number;
+  benchCpuMsPerS: number;
   /** The daemon's CPU per request the abusers got an answer to (the trickle's share included), µs. */
   cpuUsPerAbuserAnswer?: number;
   /** How long the daemon took to deliver its backlog after the abuse stopped, ms. */
@@ -204,15 +211,17 @@ async function main(): Promise<void> {
   const trickle = load.run;
 
   const phases: Phase[] = [];
-  for (const name of ['baseline', 'passwords', 'batch', 'slow'].filter((n) => n === 'baseline' || !only || only.includes(n))) {
+  for (const name of ['baseline', 'passwords', 'batch', 'batch1s', 'slow'].filter((n) => n === 'baseline' || !only || only.includes(n))) {
     if (name !== 'baseline') await abuser.call('start', { kind: name, origin, auth: `app:${PASSWORD}` });
     await new Promise((r) => setTimeout(r, 500)); // let the abuse get going
     await scrape(origin); // resets the event-loop delay histogram
     const from = (performance.now() - daemonStarted) / 1000;
     const cpu0 = cpuMs(daemon.pid);
+    const others0 = [cpuMs(fake.pid), cpuMs(abuser.pid), cpuMs(process.pid)];
     const t0 = performance.now();
     const t = await trickle(seconds * 1000);
     const cpu = cpuMs(daemon.pid) - cpu0;
+    const others = [cpuMs(fake.pid), cpuMs(abuser.pid), cpuMs(process.pid)].map((c, i) => c - (others0[i] as number));
     const wall = performance.now() - t0;
     const lagMax = ((await scrape(origin)).get('nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000;
     if (profile) process.stdout.write(`${name}: ${from.toFixed(1)}–${((performance.now() - daemonStarted) / 1000).toFixed(1)} s after the daemon started\n`);
@@ -228,13 +237,16 @@ async function main(): Promise<void> {
       daemonRssMb: Math.round(rss),
       eventLoopMaxMs: lagMax,
       daemonCpuMsPerS: (1000 * cpu) / wall,
+      fakeSqsCpuMsPerS: (1000 * (others[0] as number)) / wall,
+      abuserCpuMsPerS: (1000 * (others[1] as number)) / wall,
+      benchCpuMsPerS: (1000 * (others[2] as number)) / wall,
       ...(answers > 0 ? { cpuUsPerAbuserAnswer: (1000 * cpu) / answers } : {}),
       drainMs: Math.round(drainMs),
     });
     const p = phases[phases.length - 1] as Phase;
     process.stdout.write(
       `${name.padEnd(10)} trickle p50 ${p.trickle.p50.toFixed(2)} ms  p99 ${p.trickle.p99.toFixed(2)} ms  max ${p.trickle.max.toFixed(1)} ms  ${JSON.stringify(p.trickleStatuses)}  abuser ${JSON.stringify(abuse)}  ` +
-        `daemon: event-loop max ${lagMax.toFixed(1)} ms, CPU ${p.daemonCpuMsPerS.toFixed(0)} ms/s${p.cpuUsPerAbuserAnswer !== undefined ? ` (${p.cpuUsPerAbuserAnswer.toFixed(0)} µs per abuser answer)` : ''}, RSS ${p.daemonRssMb} MB, drained in ${p.drainMs} ms\n`,
+        `daemon: event-loop max ${lagMax.toFixed(1)} ms, CPU ${p.daemonCpuMsPerS.toFixed(0)} ms/s${p.cpuUsPerAbuserAnswer !== undefined ? ` (${p.cpuUsPerAbuserAnswer.toFixed(0)} µs per abuser answer)` : ''}, RSS ${p.daemonRssMb} MB, drained in ${p.drainMs} ms; CPU ms/s fake SQS ${p.fakeSqsCpuMsPerS.toFixed(0)}, abuser ${p.abuserCpuMsPerS.toFixed(0)}, bench ${p.benchCpuMsPerS.toFixed(0)}\n`,
     );
     await new Promise((r) => setTimeout(r, 1000));
   }

@@ -2,7 +2,10 @@
  * The abusive clients of bench/abuse.ts, in a process of their own (so their work does not
  * slow the trickle's measurement), driven over IPC:
  *   passwords: 20 clients posting with wrong passwords, as fast as the daemon answers;
- *   batch:     one client posting a 10,000-entry NDJSON batch, again and again;
+ *   batch:     one client posting a 10,000-entry NDJSON batch, again and again (closed loop: the
+ *              next as soon as the last is answered);
+ *   batch1s:   one client posting a 10,000-entry NDJSON batch once a second (open loop: the next
+ *              at the next whole second after the start, or at once if the last took longer);
  *   slow:      1,000 connections that send their headers one byte every 500 ms.
  * `start {kind, origin}` begins one, `stop` ends it and answers what the daemon replied.
  */
@@ -36,10 +39,17 @@ async function passwords(origin: string): Promise<void> {
   await pool.destroy();
 }
 
-async function batch(origin: string, auth: string): Promise<void> {
+/** `everyMs`: 0, the next batch as soon as the last is answered; else at most one batch per `everyMs`, on a fixed schedule. */
+async function batch(origin: string, auth: string, everyMs: number): Promise<void> {
   const body = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ body: `abuse-${i}-${'b'.repeat(100)}` })).join('\n');
   const pool = new Pool(origin, { connections: 1 });
-  while (!stopping) {
+  const t0 = Date.now();
+  for (let n = 0; !stopping; n++) {
+    if (everyMs > 0) {
+      const wait = t0 + n * everyMs - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (stopping) break;
+    }
     try {
       const res = await pool.request({ path: '/queues/bench-abuse', method: 'POST', headers: { authorization: `Basic ${Buffer.from(auth).toString('base64')}`, 'content-type': 'application/x-ndjson' }, body });
       await res.body.dump();
@@ -83,7 +93,7 @@ serve({
     for (const k of Object.keys(statuses)) delete statuses[k];
     const origin = String(a.origin);
     const kind = String(a.kind);
-    running = kind === 'passwords' ? passwords(origin) : kind === 'batch' ? batch(origin, String(a.auth)) : slow(origin);
+    running = kind === 'passwords' ? passwords(origin) : kind === 'batch' ? batch(origin, String(a.auth), 0) : kind === 'batch1s' ? batch(origin, String(a.auth), 1000) : slow(origin);
     return { started: kind };
   },
   stop: async () => {
