@@ -12,6 +12,7 @@ import { type DeadGroup, sortUndelivered } from './outcome.js';
 import { OutageGate, outageSignal } from './outage.js';
 import { Paging, PIPELINE_PAGING } from './paging.js';
 import { Retrier } from './retrier.js';
+import { DeliveryTurns } from './turns.js';
 import { PipelineError, type PipelineObserver, type PipelineOptions, type Validated } from './pipeline-types.js';
 import type { BatchOutcome } from './sender.js';
 import { PipelineStats, type QueueStats } from './stats.js';
@@ -34,6 +35,14 @@ export class Pipeline {
   readonly outage: OutageGate<Batcher>;
   private readonly counters = new PipelineStats();
   private pumpScheduled = false;
+  /** A pump that stopped for the turn's delivery slice is queued in `turns`. */
+  private pumpDeferred = false;
+  /** Delivery work (answers taken in, batches sent) in slices of the event loop, so it yields to ingest (turns.ts). */
+  private readonly turns = new DeliveryTurns();
+  private readonly deferredPump = (): void => {
+    this.pumpDeferred = false;
+    this.pump();
+  };
   /** Messages held in memory: in batchers, in flight or backing off. */
   private inMemory = 0;
   /** Message bytes (as SQS counts them) of the messages in memory. */
@@ -334,7 +343,16 @@ export class Pipeline {
   private pump(): void {
     if (this.closed) return;
     if (this.outage.probeWaiting) this.outage.takeHeld(this.ready);
+    this.turns.begin();
     while (this.ready.size > 0 && this.concurrency.allows(this.inFlightRequests, this.bytesInFlight)) {
+      if (this.turns.spent()) {
+        // This turn's delivery slice is used up: the rest goes in a later turn, after the requests read meanwhile.
+        if (!this.pumpDeferred) {
+          this.pumpDeferred = true;
+          this.turns.run(this.deferredPump);
+        }
+        break;
+      }
       const b = this.ready.values().next().value as Batcher;
       this.ready.delete(b);
       let probe = false;
@@ -378,6 +396,12 @@ export class Pipeline {
     this.bytesInFlight += bytes;
     this.tracker?.sending(batch);
     const outcome = await (this.options.send ? this.options.send(batch) : attemptBatch(this.client, this.resolver, batch));
+    // Taken in within the turn's delivery slice, or in a later turn (turns.ts): the slot stays taken until then.
+    this.turns.run(() => this.completed(b, batch, probe, outcome, started, bytes, stats));
+  }
+
+  /** A batch's answer taken in: counters, delivered, dead letters, retries; then the next batches. */
+  private completed(b: Batcher, batch: Envelope[], probe: boolean, outcome: BatchOutcome, started: number, bytes: number, stats: QueueStats): void {
     this.inFlightRequests -= 1;
     this.bytesInFlight -= bytes;
     b.inFlight -= 1;

@@ -74,7 +74,10 @@ async function sendOnce(client: SqsClient, batch: readonly Envelope[], dest: Des
   try {
     let credentials;
     try {
-      credentials = await dest.credentials.get();
+      // Not awaited when already at hand: the request is then signed and written in this same
+      // task (its cost counts in the pump's delivery slice, turns.ts), not in a microtask after it.
+      const got = dest.credentials.get();
+      credentials = got instanceof Promise ? await got : got;
     } catch (err) {
       throw isSqsError(err) ? err : credentialsUnavailable(err);
     }
