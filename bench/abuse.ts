@@ -10,13 +10,16 @@
  *   slow       1,000 connections sending their headers one byte every 500 ms
  * Goal: the trickle's p99 stays under 5 ms in each.
  *
- *   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/abuse.js [--quick] [--seconds N] [--out DIR] [--profile] [--phases a,b] [--daemon-rev REV | --daemon-dir DIR] [--no-floors]
+ *   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/abuse.js [--quick] [--seconds N] [--out DIR] [--profile] [--phases a,b] [--daemon-rev REV | --daemon-dir DIR] [--no-floors] [--daemon-node-args "ARGS"] [--keep-log]
  *
  * Floors first (unless --no-floors): the same trickle, from the same process, against the
  * bench's bare node:http server and its Koa one (bench/servers/), each in a process of its own
  * as the daemon is: what this machine gives a trivial server at 200 msg/s, beside which the
  * daemon's baseline is judged. --daemon-rev: that commit's daemon (exported and built, see
  * bench/lib/rev.ts) in this same harness, for A/B; --daemon-dir: another built checkout's.
+ *
+ * --daemon-node-args: node flags for the daemon (e.g. "--trace-gc --max-semi-space-size=4");
+ * --keep-log: the daemon's log (its stdout and stderr, so --trace-gc lines too) is copied to DIR.
  *
  * --profile: the daemon runs under `node --cpu-prof`; the profile is written to DIR (for
  * bench/stalls.js or a flame graph) and its path printed. --phases: only these (the baseline
@@ -31,7 +34,7 @@
  * scrypt, or a throttle answer), against the fake SQS at 20 ms latency; the trickle logs in
  * with the right password. Every process is started here and stopped by PID.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -59,6 +62,8 @@ const profile = argv.includes('--profile');
 const only = flag('--phases')?.split(',');
 const floors = !argv.includes('--no-floors');
 const rev = flag('--daemon-rev');
+const daemonNodeArgs = (flag('--daemon-node-args') ?? '').split(' ').filter((a) => a !== '');
+const keepLog = argv.includes('--keep-log');
 const daemonDir = rev ? exportRev(REPO, rev, (l) => process.stderr.write(`${l}\n`)) : resolve(flag('--daemon-dir') ?? REPO);
 
 /** The daemon's /metrics as `name{labels}` -> value. */
@@ -198,7 +203,7 @@ async function main(): Promise<void> {
     name: 'daemon',
     args: [join(daemonDir, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', endpoint, '--credentials', 'chain', '--users-file', users, '--durability', 'write', '--spool-dir', join(tmp, 'spool')],
     ipc: false,
-    ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${outDir}`] } : {}),
+    nodeArgs: [...daemonNodeArgs, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${outDir}`] : [])],
     logFile: join(tmp, 'daemon.log'),
     onLine: (line) => {
       if (line.includes('listening')) onUrl((JSON.parse(line) as { url: string }).url);
@@ -224,7 +229,7 @@ async function main(): Promise<void> {
     const others = [cpuMs(fake.pid), cpuMs(abuser.pid), cpuMs(process.pid)].map((c, i) => c - (others0[i] as number));
     const wall = performance.now() - t0;
     const lagMax = ((await scrape(origin)).get('nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000;
-    if (profile) process.stdout.write(`${name}: ${from.toFixed(1)}–${((performance.now() - daemonStarted) / 1000).toFixed(1)} s after the daemon started\n`);
+    if (profile || keepLog) process.stdout.write(`${name}: ${from.toFixed(1)}–${((performance.now() - daemonStarted) / 1000).toFixed(1)} s after the daemon started\n`);
     const rss = memory(daemon.pid).rssBytes / 1_048_576;
     const abuse = name === 'baseline' ? {} : await abuser.call<Record<string, number>>('stop', {}, 60_000);
     const answers = Object.entries(abuse).reduce((n, [k, v]) => (/^\d{3}$/.test(k) ? n + v : n), 0);
@@ -254,11 +259,13 @@ async function main(): Promise<void> {
   await abuser.stop(5000);
   await daemon.stop(20_000);
   await fake.stop(5000);
+  mkdirSync(outDir, { recursive: true });
+  const stamp = `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-abuse${quick ? '-quick' : ''}`;
+  if (keepLog) copyFileSync(join(tmp, 'daemon.log'), join(outDir, `${stamp}-daemon.log`));
   rmSync(tmp, { recursive: true, force: true });
 
-  mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-abuse${quick ? '-quick' : ''}.json`);
-  writeFileSync(file, `${JSON.stringify({ command: `node dist-bench/bench/abuse.js ${argv.join(' ')}`.trim(), rate: RATE, seconds, loadavg: loadavg(), goalP99Ms: 5, daemon: gitDescribe(daemonDir), floors: floorResults, phases }, null, 2)}\n`);
+  const file = join(outDir, `${stamp}.json`);
+  writeFileSync(file, `${JSON.stringify({ command: `node dist-bench/bench/abuse.js ${argv.join(' ')}`.trim(), daemonNodeArgs, rate: RATE, seconds, loadavg: loadavg(), goalP99Ms: 5, daemon: gitDescribe(daemonDir), floors: floorResults, phases }, null, 2)}\n`);
   process.stdout.write(`written ${file}\n`);
 }
 
