@@ -41,6 +41,27 @@ describe('DeliveryTurns', () => {
     expect(turns.spent()).toBe(false); // the window closed with nothing left: the next work starts a new one
   });
 
+  it('work that throws in a later turn surfaces, and the work behind it still runs in a later turn', () => {
+    const due: Array<() => void> = [];
+    const turns = new DeliveryTurns(1, (fn) => due.push(fn)); // the check phases, run by hand
+    const ran: string[] = [];
+    turns.run(() => spin(1.5));
+    turns.run(() => {
+      throw new Error('bug');
+    });
+    turns.run(() => ran.push('after'));
+    expect(turns.pending).toBe(2);
+    expect(due.length).toBe(1);
+    expect(() => (due.shift() as () => void)()).toThrow('bug'); // uncaught in the daemon, as before
+    expect(ran).toEqual([]);
+    expect(due.length).toBe(1); // the rest is not stranded: another turn is asked for
+    (due.shift() as () => void)();
+    expect(ran).toEqual(['after']);
+    expect(turns.pending).toBe(0);
+    expect(due.length).toBe(0);
+    expect(turns.spent()).toBe(false);
+  });
+
   it('a turn runs at most its slice of waiting work; the rest waits for the next turns, in order', async () => {
     const turns = new DeliveryTurns(1);
     let turn = 0;
