@@ -17,11 +17,16 @@
  *   --daemon-rev REV     run that commit's daemon (exported with git archive and built in a temporary
  *                        directory) instead of this checkout's: A/B against another revision in one sitting
  *   --node-http-app      the app as a node:http server (default: a lean HTTP/1.1 one, see servers/worker-app.ts)
+ *   --daemon-node-arg X  one more Node option for the daemon under test (repeatable), e.g. --max-semi-space-size=32
+ *   --warm-messages N    the warm mark (default a quarter of the drain): CPU is also given for the messages after it
  *
  * Each drain empties a pre-filled queue of N messages. Timing and CPU run from the first message
  * at the app to the last delete; a drain counts only when the app got every message and the queue
  * is empty afterwards. The CPU of the fake and of the app is measured over the same window, so a
- * drain limited by them (not by the consumer) shows it.
+ * drain limited by them (not by the consumer) shows it. Past the warm mark the same figures are
+ * given again: a fresh process spends its first seconds compiling its hot code and growing its
+ * heap (on threads besides the main one too), which a long-running daemon does once; the split
+ * by user, kernel and thread says where the CPU went.
  */
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,7 +35,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { Child, cpuMs } from './lib/proc.js';
+import { Child, cpuMs, cpuSplitMs } from './lib/proc.js';
 import { type CpuProfile, summarise } from './lib/profile.js';
 import { exportRev } from './lib/rev.js';
 import { workerStages } from './lib/worker-stages.js';
@@ -45,11 +50,14 @@ const arg = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const N = Number(arg('--messages') ?? (quick ? 10_000 : 30_000));
+/** The warm mark: CPU is also reported for the messages after this many reached the app (a long-running process's cost per message, without its start's JIT compiling and heap growth). */
+const WARM = Number(arg('--warm-messages') ?? Math.floor(N / 4));
 const ROUND_TRIPS = Number(arg('--round-trips') ?? (quick ? 200 : 500));
 const only = new Set((arg('--only') ?? 'daemon,sqs-consumer,reply').split(','));
 const profile = argv.includes('--profile');
 const daemonArgs = argv.flatMap((a, i) => (a === '--daemon-arg' ? [argv[i + 1] as string] : []));
 const daemonRev = arg('--daemon-rev');
+const daemonNodeArgs = argv.flatMap((a, i) => (a === '--daemon-node-arg' ? [argv[i + 1] as string] : []));
 const LATENCY_MS = 20;
 const APP_MS = 1;
 
@@ -96,8 +104,7 @@ async function remaining(url: string): Promise<number> {
   return Number(a.Attributes?.ApproximateNumberOfMessages) + Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible);
 }
 
-interface Drain {
-  name: string;
+interface DrainSpan {
   messages: number;
   seconds: number;
   perSecond: number;
@@ -107,13 +114,83 @@ interface Drain {
   /** The fake's and the app's CPU over the same window, µs per message. */
   fakeCpuUsPerMessage: number;
   appCpuUsPerMessage: number;
+  /** The consumer's CPU split, µs per message: user and kernel time of the process, and of its main (JavaScript) thread alone. */
+  split: { userUs: number; sysUs: number; mainUserUs: number; mainSysUs: number; threads: Record<string, number> };
+}
+
+interface Drain extends DrainSpan {
+  name: string;
+  /** The same figures after the warm mark (the first WARM messages at the app): the process's hot code compiled, its heap sized. */
+  warm?: DrainSpan;
   /** SQS calls per message the fake answered over the drain, by action. */
   callsPerMessage: Record<string, number>;
   appGot: number;
   left: number;
 }
 
+/** CPU (user + kernel) ms of each of a process's threads, summed by thread name (main thread: "main"). */
+function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    let name = 'main';
+    try {
+      if (Number(tid) !== pid) name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const { user, sys } = cpuSplitMs(pid, Number(tid));
+    if (Number.isFinite(user)) out.set(name, (out.get(name) ?? 0) + user + sys);
+  }
+  return out;
+}
+
 const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** What a consumer's process and the harness have used so far (a drain subtracts two of these). */
+interface Snap {
+  at: number;
+  mono: number;
+  got: number;
+  cpu: readonly [number, number, number];
+  split: readonly [{ user: number; sys: number }, { user: number; sys: number }];
+  threads: Map<string, number>;
+}
+
+async function snap(pid: number, got: number): Promise<Snap> {
+  return {
+    at: performance.now(), mono: monoUs(), got,
+    cpu: [cpuMs(pid), cpuMs(fake.pid), cpuMs(app.pid)], split: [cpuSplitMs(pid), cpuSplitMs(pid, pid)], threads: threadCpuMs(pid),
+  };
+}
+
+/** The CPU figures between two snapshots, per message handled between them. */
+function span(a: Snap, b: Snap, messages: number): DrainSpan {
+  const cpu = b.cpu[0] - a.cpu[0];
+  const per = (ms: number): number => (ms * 1000) / messages;
+  const threads: Record<string, number> = {};
+  for (const [k, v] of b.threads) {
+    const d = per(v - (a.threads.get(k) ?? 0));
+    if (d > 0) threads[k] = Math.round(d * 10) / 10;
+  }
+  const seconds = (b.at - a.at) / 1000;
+  return {
+    messages, seconds, perSecond: messages / seconds, cpuMs: cpu, cpuUsPerMessage: per(cpu), perCpuSecond: messages / (cpu / 1000),
+    fakeCpuUsPerMessage: per(b.cpu[1] - a.cpu[1]), appCpuUsPerMessage: per(b.cpu[2] - a.cpu[2]),
+    split: {
+      userUs: per(b.split[0].user - a.split[0].user), sysUs: per(b.split[0].sys - a.split[0].sys),
+      mainUserUs: per(b.split[1].user - a.split[1].user), mainSysUs: per(b.split[1].sys - a.split[1].sys),
+      threads,
+    },
+  };
+}
+
+const describe = (r: DrainSpan): string => `${r.perSecond.toFixed(0)} msg/s, ${r.cpuUsPerMessage.toFixed(1)} µs CPU/msg (fake ${r.fakeCpuUsPerMessage.toFixed(1)}, app ${r.appCpuUsPerMessage.toFixed(1)}; user ${r.split.userUs.toFixed(1)} + kernel ${r.split.sysUs.toFixed(1)}, main thread ${r.split.mainUserUs.toFixed(1)} + ${r.split.mainSysUs.toFixed(1)}; by thread ${JSON.stringify(r.split.threads)}), ${r.perCpuSecond.toFixed(0)} msg per CPU-second`;
 
 async function drain(name: string, start: (queueUrl: string, queue: string) => Child): Promise<Drain & { window: [number, number] }> {
   const queue = `wb-${name}`;
@@ -122,39 +199,36 @@ async function drain(name: string, start: (queueUrl: string, queue: string) => C
   const child = start(url, queue);
   // From the first message at the app to the last delete.
   const startBy = Date.now() + 30_000;
-  while ((await app.call<number>('count')) === 0) {
+  let got = 0;
+  while ((got = await app.call<number>('count')) === 0) {
     if (Date.now() > startBy || !child.running) throw new Error(`${name}: no message reached the app within 30 s; see ${tmp}`);
     await sleep(5);
   }
-  const t0 = performance.now();
-  const m0 = monoUs();
-  const c0 = [cpuMs(child.pid), cpuMs(fake.pid), cpuMs(app.pid)] as const;
+  const a = await snap(child.pid, got);
   const s0 = await fake.call<{ byAction: Record<string, number> }>('stats');
   const deadline = Date.now() + 300_000;
-  let got = 0;
+  let w: Snap | undefined;
   while (Date.now() < deadline) {
     got = await app.call<number>('count');
+    // The warm mark: the process has compiled its hot code and sized its heap by now.
+    if (!w && got >= WARM) w = await snap(child.pid, got);
     if (got >= N && (await remaining(url)) === 0) break;
-    await sleep(got >= N ? 10 : 50);
+    await sleep(got >= N || !w ? 10 : 50);
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const c1 = [cpuMs(child.pid), cpuMs(fake.pid), cpuMs(app.pid)] as const;
-  const m1 = monoUs();
+  const b = await snap(child.pid, got);
   const s1 = await fake.call<{ byAction: Record<string, number> }>('stats');
   const left = await remaining(url);
   await child.stop(30_000);
-  const cpu = c1[0] - c0[0];
   const callsPerMessage: Record<string, number> = {};
-  for (const [a, n] of Object.entries(s1.byAction)) {
-    const d = n - (s0.byAction[a] ?? 0);
-    if (d > 0 && a !== 'GetQueueAttributes') callsPerMessage[a] = Math.round((d / N) * 1000) / 1000;
+  for (const [k, n] of Object.entries(s1.byAction)) {
+    const d = n - (s0.byAction[k] ?? 0);
+    if (d > 0 && k !== 'GetQueueAttributes') callsPerMessage[k] = Math.round((d / N) * 1000) / 1000;
   }
-  const r = {
-    name, messages: N, seconds, perSecond: N / seconds, cpuMs: cpu, cpuUsPerMessage: (cpu * 1000) / N, perCpuSecond: N / (cpu / 1000),
-    fakeCpuUsPerMessage: ((c1[1] - c0[1]) * 1000) / N, appCpuUsPerMessage: ((c1[2] - c0[2]) * 1000) / N,
-    callsPerMessage, appGot: got, left, window: [m0, m1] as [number, number],
-  };
-  log(`${name}: ${r.perSecond.toFixed(0)} msg/s, ${r.cpuUsPerMessage.toFixed(1)} µs CPU/msg (fake ${r.fakeCpuUsPerMessage.toFixed(1)}, app ${r.appCpuUsPerMessage.toFixed(1)}), ${r.perCpuSecond.toFixed(0)} msg per CPU-second; app got ${got}, ${left} left; SQS calls/msg ${JSON.stringify(callsPerMessage)}`);
+  const all = span(a, b, N);
+  const warm = w && N - w.got > 0 ? span(w, b, N - w.got) : undefined;
+  const r = { name, ...all, ...(warm ? { warm } : {}), callsPerMessage, appGot: got, left, window: [a.mono, b.mono] as [number, number] };
+  log(`${name}: ${describe(all)}; app got ${got}, ${left} left; SQS calls/msg ${JSON.stringify(callsPerMessage)}`);
+  if (warm) log(`${name}, the last ${warm.messages} (after the first ${(w as Snap).got}): ${describe(warm)}`);
   return r;
 }
 
@@ -162,7 +236,7 @@ function daemon(name: string, extra: readonly string[], nodeArgs: readonly strin
   return new Child({
     name,
     args: [join(DAEMON_DIR, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', endpoint, '--durability', 'memory', '--log-level', 'warn', ...extra, ...daemonArgs],
-    nodeArgs,
+    nodeArgs: [...daemonNodeArgs, ...nodeArgs],
     cpu: serverCpu,
     ipc: false,
     logFile: join(tmp, `${name}.log`),
@@ -253,22 +327,25 @@ if (profile && daemonWindow) {
 const d = drains.find((r) => r.name === 'daemon');
 const c = drains.find((r) => r.name === 'sqs-consumer');
 const ratio = d && c ? d.perCpuSecond / c.perCpuSecond : undefined;
+const warmRatio = d?.warm && c?.warm ? d.warm.perCpuSecond / c.warm.perCpuSecond : undefined;
 const correct = drains.every((r) => r.appGot >= N && r.left === 0) && (rr === undefined || rr.failed === 0);
 const fmt = (v: number | undefined, digits = 0): string => (v === undefined || !Number.isFinite(v) ? 'not measured' : v.toFixed(digits));
 const met = (v: number | undefined, ok: (x: number) => boolean): string => (v === undefined || !Number.isFinite(v) ? 'not measured' : ok(v) ? 'met' : 'not met');
 const goals = [
   ['messages/s delivered to the app (daemon)', `≥ ${GOALS.perSecond.toLocaleString('en-US')}`, fmt(d?.perSecond), met(d?.perSecond, (x) => x >= GOALS.perSecond)],
   ['daemon CPU per message', `≤ ${GOALS.cpuUsPerMessage} µs`, d ? `${fmt(d.cpuUsPerMessage, 1)} µs` : 'not measured', met(d?.cpuUsPerMessage, (x) => x <= GOALS.cpuUsPerMessage)],
+  ['daemon CPU per message after the warm mark', `≤ ${GOALS.cpuUsPerMessage} µs`, d?.warm ? `${fmt(d.warm.cpuUsPerMessage, 1)} µs (the last ${d.warm.messages})` : 'not measured', met(d?.warm?.cpuUsPerMessage, (x) => x <= GOALS.cpuUsPerMessage)],
   ['messages per CPU-second, daemon / sqs-consumer', `≥ ${GOALS.ratioPerCpuSecond}×`, ratio === undefined ? 'not measured' : `${ratio.toFixed(2)}×`, met(ratio, (x) => x >= GOALS.ratioPerCpuSecond)],
+  ['the same after the warm mark', `≥ ${GOALS.ratioPerCpuSecond}×`, warmRatio === undefined ? 'not measured' : `${warmRatio.toFixed(2)}×`, met(warmRatio, (x) => x >= GOALS.ratioPerCpuSecond)],
   ['request/reply round trip p50', `≤ ${GOALS.roundTripFactor} × ${2 * LATENCY_MS} ms = ${GOALS.roundTripFactor * 2 * LATENCY_MS} ms`, rr ? `${fmt(rr.ms.p50, 1)} ms` : 'not measured', met(rr?.ms.p50, (x) => x <= GOALS.roundTripFactor * 2 * LATENCY_MS)],
 ];
-const report = { at: new Date().toISOString(), quick, messages: N, roundTrips: ROUND_TRIPS, latencyMs: LATENCY_MS, appMs: APP_MS, daemonRev: daemonRev ?? null, daemonArgs, daemonWindow, loadAverage: loadavg(), drains, ratioPerCpuSecond: ratio, requestReply: rr, goals, correct, profiles };
+const report = { at: new Date().toISOString(), quick, messages: N, roundTrips: ROUND_TRIPS, latencyMs: LATENCY_MS, appMs: APP_MS, daemonRev: daemonRev ?? null, daemonArgs, daemonNodeArgs, warmMessages: WARM, daemonWindow, loadAverage: loadavg(), drains, ratioPerCpuSecond: ratio, warmRatioPerCpuSecond: warmRatio, requestReply: rr, goals, correct, profiles };
 const out = join(tmp, 'worker-bench.json');
 writeFileSync(out, JSON.stringify(report, null, 2));
 const lines = [
-  '| consumer | msg/s | CPU µs/msg | msg per CPU-second | fake CPU µs/msg | app CPU µs/msg | SQS calls/msg |',
-  '|---|---|---|---|---|---|---|',
-  ...drains.map((r) => `| ${r.name} | ${r.perSecond.toFixed(0)} | ${r.cpuUsPerMessage.toFixed(1)} | ${r.perCpuSecond.toFixed(0)} | ${r.fakeCpuUsPerMessage.toFixed(1)} | ${r.appCpuUsPerMessage.toFixed(1)} | ${Object.entries(r.callsPerMessage).map(([a, n]) => `${a} ${n}`).join(', ')} |`),
+  `| consumer | msg/s | CPU µs/msg | msg per CPU-second | fake CPU µs/msg | app CPU µs/msg | after the first ${WARM}: CPU µs/msg (user + kernel; main thread) | SQS calls/msg |`,
+  '|---|---|---|---|---|---|---|---|',
+  ...drains.map((r) => `| ${r.name} | ${r.perSecond.toFixed(0)} | ${r.cpuUsPerMessage.toFixed(1)} | ${r.perCpuSecond.toFixed(0)} | ${r.fakeCpuUsPerMessage.toFixed(1)} | ${r.appCpuUsPerMessage.toFixed(1)} | ${r.warm ? `${r.warm.cpuUsPerMessage.toFixed(1)} (${r.warm.split.userUs.toFixed(1)} + ${r.warm.split.sysUs.toFixed(1)}; ${(r.warm.split.mainUserUs + r.warm.split.mainSysUs).toFixed(1)})` : '—'} | ${Object.entries(r.callsPerMessage).map(([a, n]) => `${a} ${n}`).join(', ')} |`),
   '',
   ...(rr ? [`request/reply round trip over ${rr.count}: p50 ${rr.ms.p50.toFixed(1)} ms, p90 ${rr.ms.p90.toFixed(1)} ms, p99 ${rr.ms.p99.toFixed(1)} ms, max ${rr.ms.max.toFixed(1)} ms`, ''] : []),
   '| goal | target | measured | |',

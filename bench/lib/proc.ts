@@ -188,11 +188,11 @@ export function cpuMs(pid: number): number {
   return user + sys;
 }
 
-/** User and system (kernel) CPU time the process has used so far, in ms; NaN once it is gone. */
-export function cpuSplitMs(pid: number): { user: number; sys: number } {
+/** User and system (kernel) CPU time the process (or its thread `tid`) has used so far, in ms; NaN once it is gone. */
+export function cpuSplitMs(pid: number, tid?: number): { user: number; sys: number } {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   } catch {
     return { user: NaN, sys: NaN };
   }

@@ -10,12 +10,14 @@ type Rule = [stage: string, test: (file: string, fn: string) => boolean];
 
 /** First match wins; `file` is the path under dist/src/ or node_modules/. */
 const RULES: Rule[] = [
-  ['SQS transport: client, SigV4, undici (not the worker\'s)', (f) => /^(sqs\/(client|sign|errors|credentials)\.js|undici\/)/.test(f)],
+  ['SQS client: request JSON, SigV4, answer parse (sqs/client.js, sign.js, sigv4.js)', (f) => /^(sqs\/(client|sign|errors|credentials|batch-json)\.js|sigv4\.js|undici\/)/.test(f)],
+  // Shared by the POSTs to the app and the SQS calls: an answer's parse starts from the socket's data event, with no caller on the stack to tell them apart.
+  ['HTTP/1.1 client: socket writes, answer parse (net/http1/, the app POSTs and the SQS calls)', (f) => f.startsWith('net/http1/')],
   ['receive: answer to messages (consume.js), take', (f, fn) => (f === 'sqs/consume.js' && /^(toReceived|receiveMessages)$/.test(fn)) || (f === 'worker/consumer.js' && /^(poll|take|maybePoll|aheadTarget)$/.test(fn))],
   ['delete / visibility batching (settle.js, consume.js)', (f) => f === 'worker/settle.js' || f === 'sqs/consume.js'],
   ['heartbeat (visibility extension)', (f, fn) => f === 'worker/consumer.js' && fn === 'extend'],
   ['POST: sqsd headers and outcome (deliver.js)', (f) => f === 'worker/deliver.js'],
-  ['POST: app client write and parse (app-client.js, not the worker\'s)', (f) => f === 'worker/app-client.js'],
+  ['POST: the app client\'s request text (app-client.js)', (f) => f === 'worker/app-client.js'],
   ['metrics (prom-client, metrics.js)', (f) => /^(prom-client\/|metrics\.js)/.test(f)],
   ['worker: dispatch, outcome, events (consumer.js, limiter, reply, payload)', (f) => /^worker\//.test(f) || /^s3\/pointer\.js/.test(f)],
   ['logging (pino)', (f) => /^(pino|sonic-boom|thread-stream)/.test(f)],
