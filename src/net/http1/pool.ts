@@ -42,6 +42,7 @@ export class Http1Pool {
   /** Sockets are being closed: nothing more is sent. */
   private destroyed = false;
   private drained: (() => void) | undefined;
+  private buffer: Buffer | undefined;
 
   constructor(url: URL, private readonly options: Http1PoolOptions) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`Http1Pool speaks http: and https: only; got ${url.protocol}`);
@@ -62,6 +63,16 @@ export class Http1Pool {
     this.timeoutTicks = this.ticksFor(options.timeoutMs);
     this.connectTicks = this.ticksFor(this.connectTimeoutMs);
     this.idleTicks = this.ticksFor(options.idleMs ?? 30_000);
+  }
+
+  /**
+   * The one buffer every plain socket of the pool reads into (net's `onread`): each read is parsed
+   * at once, and the parser copies what it keeps, so one buffer serves them all. 64 KiB, as
+   * Node's own reads.
+   */
+  readBuffer(): Buffer {
+    this.buffer ??= Buffer.allocUnsafe(65_536);
+    return this.buffer;
   }
 
   ticksFor(ms: number): number {
