@@ -340,14 +340,78 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     }
   }
 
-  private async deliver(h: Held): Promise<void> {
+  /**
+   * Starts one delivery. A plain message (no S3 pointer, nearly all) goes the callback way: the
+   * POST, and for a 2xx without a reply its delete, without a promise or an async frame per
+   * message (the worker's hot path, docs/benchmarks.md); anything else goes through outcome().
+   */
+  private deliver(h: Held): void {
+    const { msg } = h;
+    if (sizeAttributeOf(msg.attributes) !== undefined) {
+      void this.deliverPayload(h);
+      return;
+    }
+    const group = this.fifo ? msg.groupId : undefined;
+    if (group !== undefined) this.busyGroups.add(group);
+    h.state = 'delivering';
+    this.inFlight += 1;
+    let sync = true;
+    this.app.postWith(msg, this.config.queue, this.config.contentType, (out) => {
+      // An outcome at once (a refusal) is taken a turn later, as an awaited one was: dispatch's loop goes on first.
+      if (sync) queueMicrotask(() => this.answered(h, group, out));
+      else this.answered(h, group, out);
+    });
+    sync = false;
+  }
+
+  /** The app's outcome for a plain message. Never throws (it runs in the app client's callback). */
+  private answered(h: Held, group: string | undefined, out: AppOutcome): void {
+    this.inFlight -= 1;
+    this.finishing += 1;
+    try {
+      if (out.kind === 'ok' && (this.deps.sendReply === undefined || replyFor(h.msg, out, this.config, this.deps.credentials) === undefined)) {
+        // The usual 2xx: no reply to make durable first, straight to its delete.
+        this.limit.answered(out.latencyMs);
+        h.state = 'settling';
+        this.settler.deleteWith(h.msg.receiptHandle, (deleted) => {
+          try {
+            this.deleted(h, out, deleted);
+          } catch (err) {
+            this.unexpected(err, h);
+          }
+          this.finished(group);
+        });
+        return;
+      }
+    } catch (err) {
+      this.unexpected(err, h);
+      this.finished(group);
+      return;
+    }
+    this.outcome(h, out).catch((err: unknown) => this.unexpected(err, h)).then(() => this.finished(group), () => undefined);
+  }
+
+  private unexpected(err: unknown, h: Held): void {
+    this.log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack }, 'unexpected error settling a message; it reappears after its visibility timeout');
+    this.held.delete(h.msg.receiptHandle);
+  }
+
+  /** A delivery is settled: its group is free, its slot too. */
+  private finished(group: string | undefined): void {
+    this.finishing -= 1;
+    if (group !== undefined) this.busyGroups.delete(group);
+    this.dispatch();
+    this.maybePoll();
+  }
+
+  /** A message whose payload is in S3 (an Extended Client pointer): read, then POSTed as a stream. */
+  private async deliverPayload(h: Held): Promise<void> {
     const { msg } = h;
     const group = this.fifo ? msg.groupId : undefined;
     if (group !== undefined) this.busyGroups.add(group);
     h.state = 'delivering';
     this.inFlight += 1;
-    // Most messages are no S3 pointer: no await (and no microtask turn) for them.
-    const payload = sizeAttributeOf(msg.attributes) === undefined ? undefined : await openPayload(msg, this.deps.s3, () => this.deps.credentials.get(), this.payloadAbort.signal);
+    const payload = await openPayload(msg, this.deps.s3, () => this.deps.credentials.get(), this.payloadAbort.signal);
     let out: AppOutcome;
     if (payload === undefined) out = await this.app.post(msg, this.config.queue, this.config.contentType);
     else if ('failed' in payload) out = { kind: 'failed', ...payload.failed, latencyMs: 0 };
@@ -360,13 +424,9 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     try {
       await this.outcome(h, out);
     } catch (err) {
-      this.log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack }, 'unexpected error settling a message; it reappears after its visibility timeout');
-      this.held.delete(msg.receiptHandle);
+      this.unexpected(err, h);
     }
-    this.finishing -= 1;
-    if (group !== undefined) this.busyGroups.delete(group);
-    this.dispatch();
-    this.maybePoll();
+    this.finished(group);
   }
 
   private async outcome(h: Held, out: AppOutcome): Promise<void> {
@@ -386,11 +446,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
         }
       }
       h.state = 'settling';
-      const deleted = await this.settler.delete(msg.receiptHandle);
-      this.held.delete(msg.receiptHandle);
-      if (deleted && h.pointer && this.deps.s3 && !this.deps.s3.keep) void this.deletePayload(h.pointer);
-      this.counts.delivered += 1;
-      this.emit('delivered', { queue: this.config.queue, messageId: msg.messageId, status: out.status, latencyMs: out.latencyMs });
+      this.deleted(h, out, await this.settler.delete(msg.receiptHandle));
       return;
     }
     if (out.kind === 'failed' && out.code === 'Aborted') return this.release([h]); // shutdown past its grace
@@ -407,6 +463,15 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     }
     if (out.code.startsWith('Http')) this.limit.answered(out.latencyMs);
     return this.failed(h, out);
+  }
+
+  /** A 2xx's delete is done (`deleted`: SQS confirmed it; false: the receipt handle no longer worked, or stop). */
+  private deleted(h: Held, out: Extract<AppOutcome, { kind: 'ok' }>, deleted: boolean): void {
+    const { msg } = h;
+    this.held.delete(msg.receiptHandle);
+    if (deleted && h.pointer && this.deps.s3 && !this.deps.s3.keep) void this.deletePayload(h.pointer);
+    this.counts.delivered += 1;
+    this.emit('delivered', { queue: this.config.queue, messageId: msg.messageId, status: out.status, latencyMs: out.latencyMs });
   }
 
   /** The app handled the message and SQS deleted it: its payload object goes too (as the Extended Client's deleteMessage does). */

@@ -60,29 +60,37 @@ export class AppClient {
     else this.pool = new Pool(u.origin, { connections, keepAliveTimeout: 30_000, pipelining: 1 });
   }
 
-  /** The POST over the lean client: one promise, one callback, the head and body in one write. */
-  private postLean(lean: AppPool, msg: ReceivedMessage, queueName: string, contentType: string, payload?: { body: Readable; bytes: number }): Promise<AppOutcome> {
+  /** The POST over the lean client: one callback, the head and body in one write. `done` is called once (maybe at once, for a refusal). */
+  private postLean(lean: AppPool, msg: ReceivedMessage, queueName: string, contentType: string, payload: { body: Readable; bytes: number } | undefined, done: (out: AppOutcome) => void): void {
     const t0 = performance.now();
     let head = this.head;
     if (head === undefined || head.queueName !== queueName || head.contentType !== contentType) this.head = head = new SqsdHead(queueName, contentType);
     const h = head.lines(msg);
     if ('bad' in h) {
       payload?.body.destroy();
-      return Promise.resolve({ kind: 'failed', code: 'UnsendableHeader', message: `header ${JSON.stringify(h.bad.slice(0, 80))} of the message cannot be sent over HTTP (CR, LF or NUL in its value, or not a token)`, latencyMs: 0 });
+      done({ kind: 'failed', code: 'UnsendableHeader', message: `header ${JSON.stringify(h.bad.slice(0, 80))} of the message cannot be sent over HTTP (CR, LF or NUL in its value, or not a token)`, latencyMs: 0 });
+      return;
     }
-    return new Promise<AppOutcome>((resolve) => {
-      this.leanActive += 1;
-      lean.post(h.lines, payload ? { stream: payload.body, bytes: payload.bytes } : msg.body, (failure, answer) => {
-        this.leanActive -= 1;
-        const ms = performance.now() - t0;
-        if (failure || !answer) {
-          payload?.body.destroy();
-          resolve(this.leanFailure(failure as AppFailure, ms));
-          return;
-        }
-        resolve(this.outcome(answer.status, answer.headers, answer.body === undefined ? undefined : [answer.body], ms));
-      });
+    this.leanActive += 1;
+    lean.post(h.lines, payload ? { stream: payload.body, bytes: payload.bytes } : msg.body, (failure, answer) => {
+      this.leanActive -= 1;
+      const ms = performance.now() - t0;
+      if (failure || !answer) {
+        payload?.body.destroy();
+        done(this.leanFailure(failure as AppFailure, ms));
+        return;
+      }
+      done(this.outcome(answer.status, answer.headers, answer.body === undefined ? undefined : [answer.body], ms));
     });
+  }
+
+  /**
+   * `post` without a promise, for the worker's hot path: `done` gets the outcome once, possibly
+   * before postWith returns (a message whose headers cannot be sent, a closed client).
+   */
+  postWith(msg: ReceivedMessage, queueName: string, contentType: string, done: (out: AppOutcome) => void): void {
+    if (this.lean) this.postLean(this.lean, msg, queueName, contentType, undefined, done);
+    else void this.post(msg, queueName, contentType).then(done);
   }
 
   private leanFailure(f: AppFailure, latencyMs: number): AppOutcome {
@@ -96,7 +104,8 @@ export class AppClient {
    */
   /** `payload`: the body streamed from S3 (a large message's, src/worker/payload.ts), instead of `msg.body`. */
   post(msg: ReceivedMessage, queueName: string, contentType: string, payload?: { body: Readable; bytes: number }): Promise<AppOutcome> {
-    if (this.lean) return this.postLean(this.lean, msg, queueName, contentType, payload);
+    const lean = this.lean;
+    if (lean) return new Promise((resolve) => this.postLean(lean, msg, queueName, contentType, payload, resolve));
     const pool = this.pool as Pool;
     const t0 = performance.now();
     return new Promise<AppOutcome>((resolve) => {

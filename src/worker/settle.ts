@@ -49,11 +49,18 @@ export class Settler {
 
   /** Resolves true once SQS deleted it, false if the receipt handle no longer worked (or after close). */
   delete(receiptHandle: string): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      this.deletes.push({ item: receiptHandle, attempts: 0, resolve });
-      this.pump();
-    });
+    return new Promise((resolve) => this.deleteWith(receiptHandle, resolve));
+  }
+
+  /**
+   * `delete` with a callback instead of a promise (the worker's hot path): `done` is called once
+   * with the same answer, at once if the settler is closed. It must not throw: it is called
+   * while a batch's outcomes are handed out.
+   */
+  deleteWith(receiptHandle: string, done: (ok: boolean) => void): void {
+    if (this.closed) return done(false);
+    this.deletes.push({ item: receiptHandle, attempts: 0, resolve: done });
+    this.pump();
   }
 
   /** Resolves true once SQS changed it, false after a few failed tries. */
