@@ -367,14 +367,14 @@ export class Pipeline {
       }
       const batch = b.takeBatch();
       if (batch.length > 0) void this.dispatch(b, batch, probe);
+      // The linger timer was the batch's that just left. What comes next is a new batch with its
+      // own linger from its first entry: left armed, the old timer sent the next batch early and
+      // part-filled (9.1-9.7 entries a request at 2,000 msg/s instead of 10, issue 14).
+      if (b.lingerTimer !== undefined) clearTimeout(b.lingerTimer);
+      b.lingerTimer = undefined;
       if (b.hasSendable()) {
         if (b.fullBatchReady() || this.closing) this.ready.add(b); // back of the line: round robin
-        else {
-          // What remains is a new batch: it gets its own linger, not what was left of the last one's.
-          if (b.lingerTimer !== undefined) clearTimeout(b.lingerTimer);
-          b.lingerTimer = undefined;
-          this.consider(b);
-        }
+        else this.consider(b);
       }
     }
     this.starved = this.ready.size > 0;

@@ -109,6 +109,24 @@ describe('when a batch leaves', () => {
     expect(client.bodies()[2]).toEqual(range('m', 3, 10));
   });
 
+  it('after a full batch leaves with nothing behind it, the next entries linger from their own first, not with the old timer', async () => {
+    const p = pipeline({ lingerMs: 300 });
+    const d = makeDest('q');
+    await p.accept(d, [msg('first')]);
+    await flush();
+    await p.accept(d, range('m', 3).map((b) => msg(b))); // its linger would end at 300
+    await advance(150);
+    await p.accept(d, range('m', 7, 3).map((b) => msg(b))); // 10 waiting: they leave, nothing remains
+    await flush();
+    expect(client.bodies()[1]).toEqual(range('m', 10));
+    await advance(50);
+    await p.accept(d, [msg('next')]); // at 200: lingers until 500
+    await advance(299);
+    expect(client.calls).toHaveLength(2); // the old timer (due at 300) is gone
+    await advance(1);
+    expect(client.bodies()[2]).toEqual(['next']);
+  });
+
   it('at most maxConcurrency requests in flight, all queues together; waiting batches fill meanwhile', async () => {
     const p = pipeline({ maxConcurrency: 1, lingerMs: 1 });
     const q1 = makeDest('q1');
