@@ -25,6 +25,8 @@ export async function credentialsFor(ctx: AuthContext, deps: { config: Pick<Conf
     return daemon;
   }
   const header = ctx.get('authorization');
+  const token = ctx.get('x-amz-security-token');
+  if (header === last.header && token === last.token && last.source !== undefined) return last.source;
   if (header === '') {
     throw new DaemonError('MissingCredentials', 'send AWS credentials with HTTP Basic auth: user = access key id, password = secret access key');
   }
@@ -35,9 +37,20 @@ export async function credentialsFor(ctx: AuthContext, deps: { config: Pick<Conf
   if (!ACCESS_KEY_ID.test(parsed.name)) {
     throw new DaemonError('MalformedCredentials', 'the Basic-auth user must be an AWS access key id (letters and digits)');
   }
-  const token = ctx.get('x-amz-security-token');
-  return staticCredentials(token ? { accessKeyId: parsed.name, secretAccessKey: parsed.pass, sessionToken: token } : { accessKeyId: parsed.name, secretAccessKey: parsed.pass });
+  const source = staticCredentials(token ? { accessKeyId: parsed.name, secretAccessKey: parsed.pass, sessionToken: token } : { accessKeyId: parsed.name, secretAccessKey: parsed.pass });
+  last = { header, token, source };
+  return source;
 }
+
+/**
+ * Pass-through: the last Authorization and X-Amz-Security-Token pair that parsed, and its
+ * credentials. An app sends the same pair with every message; decoding and checking it again,
+ * and building the frozen credentials and their key, was ~1.1 KB of garbage a message (a sixth
+ * of what the send path allocates beside Node's HTTP server, issue 14). The mapping is a pure
+ * function of the two strings (staticCredentials never refreshes), so one entry shared by every
+ * daemon in the process is exact; it holds one secret, which the resolver's cache keys hold anyway.
+ */
+let last: { header: string; token: string; source: CredentialSource | undefined } = { header: '', token: '', source: undefined };
 
 /** --credentials chain with --users-file: Basic auth is a local access check. */
 async function checkLocalUser(ctx: AuthContext, users: LocalUsers): Promise<void> {
