@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import basicAuth from 'basic-auth';
 import type { Config } from '../config.js';
@@ -26,7 +27,7 @@ export async function credentialsFor(ctx: AuthContext, deps: { config: Pick<Conf
   }
   const header = ctx.get('authorization');
   const token = ctx.get('x-amz-security-token');
-  if (header === last.header && token === last.token && last.source !== undefined) return last.source;
+  if (last.source !== undefined && sameAsLast(header, token)) return last.source;
   if (header === '') {
     throw new DaemonError('MissingCredentials', 'send AWS credentials with HTTP Basic auth: user = access key id, password = secret access key');
   }
@@ -38,7 +39,7 @@ export async function credentialsFor(ctx: AuthContext, deps: { config: Pick<Conf
     throw new DaemonError('MalformedCredentials', 'the Basic-auth user must be an AWS access key id (letters and digits)');
   }
   const source = staticCredentials(token ? { accessKeyId: parsed.name, secretAccessKey: parsed.pass, sessionToken: token } : { accessKeyId: parsed.name, secretAccessKey: parsed.pass });
-  last = { header, token, source };
+  last = { headerLength: header.length, tokenLength: token.length, bytes: Buffer.from(`${header}\n${token}`, 'utf16le'), source };
   return source;
 }
 
@@ -50,7 +51,19 @@ export async function credentialsFor(ctx: AuthContext, deps: { config: Pick<Conf
  * function of the two strings (staticCredentials never refreshes), so one entry shared by every
  * daemon in the process is exact; it holds one secret, which the resolver's cache keys hold anyway.
  */
-let last: { header: string; token: string; source: CredentialSource | undefined } = { header: '', token: '', source: undefined };
+let last: { headerLength: number; tokenLength: number; bytes: Buffer; source: CredentialSource | undefined } = { headerLength: -1, tokenLength: -1, bytes: Buffer.alloc(0), source: undefined };
+
+/**
+ * Is this the last pair? Compared in constant time, not with `===`: the header holds a secret key
+ * and `===` stops at the first differing character, so its timing would tell a local caller how
+ * much of another app's header it guessed (issue 11 named such a compare a finding). As UTF-16
+ * bytes, so no two strings share bytes (latin1 would drop a code unit's high byte). Lengths may
+ * differ at once: a header's length says nothing useful about the key in it.
+ */
+function sameAsLast(header: string, token: string): boolean {
+  if (header.length !== last.headerLength || token.length !== last.tokenLength) return false;
+  return timingSafeEqual(Buffer.from(`${header}\n${token}`, 'utf16le'), last.bytes);
+}
 
 /** --credentials chain with --users-file: Basic auth is a local access check. */
 async function checkLocalUser(ctx: AuthContext, users: LocalUsers): Promise<void> {

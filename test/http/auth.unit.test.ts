@@ -38,3 +38,17 @@ it('a missing or malformed header after a good one is still refused', async () =
   await expect(credentialsFor(ctx({ authorization: basic('AKIDONE', '') }), deps)).rejects.toMatchObject({ code: 'MalformedCredentials' });
   await expect(credentialsFor(ctx({ authorization: 'Bearer xyz' }), deps)).rejects.toMatchObject({ code: 'MalformedCredentials' });
 });
+
+it('a header of the same length that differs in one character is not taken for the last one', async () => {
+  const good = basic('AKIDONE', 'secret/one');
+  await credentialsFor(ctx({ authorization: good }), deps);
+  const sameLength = basic('AKIDONE', 'secret/onf');
+  expect(sameLength.length).toBe(good.length);
+  expect(await (await credentialsFor(ctx({ authorization: sameLength }), deps)).get()).toEqual({ accessKeyId: 'AKIDONE', secretAccessKey: 'secret/onf' });
+  const cached = await credentialsFor(ctx({ authorization: good }), deps);
+  // The same header with its last character's code unit raised by 256 (same low byte): refused, not the cached pair.
+  const last = good.charCodeAt(good.length - 1);
+  const widened = good.slice(0, -1) + String.fromCharCode(last + 256);
+  await expect(credentialsFor(ctx({ authorization: widened }), deps)).rejects.toMatchObject({ code: 'MalformedCredentials' });
+  expect(await credentialsFor(ctx({ authorization: good }), deps)).toBe(cached);
+});
