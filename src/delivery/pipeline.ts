@@ -343,9 +343,12 @@ export class Pipeline {
   private pump(): void {
     if (this.closed) return;
     if (this.outage.probeWaiting) this.outage.takeHeld(this.ready);
-    this.turns.begin();
+    let sent = 0;
     while (this.ready.size > 0 && this.concurrency.allows(this.inFlightRequests, this.bytesInFlight)) {
-      if (this.turns.spent()) {
+      // A pump that sends one batch (the usual case at low load) opens no window: opening one asks
+      // for a check phase, and from the check phase that is one more turn of the loop per message.
+      if (sent === 1) this.turns.begin();
+      if (sent > 0 && this.turns.spent()) {
         // This turn's delivery slice is used up: the rest goes in a later turn, after the requests read meanwhile.
         if (!this.pumpDeferred) {
           this.pumpDeferred = true;
@@ -366,7 +369,10 @@ export class Pipeline {
         probe = true;
       }
       const batch = b.takeBatch();
-      if (batch.length > 0) void this.dispatch(b, batch, probe);
+      if (batch.length > 0) {
+        sent += 1;
+        void this.dispatch(b, batch, probe);
+      }
       // The linger timer was the batch's that just left. What comes next is a new batch with its
       // own linger from its first entry: left armed, the old timer sent the next batch early and
       // part-filled (9.1-9.7 entries a request at 2,000 msg/s instead of 10, issue 14).
