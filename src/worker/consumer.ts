@@ -396,13 +396,25 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     this.held.delete(h.msg.receiptHandle);
   }
 
-  /** A delivery is settled: its group is free, its slot too. */
+  /**
+   * A delivery is settled: its group is free, its slot too. What that frees is used a microtask
+   * later, once for every delivery settled meanwhile: a delete batch settles ten at once, and
+   * polling after each would ask SQS for one message at a time (more receives per message).
+   */
   private finished(group: string | undefined): void {
     this.finishing -= 1;
     if (group !== undefined) this.busyGroups.delete(group);
+    if (this.kicked) return;
+    this.kicked = true;
+    queueMicrotask(this.kick);
+  }
+
+  private kicked = false;
+  private readonly kick = (): void => {
+    this.kicked = false;
     this.dispatch();
     this.maybePoll();
-  }
+  };
 
   /** A message whose payload is in S3 (an Extended Client pointer): read, then POSTed as a stream. */
   private async deliverPayload(h: Held): Promise<void> {
