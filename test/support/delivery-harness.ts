@@ -194,15 +194,43 @@ export function captureLogger(): { log: Logger; lines: Array<Record<string, unkn
 /**
  * Fake timers and Date for the delivery tests. setImmediate stays real: the pipeline uses it for
  * "as soon as this turn is over", and a faked one scheduled during a tick is moved 1 ms later,
- * which would blur every timing the tests check. flush() runs those immediates.
+ * which would blur every timing the tests check. flush() runs those immediates; it counts them
+ * (countImmediates) so that it runs all of them, however many turns the work takes.
  */
 export function useFakeClock(): void {
   jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+  countImmediates();
 }
 
-/** Runs what is due now (0 ms timers, immediates) and the promises they settle, without moving the clock. */
+/** setImmediate callbacks scheduled and not yet run (in this test file's realm). */
+let immediatesPending = 0;
+
+/**
+ * Wraps the global setImmediate once so flush() knows when none is left. Delivery work is cut in
+ * slices of real time (src/delivery/turns.ts, 1 ms): on a loaded machine 256 answers taken in at
+ * once span more turns than a fixed number of flush rounds, and a count of requests in flight read
+ * after such a flush depended on the machine's speed.
+ */
+function countImmediates(): void {
+  const g = globalThis as unknown as { setImmediate: typeof setImmediate; __immediatesCounted?: true };
+  if (g.__immediatesCounted) return;
+  g.__immediatesCounted = true;
+  const real = g.setImmediate;
+  g.setImmediate = ((fn: (...args: unknown[]) => void, ...args: unknown[]) => {
+    immediatesPending += 1;
+    return real(() => {
+      immediatesPending -= 1;
+      fn(...args);
+    });
+  }) as typeof setImmediate;
+}
+
+/**
+ * Runs what is due now (0 ms timers, immediates) and the promises they settle, without moving the
+ * clock: at least four rounds, then on while immediates are still waiting (at most 10,000 rounds).
+ */
 export async function flush(): Promise<void> {
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 10_000 && (i < 4 || immediatesPending > 0); i++) {
     await jest.advanceTimersByTimeAsync(0);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
