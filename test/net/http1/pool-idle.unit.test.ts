@@ -81,7 +81,10 @@ it('closes the idle sockets of a burst a few per turn, and never reuses an expir
 
 it('takes an expired socket out of the idle list before closing it, so a request meanwhile opens a new one', async () => {
   const burst = 3 * IDLE_CLOSES_PER_TURN;
-  const pool = new Http1Pool(new URL(`http://127.0.0.1:${port}`), { connections: burst + 1, timeoutMs: 80, connectTimeoutMs: 80, idleMs: 30, maxBodyBytes: 1024, resendOnStale: false, peer: 'test' });
+  // A 1 s sweep tick (8 s timeouts): the burst's sockets go idle within a few ms of each other, and
+  // with a 10 ms tick a loaded machine spread them over two ticks, so one was still idle (free)
+  // when the others' closing began. With 1 s ticks they share a tick but for a ~0.5 % straddle.
+  const pool = new Http1Pool(new URL(`http://127.0.0.1:${port}`), { connections: burst + 1, timeoutMs: 8000, connectTimeoutMs: 8000, idleMs: 1000, maxBodyBytes: 1024, resendOnStale: false, peer: 'test' });
   try {
     const answers = Array.from({ length: burst }, () => get(pool));
     while (opened < burst) await new Promise((r) => setTimeout(r, 5));
