@@ -351,10 +351,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
       void this.deliverPayload(h);
       return;
     }
-    const group = this.fifo ? msg.groupId : undefined;
-    if (group !== undefined) this.busyGroups.add(group);
-    h.state = 'delivering';
-    this.inFlight += 1;
+    const group = this.begin(h);
     let sync = true;
     this.app.postWith(msg, this.config.queue, this.config.contentType, (out) => {
       // An outcome at once (a refusal) is taken a turn later, as an awaited one was: dispatch's loop goes on first.
@@ -362,6 +359,15 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
       else this.answered(h, group, out);
     });
     sync = false;
+  }
+
+  /** A delivery starts: its FIFO group is busy, it counts in flight. Returns the group, for finished(). */
+  private begin(h: Held): string | undefined {
+    const group = this.fifo ? h.msg.groupId : undefined;
+    if (group !== undefined) this.busyGroups.add(group);
+    h.state = 'delivering';
+    this.inFlight += 1;
+    return group;
   }
 
   /** The app's outcome for a plain message. Never throws (it runs in the app client's callback). */
@@ -419,10 +425,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   /** A message whose payload is in S3 (an Extended Client pointer): read, then POSTed as a stream. */
   private async deliverPayload(h: Held): Promise<void> {
     const { msg } = h;
-    const group = this.fifo ? msg.groupId : undefined;
-    if (group !== undefined) this.busyGroups.add(group);
-    h.state = 'delivering';
-    this.inFlight += 1;
+    const group = this.begin(h);
     const payload = await openPayload(msg, this.deps.s3, () => this.deps.credentials.get(), this.payloadAbort.signal);
     let out: AppOutcome;
     if (payload === undefined) out = await this.app.post(msg, this.config.queue, this.config.contentType);
