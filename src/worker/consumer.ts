@@ -10,7 +10,7 @@ import { AppClient, type AppOutcome } from './deliver.js';
 import { TypedEmitter } from './emitter.js';
 import { AdaptiveLimit } from './limiter.js';
 import type { WorkerConfig } from './options.js';
-import { replyFor, type ReplySender } from './reply.js';
+import { replyFor, type ReplySender, type WorkerReply } from './reply.js';
 import { Settler } from './settle.js';
 import { openPayload, type WorkerS3 } from './payload.js';
 import { type PayloadPointer, sizeAttributeOf } from '../s3/pointer.js';
@@ -374,8 +374,10 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
   private answered(h: Held, group: string | undefined, out: AppOutcome): void {
     this.inFlight -= 1;
     this.finishing += 1;
+    let settling: Promise<void>;
     try {
-      if (out.kind === 'ok' && (this.deps.sendReply === undefined || replyFor(h.msg, out, this.config, this.deps.credentials) === undefined)) {
+      const reply = out.kind === 'ok' ? this.replyOf(h.msg, out) : undefined;
+      if (out.kind === 'ok' && reply === undefined) {
         // The usual 2xx: no reply to make durable first, straight to its delete.
         this.limit.answered(out.latencyMs);
         h.state = 'settling';
@@ -389,12 +391,18 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
         });
         return;
       }
+      settling = out.kind === 'ok' ? this.settleOk(h, out, reply) : this.outcome(h, out);
     } catch (err) {
       this.unexpected(err, h);
       this.finished(group);
       return;
     }
-    this.outcome(h, out).catch((err: unknown) => this.unexpected(err, h)).then(() => this.finished(group), () => undefined);
+    settling.catch((err: unknown) => this.unexpected(err, h)).then(() => this.finished(group), () => undefined);
+  }
+
+  /** The reply a 2xx asks for, if this worker sends replies; computed once per outcome. */
+  private replyOf(msg: ReceivedMessage, out: Extract<AppOutcome, { kind: 'ok' }>): WorkerReply | undefined {
+    return this.deps.sendReply === undefined ? undefined : replyFor(msg, out, this.config, this.deps.credentials);
   }
 
   private unexpected(err: unknown, h: Held): void {
@@ -444,26 +452,28 @@ export class Consumer extends TypedEmitter<ConsumerEvents> {
     this.finished(group);
   }
 
+  /** A 2xx: its reply (if any) made durable first, then the task deleted. */
+  private async settleOk(h: Held, out: Extract<AppOutcome, { kind: 'ok' }>, reply: WorkerReply | undefined): Promise<void> {
+    const { msg } = h;
+    this.limit.answered(out.latencyMs);
+    if (reply && this.deps.sendReply) {
+      try {
+        // Durable (spooled) before the task is deleted: a crash in between loses no reply.
+        await this.deps.sendReply(reply);
+        this.counts.replies += 1;
+        this.emit('replied', { queue: this.config.queue, messageId: msg.messageId, replyQueue: reply.queue });
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        return this.failed(h, { kind: 'failed', code: 'ReplyNotAccepted', message: `reply to ${reply.queue} not accepted: ${e.code ?? ''} ${e.message ?? ''}`.trim(), latencyMs: out.latencyMs });
+      }
+    }
+    h.state = 'settling';
+    this.deleted(h, out, await this.settler.delete(msg.receiptHandle));
+  }
+
   private async outcome(h: Held, out: AppOutcome): Promise<void> {
     const { msg } = h;
-    if (out.kind === 'ok') {
-      this.limit.answered(out.latencyMs);
-      const reply = replyFor(msg, out, this.config, this.deps.credentials);
-      if (reply && this.deps.sendReply) {
-        try {
-          // Durable (spooled) before the task is deleted: a crash in between loses no reply.
-          await this.deps.sendReply(reply);
-          this.counts.replies += 1;
-          this.emit('replied', { queue: this.config.queue, messageId: msg.messageId, replyQueue: reply.queue });
-        } catch (err) {
-          const e = err as { code?: string; message?: string };
-          return this.failed(h, { kind: 'failed', code: 'ReplyNotAccepted', message: `reply to ${reply.queue} not accepted: ${e.code ?? ''} ${e.message ?? ''}`.trim(), latencyMs: out.latencyMs });
-        }
-      }
-      h.state = 'settling';
-      this.deleted(h, out, await this.settler.delete(msg.receiptHandle));
-      return;
-    }
+    if (out.kind === 'ok') return this.settleOk(h, out, this.replyOf(msg, out));
     if (out.kind === 'failed' && out.code === 'Aborted') return this.release([h]); // shutdown past its grace
     if (out.kind === 'busy') {
       this.limit.busy(out.retryAfterMs);
