@@ -11,6 +11,7 @@ import { registerS3Metrics } from './s3/metrics.js';
 import type { OutageSnapshot } from './delivery/outage.js';
 import { type Observer, QueueTally, ScrapedHistogram, tallyCounter } from './hot-metrics.js';
 import type { S3Stats, UploadBacklog } from './s3/stats.js';
+import type { HttpServerStats } from './http/server.js';
 
 /** What the daemon knows about SQS from its own traffic; it never probes. */
 export type UpstreamState = 'unknown' | 'reachable' | 'unreachable';
@@ -277,6 +278,24 @@ export class Metrics {
   /** Large messages: S3 uploads, downloads, deletes, failures and the upload backlog (src/s3/metrics.ts). */
   attachS3(stats: S3Stats, backlog: (() => UploadBacklog) | undefined): void {
     registerS3Metrics(this.registry, stats, backlog);
+  }
+
+  /** The HTTP server's client connections and request-body bytes held, against their bounds (src/http/server.ts). */
+  attachHttp(read: () => HttpServerStats): void {
+    const p = 'sqs_accelerator_';
+    const gauge = (name: string, help: string, value: (s: HttpServerStats) => number) =>
+      new Gauge({
+        name: `${p}${name}`,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(value(read()));
+        },
+      });
+    gauge('client_connections', 'Client connections open now (past --max-connections new ones are refused 503 TooManyConnections).', (s) => s.connections);
+    gauge('client_connections_limit', 'The --max-connections bound.', (s) => s.maxConnections);
+    gauge('inflight_body_bytes', 'Request-body bytes held by all requests together now (past the bound new bodies are refused 503 TooManyBodyBytes).', (s) => s.bodyBytesInFlight);
+    gauge('inflight_body_bytes_limit', 'The --max-inflight-body-bytes bound (0: none).', (s) => s.maxInflightBodyBytes);
   }
 
   /** Gives the gauges something to read; until then they stay at 0. */

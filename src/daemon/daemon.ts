@@ -6,7 +6,7 @@ import { type Config, defineConfig, OPTIONS } from '../config.js';
 import type { MessageStore } from '../delivery/store.js';
 import { createApp } from '../http/app.js';
 import { fastSend } from '../http/fast-send.js';
-import { createHttpServer } from '../http/server.js';
+import { createHttpServer, httpServerStats } from '../http/server.js';
 import type { AppDeps } from '../http/deps.js';
 import { createLogger } from '../log.js';
 import type { CredentialProvider } from '../sqs/credentials.js';
@@ -144,6 +144,8 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
       // POST /queues/:name from apps is served ahead of Koa (src/http/fast-send.ts); everything else by Koa.
       send = fastSend(deps, createApp(deps).callback());
       server = createHttpServer(send, config, log.child({ mod: 'http' })).listen({ host: config.host, port: config.port });
+      const httpStats = httpServerStats(server);
+      if (httpStats) deps.metrics?.attachHttp(httpStats);
       await new Promise<void>((resolve, reject) => {
         server.once('listening', resolve);
         server.once('error', reject);

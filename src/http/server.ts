@@ -9,6 +9,25 @@ import { BodyBudget } from './body-budget.js';
 /** The client-connection bounds, from the config (see OPTIONS for their meaning). */
 export type ServerLimits = Pick<Config, 'maxConnections' | 'headersTimeoutMs' | 'clientRequestTimeoutMs' | 'keepAliveTimeoutMs'> & Partial<Pick<Config, 'maxInflightBodyBytes'>>;
 
+/** What the server holds now, read at scrape time by /metrics (Metrics.attachHttp). */
+export interface HttpServerStats {
+  /** Client connections being served (not counting ones refused past the bound). */
+  readonly connections: number;
+  /** --max-connections. */
+  readonly maxConnections: number;
+  /** Request-body bytes held by all requests together (0 without a budget). */
+  readonly bodyBytesInFlight: number;
+  /** --max-inflight-body-bytes (0 without a budget). */
+  readonly maxInflightBodyBytes: number;
+}
+
+const statsOf = new WeakMap<Server, () => HttpServerStats>();
+
+/** The live numbers of a server made by createHttpServer (undefined for any other server). */
+export function httpServerStats(server: Server): (() => HttpServerStats) | undefined {
+  return statsOf.get(server);
+}
+
 /** Node's own answers to a client error (node:_http_server's socketOnError), byte for byte. */
 const ANSWERS: Record<string, Buffer> = {
   HPE_HEADER_OVERFLOW: Buffer.from('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n', 'ascii'),
@@ -83,6 +102,7 @@ export function createHttpServer(handler: (req: IncomingMessage, res: ServerResp
     socket.setTimeout(Math.min(1000, limits.headersTimeoutMs), () => socket.destroy());
     socket.once('close', () => (refusing -= 1));
   });
+  statsOf.set(server, () => ({ connections: open, maxConnections: limits.maxConnections, bodyBytesInFlight: bodies?.inFlight ?? 0, maxInflightBodyBytes: bodies?.limit ?? 0 }));
   return server;
 }
 

@@ -28,6 +28,14 @@ afterAll(async () => {
   await fake.close();
 });
 
+/** The daemon's /metrics gauges without labels, by name. */
+async function gauges(): Promise<Record<string, number>> {
+  const text = await (await fetch(`${d.url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^(sqs_accelerator_\w+) (\S+)$/gm)) out[m[1] as string] = Number(m[2]);
+  return out;
+}
+
 /** A send whose body is declared whole but sent only in part: it holds its declared length until answered. */
 function halfSent(bytes: number): { status: Promise<string>; finish: () => void } {
   const { port } = new URL(d.url);
@@ -76,8 +84,18 @@ it('refuses what would pass the bound at once, at every door, keeps serving what
   const small = await Promise.all(Array.from({ length: 5 }, (_, i) => post(d.url, '/queues/q', `small ${i}`, { contentType: 'text/plain' })));
   expect(small.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
 
+  // /metrics shows what is held against the bound: the held body's declared length, and its connection.
+  const during = await gauges();
+  expect(during.sqs_accelerator_inflight_body_bytes).toBeGreaterThanOrEqual(MiB - 64);
+  expect(during.sqs_accelerator_inflight_body_bytes_limit).toBe(1.5 * MiB);
+  expect(during.sqs_accelerator_client_connections).toBeGreaterThanOrEqual(1);
+
   held.finish();
   expect(await held.status).toBe('202');
+  // Given back when answered: only the scrape's own request, which has no body, is left.
+  let afterwards = await gauges();
+  for (let i = 0; i < 100 && afterwards.sqs_accelerator_inflight_body_bytes !== 0; i++) afterwards = await gauges();
+  expect(afterwards.sqs_accelerator_inflight_body_bytes).toBe(0);
   const after = await post(d.url, '/queues/q', large, { contentType: 'text/plain' });
   expect(after.status).toBe(202);
   const viaSdk = await sdk.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'S'.repeat(0.6 * MiB) }));
