@@ -146,6 +146,8 @@ async function build(
     tracker,
   );
   metrics.attach({ pipeline, store, client });
+  // Every upstream down: batches wait behind the outage hold's probe; one found healthy again by the router's probe ends that wait.
+  if (upstreams) upstreams.onRecovered = () => pipeline.outage.probeNow();
   // Every SQS request tells what is known of SQS (reachable?) and of the daemon's own credentials.
   client.observer = (action, err) => {
     metrics.noteCall(action, err);

@@ -136,6 +136,19 @@ export class OutageGate<T> {
     }
   }
 
+  /**
+   * Something outside this gate says SQS may answer now (a failover upstream was found healthy
+   * again by the router's own probe): while holding, the next probe goes at once instead of at
+   * the end of its wait. One probe at a time still: with one in flight, nothing changes.
+   */
+  probeNow(): void {
+    if (!this.holding || this.stopped || this.probeInFlight || this.probeDue) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.probeDue = true;
+    this.onProbeDue();
+  }
+
   /** Moves the held ones into `into` (the owner's ready set), in the order they were held. */
   takeHeld(into: Set<T>): void {
     for (const t of this.held) into.add(t);

@@ -44,7 +44,7 @@ export async function createUpstreams(config: Readonly<Config>, deps: UpstreamsD
     const client =
       index === 0 ? deps.client : new SqsClient({ endpoint: endpointFor(c.region, c.endpoint || undefined), region: c.region, connections: config.connections, requestTimeoutMs: config.requestTimeoutMs });
     const resolver = index === 0 ? deps.resolver : new QueueResolver(client, { maxMessageBytes: config.maxMessageBytes, refreshMs: config.queueRefreshMs, log: log.child({ upstream: c.name }) });
-    const health = Upstreams.health(c.name, healthOptions, log, () => router?.scheduleProbe(index));
+    const health = Upstreams.health(c.name, healthOptions, log, () => router?.scheduleProbe(index), () => router?.recovered());
     const credentials = c.profile === '' ? undefined : await profileCredentials(c.profile, deps, log.child({ upstream: c.name }));
     list.push({ index, config: c, client, resolver, health, credentials });
   }

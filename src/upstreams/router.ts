@@ -107,12 +107,25 @@ export class Upstreams {
   }
 
   /** Builds the health of upstream `index`, logging each change once; the router's probes follow it. */
-  static health(name: string, options: HealthOptions, log: Logger, onDown: () => void): UpstreamHealth {
+  static health(name: string, options: HealthOptions, log: Logger, onDown: () => void, onUp: () => void = () => undefined): UpstreamHealth {
     return new UpstreamHealth(options, (state, why) => {
       if (state === 'down') log.warn({ upstream: name, code: why?.code, failures: why?.failures }, `upstream ${name} is down; new batches of its queues go to the next healthy upstream`);
       else log.info({ upstream: name }, `upstream ${name} answers again; its queues return to it`);
       if (state === 'down') onDown();
+      else onUp();
     });
+  }
+
+  /**
+   * Told each time an upstream is healthy again (its probe or a batch was answered). The
+   * pipeline's outage hold listens: with every upstream down it waits up to seconds between its
+   * own probes, and a recovered upstream is where its next batch can go now.
+   */
+  onRecovered: () => void = () => undefined;
+
+  /** @internal createUpstreams' health callback. */
+  recovered(): void {
+    if (!this.stopped) this.onRecovered();
   }
 
   get primary(): Upstream {

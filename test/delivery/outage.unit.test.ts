@@ -114,6 +114,36 @@ describe('while SQS fails every request', () => {
     expect(p.totals).toMatchObject({ accepted: 500, sent: 500, deadLettered: 0 });
   });
 
+  it('probeNow() (a failover upstream is healthy again) sends the next probe at once, never a second one beside it', async () => {
+    client.auto = down;
+    const p = pipeline();
+    await accept(p, 'q', 50, 'm');
+    await untilHeld(p);
+    client.auto = undefined;
+    // Let three probes fail: the next wait is 800 ms.
+    for (let i = 0; i < 3; i++) {
+      for (let t = 0; t < 10 && client.pending.length === 0; t++) await advance(PROBE_MAX_MS / 10);
+      client.pending[0]!.answer(down());
+      await flush();
+    }
+    expect(client.pending).toHaveLength(0);
+    const before = client.calls.length;
+    p.outage.probeNow();
+    await flush();
+    expect(client.calls.length - before).toBe(1); // at once, no time passed
+    p.outage.probeNow(); // one in flight: nothing more
+    await flush();
+    expect(client.pending).toHaveLength(1);
+    client.auto = allOk;
+    client.pending[0]!.answer(allOk(client.pending[0]!.entries));
+    await advance(100);
+    expect(p.outage.snapshot().state).toBe('delivering');
+    expect(new Set(store.deliveredIds).size).toBe(50);
+    p.outage.probeNow(); // not holding: nothing
+    await flush();
+    expect(client.pending).toHaveLength(0);
+  });
+
   it('FIFO: the held groups go in order after the outage, each message once delivered', async () => {
     client.auto = down;
     const p = pipeline();

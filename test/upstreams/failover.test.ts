@@ -273,6 +273,29 @@ describe('failover between two upstreams', () => {
     expect(route).toMatchObject({ upstream: new URL(secondary.endpoint).host, reason: 'no-healthy-upstream' });
   }, 30_000);
 
+  it('every upstream down: the outage hold\'s probe goes as soon as the router finds one healthy again, not at the end of its wait', async () => {
+    // The hold's probes wait 1-2 s, then 2-4 s (--retry-base-ms 2000); the router probes a down upstream every 50-100 ms.
+    s = await setup(['--retry-base-ms', '2000', '--retry-max-ms', '20000', '--failover-probe-ms', '50', '--failover-probe-max-ms', '100'], ['orders'], ['orders']);
+    const { primary, secondary, d } = s;
+    await send(d.url, 'orders', 'first'); // resolved in both while they answer
+    await primary.waitFor(() => primary.messageCount('orders') === 1, 5000);
+    primary.down = true;
+    secondary.down = true;
+    for (let i = 0; i < 30; i++) await send(d.url, 'orders', `held-${i}`);
+    const outage = d.daemon.deps.pipeline.outage;
+    await until(() => outage.snapshot().state === 'outage-probe' && outage.snapshot().probesFailed >= 1, 20_000, 'the hold with a failed probe');
+    // Just after a probe failed: the hold's next one is 2-4 s away.
+    const failed = outage.snapshot().probesFailed;
+    await until(() => outage.snapshot().probesFailed > failed, 10_000, 'the next probe to fail');
+    const back = Date.now();
+    secondary.down = false;
+    await secondary.waitFor(() => secondary.messageCount('orders') === 30, 10_000);
+    const tookMs = Date.now() - back;
+    expect(tookMs).toBeLessThan(1500);
+    expect(outage.snapshot().state).toBe('delivering');
+    expect(primary.messageCount('orders') + secondary.messageCount('orders')).toBe(31);
+  }, 40_000);
+
   it('chain mode: an upstream with a profile signs with that profile\'s credentials, the primary with the daemon\'s chain', async () => {
     const primary = await startFakeSqs({ queues: ['orders'] });
     const secondary = await startFakeSqs({ queues: ['orders'] });
