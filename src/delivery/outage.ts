@@ -27,6 +27,14 @@ export const OUTAGE_AFTER_FAULTS = 3;
 /** How long faults must go on without an answer before batches are held. ms. */
 export const OUTAGE_AFTER_MS = 1000;
 /**
+ * Faults in a row that hold batches at once, however little time they took. With many batches in
+ * flight an outage's first second was ~3,600 failed requests (256 batches, each retried at
+ * 50-100 ms, 100-200 ms, ...) before OUTAGE_AFTER_MS had passed. A healthy SQS does not fail this
+ * many requests in a row with no answer between them; and holding on a blip costs one probe's wait
+ * (--retry-base-ms, what each batch's own retry would have waited) before the answer releases all.
+ */
+export const OUTAGE_AT_ONCE_FAULTS = 32;
+/**
  * Longest wait between two probes (when --retry-max-ms is longer): a probe is one request, and
  * the wait is how long delivery may stay stopped after SQS is back. ms.
  */
@@ -61,7 +69,7 @@ export interface OutageSnapshot {
  * Without it each batch in memory fails and retries on its own jittered schedule during an
  * outage: ~120 failed requests a second with 10,000 messages held, CPU, garbage and SQS requests
  * for nothing. With it, once faults have gone on for OUTAGE_AFTER_FAULTS batches in a row and
- * OUTAGE_AFTER_MS without an answer, batches are held where they wait (their batcher: order
+ * OUTAGE_AFTER_MS without an answer (or for OUTAGE_AT_ONCE_FAULTS in a row), batches are held where they wait (their batcher: order
  * kept); one batch at a time goes as the probe, after a capped, jittered backoff that doubles
  * per failed probe; the first answer (the probe's, or any batch's still in flight) releases
  * every held batch to go at the in-flight limit's pace. It decides nothing about entries: what
@@ -127,7 +135,7 @@ export class OutageGate<T> {
       const now = this.now();
       if (this.streak === 0) this.streakSince = now;
       this.streak += 1;
-      if (this.streak >= OUTAGE_AFTER_FAULTS && now - this.streakSince >= OUTAGE_AFTER_MS) this.begin(now);
+      if (this.streak >= OUTAGE_AT_ONCE_FAULTS || (this.streak >= OUTAGE_AFTER_FAULTS && now - this.streakSince >= OUTAGE_AFTER_MS)) this.begin(now);
       return;
     }
     if (probe) {

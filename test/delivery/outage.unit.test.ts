@@ -5,7 +5,7 @@
  * 1 (each backoff its full value), and an SQS client the test answers.
  */
 import { jest } from '@jest/globals';
-import { OUTAGE_AFTER_MS, outageSignal, PROBE_MAX_MS } from '../../src/delivery/outage.js';
+import { OUTAGE_AFTER_MS, OUTAGE_AT_ONCE_FAULTS, outageSignal, PROBE_MAX_MS } from '../../src/delivery/outage.js';
 import { Pipeline, type PipelineOptions } from '../../src/delivery/pipeline.js';
 import type { BatchOutcome } from '../../src/delivery/sender.js';
 import { SqsError } from '../../src/sqs/errors.js';
@@ -194,6 +194,30 @@ describe('while SQS fails every request', () => {
     await accept(p, 'q', 20, 'late');
     await advance(OUTAGE_AFTER_MS - 200);
     expect(p.outage.snapshot().state).toBe('delivering');
+  });
+
+  it(`${OUTAGE_AT_ONCE_FAULTS} faults in a row hold at once, before a second has passed: an outage's first moments cost no storm of retries`, async () => {
+    client.auto = undefined;
+    const p = pipeline({ maxConcurrency: 64 });
+    await accept(p, 'q', 640, 'm'); // 64 batches in flight at once
+    expect(client.pending).toHaveLength(64);
+    for (const c of client.pending.slice(0, OUTAGE_AT_ONCE_FAULTS - 1)) c.answer(down());
+    await flush();
+    expect(p.outage.snapshot().state).toBe('delivering');
+    client.pending[0]!.answer(down());
+    await flush();
+    expect(p.outage.snapshot()).toMatchObject({ state: 'outage-probe', outagesTotal: 1 });
+    // The rest come back failing too; in the next 900 ms only probes go (50-100, then 100-200 ms... apart), not each batch's retries.
+    client.auto = down;
+    for (const c of client.pending) c.answer(down());
+    const before = client.calls.length;
+    await advance(900);
+    expect(client.calls.length - before).toBeLessThanOrEqual(4);
+    // SQS answers: everything goes.
+    client.auto = allOk;
+    await advance(PROBE_MAX_MS + 100);
+    expect(p.backlogMessages).toBe(0);
+    expect(new Set(store.deliveredIds).size).toBe(640);
   });
 
   it('shutdown during the hold: close() keeps probing for its grace period, then leaves the rest to the store', async () => {
