@@ -1,6 +1,6 @@
 import { DaemonError } from '../errors.js';
-import type { IngestEntry, MessageInput } from '../ingest/index.js';
-import { arrayRegion, eachArrayElement, eachRecord, TooManyEntries } from '../ingest/slices.js';
+import type { EntrySource, IngestEntry, MessageInput } from '../ingest/index.js';
+import { arrayRegion, eachArrayElement, eachRecord, Frames, TooManyEntries } from '../ingest/slices.js';
 
 /**
  * The REST door's wire format: a `POST /queues/:name` body decoded into ingest entries, once
@@ -59,13 +59,24 @@ export function parseSend(mime: string, text: string): ParsedSend {
   }
 }
 
+/** A batch body framed (split, counted, its JSON syntax checked) but not yet decoded: its entries are read from `source` a piece at a time. */
+export interface FramedBatch {
+  batch: true;
+  source: EntrySource;
+}
+
 /**
- * parseSend for bodies that may be large: the entries of a JSON array or an NDJSON body are
- * found and parsed slice by slice (slices.ts), so no request holds the event loop for more than
- * a few milliseconds, and a batch of more than `maxEntries` is refused with 413 as soon as the
- * entry past the limit is found, before the rest is parsed.
+ * parseSend for bodies that may be large: the records of a JSON array or an NDJSON body are
+ * found slice by slice (slices.ts), so no request holds the event loop for more than a few
+ * milliseconds, and a batch of more than `maxEntries` is refused with 413 as soon as the entry
+ * past the limit is found, before the rest is looked at. Such a batch is answered framed, not
+ * decoded: where each record sits, in one typed array, and its entries decoded when read
+ * (Ingest.sendBatch reads a piece at a time). Everything that refuses the whole request is
+ * found here, before any entry is recorded: the entry limit, and for a JSON array its framing
+ * and each element's syntax (parsed once here and again when read; an NDJSON line that is not
+ * JSON is that entry's error only).
  */
-export async function parseSendSliced(mime: string, text: string, maxEntries: number): Promise<ParsedSend> {
+export async function frameSendSliced(mime: string, text: string, maxEntries: number): Promise<ParsedSend | FramedBatch> {
   try {
     switch (mime) {
       case 'application/json': {
@@ -74,17 +85,20 @@ export async function parseSendSliced(mime: string, text: string, maxEntries: nu
         if (text.length <= WHOLE_PARSE_CHARS) return parseJson(text, maxEntries);
         const region = arrayRegion(text);
         if (!region) return parseJson(text, maxEntries);
-        const entries: ParsedEntry[] = [];
-        await eachArrayElement(text, region, maxEntries, (element) => entries.push(entryFromJson(JSON.parse(element))));
-        return { batch: true, entries };
+        const frames = new Frames();
+        await eachArrayElement(text, region, maxEntries, (element, index, start, end) => {
+          JSON.parse(element);
+          frames.push(start, end, index + 1);
+        });
+        return { batch: true, source: framedSource(frames, (i) => entryFromJson(JSON.parse(frames.record(text, i)))) };
       }
       case 'application/x-ndjson':
       case 'application/jsonl':
       case 'application/jsonlines':
       case 'application/json-seq': {
-        const entries: ParsedEntry[] = [];
-        await eachRecord(text, mime === 'application/json-seq' ? '\x1e' : '\n', maxEntries, (record, lineNo) => entries.push(ndjsonEntry(record, lineNo)));
-        return { batch: true, entries };
+        const frames = new Frames();
+        await eachRecord(text, mime === 'application/json-seq' ? '\x1e' : '\n', maxEntries, (_record, lineNo, start, end) => frames.push(start, end, lineNo));
+        return { batch: true, source: framedSource(frames, (i) => ndjsonEntry(frames.record(text, i), frames.recordNo(i))) };
       }
       default:
         return parseSend(mime, text);
@@ -97,6 +111,23 @@ export async function parseSendSliced(mime: string, text: string, maxEntries: nu
     }
     throw err;
   }
+}
+
+/** frameSendSliced with every entry decoded at once: for bodies known to be small, and tests. */
+export async function parseSendSliced(mime: string, text: string, maxEntries: number): Promise<ParsedSend> {
+  const framed = await frameSendSliced(mime, text, maxEntries);
+  return 'source' in framed ? { batch: true, entries: framed.source.read(0, framed.source.count) } : framed;
+}
+
+function framedSource(frames: Frames, entry: (i: number) => ParsedEntry): EntrySource {
+  return {
+    count: frames.count,
+    read(from, to) {
+      const out: ParsedEntry[] = new Array(to - from);
+      for (let i = from; i < to; i++) out[i - from] = entry(i);
+      return out;
+    },
+  };
 }
 
 function ndjsonEntry(line: string, lineNo: number): ParsedEntry {

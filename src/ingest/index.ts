@@ -4,4 +4,5 @@
  */
 export { Ingest, type IngestOptions } from './ingest.js';
 export { checkQueueName, QUEUE_NAME } from './queue-name.js';
-export type { EntryError, EntryResult, IngestEntry, MessageInput } from './types.js';
+export type { BatchResults, EntryError, EntryResult, EntrySource, IngestEntry, MessageInput } from './types.js';
+export { batchResultsOf, entriesSource } from './pieces.js';

@@ -9,37 +9,12 @@ import type { OutgoingMessage } from '../sqs/types.js';
 import { newMessageId } from '../delivery/envelope.js';
 import { offloadEntry, type OffloadPolicy, wantsOffload } from './offload.js';
 import { checkQueueName } from './queue-name.js';
+import { batchResultsOf, chunkEnds, sendInPieces, type PieceSteps } from './pieces.js';
 import { Slicer } from './slices.js';
-import type { EntryResult, IngestEntry } from './types.js';
+import type { BatchResults, EntryError, EntryResult, EntrySource, IngestEntry } from './types.js';
+import { SQS_MAX_MESSAGE_BYTES } from '../sqs/quotas.js';
 
-/**
- * A large batch is recorded in pieces, a turn of the event loop between them: at most this many
- * entries, and at most CHUNK_BYTES of them (at least one entry), per store append. Each piece
- * costs the loop three stretches of work proportional to its size (the envelopes, the journal
- * record encoding and write, the tracker and batcher): 500 entries held it ~10 ms each on the
- * 2026-12-01 bench machine, 100 about 2 ms.
- */
-export const CHUNK_ENTRIES = 100;
-export const CHUNK_BYTES = 1_048_576;
-
-/** Where the pieces of `valid` end: each at most CHUNK_ENTRIES entries and CHUNK_BYTES bytes (at least one entry). */
-export function chunkEnds(valid: readonly { bytes: number }[]): number[] {
-  const ends: number[] = [];
-  let n = 0;
-  let bytes = 0;
-  for (let i = 0; i < valid.length; i++) {
-    const b = (valid[i] as { bytes: number }).bytes;
-    if (n > 0 && (n === CHUNK_ENTRIES || bytes + b > CHUNK_BYTES)) {
-      ends.push(i);
-      n = 0;
-      bytes = 0;
-    }
-    n += 1;
-    bytes += b;
-  }
-  if (valid.length > 0) ends.push(valid.length);
-  return ends;
-}
+export { CHUNK_BYTES, CHUNK_ENTRIES, chunkEnds } from './pieces.js';
 
 export interface IngestOptions {
   /** Where accepted messages go. */
@@ -199,6 +174,40 @@ export class Ingest {
   }
 
   /**
+   * A batch, as send() takes it, answered compactly (BatchResults), and read, validated and
+   * recorded a piece at a time from `source` (see sendInPieces), so that a large batch's decoded
+   * entries are never alive all at once. With --s3-bucket it goes through send() whole: an
+   * offloaded entry's upload is a side effect a validation pass must not repeat.
+   */
+  async sendBatch(dest: Destination, source: EntrySource, context: { trace?: TraceInput } = {}): Promise<BatchResults> {
+    if (this.options.offload) return batchResultsOf(await this.send(dest, source.read(0, source.count), context));
+    return sendInPieces(this.pieceSteps(context.trace), dest, source);
+  }
+
+  private pieceSteps(trace: TraceInput | undefined): PieceSteps {
+    const traceOptions = { attributes: this.options.traceAttributes !== false };
+    return {
+      check: (dest, entry, rechecked) => {
+        if ('error' in entry) return entry.error;
+        let v = validateMessage(entry.input, dest.limits, this.defaultGroup);
+        if (!v.ok && v.status === 413 && !rechecked && dest.limits.maxMessageBytes < (this.options.maxMessageBytes ?? 1_048_576)) return 'recheck';
+        if (v.ok && (trace !== undefined || entry.input.awsTraceHeader !== undefined)) {
+          v = withTrace(v, { ...trace, awsTraceHeader: entry.input.awsTraceHeader }, dest.limits, traceOptions);
+        }
+        if (!v.ok) return entryError(v);
+        const message = entry.traceHeader === undefined ? v.message : { ...v.message, traceHeader: entry.traceHeader };
+        return entry.id === undefined ? { message, bytes: v.bytes } : { message, bytes: v.bytes, id: entry.id };
+      },
+      recheck: (dest) => this.options.resolver.recheck(dest),
+      append: (dest, valid) => this.append(dest, valid),
+      couldEverFit: (count, bytes) => this.options.pipeline.couldEverFit(count, bytes) && bytes <= (this.options.maxSpoolBytes ?? Infinity),
+      // Validation keeps a message within its queue's limit (trace attributes included), and the
+      // resolver never sets a queue's limit above --max-message-bytes, itself at most SQS's.
+      maxMessageBytes: (dest) => Math.max(SQS_MAX_MESSAGE_BYTES, this.options.maxMessageBytes ?? 0, dest.limits.maxMessageBytes),
+    };
+  }
+
+  /**
    * An entry whose payload goes to S3: its pointer message validated, the body in its payload
    * file. Undefined (and the entry's result set) when it is refused; its payload file then goes.
    */
@@ -266,4 +275,9 @@ export class Ingest {
       throw new DaemonError('SpoolUnavailable', undefined, { cause: err });
     }
   }
+}
+
+/** A refused validation as an entry's error. */
+function entryError(v: { code: string; message: string; status: number; field?: string }): EntryError {
+  return v.field === undefined ? { code: v.code, message: v.message, status: v.status } : { code: v.code, message: v.message, status: v.status, field: v.field };
 }

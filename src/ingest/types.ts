@@ -31,3 +31,27 @@ export type IngestEntry = { input: MessageInput; traceHeader?: string; id?: stri
  */
 /** `offload`: the payload went to S3 (the message sent is a pointer to it); `message` is then the message as the sender gave it. */
 export type EntryResult = { ok: true; id: string; message: OutgoingMessage; offload?: OffloadedPayload } | { ok: false; error: EntryError };
+
+/**
+ * A batch's entries, decoded a piece at a time: `read(from, to)` gives entries `from` to `to - 1`
+ * (each call decodes them anew). A large batch is validated and recorded piece by piece from it,
+ * so only one piece's decoded entries are alive at a time (see Ingest.sendBatch).
+ */
+export interface EntrySource {
+  readonly count: number;
+  read(from: number, to: number): IngestEntry[];
+}
+
+/**
+ * What became of each entry of a batch, kept compact until the answer: the local id of each
+ * accepted entry, the error of each refused one, in the order given (an EntryResult per entry
+ * would hold three objects per entry alive until the 202).
+ */
+export interface BatchResults {
+  readonly count: number;
+  readonly accepted: number;
+  /** The local id of entry `i` when it was accepted, else undefined. */
+  id(i: number): string | undefined;
+  /** Why entry `i` was refused, else undefined. */
+  error(i: number): EntryError | undefined;
+}

@@ -81,6 +81,24 @@ it('a batch that could never fit the backlog is 413 BatchTooLarge, not 503', asy
   expect(fits.status).toBe(202);
 }, 30_000);
 
+it('a large JSON array whose last element is not JSON is 400 MalformedJson with nothing recorded, though its entries are recorded a piece at a time', async () => {
+  const d = await daemon();
+  // 1,000 entries: few enough that one message's bound proves the batch fits the backlog, so no
+  // first pass reads the entries before the first piece is recorded.
+  const good = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ body: `late-${i}-${'x'.repeat(300)}` }));
+  const text = `[${good.join(',')},{"body": nope}]`; // framed fine, not JSON
+  expect(text.length).toBeGreaterThan(262_144); // past WHOLE_PARSE_CHARS: framed, not parsed whole
+  const r = await post(d.url, '/queues/b', text, { contentType: 'application/json' });
+  expect(r.status).toBe(400);
+  expect(r.json.error.code).toBe('MalformedJson');
+  expect(d.daemon.deps.pipeline.backlogMessages).toBe(0);
+  const ok = await post(d.url, '/queues/b', `[${good.join(',')}]`, { contentType: 'application/json' });
+  expect(ok.status).toBe(202);
+  expect(ok.json.accepted).toBe(1000);
+  await d.daemon.deps.pipeline.idle();
+  expect(fake.bodies('b').filter((b) => b.startsWith('late-'))).toHaveLength(1000);
+}, 60_000);
+
 it('a 10,000-entry batch does not hold the event loop while it is recorded: CHUNK_ENTRIES (100) at a time, with turns of the loop between (parsing in slices: slices.unit.test.ts)', async () => {
   const d = await daemon();
   const { pipeline } = d.daemon.deps;

@@ -1,4 +1,4 @@
-import type { EntryResult } from '../../ingest/index.js';
+import type { BatchResults } from '../../ingest/index.js';
 
 /** Rejected entries answered with their message in full; past it, with their code only. */
 export const DETAILED_ERRORS = 100;
@@ -8,17 +8,19 @@ export const DETAILED_ERRORS = 100;
  * DETAILED_ERRORS carry only their code, and `rejectedByCode` counts every rejection, so the
  * reply stays bounded (about 40 bytes an entry) however bad the batch.
  */
-export function batchReply(queue: string, results: readonly EntryResult[]) {
+export function batchReply(queue: string, results: BatchResults) {
   let detailed = 0;
-  let accepted = 0;
   const byCode: Record<string, number> = {};
-  const out = results.map((r) => {
-    if (r.ok) {
-      accepted += 1;
-      return { id: r.id };
+  const out = new Array<{ id: string } | { error: { code: string; message?: string } }>(results.count);
+  for (let i = 0; i < results.count; i++) {
+    const e = results.error(i);
+    if (e === undefined) {
+      out[i] = { id: results.id(i) as string };
+      continue;
     }
-    byCode[r.error.code] = (byCode[r.error.code] ?? 0) + 1;
-    return { error: detailed++ < DETAILED_ERRORS ? { code: r.error.code, message: r.error.message } : { code: r.error.code } };
-  });
+    byCode[e.code] = (byCode[e.code] ?? 0) + 1;
+    out[i] = { error: detailed++ < DETAILED_ERRORS ? { code: e.code, message: e.message } : { code: e.code } };
+  }
+  const accepted = results.accepted;
   return { queue, accepted, rejected: out.length - accepted, ...(accepted < out.length ? { rejectedByCode: byCode } : {}), results: out };
 }

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { DaemonError } from '../../errors.js';
-import { checkQueueName, type EntryResult } from '../../ingest/index.js';
+import { type BatchResults, checkQueueName, entriesSource, type EntryResult } from '../../ingest/index.js';
 import { type Destination, isVerified } from '../../sqs/resolver.js';
 import type { CredentialSource } from '../../sqs/credentials.js';
 import type { TraceInput } from '../../sqs/trace.js';
@@ -10,7 +10,7 @@ import { type BodyContext, decodeUtf8Sliced, requestForm, requestTextSliced } fr
 import { isRawBody, readRawBody } from '../large-body.js';
 import { newMessageId } from '../../delivery/envelope.js';
 import { type OffloadPolicy, thresholdFor } from '../../ingest/offload.js';
-import { decodeForm, type ParsedSend, parseSendSliced } from '../decode.js';
+import { decodeForm, type FramedBatch, frameSendSliced, type ParsedSend } from '../decode.js';
 import type { AppDeps } from '../deps.js';
 import { formFieldName, withFormFieldNames } from '../form-names.js';
 import { checkWaitRoom, waitedResult, wantsWait } from './messages.js';
@@ -44,12 +44,12 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
       trace: traceFrom((h) => ctx.get(h)),
       ...(wait ? { beforeSend: (n: number) => checkWaitRoom(deps, n) } : {}),
     });
-    if (wait && sent.results.some((r) => r.ok)) {
-      await answerWaited(ctx, deps, name, sent.parsed.batch, sent.results);
+    if (wait && (sent.batch ? sent.results.accepted > 0 : sent.results[0]?.ok)) {
+      await answerWaited(ctx, deps, name, sent);
       return;
     }
     const answer = sendAnswer(name, mime, sent);
-    if (!sent.parsed.batch && answer.status === 202 && ctx.accepts('json', 'html') === 'html') {
+    if (!sent.batch && answer.status === 202 && ctx.accepts('json', 'html') === 'html') {
       // A browser form: back to the queue page (post/redirect/get).
       ctx.set(answer.headers);
       ctx.status = 303;
@@ -76,11 +76,8 @@ export interface SendRequest {
   beforeSend?: (entries: number) => void;
 }
 
-export interface SendAccepted {
-  dest: Destination;
-  parsed: ParsedSend;
-  results: EntryResult[];
-}
+/** A single message's result, or a batch's results (compact: BatchResults). */
+export type SendAccepted = { dest: Destination; batch: false; results: EntryResult[] } | { dest: Destination; batch: true; results: BatchResults };
 
 /**
  * The route up to ingest: queue name, charset, credentials and queue (before any body byte: a
@@ -99,16 +96,21 @@ export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>
   const dest = await ingest.destination(await r.credentials(), r.name);
   // With --s3-bucket a raw body past the S3 threshold is streamed to its payload file instead.
   const policy = deps.s3?.policy;
-  const parsed: ParsedSend =
+  const parsed: ParsedSend | FramedBatch =
     policy && isRawBody(r.mime) && !hasBody(r.body)
       ? await rawOrStreamed(r.body, policy, dest, config.maxRequestBytes)
       : r.mime === FORM
         ? decodeForm(await requestForm(r.body, config.maxRequestBytes))
-        : await parseSendSliced(r.mime, await requestTextSliced(r.body, config.maxRequestBytes), config.maxBatchEntries);
-  if (parsed.batch && parsed.entries.length === 0) throw new DaemonError('EmptyBatch');
-  r.beforeSend?.(parsed.entries.length);
-  const results = await ingest.send(dest, parsed.entries, { trace: r.trace });
-  return { dest, parsed, results };
+        : await frameSendSliced(r.mime, await requestTextSliced(r.body, config.maxRequestBytes), config.maxBatchEntries);
+  if (!parsed.batch) {
+    r.beforeSend?.(parsed.entries.length);
+    return { dest, batch: false, results: await ingest.send(dest, parsed.entries, { trace: r.trace }) };
+  }
+  // A batch is decoded, validated and recorded a piece at a time (Ingest.sendBatch).
+  const source = 'source' in parsed ? parsed.source : entriesSource(parsed.entries);
+  if (source.count === 0) throw new DaemonError('EmptyBatch');
+  r.beforeSend?.(source.count);
+  return { dest, batch: true, results: await ingest.sendBatch(dest, source, { trace: r.trace }) };
 }
 
 /**
@@ -117,11 +119,11 @@ export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>
  * SQS could not be asked about yet is said so (`queueVerified: false`).
  */
 export function sendAnswer(name: string, mime: string, sent: SendAccepted): { status: number; headers: Record<string, string>; body: object } {
-  const { dest, parsed, results } = sent;
+  const { dest } = sent;
   // SQS could not be asked about this queue yet: accepted, verified before delivery.
   const unverified = !isVerified(dest);
-  if (!parsed.batch) {
-    const only = results[0] as EntryResult;
+  if (!sent.batch) {
+    const only = sent.results[0] as EntryResult;
     if (!only.ok) {
       const e = only.error;
       // A form's error names the form's fields (group_id), a JSON send's the JSON names (groupId).
@@ -135,7 +137,7 @@ export function sendAnswer(name: string, mime: string, sent: SendAccepted): { st
     if (only.offload) answer.s3 = { bucket: only.offload.bucket, key: only.offload.key, bytes: only.offload.bytes };
     return { status: 202, headers, body: answer };
   }
-  const reply = batchReply(name, results);
+  const reply = batchReply(name, sent.results);
   return {
     status: reply.accepted === 0 ? 400 : 202,
     headers: unverified && reply.accepted > 0 ? { 'x-queue-verified': 'false' } : {},
@@ -179,25 +181,34 @@ export function traceFrom(header: (name: string) => string): TraceInput | undefi
  * SequenceNumber), SQS's refusal as an error, or 202 with the state so far. A batch: 201 when every
  * accepted entry was delivered, else 202, with each entry's outcome.
  */
-async function answerWaited(ctx: Context, deps: AppDeps, name: string, batch: boolean, results: readonly EntryResult[]): Promise<void> {
+async function answerWaited(ctx: Context, deps: AppDeps, name: string, sent: SendAccepted): Promise<void> {
   const ids: string[] = [];
-  for (const r of results) if (r.ok) ids.push(r.id);
+  const n = sent.batch ? sent.results.count : sent.results.length;
+  for (let i = 0; i < n; i++) {
+    const id = sent.batch ? sent.results.id(i) : (sent.results[i] as EntryResult).ok ? (sent.results[i] as { id: string }).id : undefined;
+    if (id !== undefined) ids.push(id);
+  }
   const statuses = await (deps.tracker as NonNullable<AppDeps['tracker']>).wait(ids, deps.config.waitTimeoutMs);
   const outcomes = statuses.map(waitedResult);
-  if (!batch) {
+  if (!sent.batch) {
     const only = outcomes[0] as ReturnType<typeof waitedResult>;
     ctx.set('x-message-id', ids[0] as string);
     if (only.status === 201 && typeof only.body.messageId === 'string') ctx.set('x-sqs-message-id', only.body.messageId);
     ctx.status = only.status;
-    const first = results[0];
+    const first = sent.results[0];
     // Where the payload went, as the 202 without ?wait says it.
     const s3 = first?.ok && first.offload ? { s3: { bucket: first.offload.bucket, key: first.offload.key, bytes: first.offload.bytes } } : {};
     ctx.body = { ...only.body, queue: name, ...s3 };
     return;
   }
+  const results = sent.results;
   let k = 0;
-  const out = results.map((r) => (r.ok ? (outcomes[k++] as ReturnType<typeof waitedResult>).body : { error: { code: r.error.code, message: r.error.message } }));
+  const out = new Array<unknown>(results.count);
+  for (let i = 0; i < results.count; i++) {
+    const e = results.error(i);
+    out[i] = e === undefined ? (outcomes[k++] as ReturnType<typeof waitedResult>).body : { error: { code: e.code, message: e.message } };
+  }
   const delivered = outcomes.filter((o) => o.status === 201).length;
   ctx.status = delivered === outcomes.length ? 201 : 202;
-  ctx.body = { queue: name, accepted: ids.length, delivered, rejected: results.length - ids.length, results: out };
+  ctx.body = { queue: name, accepted: ids.length, delivered, rejected: results.count - ids.length, results: out };
 }

@@ -1,0 +1,180 @@
+import { setImmediate as turn } from 'node:timers/promises';
+import type { Validated } from '../delivery/pipeline.js';
+import { DaemonError, isDaemonError } from '../errors.js';
+import type { Destination } from '../sqs/resolver.js';
+import { Slicer } from './slices.js';
+import type { BatchResults, EntryError, EntryResult, EntrySource, IngestEntry } from './types.js';
+
+/**
+ * A large batch is read, validated and recorded in pieces, a turn of the event loop between
+ * them: at most this many entries a piece, and at most CHUNK_BYTES of them (at least one entry)
+ * per store append. Each piece costs the loop three stretches of work proportional to its size
+ * (the envelopes, the journal record encoding and write, the tracker and batcher): 500 entries
+ * held it ~10 ms each on the 2026-12-01 bench machine, 100 about 2 ms.
+ */
+export const CHUNK_ENTRIES = 100;
+export const CHUNK_BYTES = 1_048_576;
+
+/** Where the pieces of `valid` end: each at most CHUNK_ENTRIES entries and CHUNK_BYTES bytes (at least one entry). */
+export function chunkEnds(valid: readonly { bytes: number }[]): number[] {
+  const ends: number[] = [];
+  let n = 0;
+  let bytes = 0;
+  for (let i = 0; i < valid.length; i++) {
+    const b = (valid[i] as { bytes: number }).bytes;
+    if (n > 0 && (n === CHUNK_ENTRIES || bytes + b > CHUNK_BYTES)) {
+      ends.push(i);
+      n = 0;
+      bytes = 0;
+    }
+    n += 1;
+    bytes += b;
+  }
+  if (valid.length > 0) ends.push(valid.length);
+  return ends;
+}
+
+/** What recording a batch piece by piece needs of Ingest. */
+export interface PieceSteps {
+  /**
+   * One entry validated (with the request's trace context): what to record, why it is refused,
+   * or 'recheck' when it is over a queue limit that may have been raised since it was read and
+   * `rechecked` is false (re-read the queue's settings, then ask again with `rechecked` true).
+   */
+  check(dest: Destination, entry: IngestEntry, rechecked: boolean): Validated | EntryError | 'recheck';
+  recheck(dest: Destination): Promise<unknown>;
+  /** Records valid messages (durable when it resolves); rejects with a DaemonError when it cannot. */
+  append(dest: Destination, valid: readonly Validated[]): Promise<string[]>;
+  /** Could `count` messages of `bytes` ever be recorded, even into an empty backlog and spool? */
+  couldEverFit(count: number, bytes: number): boolean;
+  /** The most bytes one valid message can have (SQS's limit; no queue's limit is above the daemon's cap). */
+  maxMessageBytes(dest: Destination): number;
+}
+
+/**
+ * Validates and records the entries of `source` a piece of CHUNK_ENTRIES at a time, with the
+ * semantics of Ingest.send: one result per entry, in order; a refused entry does not stop the
+ * others; BatchTooLarge (413, nothing recorded) when the valid entries could never fit; a
+ * refusal of the first append rejects the request with nothing accepted, of a later one refuses
+ * the rest and keeps what was recorded; resolved only once every accepted entry is recorded.
+ *
+ * Only one piece's decoded entries and validated copies are alive at a time, so the young
+ * collections during a 10,000-entry batch find little of it still alive (they copy what
+ * survives: a whole decoded batch made each pause several ms long). Deciding "could never fit"
+ * before the first append needs the valid entries' count and bytes; unless the bound of one
+ * message (maxMessageBytes) proves the whole batch fits, a first pass validates every piece
+ * and keeps only the two sums. Validation is a pure function of the entry and the queue's
+ * limits, so the second pass refuses the same entries (unless the queue's settings changed in
+ * between, as they may between any two requests).
+ */
+export async function sendInPieces(steps: PieceSteps, dest: Destination, source: EntrySource): Promise<BatchResults> {
+  const n = source.count;
+  const out = new Outcome(n);
+  const state = { rechecked: false };
+  if (!steps.couldEverFit(n, n * steps.maxMessageBytes(dest))) {
+    const slicer = new Slicer(2, 32);
+    let count = 0;
+    let bytes = 0;
+    for (let from = 0; from < n; from += CHUNK_ENTRIES) {
+      const piece = source.read(from, Math.min(n, from + CHUNK_ENTRIES));
+      for (const entry of piece) {
+        let r = steps.check(dest, entry, state.rechecked);
+        if (r === 'recheck') r = await rechecked(steps, dest, entry, state);
+        if ('bytes' in r) {
+          count += 1;
+          bytes += r.bytes;
+        }
+      }
+      const y = slicer.tick();
+      if (y) await y;
+    }
+    if (count > 0 && !steps.couldEverFit(count, bytes)) {
+      throw new DaemonError('BatchTooLarge', `the batch (${count} messages, ${bytes} bytes) is larger than the daemon's whole backlog can ever hold (--max-backlog-messages, --max-backlog-bytes, --max-spool-bytes); send it in smaller parts`);
+    }
+  }
+  let refused: EntryError | undefined;
+  for (let from = 0; from < n; from += CHUNK_ENTRIES) {
+    const to = Math.min(n, from + CHUNK_ENTRIES);
+    const piece = source.read(from, to);
+    const valid: Validated[] = [];
+    const slots: number[] = [];
+    for (let k = 0; k < piece.length; k++) {
+      let r = steps.check(dest, piece[k] as IngestEntry, state.rechecked);
+      if (r === 'recheck') r = await rechecked(steps, dest, piece[k] as IngestEntry, state);
+      if (!('bytes' in r)) out.refuse(from + k, r);
+      else if (refused) out.refuse(from + k, refused);
+      else {
+        valid.push(r);
+        slots.push(from + k);
+      }
+    }
+    let done = 0;
+    for (const end of refused ? [] : chunkEnds(valid)) {
+      const chunk = done === 0 && end === valid.length ? valid : valid.slice(done, end);
+      let ids: string[];
+      try {
+        ids = await steps.append(dest, chunk);
+      } catch (err) {
+        if (out.accepted === 0 || !isDaemonError(err)) throw err;
+        refused = { code: err.code, message: err.message, status: err.status };
+        for (let k = done; k < valid.length; k++) out.refuse(slots[k] as number, refused);
+        break;
+      }
+      for (let k = 0; k < chunk.length; k++) out.accept(slots[done + k] as number, ids[k] as string);
+      done = end;
+    }
+    if (to < n) await turn();
+  }
+  return out;
+}
+
+/** The queue's settings re-read (once per request: `state`), then the entry checked again. */
+async function rechecked(steps: PieceSteps, dest: Destination, entry: IngestEntry, state: { rechecked: boolean }): Promise<Validated | EntryError> {
+  state.rechecked = true;
+  await steps.recheck(dest);
+  return steps.check(dest, entry, true) as Validated | EntryError;
+}
+
+/** BatchResults as two arrays: an id per accepted entry, an error per refused one (a Map: most batches have none). */
+class Outcome implements BatchResults {
+  accepted = 0;
+  private readonly ids: (string | undefined)[];
+  private errors: Map<number, EntryError> | undefined;
+
+  constructor(readonly count: number) {
+    this.ids = new Array<string | undefined>(count);
+  }
+
+  accept(i: number, id: string): void {
+    this.ids[i] = id;
+    this.accepted += 1;
+  }
+
+  refuse(i: number, error: EntryError): void {
+    (this.errors ??= new Map()).set(i, error);
+  }
+
+  id(i: number): string | undefined {
+    return this.ids[i];
+  }
+
+  error(i: number): EntryError | undefined {
+    return this.errors?.get(i);
+  }
+}
+
+/** EntryResults (Ingest.send's answer) as BatchResults. */
+export function batchResultsOf(results: readonly EntryResult[]): BatchResults {
+  const out = new Outcome(results.length);
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i] as EntryResult;
+    if (r.ok) out.accept(i, r.id);
+    else out.refuse(i, r.error);
+  }
+  return out;
+}
+
+/** An EntrySource over entries already decoded (a small JSON body). */
+export function entriesSource(entries: readonly IngestEntry[]): EntrySource {
+  return { count: entries.length, read: (from, to) => entries.slice(from, to) };
+}
