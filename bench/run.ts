@@ -36,9 +36,11 @@
  *   --rates a,b             open-loop rates for the daemon (default: 500,2000,5000,10000; quick: 500,2000,5000)
  *   --daemon-args "<flags>"       extra daemon flags for every daemon started (experiments; the
  *                                 report says so)
- *   --daemon-node-args "<flags>"  extra node flags for the daemon (e.g. --max-old-space-size=128)
- *   --daemon-env "A=1 B=2"        extra environment for the daemon alone (not the floors, not a daemon
- *                                 started as the unit), e.g. MALLOC_ARENA_MAX=2
+ *   --daemon-node-args "<flags>"  extra node flags for the daemon (e.g. --max-old-space-size=128); a
+ *                                 daemon started as the unit gets them after the unit's own (diagnostics
+ *                                 such as --trace-gc; the log says they were added)
+ *   --daemon-env "A=1 B=2"        extra environment for the daemon alone (not the floors; a daemon
+ *                                 started as the unit gets it over the unit's), e.g. MALLOC_ARENA_MAX=2
  *   --backlog-watch a,b     the backlog runs read the daemon's memory again at these seconds after the
  *                           first reading, the backlog still waiting (e.g. 10,30,60): does the heap shrink
  *                           by itself once the ingest stops? Default: 10,30,60 for backlog-unit in full
@@ -420,8 +422,10 @@ export class Bench {
     if (this.durability.spoolFlags && !unit) args.push('--durability', mode);
     if (spoolDir && !unit) args.push('--spool-dir', spoolDir);
     if (unit) {
-      nodeArgs = unit.nodeArgs;
-      env = unit.env;
+      // --daemon-node-args / --daemon-env still reach a unit run, after the unit's own (a diagnostic
+      // such as --trace-gc; the log line and the report's extra-args line say they were added).
+      nodeArgs = [...unit.nodeArgs, ...this.o.daemonNodeArgs];
+      env = { ...unit.env, ...this.o.daemonEnv };
     } else if (Object.keys(this.o.daemonEnv).length > 0) env = { ...this.o.daemonEnv, ...env };
     let onUrl: (url: string) => void = () => {};
     const url = new Promise<string>((r) => (onUrl = r));
@@ -449,7 +453,7 @@ export class Bench {
       sleep(20_000).then(() => Promise.reject(new Error('daemon did not log "listening" within 20 s'))),
     ]);
     this.pinner.add(child, 'server');
-    log(`daemon (${mode}) pid ${child.pid} at ${origin}${spoolDir ? `, spool ${spoolDir}` : ''} ${unit ? unit.describe : [...Object.entries(this.o.daemonEnv).map(([k, v]) => `${k}=${v}`), ...this.o.daemonNodeArgs, ...this.o.daemonArgs, ...extra].join(' ')}`);
+    log(`daemon (${mode}) pid ${child.pid} at ${origin}${spoolDir ? `, spool ${spoolDir}` : ''} ${unit ? `${unit.describe}${this.o.daemonNodeArgs.length + Object.keys(this.o.daemonEnv).length > 0 ? `; added for this run: ${[...Object.entries(this.o.daemonEnv).map(([k, v]) => `${k}=${v}`), ...this.o.daemonNodeArgs].join(' ')}` : ''}` : [...Object.entries(this.o.daemonEnv).map(([k, v]) => `${k}=${v}`), ...this.o.daemonNodeArgs, ...this.o.daemonArgs, ...extra].join(' ')}`);
     return { child, origin, spoolDir, mode };
   }
 

@@ -1,6 +1,7 @@
 import { type Config, ConfigError, helpText, loadConfig, parseArgs } from '../config.js';
 import { EXIT } from '../errors.js';
 import { versionLine } from '../version.js';
+import { applyDaemonV8Flags } from '../v8-flags.js';
 import { serve } from './serve.js';
 import { WAIT_READY_MS, waitUntilReady } from './wait-ready.js';
 
@@ -18,6 +19,7 @@ export { waitUntilReady } from './wait-ready.js';
  *   sqs-accelerator hash-password NAME          a --users-file line (password on stdin)
  */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  applyDaemonV8Flags(); // before the daemon's code runs: allocation feedback starts with its first objects
   const [first, ...rest] = argv;
   switch (first) {
     case 'hash-password': {

@@ -1,0 +1,34 @@
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * V8 settings the daemon runs with however it is started (the systemd unit, the npm bin, a
+ * shell), set by the command line's `main` before it loads the daemon.
+ *
+ * `--no-allocation-site-pretenuring` (issue 14: RSS after a 1,000,000-message burst). V8 watches
+ * how many objects of each object or array literal in the code survive their first young-generation
+ * collections; past 85 % it allocates that literal's later objects straight in the old generation.
+ * The daemon's first 10,000 accepted messages are held in memory (--max-in-memory-messages), so
+ * their literals (envelopes, journal positions, validated entries) survive at 100 % and are
+ * "tenured" for the life of the process, although every later message is paged out at once and
+ * dies young. Each such object, born old and dead within a millisecond, then keeps its young
+ * children (message, body, ...) alive through every scavenge until the next full collection
+ * (old objects are roots for a scavenge): ~440 bytes a message promoted during a batch-ingest
+ * burst instead of ~230, and V8 grew the old generation to ~100 MB of garbage between full
+ * collections (2026-12-02, docs/benchmarks.md, "Fifth sitting"). Which literals tenure depends
+ * on when the early collections fall, so without this the same run lands in either mode.
+ * An operator who wants V8's default passes `--allocation-site-pretenuring` to node: that wins.
+ */
+export const DAEMON_V8_FLAGS: readonly string[] = ['--no-allocation-site-pretenuring'];
+
+/** The flags of DAEMON_V8_FLAGS that node's own command line does not set otherwise; sets them and returns them. */
+export function applyDaemonV8Flags(execArgv: readonly string[] = process.execArgv): string[] {
+  const applied: string[] = [];
+  for (const flag of DAEMON_V8_FLAGS) {
+    const name = flag.replace(/^--(no-)?/, '').replace(/_/g, '-');
+    const given = execArgv.some((a) => a.replace(/_/g, '-').replace(/=.*$/, '').replace(/^--(no-)?/, '') === name);
+    if (given) continue;
+    setFlagsFromString(flag);
+    applied.push(flag);
+  }
+  return applied;
+}
