@@ -113,20 +113,18 @@ export function issue14Goals(report: BenchReport): Goal[] {
   if (batch) out.push({ goal: '≥ 40,000 msg/s delivered, batch ingest at default settings', measured: `${n0(batch.deliveredPerSec)} msg/s`, met: (batch.deliveredPerSec ?? 0) >= 40_000 });
   const unit = report.runs.find((r) => r.id.endsWith('-backlog-unit'));
   if (unit?.backlog) {
+    // Judged on the highest reading while the 1,000,000 wait (docs/benchmarks.md, "Fifth sitting"):
+    // the first (3 s after the last ack) and every --backlog-watch reading, SQS still down. The
+    // peak sampled during the run (the ingest burst and the drain) is shown, not judged.
     const full = unit.backlog.messages >= 1_000_000;
+    const readings = [{ atS: 0, rssBytes: unit.backlog.rssBytes }, ...(unit.backlog.overTime ?? [])];
+    const worst = readings.reduce((a, b) => (b.rssBytes > a.rssBytes ? b : a));
+    const mb = (b: number): string => (b / MB).toFixed(0);
     out.push({
-      goal: 'RSS ≤ 150 MB with 1,000,000 messages backlogged, the systemd unit\'s default flags',
-      measured: `${(unit.backlog.rssBytes / MB).toFixed(0)} MB with ${n0(unit.backlog.messages)} (peak during the ingest ${(unit.rssPeakBytes / MB).toFixed(0)} MB)`,
-      met: full ? unit.backlog.rssBytes <= 150 * MB : undefined,
+      goal: 'RSS ≤ 150 MB with 1,000,000 messages backlogged, the systemd unit\'s default flags (the highest reading while they wait)',
+      measured: `${mb(worst.rssBytes)} MB with ${n0(unit.backlog.messages)} (${readings.map((x) => (x.atS === 0 ? `first reading ${mb(x.rssBytes)}` : `+${x.atS} s: ${mb(x.rssBytes)}`)).join(', ')}; peak during the ingest and drain ${mb(unit.rssPeakBytes)} MB, not judged)`,
+      met: full ? worst.rssBytes <= 150 * MB : undefined,
     });
-    const last = unit.backlog.overTime?.at(-1);
-    if (last) {
-      out.push({
-        goal: `the same, ${last.atS} s later, the backlog still waiting (--backlog-watch)`,
-        measured: `${(last.rssBytes / MB).toFixed(0)} MB (${(unit.backlog.overTime ?? []).map((x) => `+${x.atS} s: ${(x.rssBytes / MB).toFixed(0)}`).join(', ')})`,
-        met: full ? last.rssBytes <= 150 * MB : undefined,
-      });
-    }
   }
   const open = report.runs.filter((r) => r.system === 'daemon' && r.mode === mode && r.load.mode === 'open' && r.runtime);
   if (open.length > 0) {

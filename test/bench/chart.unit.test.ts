@@ -100,4 +100,13 @@ describe("issue 14's goals", () => {
     expect(issue14Goals(report([backlog(1_000_000, 140 * 1_048_576)]))[0]?.met).toBe(true);
     expect(issue14Goals(report([backlog(1_000_000, 151 * 1_048_576)]))[0]?.met).toBe(false);
   });
+
+  it('RSS with the unit: judged on the highest reading while the backlog waits, not on the ingest peak', () => {
+    const MiB = 1_048_576;
+    const at = (atS: number, rss: number) => ({ atS, rssBytes: rss * MiB, rssAnonBytes: 0, rssFileBytes: 0, heapUsedBytes: 0, heapTotalBytes: 0, externalBytes: 0, gcCount: 0 });
+    const backlog = (first: number, later: number[], peak: number): RunRecord => ({ ...run('daemon-write-backlog-unit', {}), rssPeakBytes: peak * MiB, backlog: { messages: 1_000_000, rssBytes: first * MiB, overTime: later.map((r, i) => at(10 * (i + 1), r)), diskBytes: 0, ingestMs: 1, drainMs: 1, drainPerSec: 1, steadyDrainPerSec: 1 } });
+    expect(issue14Goals(report([backlog(140, [110, 120], 240)]))[0]).toMatchObject({ met: true, measured: expect.stringContaining('140 MB with 1,000,000 (first reading 140, +10 s: 110, +20 s: 120; peak during the ingest and drain 240 MB, not judged)') });
+    expect(issue14Goals(report([backlog(140, [110, 151], 160)]))[0]).toMatchObject({ met: false, measured: expect.stringMatching(/^151 MB/) });
+    expect(issue14Goals(report([backlog(230, [104], 240)]))[0]?.met).toBe(false);
+  });
 });
