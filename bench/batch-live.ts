@@ -8,7 +8,9 @@
  * - the young and full collections (count, total, longest pause) while `--batches` such batches
  *   are posted one after another.
  *
- *   node --expose-gc dist-bench/bench/batch-live.js [--daemon-rev REV | --daemon-dir DIR] [--batches 5]
+ *   node --expose-gc dist-bench/bench/batch-live.js [--daemon-rev REV | --daemon-dir DIR] [--batches 5] [--json]
+ *
+ * `--json`: the batch as a JSON array (issue 14's mid-run batch) instead of NDJSON.
  *
  * Default daemon: this checkout's dist/ (build it first).
  */
@@ -46,7 +48,10 @@ const post = async (body: string, type: string): Promise<number> => {
   return r.status;
 };
 await post('warm', 'text/plain');
-const body = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ body: `abuse-${i}-${'b'.repeat(100)}` })).join('\n');
+const json = argv.includes('--json');
+const lines = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ body: `abuse-${i}-${'b'.repeat(100)}` }));
+const body = json ? `[${lines.join(',')}]` : lines.join('\n');
+const type = json ? 'application/json' : 'application/x-ndjson';
 const heap = (): number => {
   gc();
   gc();
@@ -65,10 +70,12 @@ pipeline.accept = (...a: unknown[]) => {
   return accept(...a);
 };
 const h0 = heap();
-if ((await post(body, 'application/x-ndjson')) !== 202) throw new Error('the batch was not accepted');
+if ((await post(body, type)) !== 202) throw new Error('the batch was not accepted');
 const h1 = heap();
+await new Promise((r) => setTimeout(r, 200));
+const h2 = heap();
 pipeline.accept = accept;
-console.log(`live heap above the start: at the first append +${mb((at[1] as number) - h0)} MB, at the 100th +${mb((at[3] as number) - h0)} MB, after the 202 +${mb(h1 - h0)} MB (${appends} appends)`);
+console.log(`live heap above the start: at the first append +${mb((at[1] as number) - h0)} MB, at the 100th +${mb((at[3] as number) - h0)} MB, after the 202 +${mb(h1 - h0)} MB, 200 ms later +${mb(h2 - h0)} MB (${appends} appends)`);
 
 // 2. Collections while `batches` batches are posted one after another.
 const pauses: { minor: number[]; major: number[] } = { minor: [], major: [] };
@@ -80,7 +87,7 @@ const observer = new PerformanceObserver((list) => {
 });
 observer.observe({ entryTypes: ['gc'] });
 const t0 = performance.now();
-for (let k = 0; k < batches; k++) await post(body, 'application/x-ndjson');
+for (let k = 0; k < batches; k++) await post(body, type);
 const ms = (performance.now() - t0) / batches;
 await new Promise((r) => setTimeout(r, 50));
 observer.disconnect();
