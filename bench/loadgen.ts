@@ -2,16 +2,21 @@
  * The load generator: a process of its own (pinned away from the server under test), driven
  * over IPC by bench/run.ts. Many keep-alive connections through one undici Pool per origin.
  *
- * Open loop: request i is due at t0 + i/rate. The generator sleeps with timers while the next
- * request is more than 2 ms away and spins on setImmediate closer to it, so requests leave
- * within a few µs of their time; latency is counted from the intended time, so a server that
- * stalls is charged for every request that queued behind the stall (no coordinated omission).
+ * Open loop: request i is due at t0 + i/rate. By default (`pacing: 'sleep'`) a worker thread
+ * keeps the time (lib/pacer.ts) and the main thread sleeps in its event loop between requests,
+ * so the generator leaves a core to the server under test; requests leave within tens of µs of
+ * their time. `pacing: 'spin'` is the old clock: timers while the next request is more than
+ * 2 ms away, `setImmediate` spinning closer to it (one core at ~100 % at 500 msg/s and up).
+ * Latency is counted from the intended time, so a server that stalls is charged for every
+ * request that queued behind the stall (no coordinated omission), and so is the generator's
+ * own lateness (its "gen lag").
  */
 import { performance } from 'node:perf_hooks';
 import { Client, Pool } from 'undici';
 import { BitSet, messageBody } from './lib/bodies.js';
 import type { LoadResult, LoadSpec } from './lib/load-spec.js';
 import { serve } from './lib/serve.js';
+import { type Pacer, startPacer } from './lib/pacer.js';
 import { percentiles } from './lib/stats.js';
 
 const pools = new Map<string, Pool>();
@@ -151,22 +156,36 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       });
   };
 
+  const interval = 1000 / (spec.rate ?? 1);
+  let pacer: Pacer | undefined;
+  if (open && spec.pacing !== 'spin') {
+    pacer = await startPacer({
+      intervalMs: interval,
+      count: nReq,
+      onDue: (i, intended) => {
+        void send(i, intended);
+        started = i + 1;
+      },
+    });
+  }
   const cpu0 = process.cpuUsage();
   const t0 = performance.now() + 5;
   const startWallMs = Date.now() + 5;
   let started = 0;
   let lastStart = t0;
 
-  if (open) {
-    const interval = 1000 / (spec.rate as number);
-    if (burstClient && spec.burst) {
-      const due = t0 + spec.burst.atMs;
-      const fire = (): void => {
-        if (performance.now() >= due) sendBurst(due);
-        else setImmediate(fire);
-      };
-      setTimeout(fire, Math.max(0, due - performance.now() - 2));
-    }
+  if (open && burstClient && spec.burst) {
+    const due = t0 + spec.burst.atMs;
+    const fire = (): void => {
+      if (performance.now() >= due) sendBurst(due);
+      else setImmediate(fire);
+    };
+    setTimeout(fire, Math.max(0, due - performance.now() - 2));
+  }
+  if (pacer) {
+    await pacer.run(t0);
+    lastStart = performance.now();
+  } else if (open) {
     await new Promise<void>((resolve) => {
       const tick = (): void => {
         const now = performance.now();

@@ -29,6 +29,9 @@
  *                           generator and fake SQS on CPU 1); every other run is made unpinned.
  *                           unpinned: no run pinned; pinned: every run pinned (the bench before issue 14)
  *   --no-pin                the same as --pinning unpinned
+ *   --open-pacing <p>       the load generator's open-loop clock: sleep (default; a worker thread keeps
+ *                           time, the generator sleeps between requests: lib/pacer.ts) or spin (the
+ *                           clock before 2026-12-02's fifth sitting: one core busy spinning)
  *   --daemon-dir <dir>      run bin/sqs-accelerator.js of another checkout (built) instead of this one
  *   --daemon-rev <git rev>  export that commit of this repository (git archive) to a temporary
  *                           directory, build it there and benchmark it: numbers for a commit, not
@@ -64,6 +67,7 @@ import { renderMarkdown } from './lib/report.js';
 import { chartFileName } from './lib/report14.js';
 import { CLIENT_CPU, type Pin, Pinner, pinVariants, SERVER_CPU } from './lib/pinning.js';
 import { type UnitLaunch, unitDurability, unitLaunch } from './lib/unit.js';
+import { describeWarmup, type WarmResult, warmUntilSteady } from './lib/warmup.js';
 import { sqsApiPhase } from './sqsapi.js';
 import type { BacklogReading, BenchReport, Delivery, RunRecord, RuntimeFigures, SqsUse } from './lib/types.js';
 
@@ -80,6 +84,8 @@ interface Options {
   only: Set<string> | undefined;
   modes: string[] | undefined;
   profile: boolean;
+  /** The load generator's open-loop clock (LoadSpec.pacing). */
+  openPacing: 'sleep' | 'spin';
   waitQuietMin: number;
   maxLoad: number;
   pinning: 'both' | 'unpinned' | 'pinned';
@@ -99,7 +105,7 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, backlogWatchS: undefined, daemonEnv: {}, outDir: join(REPO, 'bench/results') };
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, openPacing: 'sleep', waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, backlogWatchS: undefined, daemonEnv: {}, outDir: join(REPO, 'bench/results') };
   let profileSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -118,6 +124,11 @@ function parseOptions(argv: readonly string[]): Options {
     else if (a === '--wait-quiet') o.waitQuietMin = Number(value());
     else if (a === '--max-load') o.maxLoad = Number(value());
     else if (a === '--no-pin') o.pinning = 'unpinned';
+    else if (a === '--open-pacing') {
+      const v = value();
+      if (v !== 'sleep' && v !== 'spin') throw new Error(`--open-pacing: sleep or spin, not ${v}`);
+      o.openPacing = v;
+    }
     else if (a === '--pinning') {
       const v = value();
       if (v !== 'both' && v !== 'unpinned' && v !== 'pinned') throw new Error(`--pinning ${v}: expected both, unpinned or pinned`);
@@ -154,8 +165,8 @@ function parseOptions(argv: readonly string[]): Options {
 /** Counts and durations: bounded in both modes. */
 function planFor(quick: boolean) {
   return quick
-    ? { warmMs: 1000, rateMs: 2000, rates: [500, 2000, 5000], otherModeRates: [2000], floorRates: [2000], floorMaxTotal: 30_000, sdkClosedMs: 3000, sdkOpenRate: 500, sdkOpenMs: 2000, sqsApiRates: [100, 1000], sqsApiDoorRate: 1000, sustainedTotal: 30_000, batchTotal: 60_000, batchPer: 100, backlogTotal: 100_000, backlogSettleMs: 500, warmBatchTotal: 10_000, profileTotal: 30_000 }
-    : { warmMs: 3000, rateMs: 15_000, rates: [500, 2000, 5000, 10_000], otherModeRates: [500, 2000, 5000, 10_000], floorRates: [2000, 5000, 10_000], floorMaxTotal: 200_000, sdkClosedMs: 15_000, sdkOpenRate: 500, sdkOpenMs: 15_000, sqsApiRates: [100, 1000], sqsApiDoorRate: 1000, sustainedTotal: 300_000, batchTotal: 1_000_000, batchPer: 100, backlogTotal: 1_000_000, backlogSettleMs: 3000, warmBatchTotal: 50_000, profileTotal: 200_000 };
+    ? { warmMs: 1000, rateMs: 2000, rates: [500, 2000, 5000], otherModeRates: [2000], floorRates: [2000], floorMaxTotal: 30_000, sdkClosedMs: 3000, sdkOpenRate: 500, sdkOpenMs: 2000, sqsApiRates: [100, 1000], sqsApiDoorRate: 1000, sustainedTotal: 30_000, batchTotal: 60_000, batchPer: 100, backlogTotal: 100_000, backlogSettleMs: 500, warmBatchTotal: 10_000, warmMinChunks: 2, warmMaxChunks: 8, profileTotal: 30_000 }
+    : { warmMs: 3000, rateMs: 15_000, rates: [500, 2000, 5000, 10_000], otherModeRates: [500, 2000, 5000, 10_000], floorRates: [2000, 5000, 10_000], floorMaxTotal: 200_000, sdkClosedMs: 15_000, sdkOpenRate: 500, sdkOpenMs: 15_000, sqsApiRates: [100, 1000], sqsApiDoorRate: 1000, sustainedTotal: 300_000, batchTotal: 1_000_000, batchPer: 100, backlogTotal: 1_000_000, backlogSettleMs: 3000, warmBatchTotal: 50_000, warmMinChunks: 3, warmMaxChunks: 12, profileTotal: 200_000 };
 }
 
 type Plan = ReturnType<typeof planFor>;
@@ -345,6 +356,8 @@ export class Bench {
   loadgen!: Child;
   endpoint = '';
   readonly runs: RunRecord[] = [];
+  /** Every open-loop warm-up of the sitting (lib/warmup.ts), for the report's JSON. */
+  readonly warmups: Array<{ label: string } & WarmResult> = [];
   readonly failures: string[] = [];
   private seq = 0;
   /** Start time of the sitting, in file names. */
@@ -469,7 +482,7 @@ export class Bench {
   // Load and verification
 
   spec(origin: string, queue: string, partial: Partial<LoadSpec> & Pick<LoadSpec, 'mode'>): LoadSpec {
-    return { origin, path: `/queues/${queue}`, auth: AUTH, connections: 64, perRequest: 1, tag: this.tag(), bodyBytes: BODY_BYTES, drainTimeoutMs: 60_000, ...partial };
+    return { origin, path: `/queues/${queue}`, auth: AUTH, connections: 64, perRequest: 1, tag: this.tag(), bodyBytes: BODY_BYTES, drainTimeoutMs: 60_000, ...(partial.mode === 'open' ? { pacing: this.o.openPacing } : {}), ...partial };
   }
 
   load(spec: LoadSpec): Promise<LoadResult> {
@@ -664,7 +677,7 @@ export class Bench {
     const system = kind === 'bare' ? 'bare node:http' : 'Koa';
     const { child, origin } = await this.startServer(kind);
     try {
-      await this.load(this.spec(origin, 'warm', { mode: 'open', rate: 2000, durationMs: this.plan.warmMs }));
+      await this.warmOpen(system, child, origin);
       for (const pin of this.pins) {
         for (const rate of this.plan.floorRates) {
           await this.measure({ id: this.pinId(`${kind}-open-${rate}`, pin), system, scenario: `open ${rate}/s`, server: child, pin, spec: this.spec(origin, 'bench', { mode: 'open', rate, durationMs: this.plan.rateMs }) });
@@ -696,25 +709,63 @@ export class Bench {
     }
   }
 
-  async warmDaemon(origin: string, mode: string): Promise<void> {
+  /**
+   * The open-loop warm-up (lib/warmup.ts): 1-s chunks at 2,000 msg/s until two in a row cost the
+   * server the same CPU per request, so that the measured runs start at steady state. For the
+   * daemon each chunk is what a measured run is, in small: a fresh queue, primed, the metrics
+   * scraped before and after, delivery awaited and checked. (A scrape goes through Koa, not the
+   * send route; the first one after a long run of sends alone deoptimised ~70 of Node's HTTP
+   * functions at once and the measured run paid for recompiling them: docs/benchmarks.md
+   * "Round 6b".)
+   */
+  async warmOpen(label: string, server: Child, origin: string, daemon?: { queuePrefix: string }): Promise<void> {
+    let k = 0;
+    const r = await warmUntilSteady({
+      minChunks: this.plan.warmMinChunks,
+      maxChunks: this.plan.warmMaxChunks,
+      chunk: async () => {
+        const queue = daemon ? `${daemon.queuePrefix}-${(k += 1)}` : 'warm';
+        if (daemon) {
+          await this.fake.call('createQueue', { name: queue });
+          await this.prime(origin, queue);
+          await scrape(origin);
+        }
+        const spec = this.spec(origin, queue, { mode: 'open', rate: 2000, durationMs: 1000 });
+        const c0 = cpuMs(server.pid);
+        const res = await this.load(spec);
+        if (daemon) {
+          const d = await this.awaitDelivery(queue, spec.tag, res, 60_000);
+          if (!d.ok) this.failures.push(`LOST MESSAGES during the warm-up of ${label}: ${d.missing} of ${d.acked}`);
+        }
+        const cpuUsPerReq = ((cpuMs(server.pid) - c0) * 1000) / res.requests;
+        if (daemon) {
+          await scrape(origin);
+          await this.fake.call('deleteQueue', { name: queue });
+        }
+        return { cpuUsPerReq, p99Ms: res.latency.p99 };
+      },
+    });
+    this.warmups.push({ label, ...r });
+    log(`${label}: open-loop warm-up ${describeWarmup(r)}`);
+  }
+
+  /** Batch ingest first (the batch paths, the heap's working size), then the open loop until steady. */
+  async warmDaemon(d: { child: Child; origin: string }, mode: string): Promise<void> {
     const queue = `warm-${mode}`;
     await this.fake.call('createQueue', { name: queue });
-    for (const spec of [
-      this.spec(origin, queue, { mode: 'open', rate: 2000, durationMs: this.plan.warmMs }),
-      this.spec(origin, queue, { mode: 'closed', total: this.plan.warmBatchTotal, concurrency: 8, connections: 8, perRequest: 100 }),
-    ]) {
-      const res = await this.load(spec);
-      const d = await this.awaitDelivery(queue, spec.tag, res, 60_000);
-      if (!d.ok) this.failures.push(`LOST MESSAGES during the warm-up of daemon (${mode}): ${d.missing} of ${d.acked}`);
-    }
+    const spec = this.spec(d.origin, queue, { mode: 'closed', total: this.plan.warmBatchTotal, concurrency: 8, connections: 8, perRequest: 100 });
+    const res = await this.load(spec);
+    const got = await this.awaitDelivery(queue, spec.tag, res, 60_000);
+    if (!got.ok) this.failures.push(`LOST MESSAGES during the warm-up of daemon (${mode}): ${got.missing} of ${got.acked}`);
     await this.fake.call('deleteQueue', { name: queue });
+    await this.warmOpen(`daemon (${mode})`, d.child, d.origin, { queuePrefix: queue });
   }
 
   /** The daemon: open-loop rates, sustained single-message load, batch ingest. */
   async daemon(mode: string): Promise<void> {
     const d = await this.startDaemon(mode);
     try {
-      await this.warmDaemon(d.origin, mode);
+      await this.warmDaemon(d, mode);
       type Run = { id: string; kind: string; scenario: string; pin: Pin; spec: (q: string) => LoadSpec };
       const runs: Run[] = [];
       // Open loop and sustained in every layout (unpinned first: the headline), the rest in the headline's.
@@ -764,7 +815,7 @@ export class Bench {
     const flags = ['--max-concurrency', String(concurrency), '--connections', String(concurrency)];
     const d = await this.startDaemon(mode, flags);
     try {
-      await this.warmDaemon(d.origin, mode);
+      await this.warmDaemon(d, mode);
       const runs = [
         { id: `daemon-${mode}-sustained-c${concurrency}`, scenario: `sustained (closed c=64), ${flags.join(' ')}`, spec: (q: string) => this.spec(d.origin, q, { mode: 'closed', total: this.plan.sustainedTotal, concurrency: 64 }) },
         {
@@ -1030,7 +1081,7 @@ export class Bench {
       const d = await this.startDaemon(mode, [], ['--cpu-prof', '--cpu-prof-dir', dir]);
       const queue = `profile-${mode}-${sc.name}`;
       try {
-        await this.warmDaemon(d.origin, mode);
+        await this.warmDaemon(d, mode);
         await this.fake.call('createQueue', { name: queue });
         await this.prime(d.origin, queue);
         await this.measure({ id: `profile-${mode}-${sc.name}`, system: 'daemon (profiled)', mode, scenario: `${sc.scenario} under --cpu-prof`, server: d.child, queue, spec: sc.spec(d.origin, queue), deliveryTimeoutMs: 300_000, metricsOrigin: d.origin });
@@ -1090,6 +1141,7 @@ async function main(): Promise<void> {
     daemonDefaultMode: durability.defaultMode,
     settings: { ...bench.plan, upstreamLatencyMs: UPSTREAM_LATENCY_MS, bodyBytes: BODY_BYTES, maxOtherCpuPct: o.maxOtherCpu, retries: o.retries },
     runs: bench.runs,
+    warmups: bench.warmups,
     failures: bench.failures,
   };
   log(`sqs-accelerator bench (${o.quick ? 'quick' : 'full'}): daemon ${report.machine.daemonCommit}, durability modes: ${modes.join(', ')} (default ${durability.defaultMode}); load average ${report.machine.loadAvgStart.join(' ')}`);

@@ -43,6 +43,12 @@ export interface LoadSpec {
    * verified with the rest; its latency is reported apart (`LoadResult.burst`), not in `latency`.
    */
   burst?: { atMs: number; entries: number };
+  /**
+   * Open loop only: how the generator keeps time. `sleep` (the default): a worker thread's clock,
+   * the main thread asleep between requests (lib/pacer.ts). `spin`: the clock before issue 14's
+   * sixth sitting, `setImmediate` spinning between requests, one core busy (for comparisons).
+   */
+  pacing?: 'sleep' | 'spin';
   /** After the last request was started, how long to wait for answers before giving up on them. */
   drainTimeoutMs: number;
 }

@@ -174,6 +174,8 @@ export interface BenchReport {
   runs: RunRecord[];
   heap?: { scenario: string; file: string; rssBytes: number; runtime?: RuntimeFigures; summary: HeapSummary };
   profiles?: Array<{ id: string; scenario: string; file: string; summary: ProfileSummary }>;
+  /** Each open-loop warm-up (bench/lib/warmup.ts): the server's CPU per request and p99 per 1-s chunk. */
+  warmups?: Array<{ label: string; steady: boolean; chunks: Array<{ cpuUsPerReq: number; p99Ms: number }> }>;
   failures: string[];
   durationMs?: number;
 }
