@@ -2,11 +2,13 @@
  * The load generator: a process of its own (pinned away from the server under test), driven
  * over IPC by bench/run.ts. Many keep-alive connections through one undici Pool per origin.
  *
- * Open loop: request i is due at t0 + i/rate. By default (`pacing: 'sleep'`) a worker thread
- * keeps the time (lib/pacer.ts) and the main thread sleeps in its event loop between requests,
- * so the generator leaves a core to the server under test; requests leave within tens of µs of
- * their time. `pacing: 'spin'` is the old clock: timers while the next request is more than
- * 2 ms away, `setImmediate` spinning closer to it (one core at ~100 % at 500 msg/s and up).
+ * Open loop: request i is due at t0 + i/rate. By default (`pacing: 'spin'`) the generator
+ * sleeps with timers while the next request is more than 2 ms away and spins on setImmediate
+ * closer to it (one core at ~100 % from 500 msg/s up), so requests leave within a few µs of
+ * their time. `pacing: 'sleep'`: a worker thread keeps the time (lib/pacer.ts) and the main
+ * thread sleeps in its event loop between requests (~30-60 % of a core), which leaves a core to
+ * the server but makes the generator itself late when the server and the fake SQS keep both
+ * cores busy (docs/benchmarks.md "Round 6b").
  * Latency is counted from the intended time, so a server that stalls is charged for every
  * request that queued behind the stall (no coordinated omission), and so is the generator's
  * own lateness (its "gen lag").
@@ -158,7 +160,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
 
   const interval = 1000 / (spec.rate ?? 1);
   let pacer: Pacer | undefined;
-  if (open && spec.pacing !== 'spin') {
+  if (open && spec.pacing === 'sleep') {
     pacer = await startPacer({
       intervalMs: interval,
       count: nReq,

@@ -29,9 +29,9 @@
  *                           generator and fake SQS on CPU 1); every other run is made unpinned.
  *                           unpinned: no run pinned; pinned: every run pinned (the bench before issue 14)
  *   --no-pin                the same as --pinning unpinned
- *   --open-pacing <p>       the load generator's open-loop clock: sleep (default; a worker thread keeps
- *                           time, the generator sleeps between requests: lib/pacer.ts) or spin (the
- *                           clock before 2026-12-02's fifth sitting: one core busy spinning)
+ *   --open-pacing <p>       the load generator's open-loop clock: spin (default: setImmediate between
+ *                           requests, one core busy) or sleep (a worker thread keeps time and the
+ *                           generator sleeps between requests: lib/pacer.ts; docs/benchmarks.md Round 6b)
  *   --daemon-dir <dir>      run bin/sqs-accelerator.js of another checkout (built) instead of this one
  *   --daemon-rev <git rev>  export that commit of this repository (git archive) to a temporary
  *                           directory, build it there and benchmark it: numbers for a commit, not
@@ -105,7 +105,7 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, openPacing: 'sleep', waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, backlogWatchS: undefined, daemonEnv: {}, outDir: join(REPO, 'bench/results') };
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, openPacing: 'spin', waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, backlogWatchS: undefined, daemonEnv: {}, outDir: join(REPO, 'bench/results') };
   let profileSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;

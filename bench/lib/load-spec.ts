@@ -44,9 +44,9 @@ export interface LoadSpec {
    */
   burst?: { atMs: number; entries: number };
   /**
-   * Open loop only: how the generator keeps time. `sleep` (the default): a worker thread's clock,
-   * the main thread asleep between requests (lib/pacer.ts). `spin`: the clock before issue 14's
-   * sixth sitting, `setImmediate` spinning between requests, one core busy (for comparisons).
+   * Open loop only: how the generator keeps time. `spin` (the default): `setImmediate` spinning
+   * between requests, one core busy. `sleep`: a worker thread's clock, the main thread asleep
+   * between requests (lib/pacer.ts). docs/benchmarks.md "Round 6b" compares them.
    */
   pacing?: 'sleep' | 'spin';
   /** After the last request was started, how long to wait for answers before giving up on them. */

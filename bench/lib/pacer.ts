@@ -1,13 +1,14 @@
 /**
- * The open loop's clock, without spinning (bench/loadgen.ts).
+ * An open loop's clock without spinning (bench/loadgen.ts `pacing: 'sleep'`).
  *
  * Request i is due at `t0Ms + i * intervalMs`. At 2,000 msg/s that is every 0.5 ms, finer than
- * Node's timers (1 ms), so the load generator used to spin on `setImmediate` for the whole run:
- * it held one of this machine's two cores at ~100 % and left the server under test, its V8
- * helper threads, the fake SQS and the generator's own GC threads one core between them. A
- * scheduler trace of a 2,000 msg/s run (`perf sched`, docs/benchmarks.md "Round 6b") showed the
- * servers' main threads waiting for a core 36-171 ms a second, up to 6-9 ms at a time: most of
- * the unpinned tail, floors included, was the generator's spin, not the servers.
+ * Node's timers (1 ms), so the load generator's default clock spins on `setImmediate` for the
+ * whole run: it holds one of this machine's two cores at ~100 % and leaves the server under
+ * test, its V8 helper threads, the fake SQS and the generator's own GC threads one core between
+ * them. A scheduler trace (`perf sched`, docs/benchmarks.md "Round 6b") of a quick run with the
+ * old warm-up showed the servers' main threads runnable but waiting for a core 65-246 ms a
+ * second, up to 8-14 ms at a time, while the spinning generator and the servers' V8 compiler
+ * threads held the cores.
  *
  * Here a worker thread keeps the time: it sleeps in `Atomics.wait` (a futex with a sub-ms
  * timeout) until a request is due, then wakes the main thread with a message. The main thread

@@ -1,7 +1,7 @@
 /**
- * bench/lib/pacer.ts: the load generator's open-loop clock keeps 2,000 requests a second on
- * time without spinning (the clock before it held a core at ~100 %, which on a 2-core machine
- * starved the server under test: docs/benchmarks.md "Round 6b").
+ * bench/lib/pacer.ts (`--open-pacing sleep`): the load generator's other open-loop clock keeps
+ * 2,000 requests a second on time without spinning (the default clock holds a core at ~100 %:
+ * docs/benchmarks.md "Round 6b").
  */
 import { startPacer } from '../../bench/lib/pacer.js';
 
