@@ -19,10 +19,20 @@ const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
 export type AuthContext = Pick<Context, 'get' | 'ip'> & { state: object };
 
 export async function credentialsFor(ctx: AuthContext, deps: { config: Pick<Config, 'credentials'>; auth: AuthDeps }): Promise<CredentialSource> {
+  return credentialsNow(ctx, deps);
+}
+
+/**
+ * credentialsFor without a promise when none is needed: pass-through (the default) and the
+ * daemon's own credentials without local users are known at once; only a local-user check
+ * (scrypt, off the loop) answers with a promise. A refusal throws. For the send route, which
+ * awaits it only when it must (issue 14: a promise and an await less per message).
+ */
+export function credentialsNow(ctx: AuthContext, deps: { config: Pick<Config, 'credentials'>; auth: AuthDeps }): CredentialSource | Promise<CredentialSource> {
   const { config } = deps;
   const { daemonCredentials: daemon, localUsers } = deps.auth;
   if (config.credentials === 'chain' && daemon) {
-    if (localUsers) await checkLocalUser(ctx, localUsers);
+    if (localUsers) return checkLocalUser(ctx, localUsers).then(() => daemon);
     return daemon;
   }
   const header = ctx.get('authorization');
@@ -39,7 +49,8 @@ export async function credentialsFor(ctx: AuthContext, deps: { config: Pick<Conf
     throw new DaemonError('MalformedCredentials', 'the Basic-auth user must be an AWS access key id (letters and digits)');
   }
   const source = staticCredentials(token ? { accessKeyId: parsed.name, secretAccessKey: parsed.pass, sessionToken: token } : { accessKeyId: parsed.name, secretAccessKey: parsed.pass });
-  last = { headerLength: header.length, tokenLength: token.length, bytes: Buffer.from(`${header}\n${token}`, 'utf16le'), source };
+  const bytes = Buffer.from(`${header}\n${token}`, 'utf16le');
+  last = { headerLength: header.length, tokenLength: token.length, bytes, scratch: Buffer.alloc(bytes.length), source };
   return source;
 }
 
@@ -51,7 +62,7 @@ export async function credentialsFor(ctx: AuthContext, deps: { config: Pick<Conf
  * function of the two strings (staticCredentials never refreshes), so one entry shared by every
  * daemon in the process is exact; it holds one secret, which the resolver's cache keys hold anyway.
  */
-let last: { headerLength: number; tokenLength: number; bytes: Buffer; source: CredentialSource | undefined } = { headerLength: -1, tokenLength: -1, bytes: Buffer.alloc(0), source: undefined };
+let last: { headerLength: number; tokenLength: number; bytes: Buffer; scratch: Buffer; source: CredentialSource | undefined } = { headerLength: -1, tokenLength: -1, bytes: Buffer.alloc(0), scratch: Buffer.alloc(0), source: undefined };
 
 /**
  * Is this the last pair? Compared in constant time, not with `===`: the header holds a secret key
@@ -62,7 +73,13 @@ let last: { headerLength: number; tokenLength: number; bytes: Buffer; source: Cr
  */
 function sameAsLast(header: string, token: string): boolean {
   if (header.length !== last.headerLength || token.length !== last.tokenLength) return false;
-  return timingSafeEqual(Buffer.from(`${header}\n${token}`, 'utf16le'), last.bytes);
+  // Written into a buffer kept with the pair, of the pair's length (the lengths are equal, so are
+  // the byte counts): no new string and buffer per request. Written whole before the compare.
+  const s = last.scratch;
+  const n = s.write(header, 0, 'utf16le');
+  s.write('\n', n, 'utf16le');
+  s.write(token, n + 2, 'utf16le');
+  return timingSafeEqual(s, last.bytes);
 }
 
 /** --credentials chain with --users-file: Basic auth is a local access check. */

@@ -5,7 +5,7 @@ import { type BatchResults, checkQueueName, entriesSource, type EntryResult } fr
 import { type Destination, isVerified } from '../../sqs/resolver.js';
 import type { CredentialSource } from '../../sqs/credentials.js';
 import type { TraceInput } from '../../sqs/trace.js';
-import { credentialsFor } from '../auth.js';
+import { credentialsFor, credentialsNow } from '../auth.js';
 import { type BodyContext, decodeUtf8Sliced, requestForm, requestTextSliced } from '../body.js';
 import { isRawBody, readRawBody } from '../large-body.js';
 import { newMessageId } from '../../delivery/envelope.js';
@@ -39,7 +39,7 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
       name,
       mime,
       charset: ctx.request.charset.toLowerCase(), // charset names are case-insensitive (RFC 9110)
-      credentials: () => credentialsFor(ctx, deps),
+      credentials: () => credentialsNow(ctx, deps),
       body: ctx,
       trace: traceFrom((h) => ctx.get(h)),
       ...(wait ? { beforeSend: (n: number) => checkWaitRoom(deps, n) } : {}),
@@ -69,7 +69,8 @@ export interface SendRequest {
   mime: string;
   /** The charset parameter, lower case ('' when none). */
   charset: string;
-  credentials: () => Promise<CredentialSource>;
+  /** The request's credentials: at once, or a promise when they take a check (credentialsNow). Throws or rejects with the refusal. */
+  credentials: () => CredentialSource | Promise<CredentialSource>;
   body: BodyContext;
   trace: TraceInput | undefined;
   /** Called with the number of entries once they are decoded, before they are sent (?wait=1's room check). */
@@ -93,7 +94,10 @@ export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>
   if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
     throw new DaemonError('UnsupportedCharset', `charset ${JSON.stringify(charset)} is not supported; send UTF-8`);
   }
-  const dest = await ingest.destination(await r.credentials(), r.name);
+  // Awaited only when they must be: a cached queue and known credentials cost no promise (issue 14).
+  const c = r.credentials();
+  const credentials = typeof (c as { then?: unknown }).then === 'function' ? await c : (c as CredentialSource);
+  const dest = ingest.cachedDestination(credentials, r.name) ?? (await ingest.destination(credentials, r.name));
   // With --s3-bucket a raw body past the S3 threshold is streamed to its payload file instead.
   const policy = deps.s3?.policy;
   const parsed: ParsedSend | FramedBatch =
