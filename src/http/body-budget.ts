@@ -36,8 +36,12 @@ export class BodyBudget {
   /** Ties `req` to this budget until `res` closes; its body readers find the lease with bodyLease(req). */
   admit(req: IncomingMessage, res: ServerResponse): void {
     const lease = new BodyLease(this);
-    leases.set(req, lease);
-    res.once('close', () => lease.release());
+    // Kept on the request and the response themselves, released by one shared listener: no
+    // WeakMap entry (an ephemeron every scavenge must process) and no closure or once-wrapper
+    // per request (issue 14). 'close' is emitted once per response.
+    (req as Leased)[LEASE] = lease;
+    (res as Leased)[LEASE] = lease;
+    res.on('close', releaseLease);
   }
 
   /** @internal BodyLease's side: false (and nothing taken) when `n` more bytes would pass the limit. */
@@ -101,9 +105,14 @@ export class BodyLease {
   }
 }
 
-const leases = new WeakMap<IncomingMessage, BodyLease>();
+const LEASE = Symbol('sqs-accelerator.bodyLease');
+type Leased = { [LEASE]?: BodyLease };
+
+function releaseLease(this: ServerResponse): void {
+  (this as Leased)[LEASE]?.release();
+}
 
 /** The lease of a request admitted by a BodyBudget; undefined for one that was not (a test's bare app). */
 export function bodyLease(req: IncomingMessage): BodyLease | undefined {
-  return leases.get(req);
+  return (req as Leased)[LEASE];
 }

@@ -143,7 +143,10 @@ export class SegmentFiles {
   /** Writes accept records (and the destination records they need) at the end of the active segment; returns where they start. */
   writeAccepts(envs: readonly Envelope[]): number {
     if (this.active.bytes >= this.opts.segmentBytes) this.rotateForWrite();
-    const frames: Buffer[] = [];
+    // Sized for one frame per message (a Dest record grows it): not `[]`, whose first push makes
+    // room for 17 (issue 14: a single message's append allocated ~150 bytes for that alone).
+    const frames: Buffer[] = new Array(envs.length);
+    let nf = 0;
     const offsets: number[] = new Array(envs.length);
     let size = 0;
     for (let i = 0; i < envs.length; i++) {
@@ -154,13 +157,13 @@ export class SegmentFiles {
         this.destNums.set(env.dest.key, k);
         const d: DestPayload = { k, q: env.dest.queueName, u: env.dest.queueUrl, l: env.dest.limits, c: this.storedCredentials(env.dest) };
         const f = encodeRecord(RecordType.Dest, JSON.stringify(d));
-        frames.push(f);
+        frames[nf++] = f;
         size += f.length;
       }
       const a: AcceptPayload = env.offload === undefined ? { i: env.id, k, t: env.acceptedAt, b: env.bytes, m: env.message } : { i: env.id, k, t: env.acceptedAt, b: env.bytes, o: { bucket: env.offload.bucket, key: env.offload.key, bytes: env.offload.bytes }, m: env.message };
       const f = encodeRecord(RecordType.Accept, JSON.stringify(a));
       offsets[i] = size;
-      frames.push(f);
+      frames[nf++] = f;
       size += f.length;
     }
     if (this.totalBytes + size > this.opts.maxSpoolBytes) {
