@@ -27,12 +27,12 @@ afterAll(async () => {
   await fake.close();
 });
 
-function build(options: { store?: MessageStore; maxBacklogMessages?: number; fifoDefaultGroupId?: string } = {}): { ingest: Ingest; pipeline: Pipeline } {
+function build(options: { store?: MessageStore; maxBacklogMessages?: number; maxBacklogBytes?: number; fifoDefaultGroupId?: string } = {}): { ingest: Ingest; pipeline: Pipeline } {
   const resolver = new QueueResolver(client, { maxMessageBytes: 1_048_576 });
   const pipeline = new Pipeline(
     client,
     options.store ?? new MemoryStore(log),
-    { lingerMs: 1, maxConcurrency: 4, maxBacklogMessages: options.maxBacklogMessages ?? 1000, maxBacklogBytes: 1 << 24, retryBaseMs: 5, retryMaxMs: 20, maxMessageAgeMs: 0 },
+    { lingerMs: 1, maxConcurrency: 4, maxBacklogMessages: options.maxBacklogMessages ?? 1000, maxBacklogBytes: options.maxBacklogBytes ?? 1 << 24, retryBaseMs: 5, retryMaxMs: 20, maxMessageAgeMs: 0 },
     log,
     resolver,
   );
@@ -150,4 +150,46 @@ it('keeps an entry\'s trace header (the SQS API\'s AWSTraceHeader) with the mess
   await pipeline.idle();
   expect(fake.bodies('plain')).toContain('traced');
   await pipeline.close(1000);
+});
+
+it('one message alone (its own path, issue 14) gets what the batch loop gives the same entry', async () => {
+  const { ingest, pipeline } = build({ fifoDefaultGroupId: 'dflt' });
+  const plain = await ingest.destination(creds, 'plain');
+  const fifo = await ingest.destination(creds, 'orders.fifo');
+  const id = 'own-id-1';
+  const cases: Array<[typeof plain, IngestEntry, { trace?: { traceparent: string } }]> = [
+    [plain, { input: { body: 'plain' } }, {}],
+    [plain, { input: { body: 'attrs', attributes: { kind: 'k' }, delaySeconds: 3 } }, {}],
+    [plain, { input: { body: 'traced' }, traceHeader: 'Root=1-5759e988-bd862e3fe1be46a994272793' }, {}],
+    [plain, { input: { body: 'w3c' } }, { trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } }],
+    [plain, { input: { body: 'aws', awsTraceHeader: 'Root=1-5759e988-bd862e3fe1be46a994272793' } }, {}],
+    [plain, { input: { body: '' } }, {}],
+    [plain, { input: { body: 'x', delaySeconds: 901 } }, {}],
+    [plain, { error: { code: 'MalformedJson', message: 'not JSON', status: 400 } }, {}],
+    [fifo, { input: { body: 'grouped', groupId: 'g1' } }, {}],
+    [fifo, { input: { body: 'default group' } }, {}],
+  ];
+  const strip = (r: unknown): unknown => {
+    const { id: _id, ...rest } = r as { id?: string };
+    if ((rest as { message?: { dedupId?: string } }).message?.dedupId !== undefined) (rest as { message: { dedupId?: string } }).message.dedupId = '(generated)';
+    return rest;
+  };
+  for (const [dest, entry, context] of cases) {
+    const [alone] = await ingest.send(dest, [entry], context);
+    const [inLoop] = await ingest.send(dest, [entry, { input: { body: 'filler', groupId: 'g1' } }], context);
+    expect(strip(alone)).toEqual(strip(inLoop));
+  }
+  // An id the door gave is kept.
+  const [own] = await ingest.send(plain, [{ input: { body: 'own id' }, id }]);
+  expect(own).toMatchObject({ ok: true, id });
+  await pipeline.idle();
+  expect(fake.bodies('plain')).toEqual(expect.arrayContaining(['plain', 'attrs', 'traced', 'w3c', 'aws', 'own id']));
+  await pipeline.close(1000);
+
+  // One message larger than the whole backlog could ever hold: 413, as for a batch.
+  const small = build({ maxBacklogBytes: 10 });
+  const d = await small.ingest.destination(creds, 'plain');
+  expect(await rejection(small.ingest.send(d, [{ input: { body: 'more than ten bytes' } }]))).toMatchObject({ code: 'BatchTooLarge', status: 413 });
+  expect(small.pipeline.backlogMessages).toBe(0);
+  await small.pipeline.close(1000);
 });
