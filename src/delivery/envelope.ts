@@ -59,7 +59,22 @@ export function newEnvelopes(dest: Destination, items: ReadonlyArray<{ message: 
     const it = items[i] as { message: OutgoingMessage; bytes: number; id?: string; offload?: OffloadedPayload };
     const id = it.id ?? newMessageId();
     const message = needDedup && it.message.dedupId === undefined ? { ...it.message, dedupId: deduplicationIdFor(it.message, dest.limits, id) as string } : it.message;
-    envs[i] = it.offload === undefined ? { id, dest, message, bytes: it.bytes, acceptedAt: now, attempts: 0 } : { id, dest, message, bytes: it.bytes, acceptedAt: now, attempts: 0, offload: { ...it.offload } };
+    envs[i] = {
+      id,
+      dest,
+      message,
+      bytes: it.bytes,
+      acceptedAt: now,
+      attempts: 0,
+      // Every field its life sets, made now (undefined until then): fields added later would give
+      // each envelope a new out-of-object property store, twice over (issue 14: per-message garbage).
+      firstAttemptAt: undefined,
+      lastAttemptAt: undefined,
+      sqsMessageId: undefined,
+      sqsSequenceNumber: undefined,
+      pos: undefined,
+      offload: it.offload === undefined ? undefined : { ...it.offload },
+    };
     ids[i] = id;
   }
   return { envs, ids };
