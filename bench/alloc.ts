@@ -60,6 +60,8 @@ interface SampleNode {
 const fake = await startFakeSqs({ latencyMs: 20, seed: 1, queues: ['alloc'] });
 const spool = mkdtempSync(join(tmpdir(), 'sqs-accelerator-alloc-'));
 const d = spawn(process.execPath, [...nodeArgs, '--inspect=127.0.0.1:0', join(daemonDir, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', fake.endpoint, '--spool-dir', spool, ...daemonArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+// However this script ends (an error, a closed pipe on stdout), the daemon goes with it.
+process.on('exit', () => d.kill('SIGTERM'));
 const stop = (code: number): never => {
   d.kill('SIGTERM');
   rmSync(spool, { recursive: true, force: true });
