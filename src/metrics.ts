@@ -190,7 +190,8 @@ export class Metrics {
         this.inc(self.sources.pipeline.totals.md5Mismatch);
       },
     });
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    // nodejs_eventloop_lag_* sample every 10 ms (prom-client's default, stated here: bench/lib/event-loop.ts subtracts it).
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
 
     this.observer = {
       accepted: (dest, count, bytes) => {

@@ -4,6 +4,7 @@
  * the systemd unit starts it, the latency chart, and the issue's goals judged on what ran.
  */
 import { CHART_RATE } from './chart.js';
+import { delayBeyondTick, EVENT_LOOP_TICK_MS } from './event-loop.js';
 import type { BenchReport, RunRecord } from './types.js';
 
 const MB = 1_048_576;
@@ -31,15 +32,15 @@ export function issue14Section(report: BenchReport, chartWritten: boolean): stri
   if (pairs.length > 0) {
     out.push('### Unpinned (headline) and pinned (stress case), same sitting');
     out.push('');
-    out.push('The same servers, moved between the two layouts with `taskset -a -p` before each run: unpinned, every process may run on every core (how it runs in production); pinned, the server under test alone on CPU 0, the load generator and the fake SQS on CPU 1. Latency in ms from the intended send time; CPU per delivered message (per request for the floors); event-loop delay max from the daemon\'s /metrics over the run.');
+    out.push('The same servers, moved between the two layouts with `taskset -a -p` before each run: unpinned, every process may run on every core (how it runs in production); pinned, the server under test alone on CPU 0, the load generator and the fake SQS on CPU 1. Latency in ms from the intended send time; CPU per delivered message (per request for the floors); event-loop delay max from the daemon\'s /metrics over the run, less the 10 ms between the monitor\'s ticks (an idle loop reads 10 ms there).');
     out.push('');
     const rows: string[][] = [];
     for (const u of pairs) {
       for (const r of [u, byId.get(`${u.id}-pinned`) as RunRecord]) {
-        rows.push([`${r.mode ? `${r.system} (${r.mode})` : r.system}, ${r.scenario}`, r.pinned ? 'pinned' : '**unpinned**', ...['p50', 'p90', 'p99', 'p999', 'p9999', 'max'].map((k) => ms(lat(r, k))), n0(r.ackedPerSec), n0(r.deliveredPerSec), n1(r.cpuUsPerMsg), ms(r.runtime?.eventLoopLagMaxMs)]);
+        rows.push([`${r.mode ? `${r.system} (${r.mode})` : r.system}, ${r.scenario}`, r.pinned ? 'pinned' : '**unpinned**', ...['p50', 'p90', 'p99', 'p999', 'p9999', 'max'].map((k) => ms(lat(r, k))), n0(r.ackedPerSec), n0(r.deliveredPerSec), n1(r.cpuUsPerMsg), ms(delayBeyondTick(r.runtime?.eventLoopLagMaxMs))]);
       }
     }
-    out.push(table(['run', 'layout', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'acked/s', 'delivered/s', 'CPU µs/msg', 'event-loop max ms'], rows));
+    out.push(table(['run', 'layout', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'acked/s', 'delivered/s', 'CPU µs/msg', 'event-loop delay max ms (beyond the 10 ms tick)'], rows));
     out.push('');
   }
 
@@ -57,8 +58,8 @@ export function issue14Section(report: BenchReport, chartWritten: boolean): stri
     out.push('');
     out.push(
       table(
-        ['trickle p50', 'p99', 'p99.9', 'max', 'batch answer', 'batch latency ms', 'event-loop delay p99 / max ms', 'CPU µs/msg', 'lost'],
-        [[ms(lat(mid, 'p50')), ms(lat(mid, 'p99')), ms(lat(mid, 'p999')), ms(lat(mid, 'max')), `${b?.status ?? '–'} (${n0(b?.acked)} acked)`, ms(b?.latencyMs), `${ms(mid.runtime?.eventLoopLagP99Ms)} / ${ms(mid.runtime?.eventLoopLagMaxMs)}`, n1(mid.cpuUsPerMsg), mid.delivery ? (mid.delivery.ok ? `0 of ${n0(mid.delivery.acked)}` : `**${n0(mid.delivery.missing)} LOST**`) : '–']],
+        ['trickle p50', 'p99', 'p99.9', 'max', 'batch answer', 'batch latency ms', 'event-loop delay p99 / max ms (beyond the 10 ms tick)', 'CPU µs/msg', 'lost'],
+        [[ms(lat(mid, 'p50')), ms(lat(mid, 'p99')), ms(lat(mid, 'p999')), ms(lat(mid, 'max')), `${b?.status ?? '–'} (${n0(b?.acked)} acked)`, ms(b?.latencyMs), `${ms(delayBeyondTick(mid.runtime?.eventLoopLagP99Ms))} / ${ms(delayBeyondTick(mid.runtime?.eventLoopLagMaxMs))}`, n1(mid.cpuUsPerMsg), mid.delivery ? (mid.delivery.ok ? `0 of ${n0(mid.delivery.acked)}` : `**${n0(mid.delivery.missing)} LOST**`) : '–']],
       ),
     );
     out.push('');
@@ -132,8 +133,8 @@ export function issue14Goals(report: BenchReport): Goal[] {
     const mid = open.find((r) => r.id.endsWith('-midbatch'));
     out.push({
       goal: 'event-loop delay max ≤ 10 ms in every open-loop run, a 10,000-entry batch arriving mid-run included',
-      measured: `worst ${ms(worst.runtime?.eventLoopLagMaxMs)} ms (${worst.id})${mid ? `; with the batch ${ms(mid.runtime?.eventLoopLagMaxMs)} ms` : '; the mid-run batch did not run'}`,
-      met: (worst.runtime?.eventLoopLagMaxMs ?? Infinity) > 10 ? false : mid ? true : undefined,
+      measured: `worst ${ms(delayBeyondTick(worst.runtime?.eventLoopLagMaxMs))} ms beyond the monitor's ${EVENT_LOOP_TICK_MS} ms tick (${worst.id}; as prom-client reads it ${ms(worst.runtime?.eventLoopLagMaxMs)} ms)${mid ? `; with the batch ${ms(delayBeyondTick(mid.runtime?.eventLoopLagMaxMs))} ms` : '; the mid-run batch did not run'}`,
+      met: (delayBeyondTick(worst.runtime?.eventLoopLagMaxMs) ?? Infinity) > 10 ? false : mid ? true : undefined,
     });
   }
   return out;
