@@ -64,11 +64,6 @@ export class Ingest {
    * QueueDoesNotExist (404), SQS's credential codes (401), access denied (403),
    * CredentialsUnavailable (503). Any other error is a bug and passes unchanged.
    */
-  /** The destination if it is cached already (the caller checked the queue name), without a promise; else undefined: ask destination(). */
-  cachedDestination(credentials: CredentialSource, queueName: string): Destination | undefined {
-    return this.options.resolver.cached(credentials, queueName);
-  }
-
   async destination(credentials: CredentialSource, queueName: string): Promise<Destination> {
     checkQueueName(queueName);
     const hit = this.options.resolver.cached(credentials, queueName);
@@ -78,6 +73,11 @@ export class Ingest {
     } catch (err) {
       throw sqsFailure(err, { queueName });
     }
+  }
+
+  /** The destination if it is cached already (the caller checked the queue name), without a promise; else undefined: ask destination(). */
+  cachedDestination(credentials: CredentialSource, queueName: string): Destination | undefined {
+    return this.options.resolver.cached(credentials, queueName);
   }
 
   /**
@@ -140,9 +140,22 @@ export class Ingest {
 
   /** BatchTooLarge (413) when `count` messages of `bytes` could never be recorded, even in an empty backlog. */
   private checkFits(count: number, bytes: number, valid: readonly Validated[]): void {
-    if (this.options.pipeline.couldEverFit(count, bytes) && bytes <= (this.options.maxSpoolBytes ?? Infinity)) return;
+    if (this.fits(count, bytes)) return;
     this.dropPayloads(valid);
     throw new DaemonError('BatchTooLarge', `the batch (${count} messages, ${bytes} bytes) is larger than the daemon's whole backlog can ever hold (--max-backlog-messages, --max-backlog-bytes, --max-spool-bytes); send it in smaller parts`);
+  }
+
+  /** Could `count` messages of `bytes` ever be recorded, even into an empty backlog and spool? */
+  private fits(count: number, bytes: number): boolean {
+    return this.options.pipeline.couldEverFit(count, bytes) && bytes <= (this.options.maxSpoolBytes ?? Infinity);
+  }
+
+  /**
+   * Refused as over the queue's MaximumMessageSize as last read, below the daemon's own bound:
+   * the queue's limit may have been raised since (the caller re-reads it once per request).
+   */
+  private mayBeRaised(v: Validation, dest: Destination): boolean {
+    return !v.ok && v.status === 413 && dest.limits.maxMessageBytes < (this.options.maxMessageBytes ?? 1_048_576);
   }
 
   private async sendMany(dest: Destination, entries: readonly IngestEntry[], trace: TraceInput | undefined): Promise<EntryResult[]> {
@@ -170,7 +183,7 @@ export class Ingest {
         continue;
       }
       let v = validateMessage(entry.input, dest.limits, this.defaultGroup);
-      if (!v.ok && v.status === 413 && !rechecked && dest.limits.maxMessageBytes < (this.options.maxMessageBytes ?? 1_048_576)) {
+      if (!rechecked && this.mayBeRaised(v, dest)) {
         // Over the queue's MaximumMessageSize as last read: it may have been raised since. Ask SQS
         // (at most once a second per queue) before refusing, so a raised limit counts at once.
         rechecked = true;
@@ -190,7 +203,7 @@ export class Ingest {
         slots.push(i);
         valid.push(validated(entry, v));
       } else {
-        results[i] = { ok: false, error: v.field === undefined ? { code: v.code, message: v.message, status: v.status } : { code: v.code, message: v.message, status: v.status, field: v.field } };
+        results[i] = { ok: false, error: entryError(v) };
       }
     }
     if (valid.length === 0) return results;
@@ -232,22 +245,17 @@ export class Ingest {
   }
 
   private pieceSteps(trace: TraceInput | undefined): PieceSteps {
-    const traceOptions = { attributes: this.options.traceAttributes !== false };
     return {
       check: (dest, entry, rechecked) => {
         if ('error' in entry) return entry.error;
-        let v = validateMessage(entry.input, dest.limits, this.defaultGroup);
-        if (!v.ok && v.status === 413 && !rechecked && dest.limits.maxMessageBytes < (this.options.maxMessageBytes ?? 1_048_576)) return 'recheck';
-        if (v.ok && (trace !== undefined || entry.input.awsTraceHeader !== undefined)) {
-          v = withTrace(v, { ...trace, awsTraceHeader: entry.input.awsTraceHeader }, dest.limits, traceOptions);
-        }
-        if (!v.ok) return entryError(v);
-        const message = entry.traceHeader === undefined ? v.message : { ...v.message, traceHeader: entry.traceHeader };
-        return entry.id === undefined ? { message, bytes: v.bytes } : { message, bytes: v.bytes, id: entry.id };
+        const v = validateMessage(entry.input, dest.limits, this.defaultGroup);
+        if (!rechecked && this.mayBeRaised(v, dest)) return 'recheck';
+        const t = this.traced(v, entry, dest, trace);
+        return t.ok ? validated(entry, t) : entryError(t);
       },
       recheck: (dest) => this.options.resolver.recheck(dest),
       append: (dest, valid) => this.append(dest, valid),
-      couldEverFit: (count, bytes) => this.options.pipeline.couldEverFit(count, bytes) && bytes <= (this.options.maxSpoolBytes ?? Infinity),
+      couldEverFit: (count, bytes) => this.fits(count, bytes),
       // Validation keeps a message within its queue's limit (trace attributes included), and the
       // resolver never sets a queue's limit above --max-message-bytes, itself at most SQS's.
       maxMessageBytes: (dest) => Math.max(SQS_MAX_MESSAGE_BYTES, this.options.maxMessageBytes ?? 0, dest.limits.maxMessageBytes),
@@ -290,7 +298,7 @@ export class Ingest {
       const t = withTrace({ message, bytes }, { ...trace, awsTraceHeader: entry.input.awsTraceHeader }, dest.limits, this.traceOptions);
       if (!t.ok) {
         policy.payloads.remove(id);
-        results[i] = { ok: false, error: t.field === undefined ? { code: t.code, message: t.message, status: t.status } : { code: t.code, message: t.message, status: t.status, field: t.field } };
+        results[i] = { ok: false, error: entryError(t) };
         return undefined;
       }
       message = t.message;
