@@ -4,5 +4,5 @@
  */
 export { Ingest, type IngestOptions } from './ingest.js';
 export { checkQueueName, QUEUE_NAME } from './queue-name.js';
-export type { BatchResults, EntryError, EntryResult, EntrySource, IngestEntry, MessageInput } from './types.js';
-export { batchResultsOf, entriesSource } from './pieces.js';
+export type { BatchEntryError, BatchResults, EntryError, EntryResult, EntrySource, IngestEntry, MessageInput } from './types.js';
+export { batchResultsOf, DETAILED_ERRORS, entriesSource } from './pieces.js';

@@ -3,7 +3,7 @@ import type { Validated } from '../delivery/pipeline.js';
 import { DaemonError, isDaemonError } from '../errors.js';
 import type { Destination } from '../sqs/resolver.js';
 import { Slicer } from './slices.js';
-import type { BatchResults, EntryError, EntryResult, EntrySource, IngestEntry } from './types.js';
+import type { BatchEntryError, BatchResults, EntryError, EntryResult, EntrySource, IngestEntry } from './types.js';
 
 /**
  * A large batch is read, validated and recorded in pieces, a turn of the event loop between
@@ -102,7 +102,7 @@ export async function sendInPieces(steps: PieceSteps, dest: Destination, source:
       let r = steps.check(dest, piece[k] as IngestEntry, state.rechecked);
       if (r === 'recheck') r = await rechecked(steps, dest, piece[k] as IngestEntry, state);
       if (!('bytes' in r)) out.refuse(from + k, r);
-      else if (refused) out.refuse(from + k, refused);
+      else if (refused) out.refuseRest(from + k, refused);
       else {
         valid.push(r);
         slots.push(from + k);
@@ -117,7 +117,7 @@ export async function sendInPieces(steps: PieceSteps, dest: Destination, source:
       } catch (err) {
         if (out.accepted === 0 || !isDaemonError(err)) throw err;
         refused = { code: err.code, message: err.message, status: err.status };
-        for (let k = done; k < valid.length; k++) out.refuse(slots[k] as number, refused);
+        for (let k = done; k < valid.length; k++) out.refuseRest(slots[k] as number, refused);
         break;
       }
       for (let k = 0; k < chunk.length; k++) out.accept(slots[done + k] as number, ids[k] as string);
@@ -135,31 +135,61 @@ async function rechecked(steps: PieceSteps, dest: Destination, entry: IngestEntr
   return steps.check(dest, entry, true) as Validated | EntryError;
 }
 
-/** BatchResults as two arrays: an id per accepted entry, an error per refused one (a Map: most batches have none). */
+/**
+ * Refused entries of a batch whose error is kept (and answered) with its message; past them a
+ * refusal keeps only its code and status, as the answer gives it (src/http/routes/send-batch.ts).
+ */
+export const DETAILED_ERRORS = 100;
+
+/**
+ * BatchResults in one array, an entry's local id (a string) or its error (an object): one
+ * pointer an entry. Refusals past the first DETAILED_ERRORS share one error object per code,
+ * without a message, so a 10,000-entry batch of bad lines keeps ~8 bytes an entry until its
+ * answer instead of an error object and a message string each (alive across the turns between
+ * pieces, so promoted: the fuzz test's bad batches grew the heap by ~100 MB, 2026-12-02).
+ * Validation refuses in the order of the entries, so the first DETAILED_ERRORS refusals by
+ * position keep their message; a refused append's error (refuseRest) is one object already.
+ */
 class Outcome implements BatchResults {
   accepted = 0;
-  private readonly ids: (string | undefined)[];
-  private errors: Map<number, EntryError> | undefined;
+  private detailed = 0;
+  private readonly slots: (string | BatchEntryError | undefined)[];
+  private briefs: Map<string, BatchEntryError> | undefined;
 
   constructor(readonly count: number) {
-    this.ids = new Array<string | undefined>(count);
+    this.slots = new Array<string | BatchEntryError | undefined>(count);
   }
 
   accept(i: number, id: string): void {
-    this.ids[i] = id;
+    this.slots[i] = id;
     this.accepted += 1;
   }
 
   refuse(i: number, error: EntryError): void {
-    (this.errors ??= new Map()).set(i, error);
+    this.slots[i] = this.detailed++ < DETAILED_ERRORS ? error : this.brief(error);
+  }
+
+  /** Entry `i` refused with an error many entries share (a refused append): kept as given, not counted as detailed. */
+  refuseRest(i: number, error: EntryError): void {
+    this.slots[i] = error;
   }
 
   id(i: number): string | undefined {
-    return this.ids[i];
+    const s = this.slots[i];
+    return typeof s === 'string' ? s : undefined;
   }
 
-  error(i: number): EntryError | undefined {
-    return this.errors?.get(i);
+  error(i: number): BatchEntryError | undefined {
+    const s = this.slots[i];
+    return typeof s === 'object' ? s : undefined;
+  }
+
+  private brief(e: EntryError): BatchEntryError {
+    const known = (this.briefs ??= new Map()).get(e.code);
+    if (known !== undefined && known.status === e.status) return known;
+    const b: BatchEntryError = { code: e.code, status: e.status };
+    if (known === undefined) this.briefs.set(e.code, b);
+    return b;
   }
 }
 

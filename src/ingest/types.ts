@@ -52,6 +52,9 @@ export interface BatchResults {
   readonly accepted: number;
   /** The local id of entry `i` when it was accepted, else undefined. */
   id(i: number): string | undefined;
-  /** Why entry `i` was refused, else undefined. */
-  error(i: number): EntryError | undefined;
+  /** Why entry `i` was refused, else undefined; with its message for the first DETAILED_ERRORS refusals only. */
+  error(i: number): BatchEntryError | undefined;
 }
+
+/** A refused batch entry's error as BatchResults keeps it: past the first refusals, no message. */
+export type BatchEntryError = Omit<EntryError, 'message'> & { message?: string };

@@ -9,7 +9,8 @@
  */
 import type { Validated } from '../../src/delivery/pipeline.js';
 import { CHUNK_ENTRIES, Ingest } from '../../src/ingest/ingest.js';
-import type { EntrySource, IngestEntry } from '../../src/ingest/index.js';
+import { batchResultsOf, DETAILED_ERRORS, type EntrySource, type IngestEntry } from '../../src/ingest/index.js';
+import { batchReply } from '../../src/http/routes/send-batch.js';
 import { createLogger } from '../../src/log.js';
 import { makeDest } from '../support/delivery-harness.js';
 
@@ -96,4 +97,28 @@ it('an entry over a queue limit that may have been raised re-reads the queue\'s 
   const results = await new Ingest({ pipeline: pipeline(events, { fitMessages: 1000 }), resolver: raising, log, maxMessageBytes: 1_048_576 }).sendBatch(small, source(300, events, (i) => `long-${i}`));
   expect(rechecks).toBe(1);
   expect(results.accepted).toBe(300);
+});
+
+it('refusals past the first DETAILED_ERRORS keep no message and share one error per code, and the answer is the same as when every error was kept', async () => {
+  // 10 valid entries among 1,000: 990 EmptyBody refusals.
+  const body = (i: number) => (i % 100 === 0 ? `m${i}` : '');
+  const results = await new Ingest({ pipeline: pipeline([]), resolver, log }).sendBatch(dest, source(1000, [], body));
+  expect(results.accepted).toBe(10);
+  const refused = Array.from({ length: 1000 }, (_, i) => results.error(i)).filter((e) => e !== undefined);
+  expect(refused).toHaveLength(990);
+  expect(refused.slice(0, DETAILED_ERRORS).every((e) => typeof e.message === 'string' && e.message.length > 0)).toBe(true);
+  const brief = refused.slice(DETAILED_ERRORS);
+  expect(brief.every((e) => e.message === undefined && e.code === 'EmptyBody' && e.status === 400)).toBe(true);
+  expect(new Set(brief).size).toBe(1); // one object for all 890
+
+  // The answer: the first DETAILED_ERRORS rejected entries (by position) with their message, the rest by code.
+  const reply = batchReply('q', results);
+  const errors = reply.results.filter((r): r is { error: { code: string; message?: string } } => 'error' in r);
+  expect(errors.slice(0, DETAILED_ERRORS).every((r) => typeof r.error.message === 'string')).toBe(true);
+  expect(errors.slice(DETAILED_ERRORS).every((r) => r.error.message === undefined)).toBe(true);
+  expect(reply).toMatchObject({ accepted: 10, rejected: 990, rejectedByCode: { EmptyBody: 990 } });
+  // The whole-batch path's results (Ingest.send) answered through batchResultsOf: the same rule.
+  const entries: IngestEntry[] = Array.from({ length: 1000 }, (_, i) => ({ input: { body: body(i) } }));
+  const whole = batchReply('q', batchResultsOf(await new Ingest({ pipeline: pipeline([]), resolver, log }).send(dest, entries)));
+  expect(whole.results.map((r) => ('error' in r ? r.error : 'id'))).toEqual(reply.results.map((r) => ('error' in r ? r.error : 'id')));
 });

@@ -1,12 +1,10 @@
-import type { BatchResults } from '../../ingest/index.js';
-
-/** Rejected entries answered with their message in full; past it, with their code only. */
-export const DETAILED_ERRORS = 100;
+import { type BatchResults, DETAILED_ERRORS } from '../../ingest/index.js';
 
 /**
  * The answer to a batch: one result per entry, in order. Rejected entries past the first
- * DETAILED_ERRORS carry only their code, and `rejectedByCode` counts every rejection, so the
- * reply stays bounded (about 40 bytes an entry) however bad the batch.
+ * DETAILED_ERRORS carry only their code (BatchResults keeps no more), and `rejectedByCode`
+ * counts every rejection, so the reply stays bounded (about 40 bytes an entry) however bad the
+ * batch.
  */
 export function batchReply(queue: string, results: BatchResults) {
   let detailed = 0;
@@ -19,7 +17,7 @@ export function batchReply(queue: string, results: BatchResults) {
       continue;
     }
     byCode[e.code] = (byCode[e.code] ?? 0) + 1;
-    out[i] = { error: detailed++ < DETAILED_ERRORS ? { code: e.code, message: e.message } : { code: e.code } };
+    out[i] = { error: detailed++ < DETAILED_ERRORS && e.message !== undefined ? { code: e.code, message: e.message } : { code: e.code } };
   }
   const accepted = results.accepted;
   return { queue, accepted, rejected: out.length - accepted, ...(accepted < out.length ? { rejectedByCode: byCode } : {}), results: out };

@@ -210,7 +210,7 @@ async function answerWaited(ctx: Context, deps: AppDeps, name: string, sent: Sen
   const out = new Array<unknown>(results.count);
   for (let i = 0; i < results.count; i++) {
     const e = results.error(i);
-    out[i] = e === undefined ? (outcomes[k++] as ReturnType<typeof waitedResult>).body : { error: { code: e.code, message: e.message } };
+    out[i] = e === undefined ? (outcomes[k++] as ReturnType<typeof waitedResult>).body : { error: e.message === undefined ? { code: e.code } : { code: e.code, message: e.message } };
   }
   const delivered = outcomes.filter((o) => o.status === 201).length;
   ctx.status = delivered === outcomes.length ? 201 : 202;
