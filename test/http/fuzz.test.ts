@@ -7,7 +7,7 @@
  */
 import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { Pool } from 'undici';
+import { Pool, WebSocket } from 'undici';
 import { freshBuild, NODE } from '../ops/build.js';
 import { startFakeSqs, type FakeSqs } from '../support/fake-sqs.js';
 import { AUTH, runBounded } from '../support/daemon.js';
@@ -16,10 +16,31 @@ import { mulberry32 as prng } from '../support/prng.js';
 
 const REQUESTS = 2000;
 const MiB = 1_048_576;
+/** How near its start the daemon's RSS must come back, after a full collection. */
+const BACK_NEAR = 48 * MiB;
 
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** A full garbage collection in the daemon, through its inspector (HeapProfiler.collectGarbage: V8 collects everything it can and gives back the pages it freed). */
+async function collectGarbage(daemon: ChildDaemon): Promise<void> {
+  const url = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/.exec(daemon.output())?.[1];
+  if (url === undefined) throw new Error(`no inspector URL in the daemon's output:\n${daemon.output().slice(-2000)}`);
+  const ws = new WebSocket(url);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer from the inspector in 20 s')), 20_000);
+      ws.addEventListener('error', () => (clearTimeout(timer), reject(new Error(`inspector ${url}: connection failed`))));
+      ws.addEventListener('open', () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })));
+      ws.addEventListener('message', (e) => {
+        if ((JSON.parse(String(e.data)) as { id?: number }).id === 1) (clearTimeout(timer), resolve());
+      });
+    });
+  } finally {
+    ws.close();
+  }
 }
 
 let fake: FakeSqs;
@@ -30,7 +51,8 @@ beforeAll(async () => {
   const build = freshBuild();
   fake = await startFakeSqs({ latencyMs: 1, queues: ['fz', 'fz.fifo'] });
   dir = tempDir('fuzz');
-  d = await spawnDaemon(NODE, build, ['--endpoint', fake.endpoint, '--spool-dir', dir], { HOME: dir });
+  // The inspector on a port of its own (127.0.0.1, port 0), only to ask V8 for a full collection.
+  d = await spawnDaemon(NODE, build, ['--endpoint', fake.endpoint, '--spool-dir', dir], { HOME: dir, NODE_OPTIONS: '--inspect=127.0.0.1:0' });
 }, 180_000);
 afterAll(async () => {
   await d?.kill();
@@ -61,6 +83,7 @@ it('a few thousand malformed requests: no 500, alive, memory back near its start
     expect(r.statusCode).toBe(202);
   }
   await new Promise((r) => setTimeout(r, 500));
+  await collectGarbage(d);
   const startRss = rssBytes(d.child.pid as number);
   let peakRss = startRss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(d.child.pid as number))), 20);
@@ -140,16 +163,19 @@ it('a few thousand malformed requests: no 500, alive, memory back near its start
   expect(total).toBeGreaterThan(REQUESTS * 0.9);
   expect([...statuses.keys()].filter((s) => typeof s === 'number' && s >= 500 && s !== 501 && s !== 503)).toEqual([]);
 
-  // Alive, memory back near its start, and delivering.
+  // Alive, memory back near its start, and delivering. What the load left alive is read after a
+  // full collection (V8 otherwise keeps the heap it grew, garbage included, until its memory
+  // reducer runs on an idle loop: 10-40 s, or not at all, measured 2026-12-02), as at the start.
   expect(d.child.exitCode).toBeNull();
-  await new Promise((r) => setTimeout(r, 2000));
+  await new Promise((r) => setTimeout(r, 500));
+  await collectGarbage(d);
   const endRss = rssBytes(d.child.pid as number);
   const ok = await pool.request({ path: '/queues/fz', method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/plain' }, body: 'after the fuzz' });
   await ok.body.dump();
   expect(ok.statusCode).toBe(202);
   await fake.waitFor(() => fake.bodies('fz').includes('after the fuzz'), 10_000);
   await pool.destroy();
-  process.stdout.write(`fuzz: RSS at the end ${mb(endRss)} MiB\n`);
+  process.stdout.write(`fuzz: RSS at the end ${mb(endRss)} MiB, after a full collection\n`);
   expect(peakRss - startRss).toBeLessThan(120 * MiB);
-  expect(endRss - startRss).toBeLessThan(100 * MiB);
+  expect(endRss - startRss).toBeLessThan(BACK_NEAR);
 }, 240_000);
