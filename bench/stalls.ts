@@ -17,15 +17,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CpuProfile, CpuProfileNode } from './lib/profile.js';
+import { takeNumber } from './lib/args.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string): number | undefined => {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = Number(args[i + 1]);
-  args.splice(i, 2);
-  return v;
-};
+const opt = (name: string): number | undefined => takeNumber(args, name);
 const from = opt('--from');
 const to = opt('--to');
 const busy = args.includes('--busy');
