@@ -127,21 +127,29 @@ it('on stop, waits for a receive in flight and hands back the messages it brings
   // SQS takes the messages for the receive at once; its answer needs 1.5 s to come back.
   fake.faults = { answerDelayMs: 1500, actions: ['ReceiveMessage'] };
   const before = receives();
+  // The receive reaches the fake after this instant, so its answer leaves 1,500 ms after it at the
+  // earliest. (Timed from when the test saw the receive instead, the margin was what was left of
+  // 1,500 ms after the 200 ms pause and however late this loop noticed: ~300 ms on a loaded machine.)
+  const beforeReceive = Date.now();
   const d = await worker('f-receiving', app, ['--shutdown-grace-ms', '5000']);
   let stopMs = 0;
+  let sinceBeforeReceive = 0;
   try {
     await until(() => receives() > before, 5000, 'the worker\'s first receive');
     await new Promise((r) => setTimeout(r, 200));
     const t0 = Date.now();
     await d.stop();
     stopMs = Date.now() - t0;
+    sinceBeforeReceive = Date.now() - beforeReceive;
   } finally {
     fake.faults = {};
     await d.stop();
     await app.close();
   }
   // The stop waited for the answer (not the grace period), and the app got nothing after it began.
-  expect(stopMs).toBeGreaterThanOrEqual(1000);
+  // 1,400: the answer's 1,500 ms less room for the millisecond clocks' rounding; a stop that did
+  // not wait ends ~200 ms plus the daemon's start after beforeReceive.
+  expect(sinceBeforeReceive).toBeGreaterThanOrEqual(1400);
   expect(stopMs).toBeLessThan(4500);
   expect(app.requests).toHaveLength(0);
   // Visible again now, not after the worker's 300 s visibility timeout.
