@@ -58,22 +58,25 @@ describe('adaptive batching', () => {
   });
 
   it('after a full batch leaves, what remains lingers afresh instead of going out early with the old timer', async () => {
-    const { fake, d } = await setup({ queues: ['fresh'] }, ['--linger-ms', '300']);
+    // Each send must land before the timer it races (270 ms of room each, for a loop stalled by a
+    // collection or a busy machine; 70 ms before), and the last one 60 ms after the old timer
+    // would have fired, so that a pipeline keeping the old timer sends the 3 alone.
+    const { fake, d } = await setup({ queues: ['fresh'] }, ['--linger-ms', '600']);
     expect((await post(d.url, '/queues/fresh', 'resolve', { contentType: 'text/plain' })).status).toBe(202);
     await d.daemon.deps.pipeline.idle();
     fake.reset();
-    fake.latencyMs = 1000; // batches stay in flight for the whole test: the idle rule never applies
+    fake.latencyMs = 1500; // batches stay in flight for the whole test: the idle rule never applies
     const t0 = performance.now();
     const at = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, t0 + ms - performance.now())));
     const send = async (from: number, count: number) =>
       expect((await postJson(d.url, '/queues/fresh', Array.from({ length: count }, (_, i) => `m${from + i}`))).status).toBe(202);
     await send(0, 1); // idle queue: goes at once
     await at(10);
-    await send(1, 3); // lingers (timer due at ~310 ms)
-    await at(150);
-    await send(4, 10); // 13 waiting: a full batch leaves, 3 remain and linger afresh (due at ~450 ms)
-    await at(380);
-    await send(14, 7); // the 3 are still waiting (they would have left at ~310 ms): 10 again, full
+    await send(1, 3); // lingers (timer due at ~610 ms)
+    await at(340);
+    await send(4, 10); // 13 waiting: a full batch leaves, 3 remain and linger afresh (due at ~940 ms)
+    await at(670);
+    await send(14, 7); // the 3 are still waiting (they would have left at ~610 ms): 10 again, full
     await d.daemon.deps.pipeline.idle();
     const sizes = new Map<number, number>();
     for (const m of fake.messages('fresh')) sizes.set(m.receivedAt, (sizes.get(m.receivedAt) ?? 0) + 1);
