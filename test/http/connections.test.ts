@@ -5,7 +5,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { startFakeSqs, type FakeSqs } from '../support/fake-sqs.js';
-import { AUTH, post, startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { httpServerStats } from '../../src/http/server.js';
+import { AUTH, post, startTestDaemon, type TestDaemon, until } from '../support/daemon.js';
 
 let fake: FakeSqs;
 let d: TestDaemon;
@@ -85,7 +86,9 @@ it('an idle keep-alive connection is closed after --keep-alive-timeout-ms', asyn
 
 it('past --max-connections a new connection is answered 503 TooManyConnections; once others close, requests are served again', async () => {
   const held = await Promise.all(Array.from({ length: 8 }, () => open()));
-  await new Promise((r) => setTimeout(r, 100)); // the daemon has counted them
+  // Waited for, not slept on: a connected socket is counted only once the daemon's loop takes it in.
+  const connections = () => httpServerStats(d.daemon.server)?.().connections;
+  await until(() => connections() === 8, 5000, 'the daemon to count the 8 connections');
   const refused = await post(d.url, '/queues/q', 'over the cap', { contentType: 'text/plain' });
   expect(refused.status).toBe(503);
   expect(refused.json.error.code).toBe('TooManyConnections');
@@ -93,7 +96,9 @@ it('past --max-connections a new connection is answered 503 TooManyConnections; 
   expect(d.logs.find('at --max-connections')).toHaveLength(1);
   for (const h of held) h.socket.destroy();
   await Promise.all(held.map((h) => h.closed));
-  await new Promise((r) => setTimeout(r, 50));
+  // The daemon sees them close a turn or more later: after a fixed 50 ms, a loop stalled that long
+  // could take the next connection in before their closes, and refuse it.
+  await until(() => connections() === 0, 5000, 'the daemon to see the 8 connections close');
   const ok = await post(d.url, '/queues/q', 'under the cap', { contentType: 'text/plain' });
   expect(ok.status).toBe(202);
   expect(d.logs.find('below --max-connections again')).toHaveLength(1);
