@@ -92,7 +92,12 @@ describe('Upstreams (the failover router)', () => {
     await build([['q'], ['q']]);
     const envs = await batch('q', ['a']);
     await fakes[0]!.unplug();
-    await new Promise((r) => setTimeout(r, 50)); // the pool notices its kept-alive connection closed (else: a reset, which may have arrived)
+    // The pool notices its kept-alive connection closed (else the send is a reset on it, which may
+    // have stored the batch): waited for, bounded, not a fixed 50 ms a stalled loop could outlast.
+    for (const deadline = Date.now() + 5000; ((router.list[0] as Upstream).client.stats()?.connected ?? 0) > 0; ) {
+      if (Date.now() > deadline) throw new Error('the pool still holds a connection to the unplugged fake after 5 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
     const first = await router.send(envs);
     expect(first.requestError?.message).toContain('ECONNREFUSED');
     expect((await router.send(envs)).delivered.length).toBe(1);
