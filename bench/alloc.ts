@@ -6,7 +6,7 @@
  *
  *   node dist-bench/bench/alloc.js [--daemon-dir DIR] [--closed C | --rate R] [--warm N] [--messages N]
  *                                  [--interval BYTES] [--top N] [--out FILE.heapprofile] [--node-args "..."]
- *                                  [--daemon-args "..."] [--gc]
+ *                                  [--daemon-args "..."] [--gc] [--batches N]
  *
  * Defaults: the working tree's build, closed loop with 64 requests in flight (the bench's
  * sustained scenario), 5,000 warm-up messages, then 20,000 sampled, 4 KiB sampling interval.
@@ -15,7 +15,8 @@
  * message in total, by function (self) and by source file, and checks that SQS got every
  * acknowledged message. `--gc` runs a second, unsampled load of the same size with the daemon
  * under `--trace-gc-nvp` and prints its scavenges: how many, their pauses, and the bytes each
- * copied (survivors) and promoted. Sampling is statistical: repeat a run before trusting a ±5 % difference.
+ * copied (survivors) and promoted. `--batches N`: N 10,000-entry NDJSON batches (bench/abuser.ts's,
+ * each delivered before the next is posted, after 2 as warm-up) instead of single messages. Sampling is statistical: repeat a run before trusting a ±5 % difference.
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -41,6 +42,10 @@ const interval = Number(opt('--interval', '4096'));
 const top = Number(opt('--top', '40'));
 const out = opt('--out', '');
 const gc = args.includes('--gc');
+/** --batches N: instead of single messages, N 10,000-entry NDJSON batches (bench/abuser.ts's), each delivered before the next. */
+const batches = Number(opt('--batches', '0'));
+const BATCH = 10_000;
+const batchBody = Array.from({ length: BATCH }, (_, i) => JSON.stringify({ body: `abuse-${i}-${'b'.repeat(100)}` })).join('\n');
 const nodeArgs = [...opt('--node-args', '').split(/\s+/).filter(Boolean), ...(gc ? ['--trace-gc-nvp'] : [])];
 const daemonArgs = opt('--daemon-args', '').split(/\s+/).filter(Boolean);
 const gcLines: string[] = [];
@@ -106,7 +111,29 @@ const post = (): Promise<void> =>
     r.on('error', () => (bad++, done()));
     r.end(body);
   });
+const postBatch = (): Promise<void> =>
+  new Promise((done) => {
+    const r = http.request(`${url}/queues/alloc`, { method: 'POST', agent, headers: { 'content-type': 'application/x-ndjson', authorization: auth, 'content-length': Buffer.byteLength(batchBody) } }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        if (res.statusCode === 202) acked += BATCH;
+        else bad += BATCH;
+        done();
+      });
+    });
+    r.on('error', () => ((bad += BATCH), done()));
+    r.end(batchBody);
+  });
 async function load(n: number): Promise<void> {
+  if (batches > 0) {
+    // n / BATCH batches, each delivered (the fake SQS has every acknowledged message) before the next.
+    for (let k = 0; k < Math.ceil(n / BATCH); k++) {
+      await postBatch();
+      const until = Date.now() + 60_000;
+      while (fake.messageCount('alloc') < acked && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    }
+    return;
+  }
   if (rate > 0) {
     const t0 = performance.now();
     const ps: Promise<void>[] = [];
@@ -141,12 +168,12 @@ const call = (method: string, params: object = {}): Promise<{ result?: { profile
     sock.send(JSON.stringify({ id: i, method, params }));
   });
 
-await load(warm);
+await load(batches > 0 ? 2 * BATCH : warm);
 const acked0 = acked;
 await call('HeapProfiler.enable');
 await call('HeapProfiler.startSampling', { samplingInterval: interval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 const t0 = performance.now();
-await load(messages);
+await load(batches > 0 ? batches * BATCH : messages);
 const ms = performance.now() - t0;
 const res = await call('HeapProfiler.stopSampling');
 const profile = res.result?.profile;
@@ -157,14 +184,14 @@ let gcReport = '';
 if (gc) {
   gcOn = true;
   const g0 = performance.now();
-  await load(messages);
+  await load(batches > 0 ? batches * BATCH : messages);
   const gms = performance.now() - g0;
   gcOn = false;
   const num = (l: string, k: string): number => Number(new RegExp(`\\b${k}=([0-9.]+)`).exec(l)?.[1] ?? NaN);
   const pauses = gcLines.map((l) => num(l, 'pause')).sort((a, b) => a - b);
   const sum = (k: string): number => gcLines.reduce((t, l) => t + num(l, k), 0);
   const q = (p: number): number => pauses[Math.min(pauses.length - 1, Math.floor(p * pauses.length))] ?? NaN;
-  gcReport = `scavenges in an unsampled load of ${messages} (${(gms / 1000).toFixed(1)} s): ${pauses.length}, one per ${Math.round(messages / Math.max(1, pauses.length))} messages; pause median ${q(0.5).toFixed(2)} ms, p90 ${q(0.9).toFixed(2)}, max ${(pauses[pauses.length - 1] ?? NaN).toFixed(2)}; per scavenge copied ${Math.round(sum('new_space_survived') / pauses.length / 1024)} KiB, promoted ${Math.round(sum('promoted') / pauses.length / 1024)} KiB\n`;
+  gcReport = `scavenges in an unsampled load of ${batches > 0 ? batches * BATCH : messages} (${(gms / 1000).toFixed(1)} s): ${pauses.length}, one per ${Math.round((batches > 0 ? batches * BATCH : messages) / Math.max(1, pauses.length))} messages; pause median ${q(0.5).toFixed(2)} ms, p90 ${q(0.9).toFixed(2)}, max ${(pauses[pauses.length - 1] ?? NaN).toFixed(2)}; per scavenge copied ${Math.round(sum('new_space_survived') / pauses.length / 1024)} KiB, promoted ${Math.round(sum('promoted') / pauses.length / 1024)} KiB\n`;
   // The phases that took at least 0.05 ms on average: where a pause goes.
   const phases = new Map<string, number>();
   for (const l of gcLines) for (const m of l.matchAll(/\b((?:scavenge|complete|background|time_to_safepoint|heap)[a-z_.]*)=([0-9.]+)/g)) phases.set(m[1] as string, (phases.get(m[1] as string) ?? 0) + Number(m[2]));
@@ -192,7 +219,7 @@ const walk = (node: SampleNode): void => {
 walk(profile.head);
 const line = (v: number, k: string): string => `${String(Math.round(v / n)).padStart(7)} B/msg  ${k}\n`;
 const distinct = fake.countByBody('alloc').size;
-process.stdout.write(`${rate > 0 ? `open loop ${rate}/s` : `closed loop c=${concurrency}`}: ${n} messages sampled in ${(ms / 1000).toFixed(1)} s (${Math.round((n * 1000) / ms)}/s), ${bad} refused or failed; SQS stored ${received()} (${distinct} distinct bodies) of ${acked} acknowledged\n`);
+process.stdout.write(`${batches > 0 ? `${batches} batches of ${BATCH}` : rate > 0 ? `open loop ${rate}/s` : `closed loop c=${concurrency}`}: ${n} messages sampled in ${(ms / 1000).toFixed(1)} s (${Math.round((n * 1000) / ms)}/s), ${bad} refused or failed; SQS stored ${received()} (${distinct} distinct bodies) of ${acked} acknowledged\n`);
 process.stdout.write(`allocated ${Math.round(total / n)} B per message (sampling interval ${interval} B)\nby function (self):\n`);
 for (const [k, v] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(line(v, k));
 process.stdout.write(gcReport);
