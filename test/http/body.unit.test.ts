@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { decodeUtf8, readBody } from '../../src/http/body.js';
+import { serialize } from 'node:v8';
+import { decodeUtf8, decodeUtf8Sliced, readBody } from '../../src/http/body.js';
 
 /** A server whose handler hands each request to `onRequest`; answers 200 when it resolves. */
 async function withServer(onRequest: (req: IncomingMessage) => Promise<unknown>): Promise<{ port: number; server: Server; results: Array<{ ok: boolean; value: unknown }> }> {
@@ -104,5 +105,38 @@ describe('decodeUtf8', () => {
     ['an encoded surrogate', Buffer.from([0xed, 0xa0, 0x80])],
   ])('refuses %s with 400 InvalidEncoding', (_name, buf) => {
     expect(() => decodeUtf8(buf)).toThrow(expect.objectContaining({ status: 400, code: 'InvalidEncoding' }));
+  });
+});
+
+describe('decodeUtf8Sliced (bodies past a slice, 1 MiB)', () => {
+  const SLICE = 1_048_576;
+  /** `n` ASCII bytes, then `tail` (so a character of `tail` can sit across a slice boundary), then more ASCII. */
+  const around = (n: number, tail: Buffer): Buffer => Buffer.concat([Buffer.alloc(n, 0x61), tail, Buffer.alloc(SLICE, 0x62)]);
+
+  it('decodes a character that straddles a slice boundary, at every cut, as one decode would', async () => {
+    for (const ch of ['é', '✓', '😀']) {
+      const bytes = Buffer.from(ch, 'utf8');
+      for (let before = SLICE - bytes.length; before <= SLICE; before++) {
+        const buf = around(before, bytes);
+        expect(await decodeUtf8Sliced(buf)).toBe(buf.toString('utf8'));
+      }
+    }
+  });
+
+  it.each([
+    ['a lone continuation byte at a boundary', around(SLICE, Buffer.from([0x80]))],
+    ['four continuation bytes across a boundary', around(SLICE - 2, Buffer.from([0x80, 0x80, 0x80, 0x80]))],
+    ['a sequence cut short by the next slice', around(SLICE - 1, Buffer.from([0xe2, 0x82, 0x61]))],
+    ['an encoded surrogate across a boundary', around(SLICE - 1, Buffer.from([0xed, 0xa0, 0x80]))],
+    ['a truncated sequence at the very end', Buffer.concat([Buffer.alloc(SLICE + 10, 0x61), Buffer.from([0xf0, 0x9f, 0x98])])],
+  ])('refuses %s with 400 InvalidEncoding', async (_name, buf) => {
+    await expect(decodeUtf8Sliced(buf)).rejects.toMatchObject({ status: 400, code: 'InvalidEncoding' });
+  });
+
+  it('keeps an ASCII body one byte a character (a streaming decoder made it UTF-16: twice the memory, and every line sliced from it)', async () => {
+    const text = await decodeUtf8Sliced(Buffer.alloc(3 * SLICE + 5, 0x61));
+    expect(text.length).toBe(3 * SLICE + 5);
+    // V8's serializer tags a string by its representation: '"' one byte a character, 'c' two.
+    expect(String.fromCharCode(serialize(text)[2] as number)).toBe('"');
   });
 });
