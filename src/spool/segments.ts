@@ -5,7 +5,7 @@ import type { Envelope } from '../delivery/envelope.js';
 import type { Destination } from '../sqs/resolver.js';
 import type { Credentials, OutgoingMessage, QueueLimits } from '../sqs/types.js';
 import type { OffloadedPayload } from '../ingest/offload.js';
-import { encodeRecord, readSegment, RecordType, scanBuffer } from './journal.js';
+import { encodeRecord, HEADER_BYTES, readSegment, RecordType, scanBuffer, writeRecordAt } from './journal.js';
 import { SpoolError } from './lock.js';
 import { PendingMarks } from './marks.js';
 import { DEFAULT_RESERVE_BYTES, DiskReserve } from './reserve.js';
@@ -143,11 +143,16 @@ export class SegmentFiles {
   /** Writes accept records (and the destination records they need) at the end of the active segment; returns where they start. */
   writeAccepts(envs: readonly Envelope[]): number {
     if (this.active.bytes >= this.opts.segmentBytes) this.rotateForWrite();
-    // Sized for one frame per message (a Dest record grows it): not `[]`, whose first push makes
-    // room for 17 (issue 14: a single message's append allocated ~150 bytes for that alone).
-    const frames: Buffer[] = new Array(envs.length);
-    let nf = 0;
+    // The records' payloads first (a Dest record before the first message of each destination
+    // new to this segment), then one buffer for all of them, each written into it at its place
+    // (writeRecordAt): no Buffer per record, no copy to join them. Sized for one record per
+    // message (a Dest record grows them): not `[]`, whose first push makes room for 17 (issue 14).
+    const payloads: string[] = new Array(envs.length);
+    const lengths: number[] = new Array(envs.length);
+    /** Where each message's accept record starts, from the start of this write. */
     const offsets: number[] = new Array(envs.length);
+    let dests = 0;
+    let n = 0;
     let size = 0;
     for (let i = 0; i < envs.length; i++) {
       const env = envs[i] as Envelope;
@@ -156,19 +161,24 @@ export class SegmentFiles {
         k = this.destNums.size + 1;
         this.destNums.set(env.dest.key, k);
         const d: DestPayload = { k, q: env.dest.queueName, u: env.dest.queueUrl, l: env.dest.limits, c: this.storedCredentials(env.dest) };
-        const f = encodeRecord(RecordType.Dest, JSON.stringify(d));
-        frames[nf++] = f;
-        size += f.length;
+        const p = JSON.stringify(d);
+        const len = Buffer.byteLength(p, 'utf8');
+        payloads[n] = p;
+        lengths[n++] = -len; // a Dest record (accept records' lengths are kept positive)
+        size += HEADER_BYTES + len;
+        dests += 1;
       }
       const a: AcceptPayload = env.offload === undefined ? { i: env.id, k, t: env.acceptedAt, b: env.bytes, m: env.message } : { i: env.id, k, t: env.acceptedAt, b: env.bytes, o: { bucket: env.offload.bucket, key: env.offload.key, bytes: env.offload.bytes }, m: env.message };
-      const f = encodeRecord(RecordType.Accept, JSON.stringify(a));
+      const p = JSON.stringify(a);
+      const len = Buffer.byteLength(p, 'utf8');
       offsets[i] = size;
-      frames[nf++] = f;
-      size += f.length;
+      payloads[n] = p;
+      lengths[n++] = len;
+      size += HEADER_BYTES + len;
     }
     if (this.totalBytes + size > this.opts.maxSpoolBytes) {
       // The destination records written into destNums were not written: forget them.
-      this.forgetUnwrittenDests(frames.length - envs.length);
+      this.forgetUnwrittenDests(dests);
       if (this.active.live <= 0 && this.active.bytes > 0) {
         // Everything in the active segment is finished (only its bytes count): a new segment frees them.
         this.rotateForWrite();
@@ -176,15 +186,17 @@ export class SegmentFiles {
       }
       throw new SpoolError('ESPOOLFULL', `spool is full (${this.totalBytes} of ${this.opts.maxSpoolBytes} bytes, --max-spool-bytes)`);
     }
-    const buf = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, size);
+    const buf = Buffer.allocUnsafe(size);
+    let off = 0;
+    for (let j = 0; j < n; j++) {
+      const len = lengths[j] as number;
+      off = len < 0 ? writeRecordAt(buf, off, RecordType.Dest, payloads[j] as string, -len) : writeRecordAt(buf, off, RecordType.Accept, payloads[j] as string, len);
+    }
     this.writeAll(buf, 'accepts');
     const base = this.active.bytes;
     for (let i = 0; i < envs.length; i++) {
-      const env = envs[i] as Envelope;
-      const off = base + (offsets[i] as number);
-      const len = (i + 1 < envs.length ? (offsets[i + 1] as number) : size) - (offsets[i] as number);
-      // The next envelope's offset may include a Dest frame before it: trim to the accept record.
-      env.pos = { seg: this.active.num, off, len: acceptLength(buf, offsets[i] as number) ?? len };
+      const at = offsets[i] as number;
+      (envs[i] as Envelope).pos = { seg: this.active.num, off: base + at, len: HEADER_BYTES + buf.readUInt32LE(at + 2) };
     }
     this.active.bytes += size;
     this.active.live += envs.length;
@@ -390,10 +402,4 @@ export class SegmentFiles {
       this.log.warn({ segment: seg.path, code: (err as NodeJS.ErrnoException).code }, 'could not delete a finished spool segment');
     }
   }
-}
-
-/** Length of the Accept record at `off` in `buf` (header + payload). */
-function acceptLength(buf: Buffer, off: number): number | undefined {
-  if (off + 10 > buf.length) return undefined;
-  return 10 + buf.readUInt32LE(off + 2);
 }

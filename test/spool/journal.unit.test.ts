@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeRecord, HEADER_BYTES, MAGIC, readAt, readSegment, type ReadRecord, recordAt, RecordType, scanBuffer } from '../../src/spool/journal.js';
+import { encodeRecord, HEADER_BYTES, MAGIC, readAt, readSegment, type ReadRecord, recordAt, RecordType, scanBuffer, writeRecordAt } from '../../src/spool/journal.js';
 import { removeDir, tempDir } from '../support/spool-harness.js';
 
 const payloads = [
@@ -49,6 +49,20 @@ it('encodes the header as documented and round-trips every record in order', () 
   // recordAt reads one record at a known offset (page-in), and refuses a wrong offset.
   expect(recordAt(buf, offsets[1] as number)?.payload.toString('utf8')).toBe(payloads[1]);
   expect(recordAt(buf, (offsets[1] as number) + 1)).toBeNull();
+});
+
+it('writeRecordAt writes encodeRecord\'s bytes into a shared buffer, one record after another', () => {
+  // Non-ASCII, a 70,000-character payload, an empty one, and lone surrogates (written as U+FFFD by
+  // both, and counted so by Buffer.byteLength): the CRC over the string must match the bytes'.
+  const all = [...payloads, 'lone \ud800 high, lone \udc00 low', '\udfff'];
+  const kinds = all.map((_, i) => (types[i % types.length] as RecordType));
+  const expected = Buffer.concat(all.map((p, i) => encodeRecord(kinds[i] as RecordType, p)));
+  const buf = Buffer.alloc(expected.length + 3, 0xee);
+  let off = 3;
+  for (let i = 0; i < all.length; i++) off = writeRecordAt(buf, off, kinds[i] as RecordType, all[i] as string, Buffer.byteLength(all[i] as string));
+  expect(off).toBe(buf.length);
+  expect(buf.subarray(3).equals(expected)).toBe(true);
+  expect(buf.subarray(0, 3).equals(Buffer.alloc(3, 0xee))).toBe(true); // nothing written before `off`
 });
 
 it('an empty buffer is a valid empty journal', () => {
