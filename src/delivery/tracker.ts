@@ -1,5 +1,5 @@
-import { Deque } from './deque.js';
 import type { Envelope, FailureReason } from './envelope.js';
+import { DEAD_LETTERED, DELIVERED, IN_FLIGHT, SPOOLED, WindowSlots } from './window.js';
 
 /** Where a recent message is. */
 export type MessageState =
@@ -28,48 +28,28 @@ export interface MessageStatus {
   finishedAt?: number;
 }
 
-/**
- * One tracked message. A class with every field set in the constructor, so all of them share one
- * shape and no field is ever deleted (a `delete` turns an object into a slow dictionary).
- */
-class Tracked {
-  attempts = 0;
-  messageId: string | undefined = undefined;
-  sequenceNumber: string | undefined = undefined;
-  error: { code: string; message: string } | undefined = undefined;
-  finishedAt: number | undefined = undefined;
-
-  constructor(
-    readonly id: string,
-    readonly queue: string,
-    public state: MessageState,
-    readonly acceptedAt: number,
-    /** Which credentials sent it (a Map key that may hold a secret: compared, never shown). */
-    readonly owner: string,
-  ) {}
-}
-
-type Waiter = (statuses: MessageStatus[]) => void;
+/** The `state` column's values, by number (window.ts). */
+const STATES: readonly MessageState[] = ['spooled', 'in-flight', 'delivered', 'dead-lettered'];
+const STATE_NUMBER: Readonly<Record<MessageState, number>> = { spooled: SPOOLED, 'in-flight': IN_FLIGHT, delivered: DELIVERED, 'dead-lettered': DEAD_LETTERED };
 
 /**
  * The recent messages' states, in memory: at most `max` (the oldest forgotten first), so memory
  * stays bounded whatever the traffic. Waiters (POST ...?wait=1) are told when every message they
  * wait for is delivered or dead-lettered; a message waited for is never forgotten before that.
+ *
+ * Stored in typed arrays, no object per message (window.ts): a burst's entries, which live only as
+ * long as the window takes to turn over, are no garbage and nothing for the young collections to copy.
  */
 export class MessageTracker {
-  private readonly recent = new Map<string, Tracked>();
-  /**
-   * The ids of `recent`, oldest first. Not `recent.keys().next()`: a Map used as a FIFO makes
-   * every keys() iterator step over the entries deleted since the table's last rehash, which
-   * cost ~12 µs per message with a 10,000 window (a third of the CPU of a batch ingest).
-   */
-  private readonly order = new Deque<string>();
+  private readonly slots: WindowSlots;
   private readonly waiting = new Map<string, Set<WaitGroup>>();
 
-  constructor(private readonly max: number) {}
+  constructor(private readonly max: number) {
+    this.slots = new WindowSlots(max + 1);
+  }
 
   get size(): number {
-    return this.recent.size;
+    return this.slots.count;
   }
 
   get waiters(): number {
@@ -77,69 +57,89 @@ export class MessageTracker {
   }
 
   accepted(envs: readonly Envelope[], state: MessageState = 'spooled'): void {
-    const recent = this.recent;
+    const w = this.slots;
+    const n = STATE_NUMBER[state];
+    // Moves of waited-for messages to the back, over the whole call (as one trim after the batch
+    // would): bounded by the ids waited for, so a window full of them costs each call O(waiters).
+    let moved = 0;
     for (const e of envs) {
-      // An id seen again (a replayed message) keeps its place in the window, as a Map key keeps
-      // its place: only a new key grows the map (one lookup instead of has() then set()).
-      const size = recent.size;
-      recent.set(e.id, new Tracked(e.id, e.dest.queueName, state, e.acceptedAt, e.dest.credentials.key));
-      if (recent.size !== size) this.order.push(e.id);
+      // An id seen again (a replayed message) keeps its place in the window, its state reset.
+      const slot = w.findOrAdd(e.id);
+      w.state[slot] = n;
+      w.attempts[slot] = 0;
+      w.acceptedAt[slot] = e.acceptedAt;
+      w.queue[slot] = e.dest.queueName;
+      w.owner[slot] = e.dest.credentials.key;
+      w.clear(slot);
+      // Trimmed as each is added, so the ring holds at most max + 1 whatever the batch's size.
+      while (w.count > this.max && moved <= this.waiting.size) {
+        if (w.waited[w.head] === 1) {
+          w.moveOldestToBack();
+          moved += 1;
+        } else {
+          w.evictOldest();
+        }
+      }
     }
-    this.trim();
   }
 
   sending(envs: readonly Envelope[]): void {
+    const w = this.slots;
     for (const e of envs) {
-      const t = this.recent.get(e.id);
-      if (t) {
-        t.state = 'in-flight';
-        t.attempts = e.attempts;
-      }
+      const slot = w.find(e.id);
+      if (slot < 0) continue;
+      w.state[slot] = IN_FLIGHT;
+      w.attempts[slot] = e.attempts;
     }
   }
 
   /** Back to waiting after a failed attempt, with the error it will be retried after. */
   retrying(envs: readonly Envelope[]): void {
+    const w = this.slots;
     for (const e of envs) {
-      const t = this.recent.get(e.id);
-      if (!t) continue;
-      t.state = 'spooled';
-      if (e.lastError) t.error = e.lastError;
+      const slot = w.find(e.id);
+      if (slot < 0) continue;
+      w.state[slot] = SPOOLED;
+      if (e.lastError) w.error[slot] = e.lastError;
     }
   }
 
   delivered(envs: readonly Envelope[]): void {
+    const w = this.slots;
     const now = Date.now();
     for (const e of envs) {
-      const t = this.recent.get(e.id);
-      if (!t) continue;
-      t.state = 'delivered';
-      t.finishedAt = now;
-      t.error = undefined;
-      if (e.sqsMessageId !== undefined) t.messageId = e.sqsMessageId;
-      if (e.sqsSequenceNumber !== undefined) t.sequenceNumber = e.sqsSequenceNumber;
-      this.settle(t);
+      const slot = w.find(e.id);
+      if (slot < 0) continue;
+      w.state[slot] = DELIVERED;
+      w.finishedAt[slot] = now;
+      w.error[slot] = undefined;
+      if (e.sqsMessageId !== undefined) w.setMessageId(slot, e.sqsMessageId);
+      if (e.sqsSequenceNumber !== undefined) w.sequenceNumber[slot] = e.sqsSequenceNumber;
+      if (w.waited[slot] === 1) this.settle(slot, e.id);
     }
   }
 
   deadLettered(envs: readonly Envelope[], reason: FailureReason): void {
+    const w = this.slots;
     const now = Date.now();
+    // One copy for the call's messages (the caller's object may change; statuses only read it).
+    const error = { code: reason.code, message: reason.message };
     for (const e of envs) {
-      const t = this.recent.get(e.id);
-      if (!t) continue;
-      t.state = 'dead-lettered';
-      t.finishedAt = now;
-      t.attempts = e.attempts;
-      t.error = { code: reason.code, message: reason.message };
-      this.settle(t);
+      const slot = w.find(e.id);
+      if (slot < 0) continue;
+      w.state[slot] = DEAD_LETTERED;
+      w.finishedAt[slot] = now;
+      w.attempts[slot] = e.attempts;
+      w.error[slot] = error;
+      if (w.waited[slot] === 1) this.settle(slot, e.id);
     }
   }
 
   /** A recent message's state; with `owner`, only if sent with those credentials. */
   get(id: string, owner?: string): MessageStatus | undefined {
-    const t = this.recent.get(id);
-    if (!t || (owner !== undefined && t.owner !== owner)) return undefined;
-    return view(t);
+    const slot = this.slots.find(id);
+    if (slot < 0 || (owner !== undefined && this.slots.owner[slot] !== owner)) return undefined;
+    return this.view(slot, id);
   }
 
   /**
@@ -157,27 +157,30 @@ export class MessageTracker {
       const timer = setTimeout(finish, timeoutMs);
       group.done = finish;
     });
+    const w = this.slots;
     for (const id of ids) {
-      const t = this.recent.get(id);
-      if (!t || t.state === 'delivered' || t.state === 'dead-lettered') continue;
+      const slot = w.find(id);
+      if (slot < 0 || w.state[slot] === DELIVERED || w.state[slot] === DEAD_LETTERED) continue;
       group.open += 1;
       let set = this.waiting.get(id);
       if (!set) this.waiting.set(id, (set = new Set()));
       set.add(group);
+      w.waited[slot] = 1;
     }
     if (group.open === 0) group.done();
     return promise;
   }
 
   private statusOf(id: string): MessageStatus {
-    const t = this.recent.get(id);
-    return t ? view(t) : { id, queue: '', state: 'spooled', acceptedAt: 0, attempts: 0 };
+    const slot = this.slots.find(id);
+    return slot >= 0 ? this.view(slot, id) : { id, queue: '', state: 'spooled', acceptedAt: 0, attempts: 0 };
   }
 
-  private settle(t: Tracked): void {
-    const groups = this.waiting.get(t.id);
+  private settle(slot: number, id: string): void {
+    this.slots.waited[slot] = 0;
+    const groups = this.waiting.get(id);
     if (!groups) return;
-    this.waiting.delete(t.id);
+    this.waiting.delete(id);
     for (const g of groups) {
       g.open -= 1;
       if (g.open === 0) g.done();
@@ -188,23 +191,24 @@ export class MessageTracker {
     const set = this.waiting.get(id);
     if (!set) return;
     set.delete(group);
-    if (set.size === 0) this.waiting.delete(id);
+    if (set.size > 0) return;
+    this.waiting.delete(id);
+    const slot = this.slots.find(id);
+    if (slot >= 0) this.slots.waited[slot] = 0;
   }
 
-  private trim(): void {
-    // Oldest first (a Map keeps insertion order). A message still waited for is moved to the back
-    // instead: waiters are bounded by the requests waiting, so the window stays bounded too.
-    let moved = 0;
-    while (this.recent.size > this.max && moved <= this.waiting.size) {
-      const oldest = this.order.shift() as string;
-      const t = this.recent.get(oldest) as Tracked;
-      this.recent.delete(oldest);
-      if (this.waiting.has(oldest)) {
-        this.recent.set(oldest, t);
-        this.order.push(oldest);
-        moved += 1;
-      }
-    }
+  private view(slot: number, id: string): MessageStatus {
+    const w = this.slots;
+    const status: MessageStatus = { id, queue: w.queue[slot] as string, state: STATES[w.state[slot] as number] as MessageState, acceptedAt: w.acceptedAt[slot] as number, attempts: w.attempts[slot] as number };
+    const messageId = w.messageId(slot);
+    if (messageId !== undefined) status.messageId = messageId;
+    const sequenceNumber = w.sequenceNumber[slot];
+    if (sequenceNumber !== undefined) status.sequenceNumber = sequenceNumber;
+    const error = w.error[slot];
+    if (error !== undefined) status.error = error;
+    const finishedAt = w.finishedAt[slot] as number;
+    if (!Number.isNaN(finishedAt)) status.finishedAt = finishedAt;
+    return status;
   }
 }
 
@@ -212,13 +216,4 @@ interface WaitGroup {
   ids: readonly string[];
   open: number;
   done: () => void;
-}
-
-function view(t: Tracked): MessageStatus {
-  const status: MessageStatus = { id: t.id, queue: t.queue, state: t.state, acceptedAt: t.acceptedAt, attempts: t.attempts };
-  if (t.messageId !== undefined) status.messageId = t.messageId;
-  if (t.sequenceNumber !== undefined) status.sequenceNumber = t.sequenceNumber;
-  if (t.error !== undefined) status.error = t.error;
-  if (t.finishedAt !== undefined) status.finishedAt = t.finishedAt;
-  return status;
 }

@@ -82,4 +82,45 @@ describe('MessageTracker', () => {
     t.delivered([w]);
     expect((await p)[0]?.state).toBe('delivered');
   });
+
+  it('a message no longer waited for (its wait timed out) is forgotten in its turn again', async () => {
+    const t = new MessageTracker(2);
+    const w = env();
+    t.accepted([w]);
+    expect((await t.wait([w.id], 5))[0]?.state).toBe('spooled');
+    t.accepted([env(), env(), env()]);
+    expect(t.get(w.id)).toBeUndefined();
+    expect(t.size).toBe(2);
+  });
+
+  it('a batch larger than the window keeps only its last `max`', () => {
+    const t = new MessageTracker(100);
+    const es = Array.from({ length: 10_000 }, env);
+    t.accepted(es);
+    expect(t.size).toBe(100);
+    expect(es.filter((e) => t.get(e.id) !== undefined)).toEqual(es.slice(-100));
+  });
+
+  it('tracks ids of any format (replayed from older runs), and gives back SQS ids exactly as SQS gave them', () => {
+    const t = new MessageTracker(1000);
+    const ids = ['0f8fad5b-d9cb-469f-a165-70867728950e', 'lqz1abc123-00a', 'LQZ1ABC123-A', ...Array.from({ length: 80 }, (_, i) => `run${i}-${(i + 1).toString(36)}`)];
+    const es = ids.map((id) => ({ ...env(), id }));
+    t.accepted(es);
+    const mids = ['8a2c3e6f-0c4d-4b8e-9f10-1a2b3c4d5e6f', '8A2C3E6F-0C4D-4B8E-9F10-1A2B3C4D5E6F', 'not-a-uuid'];
+    es.forEach((e, i) => (e.sqsMessageId = mids[i % 3]));
+    t.delivered(es);
+    expect(es.map((e) => t.get(e.id))).toEqual(es.map((e, i) => expect.objectContaining({ id: e.id, state: 'delivered', messageId: mids[i % 3] })));
+    expect(t.get('lqz1abc123-a')).toBeUndefined();
+  });
+
+  it("a dead letter's reason is copied, not the caller's object", () => {
+    const t = new MessageTracker(10);
+    const e = env();
+    t.accepted([e]);
+    const reason = { code: 'AccessDenied', message: 'no' };
+    t.deadLettered([e], reason);
+    reason.message = 'changed';
+    expect(t.get(e.id)).toMatchObject({ state: 'dead-lettered', error: { code: 'AccessDenied', message: 'no' } });
+    expect(t.get(e.id)?.finishedAt).toEqual(expect.any(Number));
+  });
 });
