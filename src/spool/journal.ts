@@ -25,14 +25,11 @@ export const RecordType = {
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
+/** One record in a Buffer of its own (writeRecordAt for many records in one buffer). */
 export function encodeRecord(type: RecordType, payload: string): Buffer {
   const len = Buffer.byteLength(payload, 'utf8');
   const buf = Buffer.allocUnsafe(HEADER_BYTES + len);
-  buf[0] = MAGIC;
-  buf[1] = type;
-  buf.writeUInt32LE(len, 2);
-  buf.write(payload, HEADER_BYTES, 'utf8');
-  buf.writeUInt32LE(crc32(buf.subarray(HEADER_BYTES), crc32(buf.subarray(1, 2))), 6);
+  writeRecordAt(buf, 0, type, payload, len);
   return buf;
 }
 
@@ -40,11 +37,10 @@ export function encodeRecord(type: RecordType, payload: string): Buffer {
 const TYPE_CRC: readonly number[] = [0, crc32(Buffer.of(RecordType.Dest)), crc32(Buffer.of(RecordType.Accept)), crc32(Buffer.of(RecordType.Done))];
 
 /**
- * encodeRecord into a buffer shared by many records: writes the record at `off` of `buf` (which
- * has HEADER_BYTES + `len` bytes of room there, `len` being `Buffer.byteLength(payload)`) and
- * returns the offset just past it. The bytes are encodeRecord's, without a Buffer per record, the
- * two views its CRC is taken over, and the copy that joins the records into one write (issue 11:
- * a 10,000-entry batch's journal records were ~600 bytes of garbage a message). The CRC is taken
+ * Writes one record at `off` of `buf` (which has HEADER_BYTES + `len` bytes of room there, `len`
+ * being `Buffer.byteLength(payload)`) and returns the offset just past it, so many records share
+ * one buffer and one write without a Buffer each and a copy to join them (issue 11: a
+ * 10,000-entry batch's journal records were ~600 bytes of garbage a message). The CRC is taken
  * over the payload string, which zlib.crc32 encodes as UTF-8 exactly as `buf.write` does (lone
  * surrogates included: both write U+FFFD for them, as Buffer.byteLength counts).
  */

@@ -63,6 +63,8 @@ it('writeRecordAt writes encodeRecord\'s bytes into a shared buffer, one record 
   expect(off).toBe(buf.length);
   expect(buf.subarray(3).equals(expected)).toBe(true);
   expect(buf.subarray(0, 3).equals(Buffer.alloc(3, 0xee))).toBe(true); // nothing written before `off`
+  // The reader checks each CRC over the bytes: the CRC taken over the string matches them.
+  expect(scan(buf.subarray(3)).result).toEqual({ corruptBytes: 0, corruptRegions: 0, validEnd: expected.length });
 });
 
 it('an empty buffer is a valid empty journal', () => {
