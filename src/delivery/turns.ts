@@ -35,6 +35,8 @@ export class DeliveryTurns {
     private readonly sliceMs = DELIVERY_SLICE_MS,
     /** How a later turn's check phase is asked for (setImmediate; a test may run them by hand). */
     private readonly schedule: (fn: () => void) => void = setImmediate,
+    /** The clock windows are measured by, ms (performance.now; a test may move one by hand). */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Work waiting for a later turn. */
@@ -46,19 +48,19 @@ export class DeliveryTurns {
   begin(): void {
     if (this.armed) return;
     this.armed = true;
-    this.windowStart = performance.now();
+    this.windowStart = this.now();
     this.schedule(this.drainNow);
   }
 
   /** Has the current window no time left (new work would wait)? */
   spent(): boolean {
-    return this.armed && performance.now() - this.windowStart >= this.sliceMs;
+    return this.armed && this.now() - this.windowStart >= this.sliceMs;
   }
 
   /** Runs `fn` now if this window has time left and nothing is waiting before it; else queues it for a later turn. */
   run(fn: () => void): void {
     if (!this.armed) this.begin();
-    else if (this.waiting.length > 0 || performance.now() - this.windowStart >= this.sliceMs) {
+    else if (this.waiting.length > 0 || this.now() - this.windowStart >= this.sliceMs) {
       this.waiting.push(fn);
       return;
     }
@@ -66,9 +68,9 @@ export class DeliveryTurns {
   }
 
   private drain(): void {
-    this.windowStart = performance.now();
+    this.windowStart = this.now();
     while (this.waiting.length > 0) {
-      if (performance.now() - this.windowStart >= this.sliceMs) {
+      if (this.now() - this.windowStart >= this.sliceMs) {
         this.schedule(this.drainNow); // the rest in the next turn, after its poll phase
         return;
       }
