@@ -1,11 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { failureAnswer } from './app.js';
-import { credentialsNow } from './auth.js';
+import { type AuthContext, credentialsNow } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { errorHeaders } from './errors.js';
 import { servedHosts } from './guards.js';
 import { answerPrepared, throttledLogins } from './refusal.js';
-import { acceptSend, sendAnswer, traceFrom } from './routes/send.js';
+import { acceptSend, type SendAccepted, type SendRequest, sendAnswer, traceFrom } from './routes/send.js';
+import type { EntryResult } from '../ingest/index.js';
+import { isVerified } from '../sqs/resolver.js';
+import type { CredentialSource } from '../sqs/credentials.js';
+import type { TraceInput } from '../sqs/trace.js';
+import type { BodyContext } from './body.js';
 import { Tarpit } from './tarpit.js';
 import { SECURITY_HEADERS } from './ui/layout.js';
 
@@ -15,13 +20,19 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 export const MAX_HELD_REFUSALS = 256;
 
 /** `/queues/<name>`, nothing after it: no query string (no ?wait=, ?reply=), no trailing slash, no %-escapes. */
-const SEND_URL = /^\/queues\/([A-Za-z0-9_.-]{1,80})$/;
+const SEND_URL = /^\/queues\/[A-Za-z0-9_.-]{1,80}$/;
+const QUEUES_PREFIX = '/queues/';
 
 /** The content types apps send, exactly (after lower-casing and removing spaces); anything else goes through Koa. */
 const TYPES = new Map<string, [mime: string, charset: string]>();
 for (const mime of ['', 'application/x-www-form-urlencoded', 'application/json', 'application/x-ndjson', 'text/plain']) {
   TYPES.set(mime, [mime, '']);
   if (mime !== '') TYPES.set(`${mime};charset=utf-8`, [mime, 'utf-8']);
+}
+
+/** The TYPES entry of a Content-Type header: as sent (the usual case, no new string), else lower-cased without spaces. */
+function contentType(raw: string): [mime: string, charset: string] | undefined {
+  return TYPES.get(raw) ?? TYPES.get(raw.toLowerCase().replace(/\s+/g, ''));
 }
 
 /**
@@ -51,10 +62,12 @@ export function fastSend(deps: AppDeps, koa: Handler): Handler & { releaseHeld()
   const tarpit = new Tarpit(deps.config.loginRefusalDelayMs, MAX_HELD_REFUSALS);
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const h = req.headers;
-    const m = req.method === 'POST' ? SEND_URL.exec(req.url ?? '') : null;
-    const type = m ? TYPES.get((h['content-type'] ?? '').toLowerCase().replace(/\s+/g, '')) : undefined;
+    const url = req.url ?? '';
+    // test(), then slice: no match array per request.
+    const name = req.method === 'POST' && SEND_URL.test(url) ? url.slice(QUEUES_PREFIX.length) : undefined;
+    const type = name !== undefined ? contentType(h['content-type'] ?? '') : undefined;
     if (
-      !m ||
+      name === undefined ||
       !type ||
       h.origin !== undefined ||
       h.referer !== undefined ||
@@ -75,7 +88,7 @@ export function fastSend(deps: AppDeps, koa: Handler): Handler & { releaseHeld()
         return tarpit.hold(res, (close) => answerPrepared(deps, log, req, res, refusal, start, close, process.hrtime.bigint() - decided), refusal.retryAfterMs);
       }
     }
-    void serve(deps, log, req, res, m[1] as string, type[0], type[1], state);
+    void serve(deps, log, res, new FastRequest(deps, req, name, type[0], type[1], state));
   };
   return Object.assign(handler, { releaseHeld: () => tarpit.releaseAll() });
 }
@@ -109,39 +122,111 @@ function headerList(headers: Record<string, string>, length: number): Array<stri
 }
 
 /**
+ * One fast-path request as the route takes it (SendRequest), as the body readers take it
+ * (BodyContext: `req`, `state`) and as the credential check and trace reader take it (AuthContext:
+ * `get`, `ip`, `state`): one object per request instead of a context, a closure for each reader
+ * and the request literal (issue 14).
+ */
+class FastRequest implements SendRequest, AuthContext, BodyContext {
+  readonly body: BodyContext = this;
+  readonly trace: TraceInput | undefined;
+
+  constructor(
+    private readonly deps: AppDeps,
+    readonly req: IncomingMessage,
+    readonly name: string,
+    readonly mime: string,
+    readonly charset: string,
+    readonly state: object,
+  ) {
+    this.trace = traceFrom(this);
+  }
+
+  /** A request header as Koa's `ctx.get` gives it: '' when absent. */
+  get(name: string): string {
+    const v = this.req.headers[name];
+    return typeof v === 'string' ? v : '';
+  }
+
+  get ip(): string {
+    return this.req.socket.remoteAddress ?? '';
+  }
+
+  credentials(): CredentialSource | Promise<CredentialSource> {
+    return credentialsNow(this, this.deps);
+  }
+}
+
+/**
+ * The 202 of an accepted message as the flat header list writeHead takes, one per queue state,
+ * made once and filled in per answer (writeHead reads the list before it returns and keeps
+ * nothing of it; the route's headers, then content type and length, as headerList orders them).
+ */
+const ACK_HEAD: Array<string | number> = [...SECURITY_FLAT, 'x-message-id', '', 'content-type', JSON_TYPE, 'content-length', 0];
+const ACK_HEAD_UNVERIFIED: Array<string | number> = [...SECURITY_FLAT, 'x-message-id', '', 'x-queue-verified', 'false', 'content-type', JSON_TYPE, 'content-length', 0];
+const ACK_ID = SECURITY_FLAT.length + 1;
+
+/** The result of an accepted single message without an S3 offload (whose answer says more), else undefined. */
+function plainAck(sent: SendAccepted): Extract<EntryResult, { ok: true }> | undefined {
+  if (sent.batch) return undefined;
+  const only = sent.results[0] as EntryResult;
+  return only.ok && !only.offload ? only : undefined;
+}
+
+/**
+ * Answers a plainAck as sendAnswer does, byte for byte, without its header record, answer object
+ * and their JSON walk: the body is `{"id":…,"queue":…}` (+ `"queueVerified":false`) in that
+ * order. The name needs no escaping: the URL pattern admits only letters, digits, `_`, `.`, `-`.
+ */
+function writeAck(res: ServerResponse, name: string, id: string, verified: boolean): void {
+  const json = `{"id":${JSON.stringify(id)},"queue":"${name}"${verified ? '}' : ',"queueVerified":false}'}`;
+  if (res.destroyed) return;
+  const head = verified ? ACK_HEAD : ACK_HEAD_UNVERIFIED;
+  head[ACK_ID] = id;
+  head[head.length - 1] = Buffer.byteLength(json);
+  try {
+    res.writeHead(202, head);
+  } finally {
+    head[ACK_ID] = '';
+  }
+  res.end(json);
+}
+
+/**
  * Answers every failure itself (a refusal as the route's error answer); only a bug gets to the
  * outer catch, which logs it and drops the connection: never an unhandled rejection. (One async
  * function rather than a `.catch()` on its promise: a closure and a promise less per request.)
+ * Times with performance.now(), not hrtime.bigint(): no BigInts per request.
  */
-async function serve(deps: AppDeps, log: AppDeps['log'], req: IncomingMessage, res: ServerResponse, name: string, mime: string, charset: string, state: object): Promise<void> {
+async function serve(deps: AppDeps, log: AppDeps['log'], res: ServerResponse, r: FastRequest): Promise<void> {
   try {
-    const start = process.hrtime.bigint();
-    const header = (n: string): string => {
-      const v = req.headers[n];
-      return typeof v === 'string' ? v : '';
-    };
-    // What credentialsFor and the body readers use of a Koa context.
-    const ctx = { req, state, ip: req.socket.remoteAddress ?? '', get: header };
-    let status: number;
-    let headers: Record<string, string>;
-    let body: object;
+    const start = performance.now();
+    let ack: Extract<EntryResult, { ok: true }> | undefined;
+    let verified = true;
+    let answer: { status: number; headers: Record<string, string>; body: object } | undefined;
     try {
-      const sent = await acceptSend(deps, { name, mime, charset, credentials: () => credentialsNow(ctx, deps), body: ctx, trace: traceFrom(header) });
-      ({ status, headers, body } = sendAnswer(name, mime, sent));
+      const sent = await acceptSend(deps, r);
+      ack = plainAck(sent);
+      if (ack === undefined) answer = sendAnswer(r.name, r.mime, sent);
+      else verified = isVerified(sent.dest);
     } catch (err) {
-      const { error, payload } = failureAnswer(deps, err, 'POST', req.url ?? '');
-      status = error.status;
-      headers = errorHeaders(error);
-      body = payload;
+      ack = undefined;
+      const { error, payload } = failureAnswer(deps, err, 'POST', r.req.url ?? '');
+      answer = { status: error.status, headers: errorHeaders(error), body: payload };
     }
-    const json = JSON.stringify(body);
-    if (!res.destroyed) {
-      res.writeHead(status, headerList(headers, Buffer.byteLength(json)));
-      res.end(json);
+    let status = 202;
+    if (answer === undefined) writeAck(res, r.name, (ack as { id: string }).id, verified);
+    else {
+      status = answer.status;
+      const json = JSON.stringify(answer.body);
+      if (!res.destroyed) {
+        res.writeHead(status, headerList(answer.headers, Buffer.byteLength(json)));
+        res.end(json);
+      }
     }
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const seconds = (performance.now() - start) / 1e3;
     deps.metrics?.observeAck(status, seconds);
-    if (log.isLevelEnabled('debug')) log.debug({ method: 'POST', path: (req.url ?? '').slice(0, 200), status, ms: Math.round(seconds * 10_000) / 10, fast: true }, 'request');
+    if (log.isLevelEnabled('debug')) log.debug({ method: 'POST', path: (r.req.url ?? '').slice(0, 200), status, ms: Math.round(seconds * 10_000) / 10, fast: true }, 'request');
   } catch (err) {
     log.error({ err: (err as Error)?.stack ?? String(err) }, 'unexpected error in the send fast path');
     if (!res.headersSent) res.destroy();

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fastSend } from '../../src/http/fast-send.js';
 import { startFakeSqs, type FakeSqs } from '../support/fake-sqs.js';
-import { post, type Reply, startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { AUTH, post, type Reply, startTestDaemon, type TestDaemon } from '../support/daemon.js';
 
 let fake: FakeSqs;
 let d: TestDaemon;
@@ -106,4 +106,49 @@ it('answers as the Koa route does: accepted, per entry, and every kind of refusa
   expect(bad.status).toBe(401);
   expect(bad.headers['www-authenticate']).toMatch(/^Basic /);
   expect(bad.headers['content-security-policy']).toContain("default-src 'none'");
+});
+
+it('writes the 202 of one message byte for byte as the route answers it: status line, header order, body', async () => {
+  // The fast path fills a prebuilt header list; this pins what it writes (Date aside) to the
+  // route's answer: security headers, x-message-id, content type and length, then the body.
+  const { connect } = await import('node:net');
+  const port = Number(new URL(d.url).port);
+  const raw = await new Promise<string>((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let text = '';
+    s.setEncoding('latin1');
+    s.on('data', (c: string) => {
+      text += c;
+      const end = text.indexOf('\r\n\r\n');
+      const length = /content-length: (\d+)/i.exec(text);
+      if (end >= 0 && length && text.length >= end + 4 + Number(length[1])) {
+        s.destroy();
+        resolve(text);
+      }
+    });
+    s.on('error', reject);
+    const body = 'message_body=raw';
+    s.write(`POST /queues/q HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: ${AUTH}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  });
+  const id = /x-message-id: ([^\r]+)/.exec(raw)?.[1] as string;
+  expect(id).toMatch(/^[a-z0-9]+-[a-z0-9]+$/);
+  const body = `{"id":"${id}","queue":"q"}`;
+  const expected = [
+    'HTTP/1.1 202 Accepted',
+    "content-security-policy: default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'x-frame-options: DENY',
+    'referrer-policy: same-origin',
+    'x-content-type-options: nosniff',
+    'cross-origin-opener-policy: same-origin',
+    'cross-origin-resource-policy: same-origin',
+    `x-message-id: ${id}`,
+    'content-type: application/json; charset=utf-8',
+    `content-length: ${body.length}`,
+    'Date: <date>',
+    'Connection: keep-alive',
+    'Keep-Alive: timeout=65',
+    '',
+    body,
+  ].join('\r\n');
+  expect(raw.replace(/\r\nDate: [^\r]+/, '\r\nDate: <date>')).toBe(expected);
 });

@@ -41,7 +41,7 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
       charset: ctx.request.charset.toLowerCase(), // charset names are case-insensitive (RFC 9110)
       credentials: () => credentialsNow(ctx, deps),
       body: ctx,
-      trace: traceFrom((h) => ctx.get(h)),
+      trace: traceFrom(ctx),
       ...(wait ? { beforeSend: (n: number) => checkWaitRoom(deps, n) } : {}),
     });
     if (wait && (sent.batch ? sent.results.accepted > 0 : sent.results[0]?.ok)) {
@@ -166,15 +166,15 @@ async function rawOrStreamed(ctx: BodyContext, policy: OffloadPolicy, dest: Dest
   return { batch: false, entries: [{ input: { body: await decodeUtf8Sliced(r.buf) } }] };
 }
 
-/** Trace context of the request: X-Amzn-Trace-Id and the W3C traceparent/tracestate headers ('' when absent). */
-export function traceFrom(header: (name: string) => string): TraceInput | undefined {
-  const amzn = header('x-amzn-trace-id');
-  const parent = header('traceparent');
+/** Trace context of the request: X-Amzn-Trace-Id and the W3C traceparent/tracestate headers (`get` gives '' when absent, as Koa's ctx.get). */
+export function traceFrom(headers: { get(name: string): string }): TraceInput | undefined {
+  const amzn = headers.get('x-amzn-trace-id');
+  const parent = headers.get('traceparent');
   if (amzn === '' && parent === '') return undefined;
   const t: TraceInput = {};
   if (amzn !== '') t.amznTraceId = amzn;
   if (parent !== '') t.traceparent = parent;
-  const state = header('tracestate');
+  const state = headers.get('tracestate');
   if (state !== '') t.tracestate = state;
   return t;
 }
