@@ -6,7 +6,8 @@
  */
 import { createHash, hash } from 'node:crypto';
 import { toEntry } from '../../src/delivery/sender.js';
-import { batchRequestJson } from '../../src/sqs/batch-json.js';
+import { batchRequestJson, jsonString } from '../../src/sqs/batch-json.js';
+import { SQS_MAX_MESSAGE_BYTES } from '../../src/sqs/quotas.js';
 import type { OutgoingMessage, SendMessageBatchRequestEntry } from '../../src/sqs/types.js';
 import { makeDest, makeEnvelope } from '../support/delivery-harness.js';
 import { mulberry32 as rng } from '../support/prng.js';
@@ -78,6 +79,52 @@ describe('batchRequestJson', () => {
     const sparse: SendMessageBatchRequestEntry = { Id: '0', MessageBody: 'b', MessageGroupId: undefined };
     expect(batchRequestJson('u', [sparse])).toBe(reference('u', [sparse]));
     expect(batchRequestJson('u', [])).toBe('{"QueueUrl":"u","Entries":[]}');
+  });
+});
+
+describe('jsonString', () => {
+  it('gives JSON.stringify\'s text for every code unit, alone and between others', () => {
+    // Every UTF-16 code unit once: the fast path (no escaping) and JSON.stringify's must agree on each.
+    for (let c = 0; c < 0x10000; c++) {
+      const ch = String.fromCharCode(c);
+      for (const s of [ch, `ab${ch}cd`]) if (jsonString(s) !== JSON.stringify(s)) throw new Error(`U+${c.toString(16)}: ${jsonString(s)} differs from JSON.stringify`);
+    }
+    for (const s of ['', 'plain', '\ud83d\ude00 pair', '\u2028\u2029', 'caf\u00e9 \u4e2d', 'tab\tnewline\n', 'a"b', 'a\\b']) expect(jsonString(s)).toBe(JSON.stringify(s));
+  });
+
+  it('gives JSON.stringify\'s text for fuzzed strings', () => {
+    const r = rng(7);
+    for (let i = 0; i < 2000; i++) {
+      const s = fuzzString(r, 40);
+      if (jsonString(s) !== JSON.stringify(s)) throw new Error(`${JSON.stringify(s)}: jsonString differs`);
+    }
+  });
+});
+
+describe('batchRequestJson at the size limits', () => {
+  const dest = makeDest('q');
+  const big = (n: number, unit: string): string => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+
+  it('gives JSON.stringify\'s bytes for bodies of 256 KiB and 1 MiB, plain, escaped and non-ASCII', () => {
+    const bodies = [
+      big(256 * 1024, 'abcdefgh'),
+      big(SQS_MAX_MESSAGE_BYTES, 'x'),
+      big(256 * 1024, 'a"b\\c\n\t'), // every few characters escaped: the JSON is longer than the body
+      big(SQS_MAX_MESSAGE_BYTES / 4, '\ud83d\ude00'), // 4-byte characters: 1 MiB of UTF-8
+      big(SQS_MAX_MESSAGE_BYTES / 3, '\u4e2d'), // 3-byte characters
+      `${big(SQS_MAX_MESSAGE_BYTES - 10, 'y')}\ud800`, // a lone surrogate at the end
+    ];
+    for (const body of bodies) {
+      const entries = [toEntry(makeEnvelope(dest, body), 0)];
+      const got = batchRequestJson(dest.queueUrl, entries);
+      expect(got === reference(dest.queueUrl, entries)).toBe(true);
+      expect(hash('sha256', got)).toBe(hash('sha256', reference(dest.queueUrl, entries)));
+    }
+    // Ten entries of ~100 KiB each: a batch near SendMessageBatch's 1 MiB total.
+    const entries = Array.from({ length: 10 }, (_, i) => toEntry(makeEnvelope(dest, big(100 * 1024, i % 2 === 0 ? 'z' : 'q"\u00e9')), i));
+    const got = batchRequestJson(dest.queueUrl, entries);
+    expect(Buffer.byteLength(got)).toBe(Buffer.byteLength(reference(dest.queueUrl, entries)));
+    expect(got === reference(dest.queueUrl, entries)).toBe(true);
   });
 });
 
