@@ -151,6 +151,8 @@ export class SegmentFiles {
     const lengths: number[] = new Array(envs.length);
     /** Where each message's accept record starts, from the start of this write. */
     const offsets: number[] = new Array(envs.length);
+    /** Each message's accept record's length, header included. */
+    const recordBytes: number[] = new Array(envs.length);
     let dests = 0;
     let n = 0;
     let size = 0;
@@ -172,6 +174,7 @@ export class SegmentFiles {
       const p = JSON.stringify(a);
       const len = Buffer.byteLength(p, 'utf8');
       offsets[i] = size;
+      recordBytes[i] = HEADER_BYTES + len;
       payloads[n] = p;
       lengths[n++] = len;
       size += HEADER_BYTES + len;
@@ -194,9 +197,12 @@ export class SegmentFiles {
     }
     this.writeAll(buf, 'accepts');
     const base = this.active.bytes;
+    const seg = this.active.num;
     for (let i = 0; i < envs.length; i++) {
-      const at = offsets[i] as number;
-      (envs[i] as Envelope).pos = { seg: this.active.num, off: base + at, len: HEADER_BYTES + buf.readUInt32LE(at + 2) };
+      const env = envs[i] as Envelope;
+      env.spoolSeg = seg;
+      env.spoolOff = base + (offsets[i] as number);
+      env.spoolLen = recordBytes[i] as number;
     }
     this.active.bytes += size;
     this.active.live += envs.length;
@@ -250,8 +256,8 @@ export class SegmentFiles {
 
   finish(envs: readonly Envelope[]): void {
     for (const env of envs) {
-      this.done.push(env.id, env.pos?.seg ?? -1);
-      const seg = env.pos ? this.segments.get(env.pos.seg) : undefined;
+      this.done.push(env.id, env.spoolSeg ?? -1);
+      const seg = env.spoolSeg !== undefined ? this.segments.get(env.spoolSeg) : undefined;
       if (seg) {
         seg.live -= 1;
         if (seg.live <= 0 && seg !== this.active) this.dropSegment(seg);

@@ -121,9 +121,9 @@ export class Spool implements MessageStore, Pager {
   }
 
   pageOut(env: Envelope): void {
-    const pos = env.pos;
-    if (!pos) throw new Error('pageOut of an envelope the spool has not written');
-    this.pagedFor(env.dest).q.push(pos.seg, pos.off, pos.len, env.bytes);
+    const { spoolSeg, spoolOff, spoolLen } = env;
+    if (spoolSeg === undefined || spoolOff === undefined || spoolLen === undefined) throw new Error('pageOut of an envelope the spool has not written');
+    this.pagedFor(env.dest).q.push(spoolSeg, spoolOff, spoolLen, env.bytes);
   }
 
   pageIn(destKey: string, max: number, maxBytes = Number.POSITIVE_INFINITY): { envs: Envelope[]; consumed: number; lostBytes: number } {
@@ -175,7 +175,7 @@ export class Spool implements MessageStore, Pager {
           this.files.forget(seg);
           continue;
         }
-        const env: Envelope = { id: p.i, dest, message: p.m, bytes: p.b, acceptedAt: p.t, attempts: 0, pos: { seg, off: start + rel - len, len } };
+        const env: Envelope = { id: p.i, dest, message: p.m, bytes: p.b, acceptedAt: p.t, attempts: 0, spoolSeg: seg, spoolOff: start + rel - len, spoolLen: len };
         if (p.o) env.offload = p.o; // a large message: uploaded (again, same key) before its pointer is sent
         out.push(env);
       }

@@ -69,11 +69,11 @@ describe('AppendCoalescer', () => {
     await Promise.resolve();
     expect(state.writes).toBe(0); // nothing written within the turn...
     expect(order).toEqual([]); // ...and nobody told it was
-    expect(batches[0]?.[0]?.pos).toBeUndefined();
+    expect(batches[0]?.[0]?.spoolSeg).toBeUndefined();
     await Promise.all(all);
     expect(state.writes).toBe(1);
     expect(order).toEqual(batches.map((_, i) => i)); // in the order they appended
-    for (const envs of batches) for (const e of envs) expect(e.pos).toBeDefined();
+    for (const envs of batches) for (const e of envs) expect(e.spoolSeg).toBeDefined();
     // A later turn is its own write.
     await c.append([makeEnvelope(dest, 'later')]);
     expect(state.writes).toBe(2);
@@ -118,7 +118,7 @@ describe('AppendCoalescer', () => {
     const first = batch('first', WRITE_AT_ONCE_ENTRIES);
     expect(c.append(first)).toBeUndefined(); // written, nothing to wait for
     expect(state.writes).toBe(1);
-    for (const e of first) expect(e.pos).toBeDefined();
+    for (const e of first) expect(e.spoolSeg).toBeDefined();
     // One message short of the limit waits for the turn's group, like a single message.
     const small = batch('small', WRITE_AT_ONCE_ENTRIES - 1);
     const waitingSmall = c.append(small);
@@ -128,7 +128,7 @@ describe('AppendCoalescer', () => {
     const waitingBehind = c.append(behind);
     expect(waitingBehind).toBeInstanceOf(Promise);
     expect(state.writes).toBe(1);
-    expect(behind[0]?.pos).toBeUndefined();
+    expect(behind[0]?.spoolSeg).toBeUndefined();
     await Promise.all([waitingSmall, waitingBehind]);
     expect(state.writes).toBe(2);
     expect(await reopen(spool, dest)).toEqual([...first, ...small, ...behind].map((e) => e.message.body));

@@ -8,7 +8,7 @@ import { jest } from '@jest/globals';
 import { existsSync, fdatasync, ftruncateSync, mkdtempSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Envelope } from '../../src/delivery/envelope.js';
+import { type Envelope, newEnvelopes } from '../../src/delivery/envelope.js';
 import { readSegment, RecordType, recordAt, scanBuffer } from '../../src/spool/journal.js';
 import { recoverSegments } from '../../src/spool/recovery.js';
 import { type FileOps, SEGMENT, SegmentFiles, segName } from '../../src/spool/segments.js';
@@ -73,14 +73,32 @@ describe('SegmentFiles', () => {
     expect(onDisk()).toEqual({ 1: ['dest:q', `accept:${a.id}`, `accept:${b.id}`, `accept:${c.id}`] });
     const buf = readSegment(join(dir, segName(1)));
     for (const e of [a, b, c]) {
-      expect(e.pos?.seg).toBe(1);
-      const rec = recordAt(buf, e.pos!.off);
-      expect(rec?.length).toBe(e.pos?.len);
+      expect(e.spoolSeg).toBe(1);
+      const rec = recordAt(buf, e.spoolOff!);
+      expect(rec?.length).toBe(e.spoolLen);
       expect(JSON.parse(rec!.payload.toString('utf8'))).toMatchObject({ i: e.id, m: { body: e.message.body }, b: e.bytes });
     }
-    expect(c.pos?.off).toBe(start);
+    expect(c.spoolOff).toBe(start);
     expect(f.totalBytes).toBe(buf.length);
     expect(f.active).toMatchObject({ num: 1, live: 3, bytes: buf.length });
+  });
+
+  it('records an envelope\'s position in the fields newEnvelopes made for it, as three integers, with no object of its own', () => {
+    const f = files();
+    const q = makeDest('q');
+    const { envs } = newEnvelopes(q, [{ message: { body: 'a' }, bytes: 1 }, { message: { body: 'bb' }, bytes: 2 }], Date.now());
+    const keys = envs.map((e) => Object.keys(e));
+    for (const e of envs) expect([e.spoolSeg, e.spoolOff, e.spoolLen]).toEqual([undefined, undefined, undefined]);
+    f.writeAccepts(envs);
+    // No field added by the write (a new property store per message), nor any object-valued one.
+    expect(envs.map((e) => Object.keys(e))).toEqual(keys);
+    const buf = readSegment(join(dir, segName(1)));
+    for (const e of envs) {
+      for (const v of [e.spoolSeg, e.spoolOff, e.spoolLen]) expect(Number.isInteger(v)).toBe(true);
+      expect(recordAt(buf, e.spoolOff!)?.length).toBe(e.spoolLen);
+      expect(Object.entries(e).filter(([k, v]) => typeof v === 'object' && v !== null && k !== 'dest' && k !== 'message')).toEqual([]);
+    }
+    expect(envs[1]!.spoolOff).toBe(envs[0]!.spoolOff! + envs[0]!.spoolLen!);
   });
 
   it('rotates once a segment reaches segmentBytes, writing the destination again in the new one', () => {
@@ -91,7 +109,7 @@ describe('SegmentFiles', () => {
     f.writeAccepts([a]);
     f.writeAccepts([b]);
     expect(onDisk()).toEqual({ 1: ['dest:q', `accept:${a.id}`], 2: ['dest:q', `accept:${b.id}`] });
-    expect(b.pos?.seg).toBe(2);
+    expect(b.spoolSeg).toBe(2);
   });
 
   it('deletes a segment once every message in it is finished, never the active one, and writes the marks still of use 20 ms later', async () => {
@@ -139,7 +157,7 @@ describe('SegmentFiles', () => {
     f.bounds.maxSpoolBytes = f.totalBytes + 50; // b does not fit beside segment 1, only instead of it
     const b = makeEnvelope(q, 'b');
     f.writeAccepts([b]);
-    expect(b.pos?.seg).toBe(2);
+    expect(b.spoolSeg).toBe(2);
     expect(existsSync(join(dir, segName(1)))).toBe(false);
   });
 

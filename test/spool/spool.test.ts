@@ -90,7 +90,7 @@ describe('append and recover', () => {
       expect(tally?.dest.credentials.get()).toEqual(dest.credentials.get());
       const back = drain(s2, dest);
       expect(back.map(fields)).toEqual(expected.map(fields));
-      expect(back.every((e) => e.attempts === 0 && e.pos !== undefined && e.dest === tally?.dest)).toBe(true);
+      expect(back.every((e) => e.attempts === 0 && e.spoolSeg !== undefined && e.dest === tally?.dest)).toBe(true);
     }
     expect(s2.info()).toMatchObject({ durability: 'write', recovered: 60 - finished.size + 30, corruptRecords: 0, writable: true, deadLetters: dead.length });
   });
@@ -144,7 +144,7 @@ describe('segments', () => {
       expect(statSync(join(dir, n)).size).toBeLessThan(65_536 + 1200);
     }
     const bySeg = new Map<number, Envelope[]>();
-    for (const e of envs) bySeg.set(e.pos?.seg as number, [...(bySeg.get(e.pos?.seg as number) ?? []), e]);
+    for (const e of envs) bySeg.set(e.spoolSeg as number, [...(bySeg.get(e.spoolSeg as number) ?? []), e]);
     const [first, second] = [...bySeg.keys()].sort((a, b) => a - b) as [number, number];
     const firstName = `seg-${String(first).padStart(10, '0')}.log`;
     const before = s.info().spoolBytes;
@@ -161,7 +161,7 @@ describe('segments', () => {
     expect(existsSync(join(dir, `seg-${String(second).padStart(10, '0')}.log`))).toBe(false);
     // Recovery sees exactly the rest, in order.
     const r = await restart(s, { segmentBytes: 65_536 });
-    const rest = envs.filter((e) => e.pos?.seg !== first && e.pos?.seg !== second);
+    const rest = envs.filter((e) => e.spoolSeg !== first && e.spoolSeg !== second);
     expect(drain(r.spool, dest).map((e) => e.id)).toEqual(rest.map((e) => e.id));
     expect(r.spool.info().spoolBytes).toBe(segments().reduce((n, f) => n + statSync(join(dir, f)).size, 0));
   });
@@ -202,7 +202,7 @@ describe('paging', () => {
     for (const [dest, back] of [[a, backA], [b, backB]] as const) {
       const expected = envs.filter((e) => e.dest === dest);
       expect(back.map(fields)).toEqual(expected.map(fields));
-      expect(back.map((e) => e.pos)).toEqual(expected.map((e) => e.pos));
+      expect(back.map((e) => [e.spoolSeg, e.spoolOff, e.spoolLen])).toEqual(expected.map((e) => [e.spoolSeg, e.spoolOff, e.spoolLen]));
     }
     // Paged-in envelopes finish like any other: their segments go.
     s.delivered([...backA, ...backB]);
@@ -551,7 +551,7 @@ describe('page-in of a damaged record', () => {
     s.append(envs);
     for (const e of envs) s.pageOut(e);
     // Flip a byte inside the second record's payload.
-    const pos = envs[1]?.pos as { seg: number; off: number; len: number };
+    const pos = { off: envs[1]?.spoolOff as number };
     const path = join(dir, 'seg-0000000001.log');
     const fd = openSync(path, 'r+');
     writeSync(fd, Buffer.from('X'), 0, 1, pos.off + HEADER_BYTES + 5);
@@ -649,9 +649,9 @@ describe('recovery edge cases', () => {
     await s.close();
     const path = join(dir, 'seg-0000000001.log');
     const buf = readFileSync(path);
-    const victim = envs[7]?.pos as { off: number; len: number };
+    const victim = { off: envs[7]?.spoolOff as number };
     buf[victim.off + HEADER_BYTES + 3] = (buf[victim.off + HEADER_BYTES + 3] as number) ^ 0x01;
-    const last = envs[19]?.pos as { off: number; len: number };
+    const last = { off: envs[19]?.spoolOff as number };
     writeFileSync(path, buf.subarray(0, last.off + 5)); // torn in the middle of the last header
     const r = spool();
     const recovered = r.spool.recover(passThrough);
