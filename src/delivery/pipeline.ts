@@ -108,6 +108,11 @@ export class Pipeline {
     this.sweepTimer.unref();
   }
 
+  /** Appends waiting for the coalescer's next write (`write` mode; 0 otherwise): a batch's next piece lets them go first (src/ingest/pieces.ts). */
+  get appendsWaiting(): number {
+    return this.appender?.pending ?? 0;
+  }
+
   /** Destinations with a batcher (messages waiting, in flight or lately used). */
   get liveDestinations(): number {
     return this.batchers.size;

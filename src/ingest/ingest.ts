@@ -18,7 +18,7 @@ export { CHUNK_BYTES, CHUNK_ENTRIES, chunkEnds } from './pieces.js';
 
 export interface IngestOptions {
   /** Where accepted messages go. */
-  pipeline: Pick<Pipeline, 'accept' | 'couldEverFit'>;
+  pipeline: Pick<Pipeline, 'accept' | 'couldEverFit'> & Partial<Pick<Pipeline, 'appendsWaiting'>>;
   /** --max-spool-bytes: a batch larger than this can never be recorded. Default: no such bound. */
   maxSpoolBytes?: number;
   /** Turns (credentials, queue name) into a Destination, cached; re-reads a queue's settings on demand. */
@@ -259,6 +259,7 @@ export class Ingest {
       // Validation keeps a message within its queue's limit (trace attributes included), and the
       // resolver never sets a queue's limit above --max-message-bytes, itself at most SQS's.
       maxMessageBytes: (dest) => Math.max(SQS_MAX_MESSAGE_BYTES, this.options.maxMessageBytes ?? 0, dest.limits.maxMessageBytes),
+      othersWaiting: () => (this.options.pipeline.appendsWaiting ?? 0) > 0,
     };
   }
 

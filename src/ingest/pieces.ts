@@ -49,6 +49,8 @@ export interface PieceSteps {
   couldEverFit(count: number, bytes: number): boolean;
   /** The most bytes one valid message can have (SQS's limit; no queue's limit is above the daemon's cap). */
   maxMessageBytes(dest: Destination): number;
+  /** Are other requests' appends waiting to be written (the pipeline's coalescer)? Absent: never asked. */
+  othersWaiting?(): boolean;
 }
 
 /**
@@ -66,6 +68,11 @@ export interface PieceSteps {
  * and keeps only the two sums. Validation is a pure function of the entry and the queue's
  * limits, so the second pass refuses the same entries (unless the queue's settings changed in
  * between, as they may between any two requests).
+ *
+ * Between pieces, when other requests' appends are waiting to be written (`othersWaiting`: a
+ * trickle of single messages read while the last piece was recorded), the next piece waits one
+ * turn more, at most one a piece: their write comes first, alone, instead of after this piece's
+ * validation and inside its write (issue 11: a single message's ack waited for a piece).
  */
 export async function sendInPieces(steps: PieceSteps, dest: Destination, source: EntrySource): Promise<BatchResults> {
   const n = source.count;
@@ -123,7 +130,10 @@ export async function sendInPieces(steps: PieceSteps, dest: Destination, source:
       for (let k = 0; k < chunk.length; k++) out.accept(slots[done + k] as number, ids[k] as string);
       done = end;
     }
-    if (to < n) await turn();
+    if (to < n) {
+      await turn();
+      if (steps.othersWaiting?.() === true) await turn();
+    }
   }
   return out;
 }

@@ -122,3 +122,63 @@ it('refusals past the first DETAILED_ERRORS keep no message and share one error 
   const whole = batchReply('q', batchResultsOf(await new Ingest({ pipeline: pipeline([]), resolver, log }).send(dest, entries)));
   expect(whole.results.map((r) => ('error' in r ? r.error : 'id'))).toEqual(reply.results.map((r) => ('error' in r ? r.error : 'id')));
 });
+
+describe('single messages waiting for their append go before the next piece (issue 11)', () => {
+  /** `pipeline()` whose appendsWaiting is `waiting()`; `onAppend` runs at each append. */
+  const withWaiting = (events: string[], waiting: () => number, onAppend: () => void = () => {}) => {
+    const p = pipeline(events);
+    return {
+      ...p,
+      get appendsWaiting() {
+        return waiting();
+      },
+      accept: (d: unknown, items: readonly Validated[]) => {
+        onAppend();
+        return p.accept(d, items);
+      },
+    };
+  };
+
+  it('a single message read while a piece was recorded is written before the next piece is read and validated', async () => {
+    const events: string[] = [];
+    let waiting = 0;
+    // After the first piece's append, a single message arrives in a later turn (as a request read
+    // in the poll phase would) and its write is scheduled for the turn after (the coalescer's flush).
+    let first = true;
+    const arrive = () => {
+      if (!first) return;
+      first = false;
+      setImmediate(() => {
+        waiting = 1;
+        setImmediate(() => {
+          events.push('single written');
+          waiting = 0;
+        });
+      });
+    };
+    await new Ingest({ pipeline: withWaiting(events, () => waiting, arrive), resolver, log }).sendBatch(dest, source(300, events));
+    expect(events).toEqual(['read 0-100', 'append 100', 'single written', 'read 100-200', 'append 100', 'read 200-300', 'append 100']);
+  });
+
+  it('takes at most one turn more a piece, however many keep waiting; none when nobody waits', async () => {
+    const turnsBetweenReads = async (waiting: number): Promise<number[]> => {
+      const events: string[] = [];
+      let turns = 0;
+      let ticking = true;
+      const tick = () => {
+        turns += 1;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const at: number[] = [];
+      const src = source(500, events);
+      const counted: EntrySource = { count: src.count, read: (from, to) => (at.push(turns), src.read(from, to)) };
+      const results = await new Ingest({ pipeline: withWaiting(events, () => waiting), resolver, log }).sendBatch(dest, counted);
+      ticking = false;
+      expect(results.accepted).toBe(500);
+      return at.slice(1).map((t, i) => t - (at[i] as number));
+    };
+    expect(await turnsBetweenReads(0)).toEqual([1, 1, 1, 1]);
+    expect(await turnsBetweenReads(3)).toEqual([2, 2, 2, 2]);
+  });
+});
