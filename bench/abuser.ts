@@ -11,6 +11,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { Pool } from 'undici';
+import { abuseBatchLines } from './lib/bodies.js';
 import { serve } from './lib/serve.js';
 
 let stopping = false;
@@ -41,7 +42,7 @@ async function passwords(origin: string): Promise<void> {
 
 /** `everyMs`: 0, the next batch as soon as the last is answered; else at most one batch per `everyMs`, on a fixed schedule. */
 async function batch(origin: string, auth: string, everyMs: number): Promise<void> {
-  const body = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ body: `abuse-${i}-${'b'.repeat(100)}` })).join('\n');
+  const body = abuseBatchLines().join('\n');
   const pool = new Pool(origin, { connections: 1 });
   const t0 = Date.now();
   for (let n = 0; !stopping; n++) {

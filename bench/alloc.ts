@@ -25,14 +25,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeSqs } from '../test/support/fake-sqs.js';
-import { messageBody } from './lib/bodies.js';
+import { option } from './lib/args.js';
+import { abuseBatchLines, messageBody } from './lib/bodies.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : dflt;
-};
+const opt = (name: string, dflt: string): string => option(args, name, dflt);
 const daemonDir = resolve(opt('--daemon-dir', join(HERE, '../..')));
 const rate = Number(opt('--rate', '0'));
 const concurrency = Number(opt('--closed', '64'));
@@ -45,7 +43,7 @@ const gc = args.includes('--gc');
 /** --batches N: instead of single messages, N 10,000-entry NDJSON batches (bench/abuser.ts's), each delivered before the next. */
 const batches = Number(opt('--batches', '0'));
 const BATCH = 10_000;
-const batchBody = Array.from({ length: BATCH }, (_, i) => JSON.stringify({ body: `abuse-${i}-${'b'.repeat(100)}` })).join('\n');
+const batchBody = abuseBatchLines(BATCH).join('\n');
 const nodeArgs = [...opt('--node-args', '').split(/\s+/).filter(Boolean), ...(gc ? ['--trace-gc-nvp'] : [])];
 const daemonArgs = opt('--daemon-args', '').split(/\s+/).filter(Boolean);
 const gcLines: string[] = [];

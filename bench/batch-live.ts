@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startFakeSqs } from '../test/support/fake-sqs.js';
+import { abuseBatchLines } from './lib/bodies.js';
 import { exportRev } from './lib/rev.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -49,7 +50,7 @@ const post = async (body: string, type: string): Promise<number> => {
 };
 await post('warm', 'text/plain');
 const json = argv.includes('--json');
-const lines = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ body: `abuse-${i}-${'b'.repeat(100)}` }));
+const lines = abuseBatchLines();
 const body = json ? `[${lines.join(',')}]` : lines.join('\n');
 const type = json ? 'application/json' : 'application/x-ndjson';
 const heap = (): number => {

@@ -21,20 +21,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeSqs } from '../test/support/fake-sqs.js';
+import { option } from './lib/args.js';
+import { abuseBatchLines } from './lib/bodies.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : dflt;
-};
+const opt = (name: string, dflt: string): string => option(args, name, dflt);
 const daemonDir = resolve(opt('--daemon-dir', join(HERE, '../..')));
 const batches = Number(opt('--batches', '1'));
 const top = Number(opt('--top', '25'));
 const keep = opt('--keep', '');
 const daemonArgs = opt('--daemon-args', '').split(/\s+/).filter(Boolean);
 const BATCH = 10_000;
-const batchBody = Array.from({ length: BATCH }, (_, i) => JSON.stringify({ body: `abuse-${i}-${'b'.repeat(100)}` })).join('\n');
+const batchBody = abuseBatchLines(BATCH).join('\n');
 
 const fake = await startFakeSqs({ latencyMs: 0, seed: 1, queues: ['held'] });
 const spool = mkdtempSync(join(tmpdir(), 'sqs-accelerator-held-'));
@@ -128,7 +127,7 @@ function kinds(file: string): Kinds {
   for (let i = 0; i < n; i++) {
     const t = ntypes[nodes[i * w + typeAt] as number] ?? '?';
     const name = strings[nodes[i * w + nameAt] as number] ?? '?';
-    kindOf[i] = t === 'object' ? name : t === 'array' ? `(array ${name})` : t === 'closure' ? `${name} (closure)` : t === 'concatenated string' || t === 'sliced string' ? `(${t})` : `(${t})`;
+    kindOf[i] = t === 'object' ? name : t === 'array' ? `(array ${name})` : t === 'closure' ? `${name} (closure)` : `(${t})`;
   }
   // A plain object is named by its first property names ("Object {id,dest,message}"): V8 calls them all Object.
   {

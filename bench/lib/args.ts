@@ -1,3 +1,9 @@
+/** `name <value>` in `args`, or `dflt` when absent (`args` left as it is). For the small command-line tools of the bench. */
+export function option(args: readonly string[], name: string, dflt: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : dflt;
+}
+
 /**
  * `name <number>` taken out of `args` (both words removed, so what is left is the positional
  * arguments), or undefined when absent. For the small command-line tools of the bench.

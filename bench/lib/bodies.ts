@@ -9,6 +9,16 @@ export function messageBody(tag: string, seq: number, bytes: number): string {
   return head + FILLER.slice(0, Math.max(0, bytes - head.length));
 }
 
+/**
+ * The entries of the abuse bench's 10,000-entry batch (bench/abuser.ts), as JSON lines: join them
+ * with '\n' for NDJSON or wrap them in `[...]` with ',' for a JSON array. The same body for every
+ * tool that measures a large batch (abuse, alloc --batches, held, batch-live), so their numbers
+ * describe the same request.
+ */
+export function abuseBatchLines(entries = 10_000): string[] {
+  return Array.from({ length: entries }, (_, i) => JSON.stringify({ body: `abuse-${i}-${'b'.repeat(100)}` }));
+}
+
 /** The sequence number of a body of run `tag`, or -1 when the body belongs to another run. */
 export function seqOf(tag: string, body: string): number {
   if (!body.startsWith(tag) || body.charCodeAt(tag.length) !== 45 /* - */) return -1;
