@@ -21,7 +21,12 @@ function tenured(nodeArgs: string[], mode: 'apply' | 'none'): number {
 }
 
 it('turns allocation-site pretenuring off: V8 tenures no allocation site during a backlog burst', () => {
-  expect(tenured([], 'none')).toBeGreaterThan(0); // the burst does make V8 tenure sites by default
+  // The burst does make V8 tenure sites by default: 4-5 sites in each of 4 runs alone, but 0 in one
+  // fresh-clone CI run among the other suites (V8 decides from the mementos its scavenges find, so
+  // their timing counts), hence up to three tries for the control. The flags' side stays one run at 0.
+  let byDefault = 0;
+  for (let run = 0; run < 3 && byDefault === 0; run++) byDefault = tenured([], 'none');
+  expect(byDefault).toBeGreaterThan(0);
   expect(tenured([], 'apply')).toBe(0);
 }, 120_000);
 
