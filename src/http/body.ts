@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { DaemonError } from '../errors.js';
 import { bodyLease } from './body-budget.js';
+import { parseUrlencoded, type UrlencodedForm } from './urlencoded.js';
 
 /**
  * Reads the whole request body, refusing more than `limit` bytes with 413 as soon as it is known,
@@ -8,6 +9,19 @@ import { bodyLease } from './body-budget.js';
  * before a byte is read, else chunk by chunk.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return readBodyAs(req, limit, asBuffer, undefined);
+}
+
+const asBuffer = (buf: Buffer): Buffer => buf;
+
+/**
+ * readBody, resolving with `finish(buf, arg)` instead of the Buffer (a throw of `finish` is the
+ * rejection): for a reader that turns the body into something else (formNow), without an async
+ * layer of its own around readBody (issue 14: each was a promise, an await's reaction and its
+ * closures per message). `finish` is a module-level function and `arg` its context, so no
+ * closure is made for it.
+ */
+function readBodyAs<T, A>(req: IncomingMessage, limit: number, finish: (buf: Buffer, arg: A) => T, arg: A): Promise<T> {
   // The client may have gone while we waited (first send: GetQueueUrl): its 'error' and
   // 'close' have fired already and no listener added now would ever be called.
   if (req.destroyed) return Promise.reject(new DaemonError('BodyReadError', 'the client closed the connection before the body was read'));
@@ -55,7 +69,16 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       else (chunks ??= [first]).push(chunk);
     });
     req.on('end', () => {
-      if (!failed) resolve(chunks !== undefined ? Buffer.concat(chunks, size) : (first ?? EMPTY));
+      if (failed) return;
+      const buf = chunks !== undefined ? Buffer.concat(chunks, size) : (first ?? EMPTY);
+      let out: T;
+      try {
+        out = finish(buf, arg);
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      resolve(out);
     });
     req.on('error', (err) => {
       if (!failed) {
@@ -151,8 +174,9 @@ export function decodeUtf8(buf: Buffer): string {
  * `ctx.state`, so every reader after the first gets the same Buffer, string and form.
  */
 interface BodyState {
-  body?: { buf: Buffer; text?: string; form?: URLSearchParams };
+  body?: BodyRecord;
 }
+type BodyRecord = { buf: Buffer; text?: string; form?: UrlencodedForm };
 
 /** What the readers below need of a request: Koa's Context has both, so has fast-send.ts's. */
 export interface BodyContext {
@@ -165,7 +189,7 @@ export interface BodyContext {
  * was read either way (an earlier reader may have had a larger limit). The readers below each
  * await only this (issue 14: one async layer per reader, not three, fewer promises per message).
  */
-async function bodyRecord(ctx: BodyContext, limit: number): Promise<NonNullable<BodyState['body']>> {
+async function bodyRecord(ctx: BodyContext, limit: number): Promise<BodyRecord> {
   const state = ctx.state as BodyState;
   let body = state.body;
   if (body === undefined) {
@@ -187,11 +211,34 @@ export async function requestText(ctx: BodyContext, limit: number): Promise<stri
   return (body.text ??= decodeUtf8(body.buf));
 }
 
-/** The request body as an urlencoded form, parsed once (UTF-8 required, as for every body). */
-export async function requestForm(ctx: BodyContext, limit: number): Promise<URLSearchParams> {
-  const body = await bodyRecord(ctx, limit);
+/** The request body as an urlencoded form, parsed once (UTF-8 required, as for every body), as URLSearchParams reads it (urlencoded.ts). */
+export async function requestForm(ctx: BodyContext, limit: number): Promise<UrlencodedForm> {
+  return formOf(await bodyRecord(ctx, limit));
+}
+
+function formOf(body: BodyRecord): UrlencodedForm {
   body.text ??= decodeUtf8(body.buf);
-  return (body.form ??= new URLSearchParams(body.text));
+  return (body.form ??= parseUrlencoded(body.text));
+}
+
+/**
+ * requestForm without its async layers: the form at once when an earlier reader read the body,
+ * else the body read's own promise, resolved with the form parsed as the body ends (the send
+ * fast path's single message, issue 14). Same limit checks and refusals as requestForm, thrown
+ * or rejected.
+ */
+export function formNow(ctx: BodyContext, limit: number): UrlencodedForm | Promise<UrlencodedForm> {
+  const body = (ctx.state as BodyState).body;
+  if (body !== undefined) {
+    if (body.buf.length > limit) throw new DaemonError('RequestTooLarge', `request body is larger than ${limit} bytes`);
+    return formOf(body);
+  }
+  return readBodyAs(ctx.req, limit, formRead, ctx.state as BodyState);
+}
+
+/** formNow's finish: the body read is kept as every reader's record (bodyRecord's), then parsed. */
+function formRead(buf: Buffer, state: BodyState): UrlencodedForm {
+  return formOf((state.body ??= { buf }));
 }
 
 const SLICE_BYTES = 1_048_576;

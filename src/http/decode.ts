@@ -1,6 +1,7 @@
 import { DaemonError } from '../errors.js';
 import type { EntrySource, IngestEntry, MessageInput } from '../ingest/index.js';
 import { arrayRegion, eachArrayElement, eachRecord, Frames, TooManyEntries } from '../ingest/slices.js';
+import { parseUrlencoded, type UrlencodedForm } from './urlencoded.js';
 
 /**
  * The REST door's wire format: a `POST /queues/:name` body decoded into ingest entries, once
@@ -41,7 +42,7 @@ const FORM_FIELDS: Record<string, keyof MessageInput> = {
 export function parseSend(mime: string, text: string): ParsedSend {
   switch (mime) {
     case 'application/x-www-form-urlencoded':
-      return decodeForm(new URLSearchParams(text));
+      return decodeForm(parseUrlencoded(text));
     case 'application/json':
       return parseJson(text);
     case 'application/x-ndjson':
@@ -139,25 +140,25 @@ function ndjsonEntry(line: string, lineNo: number): ParsedEntry {
 }
 
 /** A form send (already parsed: the CSRF guard may have parsed it first): one message. */
-export function decodeForm(form: URLSearchParams): ParsedSend {
-  const input = parseForm(form);
-  addFormAttributeRows(input, form);
-  return { batch: false, entries: [{ input }] };
-}
-
-function parseForm(form: URLSearchParams): MessageInput {
+export function decodeForm(form: UrlencodedForm): ParsedSend {
   const input: MessageInput = {};
   let attributes: Record<string, string> | undefined;
-  for (const [k, v] of form) {
+  let rows = false;
+  const p = form.pairs;
+  for (let i = 0; i < p.length; i += 2) {
+    const k = p[i] as string;
     const field = FORM_FIELDS[k];
-    if (field) input[field] = v;
-    else if (k.startsWith('attr.') && k.length > 5) (attributes ??= {})[k.slice(5)] = v;
+    if (field) input[field] = p[i + 1];
+    else if (k.startsWith('attr.') && k.length > 5) (attributes ??= {})[k.slice(5)] = p[i + 1] as string;
+    else if (k === 'attr_name' || k === 'attr_value') rows = true;
   }
   if (attributes) input.attributes = attributes;
   if (input.body === undefined) {
     throw new DaemonError('MissingBody', 'form field message_body is missing');
   }
-  return input;
+  // The rows' three lists only for a form that has rows (issue 14: three arrays per message).
+  if (rows) addFormAttributeRows(input, form);
+  return { batch: false, entries: [{ input }] };
 }
 
 /**
@@ -233,7 +234,7 @@ function entryFromJson(value: unknown): ParsedEntry {
  * repeated, matched by position. Empty rows are skipped. Merged into the single message that a
  * form send carries, next to the `attr.<name>=value` fields scripts use.
  */
-function addFormAttributeRows(input: MessageInput, form: URLSearchParams): void {
+function addFormAttributeRows(input: MessageInput, form: UrlencodedForm): void {
   const names = form.getAll('attr_name');
   const values = form.getAll('attr_value');
   if (names.length === 0 && values.length === 0) return;

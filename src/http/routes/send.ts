@@ -6,7 +6,7 @@ import { type Destination, isVerified } from '../../sqs/resolver.js';
 import type { CredentialSource } from '../../sqs/credentials.js';
 import type { TraceInput } from '../../sqs/trace.js';
 import { credentialsFor, credentialsNow } from '../auth.js';
-import { type BodyContext, decodeUtf8Sliced, requestForm, requestTextSliced } from '../body.js';
+import { type BodyContext, decodeUtf8Sliced, formNow, requestTextSliced } from '../body.js';
 import { isRawBody, readRawBody } from '../large-body.js';
 import { newMessageId } from '../../delivery/envelope.js';
 import { type OffloadPolicy, thresholdFor } from '../../ingest/offload.js';
@@ -104,7 +104,7 @@ export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>
     policy && isRawBody(r.mime) && !hasBody(r.body)
       ? await rawOrStreamed(r.body, policy, dest, config.maxRequestBytes)
       : r.mime === FORM
-        ? decodeForm(await requestForm(r.body, config.maxRequestBytes))
+        ? decodeForm(await formNow(r.body, config.maxRequestBytes))
         : await frameSendSliced(r.mime, await requestTextSliced(r.body, config.maxRequestBytes), config.maxBatchEntries);
   if (!parsed.batch) {
     r.beforeSend?.(parsed.entries.length);
