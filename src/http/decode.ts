@@ -1,6 +1,6 @@
 import { DaemonError } from '../errors.js';
 import type { EntrySource, IngestEntry, MessageInput } from '../ingest/index.js';
-import { arrayRegion, eachArrayElement, eachRecord, Frames, TooManyEntries } from '../ingest/slices.js';
+import { arrayRegion, eachArrayElement, eachRecordAt, Frames, TooManyEntries } from '../ingest/slices.js';
 import { parseUrlencoded, type UrlencodedForm } from './urlencoded.js';
 
 /**
@@ -91,15 +91,15 @@ export async function frameSendSliced(mime: string, text: string, maxEntries: nu
           JSON.parse(element);
           frames.push(start, end, index + 1);
         });
-        return { batch: true, source: framedSource(frames, (i) => entryFromJson(JSON.parse(frames.record(text, i)))) };
+        return { batch: true, source: framedSource(frames, text.length, (i) => entryFromJson(JSON.parse(frames.record(text, i)))) };
       }
       case 'application/x-ndjson':
       case 'application/jsonl':
       case 'application/jsonlines':
       case 'application/json-seq': {
         const frames = new Frames();
-        await eachRecord(text, mime === 'application/json-seq' ? '\x1e' : '\n', maxEntries, (_record, lineNo, start, end) => frames.push(start, end, lineNo));
-        return { batch: true, source: framedSource(frames, (i) => ndjsonEntry(frames.record(text, i), frames.recordNo(i))) };
+        await eachRecordAt(text, mime === 'application/json-seq' ? '\x1e' : '\n', maxEntries, (lineNo, start, end) => frames.push(start, end, lineNo));
+        return { batch: true, source: framedSource(frames, text.length, (i) => ndjsonEntry(frames.record(text, i), frames.recordNo(i))) };
       }
       default:
         return parseSend(mime, text);
@@ -120,9 +120,11 @@ export async function parseSendSliced(mime: string, text: string, maxEntries: nu
   return 'source' in framed ? { batch: true, entries: framed.source.read(0, framed.source.count) } : framed;
 }
 
-function framedSource(frames: Frames, entry: (i: number) => ParsedEntry): EntrySource {
+/** `textChars`: the body's length, which the records' text is part of (an upper bound on theirs). */
+function framedSource(frames: Frames, textChars: number, entry: (i: number) => ParsedEntry): EntrySource {
   return {
     count: frames.count,
+    textChars,
     read(from, to) {
       const out: ParsedEntry[] = new Array(to - from);
       for (let i = from; i < to; i++) out[i - from] = entry(i);
@@ -211,11 +213,19 @@ function entryFromJson(value: unknown): ParsedEntry {
     return { error: { code: 'InvalidEntry', status: 400, message: 'each message must be a JSON object with a "body" (or a plain string)' } };
   }
   const o = value as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
+  // for-in, not Object.keys: no array of names per entry (issue 11). A JSON.parse object's
+  // enumerable properties are its own (Object.prototype has none enumerable), in the same order.
+  let aliased = false;
+  for (const k in o) {
     if (!JSON_FIELDS.has(k)) {
       return { error: { code: 'UnknownField', status: 400, message: `unknown field ${JSON.stringify(k.slice(0, 60))}; allowed: body, attributes, delaySeconds, groupId, deduplicationId, awsTraceHeader` } };
     }
+    if (k === 'message_body') aliased = true;
   }
+  // Only known fields, and `body` under its own name: the parsed object is the input as it is
+  // (what the copy below would hold: every field read from it gives the same value), not a copy
+  // of it per entry. Nothing downstream writes to an input or lists its keys.
+  if (!aliased) return { input: o as MessageInput };
   return {
     input: {
       body: o.body ?? o.message_body,

@@ -2,6 +2,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import type { Validated } from '../delivery/pipeline.js';
 import { DaemonError, isDaemonError } from '../errors.js';
 import type { Destination } from '../sqs/resolver.js';
+import { MAX_ATTRIBUTES } from '../sqs/quotas.js';
 import { Slicer } from './slices.js';
 import type { BatchEntryError, BatchResults, EntryError, EntryResult, EntrySource, IngestEntry } from './types.js';
 
@@ -78,7 +79,7 @@ export async function sendInPieces(steps: PieceSteps, dest: Destination, source:
   const n = source.count;
   const out = new Outcome(n);
   const state = { rechecked: false };
-  if (!steps.couldEverFit(n, n * steps.maxMessageBytes(dest))) {
+  if (!steps.couldEverFit(n, Math.min(n * steps.maxMessageBytes(dest), textBound(source)))) {
     const slicer = new Slicer(2, 32);
     let count = 0;
     let bytes = 0;
@@ -136,6 +137,30 @@ export async function sendInPieces(steps: PieceSteps, dest: Destination, source:
     }
   }
   return out;
+}
+
+/**
+ * What one valid entry can count (as SQS counts a message: body and attributes) beyond the UTF-8
+ * bytes of its own wire text: per attribute, a shorthand's DataType that is not in the text
+ * ("String" / "Number", 6 bytes) and a JSON number written out longer by String() than in the
+ * text (`1e20` is "100000000000000000000": at most 25 characters for any double), for at most
+ * MAX_ATTRIBUTES attributes; and the trace attributes ingest adds from the request's headers
+ * (traceparent: name, type and its 55 characters; tracestate: name, type and at most 512).
+ * Everything else a valid message counts is in its text at least as long: a JSON string's
+ * escapes decode to no more UTF-8 bytes than they take, base64 to fewer.
+ */
+export const ENTRY_SLACK_BYTES = MAX_ATTRIBUTES * (6 + 25) + ('traceparent'.length + 6 + 55) + ('tracestate'.length + 6 + 512);
+
+/**
+ * An upper bound on the bytes of all the valid entries of `source`, from its wire text
+ * (`textChars`: every UTF-16 code unit is at most 3 bytes of UTF-8) and ENTRY_SLACK_BYTES per
+ * entry; Infinity when the source does not know its text. A 10,000-entry batch of 1.2 MB is
+ * bounded by ~18 MB, so the default backlog (1 GiB) proves it fits without the first pass:
+ * without this bound every such batch was decoded and validated twice (issue 11: half the
+ * batch's ingest garbage, ~800 bytes a message).
+ */
+function textBound(source: EntrySource): number {
+  return source.textChars === undefined ? Infinity : 3 * source.textChars + source.count * ENTRY_SLACK_BYTES;
 }
 
 /** The queue's settings re-read (once per request: `state`), then the entry checked again. */

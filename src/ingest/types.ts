@@ -39,6 +39,12 @@ export type EntryResult = { ok: true; id: string; message: OutgoingMessage; offl
  */
 export interface EntrySource {
   readonly count: number;
+  /**
+   * How many UTF-16 code units the entries' wire text (each entry's JSON, as read) has in all,
+   * when the source knows: with it a batch's bytes are bounded without decoding it (pieces.ts,
+   * textBound). Absent: no such bound.
+   */
+  readonly textChars?: number;
   read(from: number, to: number): IngestEntry[];
 }
 

@@ -44,6 +44,11 @@ describe('parseSend: JSON', () => {
   it('accepts message_body as a synonym and a bare string as a message', () => {
     expect(inputs(parseSend('application/json', '{"message_body":"m"}').entries)).toEqual([{ body: 'm' }]);
     expect(inputs(parseSend('application/json', '"just text"').entries)).toEqual([{ body: 'just text' }]);
+    // `body` first, message_body when body is null; the other fields read the same either way.
+    expect(inputs(parseSend('application/json', '{"body":"b","message_body":"m"}').entries)).toEqual([{ body: 'b' }]);
+    expect(inputs(parseSend('application/json', '{"body":null,"message_body":"m","groupId":"g"}').entries)).toEqual([{ body: 'm', groupId: 'g' }]);
+    expect(inputs(parseSend('application/json', '{"groupId":"g","body":"b","awsTraceHeader":null}').entries)).toEqual([{ body: 'b', groupId: 'g', awsTraceHeader: null }]);
+    expect(inputs(parseSend('application/json', '[{"__proto__":{"body":"x"}}]').entries)).toEqual([expect.objectContaining({ code: 'UnknownField' })]);
   });
   it('reads arrays and {"messages": [...]} as batches, a bad entry reported on its own', () => {
     const p = parseSend('application/json', JSON.stringify([{ body: 'a' }, 'b', 42, null, [1], { body: 'c', extra: 1 }]));

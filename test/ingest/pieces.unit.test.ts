@@ -10,6 +10,8 @@
 import type { Validated } from '../../src/delivery/pipeline.js';
 import { CHUNK_ENTRIES, Ingest } from '../../src/ingest/ingest.js';
 import { batchResultsOf, DETAILED_ERRORS, type EntrySource, type IngestEntry } from '../../src/ingest/index.js';
+import { ENTRY_SLACK_BYTES } from '../../src/ingest/pieces.js';
+import { frameSendSliced } from '../../src/http/decode.js';
 import { batchReply } from '../../src/http/routes/send-batch.js';
 import { createLogger } from '../../src/log.js';
 import { makeDest } from '../support/delivery-harness.js';
@@ -180,5 +182,71 @@ describe('single messages waiting for their append go before the next piece (iss
     };
     expect(await turnsBetweenReads(0)).toEqual([1, 1, 1, 1]);
     expect(await turnsBetweenReads(3)).toEqual([2, 2, 2, 2]);
+  });
+});
+
+describe('a batch whose wire text bounds its bytes needs no first pass (issue 11)', () => {
+  /** source() that knows its text: `chars` UTF-16 code units in all. */
+  const withText = (s: EntrySource, chars: number): EntrySource => ({ ...s, textChars: chars, read: s.read.bind(s) });
+
+  it('the bound proves it fits: each piece is read once; it does not: the first pass still counts, and 413 with nothing recorded', async () => {
+    // 300 entries against a spool of 1,000,000 bytes: one message's bound (300 MiB) cannot prove
+    // that they fit, their text (300 × ~4 characters) can.
+    const events: string[] = [];
+    const src = source(300, events);
+    const ok = await new Ingest({ pipeline: pipeline(events), resolver, log, maxSpoolBytes: 1_000_000 }).sendBatch(dest, withText(src, 1200));
+    expect(events).toEqual(['read 0-100', 'append 100', 'read 100-200', 'append 100', 'read 200-300', 'append 100']);
+    expect(ok.accepted).toBe(300);
+
+    // Text too long for the bound to prove anything: the first pass decides (the messages fit).
+    const long: string[] = [];
+    await new Ingest({ pipeline: pipeline(long), resolver, log, maxSpoolBytes: 1_000_000 }).sendBatch(dest, withText(source(300, long), 400_000));
+    expect(long.slice(0, 3)).toEqual(['read 0-100', 'read 100-200', 'read 200-300']);
+
+    // A batch that can never fit is refused as before, whatever its text says.
+    const never: string[] = [];
+    await expect(new Ingest({ pipeline: pipeline(never), resolver, log, maxSpoolBytes: 500 }).sendBatch(dest, withText(source(300, never), 1200))).rejects.toMatchObject({ code: 'BatchTooLarge' });
+    expect(never.filter((e) => e.startsWith('append'))).toEqual([]);
+  });
+
+  it('the bound holds for entries that count more than their text: trace attributes, shorthand attributes, long numbers', async () => {
+    const tracestate = `k=${'v'.repeat(510)}`;
+    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate };
+    const numbers = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`n${i}`, 1e20]));
+    const lines = [
+      JSON.stringify({ body: 'x' }),
+      '"y"',
+      JSON.stringify({ body: 'é', attributes: numbers }),
+      JSON.stringify({ body: '\u{1f600}', attributes: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`s${i}`, 'v'])) }),
+      '{"body":"\\u00e9\\n"}',
+    ];
+    const text = lines.join('\n');
+    const framed = await frameSendSliced('application/x-ndjson', text, 100);
+    if (!('source' in framed)) throw new Error('not framed');
+    let bytes = 0;
+    let count = 0;
+    const counting = {
+      couldEverFit: () => true,
+      accept: (_d: unknown, items: readonly Validated[]) => {
+        for (const it of items) bytes += it.bytes;
+        count += items.length;
+        return Promise.resolve(items.map((_, i) => `id-${i}`));
+      },
+    };
+    const results = await new Ingest({ pipeline: counting, resolver, log }).sendBatch(dest, framed.source, { trace });
+    expect(results.accepted).toBe(lines.length);
+    expect(count).toBe(lines.length);
+    expect(framed.source.textChars).toBe(text.length);
+    // What pieces.ts bounds them by, with its slack per entry: the trace attributes alone are
+    // ~600 bytes a message, more than 3 bytes a character of `{"body":"x"}`.
+    expect(bytes).toBeGreaterThan(3 * text.length);
+    expect(bytes).toBeLessThanOrEqual(3 * text.length + lines.length * ENTRY_SLACK_BYTES);
+    for (const line of lines) {
+      const one = await frameSendSliced('application/x-ndjson', line, 1);
+      if (!('source' in one)) throw new Error('not framed');
+      let b = 0;
+      await new Ingest({ pipeline: { ...counting, accept: (_d: unknown, items: readonly Validated[]) => ((b = items[0]!.bytes), Promise.resolve(['id'])) }, resolver, log }).sendBatch(dest, one.source, { trace });
+      expect(b).toBeLessThanOrEqual(3 * line.length + ENTRY_SLACK_BYTES);
+    }
   });
 });

@@ -4,7 +4,7 @@
  * at the entry limit before doing the rest, and let the event loop turn while they work.
  */
 import { performance } from 'node:perf_hooks';
-import { arrayRegion, eachArrayElement, eachRecord } from '../../src/ingest/slices.js';
+import { arrayRegion, eachArrayElement, eachRecord, eachRecordAt } from '../../src/ingest/slices.js';
 
 async function elements(text: string, max = 1000): Promise<unknown[]> {
   const region = arrayRegion(text);
@@ -43,6 +43,13 @@ it('numbers NDJSON records by line, empty lines skipped', async () => {
   const got: Array<[string, number]> = [];
   await eachRecord('a\n\n b \r\n\nc', '\n', 10, (r, n) => got.push([r, n]));
   expect(got).toEqual([['a', 1], ['b', 3], ['c', 5]]);
+  // White space beyond ASCII's (trim()'s): a line of it is empty, around a record it is trimmed.
+  const wide: Array<[string, number]> = [];
+  await eachRecord('\u00a0\n\ufeff \u2028\n\u00a0{"x":1}\u3000\n\t\n{', '\n', 10, (r, n) => wide.push([r, n]));
+  expect(wide).toEqual([['{"x":1}', 3], ['{', 5]]);
+  const at: Array<[number, number, number]> = [];
+  await eachRecordAt(' a\n\u00a0\nb', '\n', 10, (n, start, end) => at.push([n, start, end]));
+  expect(at).toEqual([[1, 0, 2], [3, 5, 6]]);
 });
 
 it('lets the event loop turn while it splits a large batch', async () => {
