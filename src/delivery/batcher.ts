@@ -165,7 +165,7 @@ export class Batcher {
     if (!this.fifo) {
       const kept = new Deque<Envelope>();
       for (const e of this.line) {
-        if (e.acceptedAt < before) {
+        if (e.accepted.at < before) {
           out.push(e);
           this.sendable -= 1;
           this.sendableBytes -= e.bytes;
@@ -177,7 +177,7 @@ export class Batcher {
         let untouched = true;
         const kept = new Deque<Envelope>();
         for (const e of line.q) {
-          if (e.acceptedAt >= before) {
+          if (e.accepted.at >= before) {
             kept.push(e);
             continue;
           }

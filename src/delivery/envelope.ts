@@ -13,7 +13,13 @@ export interface Envelope {
   message: OutgoingMessage;
   /** Size as SQS counts it (body + attributes). */
   readonly bytes: number;
-  readonly acceptedAt: number;
+  /**
+   * When it was accepted: a record shared by the envelopes accepted together (one accept call,
+   * or consecutive records of one page-in), not a number per envelope. A time in ms is not a
+   * small integer, so a number field held a heap number of its own for each envelope (16 bytes
+   * of a held message's ~350, a young collection's copy each; issue 11, bench/held.ts).
+   */
+  readonly accepted: AcceptedAt;
   attempts: number;
   firstAttemptAt?: number;
   lastAttemptAt?: number;
@@ -37,6 +43,11 @@ export interface Envelope {
   spoolLen?: number;
 }
 
+/** When messages were accepted (ms since the epoch), shared by the envelopes accepted then. */
+export interface AcceptedAt {
+  readonly at: number;
+}
+
 /** Ends an envelope's life: delivered, or given up with a reason. */
 export interface FailureReason {
   code: string;
@@ -45,7 +56,14 @@ export interface FailureReason {
 
 // Ids: a per-process random prefix (unique across restarts) and a counter, base 36.
 // Cheaper than randomUUID and sortable within a process run.
-const prefix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+/**
+ * An id's two parts, joined into one sequential string: V8 makes a concatenation of 13 or more
+ * characters a ConsString (a pair of pointers to its parts), so an id made as `${prefix}-${n}`
+ * was two of them and the counter's digits, ~90 bytes for as long as its message is held,
+ * instead of one ~40-byte string (issue 11: bench/held.ts). Array.prototype.join always builds a
+ * flat string; the array is this one, reused, so only the digits and the id are made per id.
+ */
+const idParts: [string, string] = [`${Date.now().toString(36)}${randomBytes(3).toString('hex')}-`, ''];
 let seq = 0;
 
 /**
@@ -57,6 +75,7 @@ export function newEnvelopes(dest: Destination, items: ReadonlyArray<{ message: 
   const needDedup = dest.limits.fifo && isVerified(dest);
   const envs: Envelope[] = new Array(items.length);
   const ids: string[] = new Array(items.length);
+  const accepted: AcceptedAt = { at: now };
   for (let i = 0; i < items.length; i++) {
     const it = items[i] as { message: OutgoingMessage; bytes: number; id?: string; offload?: OffloadedPayload };
     const id = it.id ?? newMessageId();
@@ -66,7 +85,7 @@ export function newEnvelopes(dest: Destination, items: ReadonlyArray<{ message: 
       dest,
       message,
       bytes: it.bytes,
-      acceptedAt: now,
+      accepted,
       attempts: 0,
       // Every field its life sets, made now (undefined until then): fields added later would give
       // each envelope a new out-of-object property store, twice over (issue 14: per-message garbage).
@@ -86,5 +105,6 @@ export function newEnvelopes(dest: Destination, items: ReadonlyArray<{ message: 
 
 export function newMessageId(): string {
   seq += 1;
-  return `${prefix}-${seq.toString(36)}`;
+  idParts[1] = seq.toString(36);
+  return idParts.join('');
 }

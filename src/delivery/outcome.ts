@@ -51,7 +51,7 @@ export function sortUndelivered(
       }
     } else if (disposition === 'split') disposition = 'permanent'; // the sender splits; a leftover is the entry's own
     
-    const tooOld = maxMessageAgeMs > 0 && started - env.acceptedAt > maxMessageAgeMs;
+    const tooOld = maxMessageAgeMs > 0 && started - env.accepted.at > maxMessageAgeMs;
     if (disposition === 'permanent' || tooOld) {
       const code = tooOld && disposition !== 'permanent' ? 'MaxAgeExceeded' : error.code;
       const message = code === 'MaxAgeExceeded' ? `undelivered after ${maxMessageAgeMs} ms; last error ${error.code}: ${error.message}` : error.message;

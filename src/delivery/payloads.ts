@@ -81,7 +81,7 @@ export class PayloadUploader implements PayloadStage {
         const r = await this.once(env).finally(() => (this.trying -= 1));
         if (r === undefined) return { ok: true };
         if ('permanent' in r) return { ok: false, code: r.code, message: r.message };
-        const age = Date.now() - env.acceptedAt;
+        const age = Date.now() - env.accepted.at;
         if (this.options.maxMessageAgeMs > 0 && age > this.options.maxMessageAgeMs) {
           return { ok: false, code: 'MaxAgeExceeded', message: `payload not uploaded after ${this.options.maxMessageAgeMs} ms; last error ${r.code}: ${r.message}` };
         }

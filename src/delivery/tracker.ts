@@ -67,7 +67,7 @@ export class MessageTracker {
       const slot = w.findOrAdd(e.id);
       w.state[slot] = n;
       w.attempts[slot] = 0;
-      w.acceptedAt[slot] = e.acceptedAt;
+      w.acceptedAt[slot] = e.accepted.at;
       w.queue[slot] = e.dest.queueName;
       w.owner[slot] = e.dest.credentials.key;
       w.clear(slot);

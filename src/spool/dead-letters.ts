@@ -50,7 +50,7 @@ export class DeadLetterDir implements DeadLetterStore {
         code: reason.code,
         reason: reason.message,
         attempts: env.attempts,
-        acceptedAt: env.acceptedAt,
+        acceptedAt: env.accepted.at,
         ...(env.firstAttemptAt !== undefined ? { firstAttemptAt: env.firstAttemptAt } : {}),
         ...(env.lastAttemptAt !== undefined ? { lastAttemptAt: env.lastAttemptAt } : {}),
         deadAt,

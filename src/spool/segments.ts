@@ -170,7 +170,7 @@ export class SegmentFiles {
         size += HEADER_BYTES + len;
         dests += 1;
       }
-      const a: AcceptPayload = env.offload === undefined ? { i: env.id, k, t: env.acceptedAt, b: env.bytes, m: env.message } : { i: env.id, k, t: env.acceptedAt, b: env.bytes, o: { bucket: env.offload.bucket, key: env.offload.key, bytes: env.offload.bytes }, m: env.message };
+      const a: AcceptPayload = env.offload === undefined ? { i: env.id, k, t: env.accepted.at, b: env.bytes, m: env.message } : { i: env.id, k, t: env.accepted.at, b: env.bytes, o: { bucket: env.offload.bucket, key: env.offload.key, bytes: env.offload.bytes }, m: env.message };
       const p = JSON.stringify(a);
       const len = Buffer.byteLength(p, 'utf8');
       offsets[i] = size;

@@ -1,6 +1,6 @@
 import { chmodSync, constants as FS, fdatasync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Envelope, FailureReason } from '../delivery/envelope.js';
+import type { AcceptedAt, Envelope, FailureReason } from '../delivery/envelope.js';
 import type { MessageStore, Pager, StoreInfo } from '../delivery/store.js';
 import type { Destination } from '../sqs/resolver.js';
 import type { Credentials } from '../sqs/types.js';
@@ -134,6 +134,8 @@ export class Spool implements MessageStore, Pager {
     const out: Envelope[] = [];
     const { q, dest } = entry;
     let bytes = 0;
+    // Consecutive records accepted together (one batch's) share one AcceptedAt, as they did when accepted.
+    let accepted: AcceptedAt | undefined;
     while (out.length < max && q.length > 0 && (out.length === 0 || bytes + q.bytes(0) <= maxBytes)) {
       // Read a run of records that sit next to each other in one segment with one pread.
       const seg = q.seg(0);
@@ -175,7 +177,8 @@ export class Spool implements MessageStore, Pager {
           this.files.forget(seg);
           continue;
         }
-        const env: Envelope = { id: p.i, dest, message: p.m, bytes: p.b, acceptedAt: p.t, attempts: 0, spoolSeg: seg, spoolOff: start + rel - len, spoolLen: len };
+        if (accepted === undefined || accepted.at !== p.t) accepted = { at: p.t };
+        const env: Envelope = { id: p.i, dest, message: p.m, bytes: p.b, accepted, attempts: 0, spoolSeg: seg, spoolOff: start + rel - len, spoolLen: len };
         if (p.o) env.offload = p.o; // a large message: uploaded (again, same key) before its pointer is sent
         out.push(env);
       }

@@ -17,7 +17,7 @@ let n = 0;
 function env(d: Destination, body: string, groupId?: string, bytes = body.length): Envelope {
   n += 1;
   const message = groupId === undefined ? { body } : { body, groupId, dedupId: `d${n}` };
-  return { id: `m${n}`, dest: d, message, bytes, acceptedAt: 0, attempts: 0 };
+  return { id: `m${n}`, dest: d, message, bytes, accepted: { at: 0 }, attempts: 0 };
 }
 
 const bodies = (batch: Envelope[]) => batch.map((e) => e.message.body);
@@ -229,7 +229,7 @@ describe('FIFO entries per group (--fifo-max-per-group)', () => {
 });
 
 describe('expireBefore (messages held past --max-message-age-ms during an outage)', () => {
-  const aged = (d: Destination, body: string, acceptedAt: number, groupId?: string): Envelope => ({ ...env(d, body, groupId), acceptedAt });
+  const aged = (d: Destination, body: string, acceptedAt: number, groupId?: string): Envelope => ({ ...env(d, body, groupId), accepted: { at: acceptedAt } });
 
   it('standard queue: removes the old entries, keeps the rest in order and sendable', () => {
     const d = dest(false);

@@ -75,9 +75,9 @@ describe('sortUndelivered', () => {
 
   it('past the maximum age a retryable failure is dead-lettered as MaxAgeExceeded; a permanent one keeps its own code', () => {
     const d = makeDest('q');
-    const young = makeEnvelope(d, 'young', { acceptedAt: 500 });
-    const old = makeEnvelope(d, 'old', { acceptedAt: 0 });
-    const oldAndRefused = makeEnvelope(d, 'refused', { acceptedAt: 0 });
+    const young = makeEnvelope(d, 'young', { accepted: { at: 500 } });
+    const old = makeEnvelope(d, 'old', { accepted: { at: 0 } });
+    const oldAndRefused = makeEnvelope(d, 'refused', { accepted: { at: 0 } });
     const r = sort(
       {
         failed: [
@@ -98,7 +98,7 @@ describe('sortUndelivered', () => {
 
   it('exactly at the maximum age is not past it, and 0 means no maximum', () => {
     const d = makeDest('q');
-    const env = makeEnvelope(d, 'x', { acceptedAt: 0 });
+    const env = makeEnvelope(d, 'x', { accepted: { at: 0 } });
     expect(sort({ failed: [{ env, error: err('InternalError', 'retry') }] }, d, { started: 1000, maxAgeMs: 1000 }).retry).toEqual([env.id]);
     expect(sort({ failed: [{ env, error: err('InternalError', 'retry') }] }, d, { started: 1e12, maxAgeMs: 0 }).retry).toEqual([env.id]);
   });

@@ -9,7 +9,7 @@ const limits = { fifo: false, contentBasedDedup: false, maxMessageBytes: 1024 };
 const dest = makeDestination(`${mine.key}\0q`, 'q', 'http://x/000/q', limits, mine);
 
 function env(): Envelope {
-  return { id: newMessageId(), dest, message: { body: 'b' }, bytes: 1, acceptedAt: 1000, attempts: 0 };
+  return { id: newMessageId(), dest, message: { body: 'b' }, bytes: 1, accepted: { at: 1000 }, attempts: 0 };
 }
 
 describe('MessageTracker', () => {

@@ -51,7 +51,7 @@ function drain(s: Spool, dest: Destination): Envelope[] {
 
 const segments = () => readdirSync(dir).filter((n) => n.startsWith('seg-')).sort();
 
-const fields = (e: Envelope) => ({ id: e.id, message: e.message, bytes: e.bytes, acceptedAt: e.acceptedAt });
+const fields = (e: Envelope) => ({ id: e.id, message: e.message, bytes: e.bytes, acceptedAt: e.accepted.at });
 
 describe('append and recover', () => {
   it('recovers every unfinished message, per destination, in order, with every field', async () => {
@@ -208,6 +208,23 @@ describe('paging', () => {
     s.delivered([...backA, ...backB]);
     await new Promise((r) => setTimeout(r, 50));
     expect(segments()).toHaveLength(1);
+  });
+
+  it('envelopes paged in keep their accept times, one AcceptedAt shared by consecutive records accepted together (issue 11)', () => {
+    const { spool: s } = spool();
+    s.recover(passThrough);
+    const d = makeDest('q');
+    const times = [1000, 1000, 1000, 2000, 2000, 1000];
+    const envs = times.map((t, i) => makeEnvelope(d, `m${i}`, t));
+    s.append(envs);
+    for (const e of envs) s.pageOut(e);
+    const back = drain(s, d);
+    expect(back.map((e) => e.accepted.at)).toEqual(times);
+    const [a, b, c, x, y, z] = back as [Envelope, Envelope, Envelope, Envelope, Envelope, Envelope];
+    expect(a.accepted).toBe(b.accepted);
+    expect(b.accepted).toBe(c.accepted);
+    expect(x.accepted).toBe(y.accepted);
+    expect(new Set([a.accepted, x.accepted, z.accepted]).size).toBe(3);
   });
 
   it('pageOut of an envelope the spool never wrote is a programming error', () => {

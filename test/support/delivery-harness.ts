@@ -40,7 +40,7 @@ let n = 0;
 export function makeEnvelope(dest: Destination, body: string, extra: Omit<Partial<Envelope>, 'message'> & { message?: Omit<OutgoingMessage, 'body'> } = {}): Envelope {
   n += 1;
   const { message, ...rest } = extra;
-  return { id: `env-${n}`, dest, message: { body, ...message }, bytes: Buffer.byteLength(body), acceptedAt: 0, attempts: 0, ...rest };
+  return { id: `env-${n}`, dest, message: { body, ...message }, bytes: Buffer.byteLength(body), accepted: { at: 0 }, attempts: 0, ...rest };
 }
 
 /** Credentials that say they can be refreshed, counting refreshes. */

@@ -41,7 +41,7 @@ export function makeDest(queueName: string, creds: Credentials = CREDS, limits: 
 
 export function makeEnvelope(dest: Destination, message: OutgoingMessage | string, acceptedAt = Date.now()): Envelope {
   const m = typeof message === 'string' ? { body: message } : message;
-  return { id: newMessageId(), dest, message: m, bytes: Buffer.byteLength(m.body), acceptedAt, attempts: 0 };
+  return { id: newMessageId(), dest, message: m, bytes: Buffer.byteLength(m.body), accepted: { at: acceptedAt }, attempts: 0 };
 }
 
 /** A logger whose JSON lines land in `logs`. */

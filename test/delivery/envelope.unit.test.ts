@@ -1,0 +1,28 @@
+/**
+ * What a held message costs (issue 11, bench/held.ts): the envelopes of one accept share one
+ * AcceptedAt (a time in ms is a heap number of its own in each object that holds it), and ids
+ * are unique, in order, and of the form clients see.
+ */
+import { newEnvelopes, newMessageId } from '../../src/delivery/envelope.js';
+import { makeDest } from '../support/delivery-harness.js';
+
+it('the envelopes of one accept share one AcceptedAt with the accept time; another accept has its own', () => {
+  const dest = makeDest('q');
+  const items = Array.from({ length: 3 }, (_, i) => ({ message: { body: `m${i}` }, bytes: 2 }));
+  const one = newEnvelopes(dest, items, 1_700_000_000_123).envs;
+  expect(one.map((e) => e.accepted.at)).toEqual([1_700_000_000_123, 1_700_000_000_123, 1_700_000_000_123]);
+  expect(new Set(one.map((e) => e.accepted)).size).toBe(1);
+  const two = newEnvelopes(dest, items, 1_700_000_000_124).envs;
+  expect(two[0]?.accepted).not.toBe(one[0]?.accepted);
+  expect(two[0]?.accepted.at).toBe(1_700_000_000_124);
+});
+
+it('ids: a per-process prefix, a dash and a base-36 counter, each new', () => {
+  const a = newMessageId();
+  const b = newMessageId();
+  const [pa, na] = a.split('-') as [string, string];
+  const [pb, nb] = b.split('-') as [string, string];
+  expect(a).toMatch(/^[0-9a-z]+-[0-9a-z]+$/);
+  expect(pa).toBe(pb);
+  expect(parseInt(nb, 36)).toBe(parseInt(na, 36) + 1);
+});
