@@ -148,11 +148,8 @@ export class SegmentFiles {
     // (writeRecordAt): no Buffer per record, no copy to join them. Sized for one record per
     // message (a Dest record grows them): not `[]`, whose first push makes room for 17 (issue 14).
     const payloads: string[] = new Array(envs.length);
+    /** Each record's payload length, negative for a Dest record: where each message's record sits follows from them. */
     const lengths: number[] = new Array(envs.length);
-    /** Where each message's accept record starts, from the start of this write. */
-    const offsets: number[] = new Array(envs.length);
-    /** Each message's accept record's length, header included. */
-    const recordBytes: number[] = new Array(envs.length);
     let dests = 0;
     let n = 0;
     let size = 0;
@@ -173,8 +170,6 @@ export class SegmentFiles {
       const a: AcceptPayload = env.offload === undefined ? { i: env.id, k, t: env.accepted.at, b: env.bytes, m: env.message } : { i: env.id, k, t: env.accepted.at, b: env.bytes, o: { bucket: env.offload.bucket, key: env.offload.key, bytes: env.offload.bytes }, m: env.message };
       const p = JSON.stringify(a);
       const len = Buffer.byteLength(p, 'utf8');
-      offsets[i] = size;
-      recordBytes[i] = HEADER_BYTES + len;
       payloads[n] = p;
       lengths[n++] = len;
       size += HEADER_BYTES + len;
@@ -198,11 +193,18 @@ export class SegmentFiles {
     this.writeAll(buf, 'accepts');
     const base = this.active.bytes;
     const seg = this.active.num;
-    for (let i = 0; i < envs.length; i++) {
-      const env = envs[i] as Envelope;
+    let at = base;
+    for (let j = 0, i = 0; j < n; j++) {
+      const len = lengths[j] as number;
+      if (len < 0) {
+        at += HEADER_BYTES - len;
+        continue;
+      }
+      const env = envs[i++] as Envelope;
       env.spoolSeg = seg;
-      env.spoolOff = base + (offsets[i] as number);
-      env.spoolLen = recordBytes[i] as number;
+      env.spoolOff = at;
+      env.spoolLen = HEADER_BYTES + len;
+      at += HEADER_BYTES + len;
     }
     this.active.bytes += size;
     this.active.live += envs.length;

@@ -14,6 +14,30 @@ describe('Deque', () => {
     expect(d.length).toBe(3);
   });
 
+  it('a queue that fills and drains over and over keeps one buffer once grown (issue 11: no copy per cycle)', () => {
+    const d = new Deque<number>();
+    const buffer = () => (d as unknown as { items: unknown[] }).items;
+    const cycle = () => {
+      for (let i = 0; i < 10_000; i++) d.push(i);
+      for (let i = 0; i < 10_000; i++) if (d.shift() !== i) throw new Error(`out of order at ${i}`);
+    };
+    cycle();
+    const grown = buffer();
+    // Drained to a quarter and below, it halves (a burst's buffer is not kept for ever)...
+    expect(grown.length).toBeLessThan(16_384);
+    for (let n = 0; n < 3; n++) {
+      // ...and a batch of the same size grows it back to the same size, each cycle alike.
+      for (let i = 0; i < 2_500; i++) d.push(i);
+      const steady = buffer();
+      for (let i = 0; i < 5_000; i++) {
+        d.push(i);
+        d.shift();
+      }
+      expect(buffer()).toBe(steady); // pushes and shifts at a steady length copy nothing
+      while (d.length > 0) d.shift();
+    }
+  });
+
   it('unshiftAll puts items back in front in their order, in the freed space or by reallocating', () => {
     const d = new Deque<number>();
     for (let i = 0; i < 6; i++) d.push(i);
