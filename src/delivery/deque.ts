@@ -1,8 +1,10 @@
 /**
  * FIFO over a ring buffer with O(1) push and shift and bulk unshift. The buffer's capacity is a
- * power of two; it doubles when full and halves when a quarter used (past 1,024 slots), copying
- * the items in order each time. A queue that fills and drains over and over (a batcher fed one
- * 10,000-entry batch after another) allocates nothing once its buffer has grown: the array-backed
+ * power of two; it doubles when full and, above SHRINK_ABOVE slots, halves when a quarter used,
+ * copying the items in order each time. A queue that fills and drains over and over (a batcher
+ * fed one 10,000-entry batch after another) allocates nothing once its buffer has grown, up to
+ * SHRINK_ABOVE slots (128 KiB; the default --max-in-memory-messages, 10,000, fits; a drained
+ * batcher is dropped with its buffer when idle, Pipeline.sweep): the array-backed
  * deque it replaces copied what was left on each compaction (`slice`) and again as pushes grew
  * the exact-size copy, up to ~80 KB a copy for 10,000 envelopes, in the young generation where
  * each scavenge copies it once more (issue 11: what a batch costs the young collections).
@@ -69,4 +71,5 @@ export class Deque<T> {
 
 const EMPTY: unknown[] = [];
 const MIN_CAPACITY = 8;
-const SHRINK_ABOVE = 1024;
+/** Slots a drained buffer keeps: 16,384 (128 KiB); a larger one halves as it drains. */
+const SHRINK_ABOVE = 16_384;
