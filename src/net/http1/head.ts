@@ -28,17 +28,9 @@ const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/i;
 const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
 
-/** A header name's lower-case form, or undefined if it is empty or not a token. */
-function headerName(head: string, from: number, to: number): string | undefined {
-  if (to <= from) return undefined;
-  let upper = false;
-  for (let i = from; i < to; i++) {
-    const c = head.charCodeAt(i);
-    if (c >= 128 || TCHAR[c] === 0) return undefined;
-    if (c >= 65 && c <= 90) upper = true;
-  }
-  const name = head.slice(from, to);
-  return upper ? name.toLowerCase() : name;
+/** Whether String.prototype.trim strips `c` (a latin1 code unit): TAB, LF, VT, FF, CR, space, NBSP. */
+function trims(c: number): boolean {
+  return (c >= 9 && c <= 13) || c === 32 || c === 0xa0;
 }
 
 /**
@@ -55,21 +47,46 @@ HeaderBag.prototype = Object.create(null) as object;
  * answer follows), or the head.
  */
 export function parseHead(head: string): Head | string | undefined {
+  const len = head.length;
   const eol0 = head.indexOf('\r\n');
-  const first = eol0 < 0 ? head : head.slice(0, eol0);
-  if (!first.startsWith('HTTP/1.') || first.charCodeAt(8) !== 32 || !(first.length === 12 || first.charCodeAt(12) === 32)) return `status line ${JSON.stringify(first.slice(0, 60))}`;
-  const minor = first.charCodeAt(7) - 48;
-  const status = Number(first.slice(9, 12));
-  if ((minor !== 0 && minor !== 1) || !Number.isInteger(status) || status < 100) return `status line ${JSON.stringify(first.slice(0, 60))}`;
+  const firstEnd = eol0 < 0 ? len : eol0;
+  // `HTTP/1.x NNN`, then the end of the line or a space (and a reason). Read in place, no slice.
+  const minor = head.charCodeAt(7) - 48;
+  const d0 = head.charCodeAt(9) - 48;
+  const d1 = head.charCodeAt(10) - 48;
+  const d2 = head.charCodeAt(11) - 48;
+  if (firstEnd < 12 || !head.startsWith('HTTP/1.') || head.charCodeAt(8) !== 32 || !(firstEnd === 12 || head.charCodeAt(12) === 32) ||
+      (minor !== 0 && minor !== 1) || !(d0 >= 1 && d0 <= 9) || !(d1 >= 0 && d1 <= 9) || !(d2 >= 0 && d2 <= 9)) {
+    return `status line ${JSON.stringify(head.slice(0, Math.min(firstEnd, 60)))}`;
+  }
+  const status = d0 * 100 + d1 * 10 + d2;
   const h = new HeaderBag();
-  // Header lines, each up to the next CRLF, walked in place (no array of lines per answer).
-  for (let at = eol0 + 2; eol0 >= 0 && at <= head.length;) {
-    let end = head.indexOf('\r\n', at);
-    if (end < 0) end = head.length;
-    const colon = head.indexOf(':', at);
-    const key = colon > at && colon < end ? headerName(head, at, colon) : undefined;
-    if (key === undefined) return `header line ${JSON.stringify(head.slice(at, end).slice(0, 60))}`;
-    const value = head.slice(colon + 1, end).trim();
+  // Header lines, each up to the next CRLF, walked in place (no array of lines per answer): the
+  // name checked as a token and lower-cased in one pass up to its colon, the value's spaces
+  // skipped without a trim (trim only when a tab or another character trim strips borders it).
+  for (let at = eol0 + 2; eol0 >= 0 && at <= len;) {
+    let colon = at;
+    let upper = false;
+    for (;;) {
+      const c = head.charCodeAt(colon);
+      if (c === 58 || !(c < 128 && TCHAR[c] === 1)) break; // NaN (the end) is no token character
+      if (c >= 65 && c <= 90) upper = true;
+      colon++;
+    }
+    if (colon === at || head.charCodeAt(colon) !== 58) {
+      let end = head.indexOf('\r\n', at);
+      if (end < 0) end = len;
+      return `header line ${JSON.stringify(head.slice(at, end).slice(0, 60))}`;
+    }
+    let end = head.indexOf('\r\n', colon + 1);
+    if (end < 0) end = len;
+    const name = head.slice(at, colon);
+    const key = upper ? name.toLowerCase() : name;
+    let vs = colon + 1;
+    while (vs < end && head.charCodeAt(vs) === 32) vs++;
+    let ve = end;
+    while (ve > vs && head.charCodeAt(ve - 1) === 32) ve--;
+    const value = vs < ve && (trims(head.charCodeAt(vs)) || trims(head.charCodeAt(ve - 1))) ? head.slice(colon + 1, end).trim() : head.slice(vs, ve);
     const had = h[key];
     h[key] = had === undefined ? value : `${had}, ${value}`;
     at = end + 2;
@@ -95,6 +112,9 @@ export function parseHead(head: string): Head | string | undefined {
       framing = UNTIL_CLOSE;
       keepAlive = false;
     }
+  } else if (cl !== undefined && allDigits(cl)) {
+    length = Number(cl);
+    framing = length === 0 ? NO_BODY : LENGTH;
   } else if (cl !== undefined) {
     const parts = cl.split(',');
     const one = (parts[0] as string).trim();
@@ -106,4 +126,14 @@ export function parseHead(head: string): Head | string | undefined {
     keepAlive = false;
   }
   return { status, headers: h, keepAlive, framing, length, keepAliveMs };
+}
+
+/** 1 to 15 ASCII digits (a Content-Length read without split and regex). */
+function allDigits(s: string): boolean {
+  if (s.length < 1 || s.length > 15) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
