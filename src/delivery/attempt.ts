@@ -15,21 +15,34 @@ import { type BatchOutcome, credentialsUnavailable, sendBatch } from './sender.j
  * - a FIFO message without a deduplication id gets one (see deduplicationIdFor), kept for
  *   its retries and its dead letter.
  * Never throws, like sendBatch. `dest` is where it goes: the envelopes' own destination, or (failover)
- * the same queue in another upstream, resolved there by that upstream's `resolver`.
+ * the same queue in another upstream, resolved there by that upstream's `resolver`. Not an async
+ * function: a verified queue's batch costs no promise beyond sendBatch's (issue 14).
  */
-export async function attemptBatch(client: SqsClient, resolver: QueueResolver | undefined, batch: readonly Envelope[], dest: Destination = (batch[0] as Envelope).dest): Promise<BatchOutcome> {
-  if (!isVerified(dest)) {
-    let error: SqsError | undefined;
-    if (!resolver) error = new SqsError('QueueNotVerified', 'the queue was never resolved and no resolver is available', 0, undefined, 'retry');
-    else {
-      try {
-        await resolver.verify(dest);
-      } catch (err) {
-        error = isSqsError(err) ? err : credentialsUnavailable(err);
-      }
-    }
-    if (error) return { delivered: [], failed: batch.map((env) => ({ env, error: error as SqsError })), md5Mismatch: [], requestError: error };
+export function attemptBatch(client: SqsClient, resolver: QueueResolver | undefined, batch: readonly Envelope[], dest: Destination = (batch[0] as Envelope).dest): Promise<BatchOutcome> {
+  if (!isVerified(dest)) return verifyThenSend(client, resolver, batch, dest);
+  try {
+    return sendVerified(client, batch, dest);
+  } catch (err) {
+    return Promise.reject(err); // as the async function it was: a throw rejects, never escapes
   }
+}
+
+async function verifyThenSend(client: SqsClient, resolver: QueueResolver | undefined, batch: readonly Envelope[], dest: Destination): Promise<BatchOutcome> {
+  let error: SqsError | undefined;
+  if (!resolver) error = new SqsError('QueueNotVerified', 'the queue was never resolved and no resolver is available', 0, undefined, 'retry');
+  else {
+    try {
+      await resolver.verify(dest);
+    } catch (err) {
+      error = isSqsError(err) ? err : credentialsUnavailable(err);
+    }
+  }
+  if (error) return { delivered: [], failed: batch.map((env) => ({ env, error: error as SqsError })), md5Mismatch: [], requestError: error };
+  return sendVerified(client, batch, dest);
+}
+
+/** The batch to a verified queue: too long for it now refused, FIFO dedup ids given, the rest sent. */
+function sendVerified(client: SqsClient, batch: readonly Envelope[], dest: Destination): Promise<BatchOutcome> {
   const max = dest.limits.maxMessageBytes;
   let send: Envelope[] | undefined;
   let tooLong: BatchOutcome['failed'] | undefined;
@@ -45,9 +58,14 @@ export async function attemptBatch(client: SqsClient, resolver: QueueResolver | 
     }
     send?.push(env);
   }
-  const outcome: BatchOutcome = (send ?? batch).length > 0 ? await sendBatch(client, send ?? batch, dest) : { delivered: [], failed: [], md5Mismatch: [] };
-  if (tooLong) outcome.failed.push(...tooLong);
-  return outcome;
+  const sending = send ?? batch;
+  if (!tooLong) return sendBatch(client, sending, dest);
+  const refused = tooLong;
+  if (sending.length === 0) return Promise.resolve({ delivered: [], failed: refused, md5Mismatch: [] });
+  return sendBatch(client, sending, dest).then((outcome) => {
+    outcome.failed.push(...refused);
+    return outcome;
+  });
 }
 
 function tooLongError(env: Envelope, dest: Destination): SqsError {

@@ -43,32 +43,10 @@ function md5(body: string): string {
  * becomes a `requestError` and every entry fails with it. A refusal of the batch as a whole
  * that names no entry (BatchRequestTooLong and the like) sends it again in two halves, one
  * after the other (FIFO order holds), down to single entries: only an entry refused on its
- * own is refused for good.
+ * own is refused for good. `dest`: where to send, the envelopes' own destination unless
+ * failover chose the same queue in another upstream.
  */
 export async function sendBatch(client: SqsClient, batch: readonly Envelope[], dest: Destination = (batch[0] as Envelope).dest): Promise<BatchOutcome> {
-  const outcome = await sendOnce(client, batch, dest);
-  const err = outcome.requestError;
-  if (err?.disposition !== 'split') return outcome;
-  if (batch.length === 1) {
-    const alone = new SqsError(err.code, `${err.message} (the message alone, not only its batch)`, err.httpStatus, err.requestId, 'permanent');
-    return { delivered: [], failed: [{ env: batch[0] as Envelope, error: alone }], md5Mismatch: [], requestError: alone };
-  }
-  const mid = Math.ceil(batch.length / 2);
-  const first = await sendBatch(client, batch.slice(0, mid), dest);
-  const second = await sendBatch(client, batch.slice(mid), dest);
-  const merged: BatchOutcome = {
-    delivered: [...first.delivered, ...second.delivered],
-    failed: [...first.failed, ...second.failed],
-    md5Mismatch: [...first.md5Mismatch, ...second.md5Mismatch],
-  };
-  // What the parts' requests said (network, throttling...): the split itself was no failure.
-  const partError = first.requestError ?? second.requestError;
-  if (partError) merged.requestError = partError;
-  return merged;
-}
-
-/** `dest`: where to send, the envelopes' own destination unless failover chose the same queue in another upstream. */
-async function sendOnce(client: SqsClient, batch: readonly Envelope[], dest: Destination): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { delivered: [], failed: [], md5Mismatch: [] };
   let result;
   try {
@@ -85,6 +63,7 @@ async function sendOnce(client: SqsClient, batch: readonly Envelope[], dest: Des
   } catch (err) {
     // SQS's answers are SqsErrors already (src/sqs/); anything else is a bug, kept as such.
     const error = isSqsError(err) ? err : unexpectedError(err);
+    if (error.disposition === 'split') return split(client, batch, dest, error);
     outcome.requestError = error;
     for (const env of batch) outcome.failed.push({ env, error });
     return outcome;
@@ -118,6 +97,26 @@ async function sendOnce(client: SqsClient, batch: readonly Envelope[], dest: Des
     }
   }
   return outcome;
+}
+
+/** The batch refused as a whole (`err`, disposition split): its halves, one after the other. */
+async function split(client: SqsClient, batch: readonly Envelope[], dest: Destination, err: SqsError): Promise<BatchOutcome> {
+  if (batch.length === 1) {
+    const alone = new SqsError(err.code, `${err.message} (the message alone, not only its batch)`, err.httpStatus, err.requestId, 'permanent');
+    return { delivered: [], failed: [{ env: batch[0] as Envelope, error: alone }], md5Mismatch: [], requestError: alone };
+  }
+  const mid = Math.ceil(batch.length / 2);
+  const first = await sendBatch(client, batch.slice(0, mid), dest);
+  const second = await sendBatch(client, batch.slice(mid), dest);
+  const merged: BatchOutcome = {
+    delivered: [...first.delivered, ...second.delivered],
+    failed: [...first.failed, ...second.failed],
+    md5Mismatch: [...first.md5Mismatch, ...second.md5Mismatch],
+  };
+  // What the parts' requests said (network, throttling...): the split itself was no failure.
+  const partError = first.requestError ?? second.requestError;
+  if (partError) merged.requestError = partError;
+  return merged;
 }
 
 /** A credential source failed without saying why in SQS terms (providerCredentials says it itself). Retry. */
