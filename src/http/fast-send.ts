@@ -165,6 +165,8 @@ class FastRequest implements SendRequest, AuthContext, BodyContext {
 const ACK_HEAD: Array<string | number> = [...SECURITY_FLAT, 'x-message-id', '', 'content-type', JSON_TYPE, 'content-length', 0];
 const ACK_HEAD_UNVERIFIED: Array<string | number> = [...SECURITY_FLAT, 'x-message-id', '', 'x-queue-verified', 'false', 'content-type', JSON_TYPE, 'content-length', 0];
 const ACK_ID = SECURITY_FLAT.length + 1;
+/** An id JSON writes as it is between its quotes. */
+const PLAIN_ID = /^[A-Za-z0-9._-]*$/;
 
 /** The result of an accepted single message without an S3 offload (whose answer says more), else undefined. */
 function plainAck(sent: SendAccepted): Extract<EntryResult, { ok: true }> | undefined {
@@ -179,7 +181,9 @@ function plainAck(sent: SendAccepted): Extract<EntryResult, { ok: true }> | unde
  * order. The name needs no escaping: the URL pattern admits only letters, digits, `_`, `.`, `-`.
  */
 function writeAck(res: ServerResponse, name: string, id: string, verified: boolean): void {
-  const json = `{"id":${JSON.stringify(id)},"queue":"${name}"${verified ? '}' : ',"queueVerified":false}'}`;
+  // The daemon's ids (newMessageId: base-36 digits and '-') need no escaping: quoted as they are, not through JSON.stringify.
+  const quoted = PLAIN_ID.test(id) ? id : JSON.stringify(id).slice(1, -1);
+  const json = `{"id":"${quoted}","queue":"${name}"${verified ? '}' : ',"queueVerified":false}'}`;
   if (res.destroyed) return;
   const head = verified ? ACK_HEAD : ACK_HEAD_UNVERIFIED;
   head[ACK_ID] = id;

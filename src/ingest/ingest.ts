@@ -120,9 +120,7 @@ export class Ingest {
   }
 
   private async acceptOne(dest: Destination, v: Validated): Promise<EntryResult[]> {
-    this.checkFits(1, v.bytes, []);
-    const accepted = this.options.pipeline.accept(dest, [v]);
-    if (accepted === false) throw new DaemonError('BacklogFull');
+    const accepted = this.appendOne(dest, v);
     let ids: string[];
     try {
       ids = await accepted;
@@ -130,6 +128,28 @@ export class Ingest {
       throw this.appendFailure(err, dest);
     }
     return [{ ok: true, id: ids[0] as string, message: v.message }];
+  }
+
+  /**
+   * send() of one entry in steps, for a door that awaits the append in its own async function
+   * (the REST door's single message: an async layer and a result array less per message, issue
+   * 14). `validSingle` is the entry as appendOne takes it when it is valid as it is, else
+   * undefined: then call send(), which validates it again from the start and answers as always.
+   */
+  validSingle(dest: Destination, entry: IngestEntry, trace: TraceInput | undefined): Validated | undefined {
+    return this.options.offload === undefined ? this.validOne(dest, entry, trace) : undefined;
+  }
+
+  /**
+   * Records a validSingle entry in one append, as send() would: BatchTooLarge or BacklogFull
+   * thrown at once; the promise of its id, durable when it resolves, whose rejection the caller
+   * turns into the door's answer with appendFailure (as send() does).
+   */
+  appendOne(dest: Destination, v: Validated): Promise<string[]> {
+    this.checkFits(1, v.bytes, []);
+    const accepted = this.options.pipeline.accept(dest, [v]);
+    if (accepted === false) throw new DaemonError('BacklogFull');
+    return accepted;
   }
 
   /** With trace context (AWSTraceHeader; W3C attributes within SQS's limits): see withTrace. */
@@ -327,7 +347,7 @@ export class Ingest {
   }
 
   /** What a door answers when the pipeline could not record the messages. */
-  private appendFailure(err: unknown, dest: Destination): DaemonError {
+  appendFailure(err: unknown, dest: Destination): DaemonError {
     const code = (err as { code?: unknown }).code;
     if (code === 'ETOOMANYDESTINATIONS') return new DaemonError('TooManyDestinations', (err as Error).message, { cause: err });
     if (code === 'ESPOOLFULL') return new DaemonError('SpoolFull', undefined, { cause: err });

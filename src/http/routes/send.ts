@@ -108,7 +108,18 @@ export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>
         : await frameSendSliced(r.mime, await requestTextSliced(r.body, config.maxRequestBytes), config.maxBatchEntries);
   if (!parsed.batch) {
     r.beforeSend?.(parsed.entries.length);
-    return { dest, batch: false, results: await ingest.send(dest, parsed.entries, { trace: r.trace }) };
+    // One message valid as it is: appended and awaited here (an async layer less, issue 14);
+    // anything else through ingest.send, which validates it again and answers its refusal.
+    const v = parsed.entries.length === 1 ? ingest.validSingle(dest, parsed.entries[0] as ParsedSend['entries'][number], r.trace) : undefined;
+    if (v === undefined) return { dest, batch: false, results: await ingest.send(dest, parsed.entries, { trace: r.trace }) };
+    const accepted = ingest.appendOne(dest, v);
+    let ids: string[];
+    try {
+      ids = await accepted;
+    } catch (err) {
+      throw ingest.appendFailure(err, dest);
+    }
+    return { dest, batch: false, results: [{ ok: true, id: ids[0] as string, message: v.message }] };
   }
   // A batch is decoded, validated and recorded a piece at a time (Ingest.sendBatch).
   const source = 'source' in parsed ? parsed.source : entriesSource(parsed.entries);
