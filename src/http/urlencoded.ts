@@ -58,8 +58,12 @@ function isHex(c: number): boolean {
  */
 export function parseUrlencoded(input: string): UrlencodedForm {
   const qs = wellFormed(input);
-  const out: string[] = [];
-  if (qs === '') return new UrlencodedForm(out);
+  if (qs === '') return new UrlencodedForm([]);
+  // Fields go into one scratch list kept between calls, copied out at their exact length at the
+  // end: a new list grown by push() starts at 17 slots (issue 14: ~150 bytes for a form's usual
+  // two strings). (Not `length = 0` to empty it: V8 drops the slots then.)
+  const out = scratch;
+  let k = 0;
   let seenSep = false;
   let buf = '';
   let encoded = false;
@@ -76,8 +80,8 @@ export function parseUrlencoded(input: string): UrlencodedForm {
         continue;
       }
       if (lastPos < i) buf = buf === '' ? qs.slice(lastPos, i) : buf + qs.slice(lastPos, i);
-      out.push(encoded ? querystring.unescape(buf) : buf);
-      if (!seenSep) out.push('');
+      out[k++] = encoded ? querystring.unescape(buf) : buf;
+      if (!seenSep) out[k++] = '';
       seenSep = false;
       buf = '';
       encoded = false;
@@ -87,7 +91,7 @@ export function parseUrlencoded(input: string): UrlencodedForm {
     }
     if (!seenSep && code === EQ) {
       if (lastPos < i) buf = buf === '' ? qs.slice(lastPos, i) : buf + qs.slice(lastPos, i);
-      out.push(encoded ? querystring.unescape(buf) : buf);
+      out[k++] = encoded ? querystring.unescape(buf) : buf;
       seenSep = true;
       buf = '';
       encoded = false;
@@ -109,9 +113,16 @@ export function parseUrlencoded(input: string): UrlencodedForm {
       }
     }
   }
-  if (pairStart === i) return new UrlencodedForm(out); // a trailing '&'
-  if (lastPos < i) buf = buf === '' ? qs.slice(lastPos, i) : buf + qs.slice(lastPos, i);
-  out.push(encoded ? querystring.unescape(buf) : buf);
-  if (!seenSep) out.push('');
-  return new UrlencodedForm(out);
+  if (pairStart !== i) {
+    // The last piece (none after a trailing '&').
+    if (lastPos < i) buf = buf === '' ? qs.slice(lastPos, i) : buf + qs.slice(lastPos, i);
+    out[k++] = encoded ? querystring.unescape(buf) : buf;
+    if (!seenSep) out[k++] = '';
+  }
+  const pairs = out.slice(0, k);
+  if (out.length > 64) scratch = []; // a large form's slots are not kept
+  else out.fill('', 0, k); // nor its strings
+  return new UrlencodedForm(pairs);
 }
+
+let scratch: string[] = [];

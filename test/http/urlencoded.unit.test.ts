@@ -116,3 +116,12 @@ it('reads a plain form (no % or +) as its name and value', () => {
   const form = parseUrlencoded(`message_body=${body}`);
   expect(form.pairs).toEqual(['message_body', body]);
 });
+
+it('gives each form only its own fields, after a longer or a much larger one', () => {
+  const many = Array.from({ length: 1000 }, (_, i) => `f${i}=${i}`).join('&');
+  same(many);
+  same('message_body=after');
+  same('a=1&b=2&c=3&d=4');
+  same('x');
+  expect(parseUrlencoded('only=one').pairs).toEqual(['only', 'one']);
+});
