@@ -40,18 +40,10 @@ export class TooManyEntries extends Error {
 
 /**
  * Calls `onRecord` for each non-empty record of `text` separated by `separator` (NDJSON: a
- * newline; JSON text sequences: RS), trimmed, with its 1-based record number and where it sits
- * (`text.slice(start, end).trim()` is the record), slice by slice. Throws TooManyEntries as soon
- * as there are more than `maxEntries`, before doing the rest.
- */
-export async function eachRecord(text: string, separator: string, maxEntries: number, onRecord: (record: string, recordNo: number, start: number, end: number) => void): Promise<void> {
-  await eachRecordAt(text, separator, maxEntries, (recordNo, start, end) => onRecord(text.slice(start, end).trim(), recordNo, start, end));
-}
-
-/**
- * eachRecord without the record's text: only where it sits (`text.slice(start, end).trim()` is
- * the record). A framing pass that only notes where records are makes no string per record
- * (issue 11: a 10,000-entry batch's framing made one sliced string a line, garbage at once).
+ * newline; JSON text sequences: RS) with its 1-based record number and where it sits
+ * (`text.slice(start, end).trim()` is the record), slice by slice, without making the record's
+ * string (issue 11: a 10,000-entry batch's framing made one sliced string a line, garbage at
+ * once). Throws TooManyEntries as soon as there are more than `maxEntries`, before doing the rest.
  */
 export async function eachRecordAt(text: string, separator: string, maxEntries: number, onRecord: (recordNo: number, start: number, end: number) => void): Promise<void> {
   const slicer = new Slicer();
@@ -110,7 +102,7 @@ export class Frames {
     this.n += 1;
   }
 
-  /** Record `i` (0-based) of `text`, trimmed, as eachRecord / eachArrayElement gave it. */
+  /** Record `i` (0-based) of `text`, trimmed, where eachRecordAt / eachArrayElement found it. */
   record(text: string, i: number): string {
     return text.slice(this.a[3 * i] as number, this.a[3 * i + 1] as number).trim();
   }
