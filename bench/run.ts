@@ -42,6 +42,8 @@
  *   --daemon-node-args "<flags>"  extra node flags for the daemon (e.g. --max-old-space-size=128); a
  *                                 daemon started as the unit gets them after the unit's own (diagnostics
  *                                 such as --trace-gc; the log says they were added)
+ *   --fake-node-args "<flags>"   node flags for the fake SQS (e.g. --cpu-prof --cpu-prof-dir /tmp/x: what the
+ *                                 fake costs, on a machine whose cores it shares with the daemon)
  *   --daemon-env "A=1 B=2"        extra environment for the daemon alone (not the floors; a daemon
  *                                 started as the unit gets it over the unit's), e.g. MALLOC_ARENA_MAX=2
  *   --backlog-watch a,b     the backlog runs read the daemon's memory again at these seconds after the
@@ -97,6 +99,7 @@ interface Options {
   retries: number;
   daemonArgs: string[];
   daemonNodeArgs: string[];
+  fakeNodeArgs: string[];
   profileScenarios: Set<string> | undefined;
   daemonScenarios: Set<string> | undefined;
   /** undefined: the unit's backlog in full runs is read again at 10, 30 and 60 s, no other. */
@@ -105,7 +108,7 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, openPacing: 'spin', waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, backlogWatchS: undefined, daemonEnv: {}, outDir: join(REPO, 'bench/results') };
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, openPacing: 'spin', waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], fakeNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, backlogWatchS: undefined, daemonEnv: {}, outDir: join(REPO, 'bench/results') };
   let profileSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -142,6 +145,7 @@ function parseOptions(argv: readonly string[]): Options {
     else if (a === '--retries') o.retries = Number(value());
     else if (a === '--daemon-args') o.daemonArgs = value().split(/\s+/).filter(Boolean);
     else if (a === '--daemon-node-args') o.daemonNodeArgs = value().split(/\s+/).filter(Boolean);
+    else if (a === '--fake-node-args') o.fakeNodeArgs = value().split(/\s+/).filter(Boolean);
     else if (a === '--daemon-env') {
       for (const kv of value().split(/\s+/).filter(Boolean)) {
         const eq = kv.indexOf('=');
@@ -395,7 +399,7 @@ export class Bench {
   }
 
   async start(): Promise<void> {
-    this.fake = new Child({ name: 'fake-sqs', args: [join(HERE, 'fake-server.js'), String(UPSTREAM_LATENCY_MS)], cpu: this.otherCpu, ipc: true, logFile: join(this.tmp, 'fake-sqs.log') });
+    this.fake = new Child({ name: 'fake-sqs', nodeArgs: this.o.fakeNodeArgs, args: [join(HERE, 'fake-server.js'), String(UPSTREAM_LATENCY_MS)], cpu: this.otherCpu, ipc: true, logFile: join(this.tmp, 'fake-sqs.log') });
     this.pinner.add(this.fake, 'client');
     this.endpoint = String((await this.fake.nextMessage(15_000)).endpoint);
     this.loadgen = new Child({ name: 'loadgen', args: [join(HERE, 'loadgen.js')], cpu: this.otherCpu, ipc: true, logFile: join(this.tmp, 'loadgen.log') });
