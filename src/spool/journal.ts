@@ -69,15 +69,16 @@ export interface ScanResult {
   validEnd: number;
 }
 
-function checkAt(buf: Buffer, off: number): number {
-  // Returns the record length (header + payload) if a valid record starts at `off`, else -1.
+/** The length (header + payload) of the valid record at `off` of `buf`, else -1 (page-in reads the payload in place from it). */
+export function checkAt(buf: Buffer, off: number): number {
   if (off + HEADER_BYTES > buf.length || buf[off] !== MAGIC) return -1;
   const type = buf[off + 1] as number;
   if (type < RecordType.Dest || type > RecordType.Done) return -1;
   const len = buf.readUInt32LE(off + 2);
   if (len > MAX_PAYLOAD_BYTES || off + HEADER_BYTES + len > buf.length) return -1;
   const expected = buf.readUInt32LE(off + 6);
-  const actual = crc32(buf.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len), crc32(buf.subarray(off + 1, off + 2)));
+  // The type byte's CRC from the table (the same value as crc32 of that byte): no Buffer for it per record.
+  const actual = crc32(buf.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len), TYPE_CRC[type] as number);
   return actual === expected ? HEADER_BYTES + len : -1;
 }
 

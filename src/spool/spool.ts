@@ -5,7 +5,7 @@ import type { MessageStore, Pager, StoreInfo } from '../delivery/store.js';
 import type { Destination } from '../sqs/resolver.js';
 import type { Credentials } from '../sqs/types.js';
 import { DeadLetterDir } from './dead-letters.js';
-import { readAt, RecordType, recordAt } from './journal.js';
+import { checkAt, HEADER_BYTES, readAt, RecordType } from './journal.js';
 import { checkSpoolDir, lockSpoolDir, SpoolError, unlockSpoolDir } from './lock.js';
 import { PositionQueue } from './positions.js';
 import { type CredentialsFor, recoverSegments } from './recovery.js';
@@ -158,14 +158,16 @@ export class Spool implements MessageStore, Pager {
       for (let i = 0; i < n; i++) {
         const len = q.len(0);
         const bytes = q.bytes(0);
-        const rec = buf ? recordAt(buf, rel) : null;
+        // The record checked and its payload read in place (no record object or Buffer view per record).
+        const recLen = buf ? checkAt(buf, rel) : -1;
+        const at = rel;
         q.shift();
         consumed += 1;
         rel += len;
         let p: AcceptPayload | undefined;
-        if (rec && rec.type === RecordType.Accept) {
+        if (buf && recLen > 0 && buf[at + 1] === RecordType.Accept) {
           try {
-            p = JSON.parse(rec.payload.toString('utf8')) as AcceptPayload;
+            p = JSON.parse(buf.toString('utf8', at + HEADER_BYTES, at + recLen)) as AcceptPayload;
           } catch {
             p = undefined; // a valid checksum over JSON we did not write
           }
