@@ -21,14 +21,17 @@ export interface Envelope {
    */
   readonly accepted: AcceptedAt;
   attempts: number;
-  firstAttemptAt?: number;
-  lastAttemptAt?: number;
+  /**
+   * When its failed attempts started (the first and the latest), from its first failed attempt on;
+   * undefined until an attempt fails. Set only on failure, like `lastError`: a field made for every
+   * envelope is 8 bytes of every held message, copied by each young collection it survives (issue 11:
+   * a 10,000-entry batch's held messages are what a scavenge copies; bench/held.ts). An attempt that
+   * succeeds ends the envelope, so nothing reads its time.
+   */
+  tries?: Tries;
   lastError?: { code: string; message: string };
   /** SQS refused it in a way that made the daemon re-read the queue's settings once already. */
   rechecked?: boolean;
-  /** SQS's MessageId and SequenceNumber (FIFO), once SQS accepted it. */
-  sqsMessageId?: string;
-  sqsSequenceNumber?: string;
   /** Its payload is in a spool payload file, uploaded to S3 (`uploaded`, in this run) before the pointer in `message` is sent. */
   offload?: OffloadedPayload & { uploaded?: boolean };
   /**
@@ -41,6 +44,12 @@ export interface Envelope {
   spoolSeg?: number;
   spoolOff?: number;
   spoolLen?: number;
+}
+
+/** An envelope's failed attempts' start times, ms since the epoch (dead letters show them). */
+export interface Tries {
+  readonly firstAt: number;
+  lastAt: number;
 }
 
 /** When messages were accepted (ms since the epoch), shared by the envelopes accepted then. */
@@ -87,12 +96,10 @@ export function newEnvelopes(dest: Destination, items: ReadonlyArray<{ message: 
       bytes: it.bytes,
       accepted,
       attempts: 0,
-      // Every field its life sets, made now (undefined until then): fields added later would give
-      // each envelope a new out-of-object property store, twice over (issue 14: per-message garbage).
-      firstAttemptAt: undefined,
-      lastAttemptAt: undefined,
-      sqsMessageId: undefined,
-      sqsSequenceNumber: undefined,
+      // Every field a delivered message's life sets, made now (undefined until then): fields added
+      // later would give each envelope a new out-of-object property store, twice over (issue 14:
+      // per-message garbage). What only a failure sets (tries, lastError, rechecked) is added then;
+      // SQS's ids of a delivered message go from the batch's outcome to the tracker, never here.
       spoolSeg: undefined,
       spoolOff: undefined,
       spoolLen: undefined,

@@ -32,11 +32,13 @@ export function sortUndelivered(
   let todo = 0;
   for (const env of outcome.md5Mismatch) {
     // SQS stored something other than what we sent: send this entry again, not the batch.
+    tried(env, started);
     env.lastError = { code: 'MD5Mismatch', message: 'MD5OfMessageBody did not match the body sent' };
     log.warn({ msgId: env.id, queue: dest.queueName }, 'SQS answered with a mismatching MD5 of the body; resending that entry');
     retry.push(env);
   }
   for (const { env, error } of outcome.failed) {
+    tried(env, started);
     env.lastError = { code: error.code, message: error.message };
     let disposition = error.disposition;
     if (disposition === 'refresh-credentials') {
@@ -63,4 +65,10 @@ export function sortUndelivered(
     }
   }
   return todo;
+}
+
+/** An attempt of `env` that started at `started` failed: its first and last attempt times (dead letters show them). */
+function tried(env: Envelope, started: number): void {
+  if (env.tries === undefined) env.tries = { firstAt: started, lastAt: started };
+  else env.tries.lastAt = started;
 }

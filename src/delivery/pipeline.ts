@@ -401,8 +401,6 @@ export class Pipeline {
     for (const e of batch) {
       bytes += e.bytes;
       e.attempts += 1;
-      e.firstAttemptAt ??= started;
-      e.lastAttemptAt = started;
     }
     this.bytesInFlight += bytes;
     this.tracker?.sending(batch);
@@ -433,7 +431,7 @@ export class Pipeline {
       this.observer.unexpectedError?.(b.dest, outcome.requestError);
     }
 
-    if (outcome.delivered.length > 0) this.finish(outcome.delivered, stats, 'sent');
+    if (outcome.delivered.length > 0) this.finish(outcome.delivered, stats, 'sent', outcome);
 
     const retry: Envelope[] = [];
     const dead = new Map<string, DeadGroup>();
@@ -507,7 +505,8 @@ export class Pipeline {
     });
   }
 
-  private finish(envs: readonly Envelope[], stats: QueueStats, kind: 'sent' | 'deadLettered'): void {
+  /** `outcome`: the batch's answer that delivered `envs` (its `delivered`), with SQS's ids of them. */
+  private finish(envs: readonly Envelope[], stats: QueueStats, kind: 'sent' | 'deadLettered', outcome?: BatchOutcome): void {
     let bytes = 0;
     for (const e of envs) bytes += e.bytes;
     this.inMemory -= envs.length;
@@ -520,7 +519,7 @@ export class Pipeline {
     if (kind === 'sent') {
       this.store.delivered(envs);
       this.options.payloads?.delivered(envs);
-      this.tracker?.delivered(envs);
+      this.tracker?.delivered(envs, outcome?.messageIds, outcome?.sequenceNumbers);
       this.observer.delivered?.(envs[0]!.dest, envs.length);
     }
   }

@@ -8,6 +8,14 @@ import type { Envelope } from './envelope.js';
 /** What happened to each entry of one SendMessageBatch. */
 export interface BatchOutcome {
   delivered: Envelope[];
+  /**
+   * SQS's MessageId and SequenceNumber (FIFO) of `delivered[i]`, at index i (undefined where SQS
+   * gave none; the arrays may be shorter, or absent). Here, not on the envelope: two fields on
+   * every envelope were 16 bytes of every held message (issue 11, bench/held.ts), set only once it
+   * was delivered, for the tracker.
+   */
+  messageIds?: (string | undefined)[];
+  sequenceNumbers?: (string | undefined)[];
   /** Failed entries with what to do about them; `error` is already classified. */
   failed: Array<{ env: Envelope; error: SqsError }>;
   /** Accepted by SQS but answered with an MD5 that does not match what we sent. */
@@ -76,8 +84,9 @@ export async function sendBatch(client: SqsClient, batch: readonly Envelope[], d
     seen[i] = 1;
     if (ok.MD5OfMessageBody !== undefined && ok.MD5OfMessageBody !== md5(env.message.body)) outcome.md5Mismatch.push(env);
     else {
-      if (typeof ok.MessageId === 'string') env.sqsMessageId = ok.MessageId;
-      if (typeof ok.SequenceNumber === 'string') env.sqsSequenceNumber = ok.SequenceNumber;
+      const at = outcome.delivered.length;
+      if (typeof ok.MessageId === 'string') (outcome.messageIds ??= [])[at] = ok.MessageId;
+      if (typeof ok.SequenceNumber === 'string') (outcome.sequenceNumbers ??= [])[at] = ok.SequenceNumber;
       outcome.delivered.push(env);
     }
   }
@@ -113,10 +122,20 @@ async function split(client: SqsClient, batch: readonly Envelope[], dest: Destin
     failed: [...first.failed, ...second.failed],
     md5Mismatch: [...first.md5Mismatch, ...second.md5Mismatch],
   };
+  if (first.messageIds || second.messageIds) merged.messageIds = joinedIds(first, second, first.messageIds, second.messageIds);
+  if (first.sequenceNumbers || second.sequenceNumbers) merged.sequenceNumbers = joinedIds(first, second, first.sequenceNumbers, second.sequenceNumbers);
   // What the parts' requests said (network, throttling...): the split itself was no failure.
   const partError = first.requestError ?? second.requestError;
   if (partError) merged.requestError = partError;
   return merged;
+}
+
+/** Ids of the two halves' delivered entries, in the order of the merged `delivered`. */
+function joinedIds(first: BatchOutcome, second: BatchOutcome, a: (string | undefined)[] | undefined, b: (string | undefined)[] | undefined): (string | undefined)[] {
+  const ids: (string | undefined)[] = [];
+  for (let i = 0; i < first.delivered.length; i++) ids.push(a?.[i]);
+  for (let i = 0; i < second.delivered.length; i++) ids.push(b?.[i]);
+  return ids;
 }
 
 /** A credential source failed without saying why in SQS terms (providerCredentials says it itself). Retry. */

@@ -104,17 +104,21 @@ export class MessageTracker {
     }
   }
 
-  delivered(envs: readonly Envelope[]): void {
+  /** `messageIds[i]`, `sequenceNumbers[i]`: SQS's ids of `envs[i]` (BatchOutcome's). */
+  delivered(envs: readonly Envelope[], messageIds?: readonly (string | undefined)[], sequenceNumbers?: readonly (string | undefined)[]): void {
     const w = this.slots;
     const now = Date.now();
-    for (const e of envs) {
+    for (let i = 0; i < envs.length; i++) {
+      const e = envs[i] as Envelope;
       const slot = w.find(e.id);
       if (slot < 0) continue;
       w.state[slot] = DELIVERED;
       w.finishedAt[slot] = now;
       w.error[slot] = undefined;
-      if (e.sqsMessageId !== undefined) w.setMessageId(slot, e.sqsMessageId);
-      if (e.sqsSequenceNumber !== undefined) w.sequenceNumber[slot] = e.sqsSequenceNumber;
+      const messageId = messageIds?.[i];
+      if (messageId !== undefined) w.setMessageId(slot, messageId);
+      const sequenceNumber = sequenceNumbers?.[i];
+      if (sequenceNumber !== undefined) w.sequenceNumber[slot] = sequenceNumber;
       if (w.waited[slot] === 1) this.settle(slot, e.id);
     }
   }

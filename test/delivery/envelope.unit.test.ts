@@ -26,3 +26,8 @@ it('ids: a per-process prefix, a dash and a base-36 counter, each new', () => {
   expect(pa).toBe(pb);
   expect(parseInt(nb, 36)).toBe(parseInt(na, 36) + 1);
 });
+
+it('a new envelope has no field that only delivery or a failure sets (8 bytes each of every held message)', () => {
+  const [e] = newEnvelopes(makeDest('q'), [{ message: { body: 'm' }, bytes: 1 }], 1).envs;
+  expect(Object.keys(e as object).sort()).toEqual(['accepted', 'attempts', 'bytes', 'dest', 'id', 'message', 'offload', 'spoolLen', 'spoolOff', 'spoolSeg']);
+});

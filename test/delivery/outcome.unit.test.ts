@@ -51,6 +51,19 @@ describe('sortUndelivered', () => {
     ]);
   });
 
+  it("a failed attempt's start time is the entry's last attempt, and its first the first failed one's (dead letters show both)", () => {
+    const d = makeDest('q');
+    const [a, b] = ['a', 'b'].map((x) => makeEnvelope(d, x)) as [Envelope, Envelope];
+    expect(a.tries).toBeUndefined();
+    sort({ failed: [{ env: a, error: err('InternalError', 'retry') }], md5Mismatch: [b] }, d, { started: 1000 });
+    expect([a.tries, b.tries]).toEqual([
+      { firstAt: 1000, lastAt: 1000 },
+      { firstAt: 1000, lastAt: 1000 },
+    ]);
+    sort({ failed: [{ env: a, error: err('AccessDenied', 'permanent') }] }, d, { started: 2500 });
+    expect(a.tries).toEqual({ firstAt: 1000, lastAt: 2500 });
+  });
+
   it('an MD5 mismatch is sent again and logged with the message id, never the body', () => {
     const d = makeDest('q');
     const env = makeEnvelope(d, 'secret body');

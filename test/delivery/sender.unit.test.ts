@@ -89,6 +89,41 @@ describe('sendBatch', () => {
     expect(outcome.requestError).toBeUndefined();
   });
 
+  it("SQS's MessageId and SequenceNumber come back in the outcome, by delivered entry (the envelope has no field for them)", async () => {
+    const d = makeDest('q.fifo');
+    const batch = [makeEnvelope(d, 'a'), makeEnvelope(d, 'b'), makeEnvelope(d, 'c')];
+    const p = sendBatch(client.asClient(), batch);
+    await new Promise((r) => setImmediate(r));
+    client.calls[0]?.answer({
+      Successful: [
+        { Id: '2', MessageId: 'm2', SequenceNumber: 's2', MD5OfMessageBody: md5('c') },
+        { Id: '1', MessageId: 'm1', MD5OfMessageBody: md5('not b') },
+        { Id: '0', MessageId: 'm0', SequenceNumber: 's0', MD5OfMessageBody: md5('a') },
+      ],
+    });
+    const outcome = await p;
+    expect(ids(outcome.delivered)).toEqual([batch[2]?.id, batch[0]?.id]);
+    expect(outcome.messageIds).toEqual(['m2', 'm0']);
+    expect(outcome.sequenceNumbers).toEqual(['s2', 's0']);
+    expect(Object.keys(batch[0] as object)).not.toContain('sqsMessageId');
+  });
+
+  it('a batch refused as a whole and sent in halves: the ids stay with their entries', async () => {
+    const d = makeDest('q');
+    const batch = ['a', 'b', 'c', 'd'].map((x) => makeEnvelope(d, x));
+    let call = 0;
+    client.auto = (entries) => {
+      call += 1;
+      if (call === 1) return new SqsError('BatchRequestTooLong', 'too long', 400, undefined, 'split');
+      // The first half's answer has no MessageId for its second entry.
+      return { Successful: entries.map((e, i) => (call === 2 && i === 1 ? { Id: e.Id } : { Id: e.Id, MessageId: `id-${e.MessageBody}` })) as never };
+    };
+    const outcome = await sendBatch(client.asClient(), batch);
+    expect(ids(outcome.delivered)).toEqual(ids(batch));
+    expect(outcome.messageIds).toEqual(['id-a', undefined, 'id-c', 'id-d']);
+    expect(outcome.sequenceNumbers).toBeUndefined();
+  });
+
   it('an entry the answer does not mention is retried; unknown and repeated Ids are ignored', async () => {
     const d = makeDest('q');
     const batch = ['a', 'b', 'c'].map((b) => makeEnvelope(d, b));

@@ -24,9 +24,7 @@ describe('MessageTracker', () => {
     e.lastError = { code: 'ThrottlingException', message: 'slow down' };
     t.retrying([e]);
     expect(t.get(e.id)).toMatchObject({ state: 'spooled', error: { code: 'ThrottlingException' } });
-    e.sqsMessageId = 'mid-1';
-    e.sqsSequenceNumber = '42';
-    t.delivered([e]);
+    t.delivered([e], ['mid-1'], ['42']);
     const s = t.get(e.id, mine.key);
     expect(s).toMatchObject({ state: 'delivered', messageId: 'mid-1', sequenceNumber: '42' });
     expect(s?.error).toBeUndefined();
@@ -61,8 +59,7 @@ describe('MessageTracker', () => {
     const [a, b] = [env(), env()];
     t.accepted([a!, b!]);
     const both = t.wait([a!.id, b!.id], 5000);
-    a!.sqsMessageId = 'ma';
-    t.delivered([a!]);
+    t.delivered([a!], ['ma']);
     t.deadLettered([b!], { code: 'AccessDenied', message: 'no' });
     expect((await both).map((s) => [s.state, s.messageId ?? s.error?.code])).toEqual([['delivered', 'ma'], ['dead-lettered', 'AccessDenied']]);
     const c = env();
@@ -107,8 +104,10 @@ describe('MessageTracker', () => {
     const es = ids.map((id) => ({ ...env(), id }));
     t.accepted(es);
     const mids = ['8a2c3e6f-0c4d-4b8e-9f10-1a2b3c4d5e6f', '8A2C3E6F-0C4D-4B8E-9F10-1A2B3C4D5E6F', 'not-a-uuid'];
-    es.forEach((e, i) => (e.sqsMessageId = mids[i % 3]));
-    t.delivered(es);
+    t.delivered(
+      es,
+      es.map((_, i) => mids[i % 3]),
+    );
     expect(es.map((e) => t.get(e.id))).toEqual(es.map((e, i) => expect.objectContaining({ id: e.id, state: 'delivered', messageId: mids[i % 3] })));
     expect(t.get('lqz1abc123-a')).toBeUndefined();
   });

@@ -31,8 +31,7 @@ function kill(envs: Envelope[], code: string, attempts = 3): void {
   const t = Date.now();
   for (const e of envs) {
     e.attempts = attempts;
-    e.firstAttemptAt = t - 1000;
-    e.lastAttemptAt = t;
+    e.tries = { firstAt: t - 1000, lastAt: t };
   }
   spool.append(envs);
   spool.deadLettered(envs, { code, message: `${code}: refused` });
