@@ -2,7 +2,7 @@ import { deduplicationIdFor } from '../sqs/dedup.js';
 import type { SqsClient } from '../sqs/client.js';
 import { isSqsError, SqsError } from '../sqs/errors.js';
 import { type Destination, isVerified, type QueueResolver } from '../sqs/resolver.js';
-import type { Envelope } from './envelope.js';
+import { type Envelope, messageOf } from './envelope.js';
 import { type BatchOutcome, credentialsUnavailable, sendBatch } from './sender.js';
 
 /**
@@ -53,8 +53,9 @@ function sendVerified(client: SqsClient, batch: readonly Envelope[], dest: Desti
       (tooLong ??= []).push({ env, error: tooLongError(env, dest) });
       continue;
     }
-    if (dest.limits.fifo && env.message.dedupId === undefined) {
-      env.message = { ...env.message, dedupId: deduplicationIdFor(env.message, dest.limits, env.id) as string };
+    if (dest.limits.fifo && (typeof env.message === 'string' || env.message.dedupId === undefined)) {
+      const m = messageOf(env.message);
+      env.message = { ...m, dedupId: deduplicationIdFor(m, dest.limits, env.id) as string };
     }
     send?.push(env);
   }

@@ -1,6 +1,6 @@
 import type { Destination } from '../sqs/resolver.js';
 import { Deque } from './deque.js';
-import type { Envelope } from './envelope.js';
+import { type Envelope, groupIdOf } from './envelope.js';
 
 /** SendMessageBatch's limits: 10 entries, 1 MiB for all bodies and attributes together. */
 export const MAX_BATCH_ENTRIES = 10;
@@ -66,7 +66,7 @@ export class Batcher {
       this.sendableBytes += env.bytes;
       return;
     }
-    const group = env.message.groupId ?? '';
+    const group = groupIdOf(env.message) ?? '';
     const line = this.groupLine(group);
     line.q.push(env);
     line.bytes += env.bytes;
@@ -91,7 +91,7 @@ export class Batcher {
     }
     const byGroup = new Map<string, Envelope[]>();
     for (const e of envs) {
-      const g = e.message.groupId ?? '';
+      const g = groupIdOf(e.message) ?? '';
       let list = byGroup.get(g);
       if (!list) byGroup.set(g, (list = []));
       list.push(e);
@@ -150,7 +150,7 @@ export class Batcher {
   release(batch: readonly Envelope[], stillHeld: ReadonlySet<string>): void {
     if (!this.fifo) return;
     for (const e of batch) {
-      const g = e.message.groupId ?? '';
+      const g = groupIdOf(e.message) ?? '';
       if (!stillHeld.has(g)) this.unblock(g);
     }
   }

@@ -5,7 +5,7 @@ import type { SqsClient } from '../sqs/client.js';
 import type { Destination, QueueResolver } from '../sqs/resolver.js';
 import { Batcher } from './batcher.js';
 import { AppendCoalescer } from './coalesce.js';
-import { type Envelope, newEnvelopes } from './envelope.js';
+import { type Envelope, groupIdOf, newEnvelopes } from './envelope.js';
 import { attemptBatch } from './attempt.js';
 import { InFlightLimit } from './inflight.js';
 import { type DeadGroup, sortUndelivered } from './outcome.js';
@@ -451,7 +451,7 @@ export class Pipeline {
 
     const held = new Set<string>();
     if (retry.length > 0) {
-      for (const e of retry) held.add(e.message.groupId ?? '');
+      for (const e of retry) held.add(groupIdOf(e.message) ?? '');
       this.tracker?.retrying(retry);
       this.scheduleRetry(b, retry, todo, stats, requestId);
     }

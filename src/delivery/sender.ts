@@ -3,7 +3,7 @@ import type { SqsClient } from '../sqs/client.js';
 import { classifyEntry, type Disposition, isSqsError, SqsError } from '../sqs/errors.js';
 import type { Destination } from '../sqs/resolver.js';
 import type { SendMessageBatchRequestEntry } from '../sqs/types.js';
-import type { Envelope } from './envelope.js';
+import { bodyOf, type Envelope } from './envelope.js';
 
 /** What happened to each entry of one SendMessageBatch. */
 export interface BatchOutcome {
@@ -32,6 +32,7 @@ export interface BatchOutcome {
 /** The wire entry of one envelope, keys in the order batchRequestJson (src/sqs/batch-json.ts) writes them. */
 export function toEntry(env: Envelope, index: number): SendMessageBatchRequestEntry {
   const m = env.message;
+  if (typeof m === 'string') return { Id: String(index), MessageBody: m };
   const entry: SendMessageBatchRequestEntry = { Id: String(index), MessageBody: m.body };
   if (m.attributes) entry.MessageAttributes = m.attributes;
   if (m.delaySeconds !== undefined) entry.DelaySeconds = m.delaySeconds;
@@ -82,7 +83,7 @@ export async function sendBatch(client: SqsClient, batch: readonly Envelope[], d
     const env = batch[i];
     if (env === undefined || seen[i]) continue;
     seen[i] = 1;
-    if (ok.MD5OfMessageBody !== undefined && ok.MD5OfMessageBody !== md5(env.message.body)) outcome.md5Mismatch.push(env);
+    if (ok.MD5OfMessageBody !== undefined && ok.MD5OfMessageBody !== md5(bodyOf(env.message))) outcome.md5Mismatch.push(env);
     else {
       const at = outcome.delivered.length;
       if (typeof ok.MessageId === 'string') (outcome.messageIds ??= [])[at] = ok.MessageId;

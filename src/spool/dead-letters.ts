@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeadLetter, DeadLetterStore, Owner, StoredDeadLetter } from '../delivery/store.js';
-import type { Envelope, FailureReason } from '../delivery/envelope.js';
+import { type Envelope, type FailureReason, messageOf } from '../delivery/envelope.js';
 import type { Credentials } from '../sqs/types.js';
 
 /** What a dead-letter file holds: the public record plus what replay needs. */
@@ -34,7 +34,7 @@ export class DeadLetterDir implements DeadLetterStore {
   add(envs: readonly Envelope[], reason: FailureReason, credentialsOf: (env: Envelope) => Credentials | null): void {
     const deadAt = Date.now();
     for (const env of envs) {
-      const m = env.message;
+      const m = messageOf(env.message);
       const creds = credentialsOf(env);
       const letter: DeadLetterFile = {
         id: env.id,

@@ -1,7 +1,7 @@
 import { closeSync, constants as FS, fstatSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Envelope } from '../delivery/envelope.js';
+import { type Envelope, messageOf } from '../delivery/envelope.js';
 import type { Destination } from '../sqs/resolver.js';
 import type { Credentials, OutgoingMessage, QueueLimits } from '../sqs/types.js';
 import type { OffloadedPayload } from '../ingest/offload.js';
@@ -51,6 +51,8 @@ export interface AcceptPayload {
 }
 
 const NO_MESSAGE: OutgoingMessage = { body: '' };
+/** The journal's `m` of a message held as its body alone, set in place for each: the same `{"body":…}` JSON as the message object it was made from. */
+const BODY_ONLY: OutgoingMessage = { body: '' };
 /** The payload of a plain message's Accept record, reused by every write (writeAccepts). `t` starts as a fraction so its field is a double from the first. */
 const PLAIN: AcceptPayload = { i: '', k: 0, t: 0.5, b: 0, m: NO_MESSAGE };
 
@@ -181,11 +183,16 @@ export class SegmentFiles {
         a.k = k;
         a.t = env.accepted.at;
         a.b = env.bytes;
-        a.m = env.message;
+        const m = env.message;
+        if (typeof m === 'string') {
+          BODY_ONLY.body = m; // held as its body alone (envelope.ts HeldMessage): written as before
+          a.m = BODY_ONLY;
+        } else a.m = m;
         p = JSON.stringify(a);
         a.m = NO_MESSAGE; // the last message is not kept alive by it
+        BODY_ONLY.body = '';
       } else {
-        const a: AcceptPayload = { i: env.id, k, t: env.accepted.at, b: env.bytes, o: { bucket: env.offload.bucket, key: env.offload.key, bytes: env.offload.bytes }, m: env.message };
+        const a: AcceptPayload = { i: env.id, k, t: env.accepted.at, b: env.bytes, o: { bucket: env.offload.bucket, key: env.offload.key, bytes: env.offload.bytes }, m: messageOf(env.message) };
         p = JSON.stringify(a);
       }
       const len = Buffer.byteLength(p, 'utf8');

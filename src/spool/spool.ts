@@ -1,6 +1,6 @@
 import { chmodSync, constants as FS, fdatasync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { AcceptedAt, Envelope, FailureReason } from '../delivery/envelope.js';
+import { type AcceptedAt, type Envelope, type FailureReason, toHeld } from '../delivery/envelope.js';
 import type { MessageStore, Pager, StoreInfo } from '../delivery/store.js';
 import type { Destination } from '../sqs/resolver.js';
 import type { Credentials } from '../sqs/types.js';
@@ -180,7 +180,7 @@ export class Spool implements MessageStore, Pager {
           continue;
         }
         if (accepted === undefined || accepted.at !== p.t) accepted = { at: p.t };
-        const env: Envelope = { id: p.i, dest, message: p.m, bytes: p.b, accepted, attempts: 0, spoolSeg: seg, spoolOff: start + rel - len, spoolLen: len };
+        const env: Envelope = { id: p.i, dest, message: toHeld(p.m), bytes: p.b, accepted, attempts: 0, spoolSeg: seg, spoolOff: start + rel - len, spoolLen: len };
         if (p.o) env.offload = p.o; // a large message: uploaded (again, same key) before its pointer is sent
         out.push(env);
       }

@@ -1,5 +1,5 @@
 import { Batcher, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES } from '../../src/delivery/batcher.js';
-import type { Envelope } from '../../src/delivery/envelope.js';
+import { bodyOf, type Envelope, groupIdOf } from '../../src/delivery/envelope.js';
 import { staticCredentials } from '../../src/sqs/credentials.js';
 import type { Destination } from '../../src/sqs/resolver.js';
 
@@ -20,7 +20,7 @@ function env(d: Destination, body: string, groupId?: string, bytes = body.length
   return { id: `m${n}`, dest: d, message, bytes, accepted: { at: 0 }, attempts: 0 };
 }
 
-const bodies = (batch: Envelope[]) => batch.map((e) => e.message.body);
+const bodies = (batch: Envelope[]) => batch.map((e) => bodyOf(e.message));
 const range = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
 
 describe('Batcher, standard queue', () => {
@@ -148,7 +148,7 @@ describe('Batcher, FIFO queue', () => {
     expect(bodies(one)).toEqual(['a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3']);
     b.add(env(d, 'a4', 'A'));
     b.add(env(d, 'b4', 'B'));
-    const failed = one.filter((e) => ['a1', 'a3', 'b2'].includes(e.message.body));
+    const failed = one.filter((e) => ['a1', 'a3', 'b2'].includes(bodyOf(e.message)));
     b.release(one, new Set(['A', 'B']));
     b.requeue(failed);
     const two = bodies(b.takeBatch());
@@ -163,7 +163,7 @@ describe('Batcher, FIFO queue', () => {
     const order: string[] = [];
     for (let guard = 0; guard < 10 && b.size > 0; guard++) {
       const batch = b.takeBatch();
-      order.push([...new Set(batch.map((e) => e.message.groupId))].join(''));
+      order.push([...new Set(batch.map((e) => groupIdOf(e.message)))].join(''));
       b.release(batch, new Set());
     }
     expect(order).toEqual(['A', 'B', 'C', 'ABC']);
@@ -214,17 +214,17 @@ describe('FIFO entries per group (--fifo-max-per-group)', () => {
     const b = new Batcher(d, 1);
     for (let i = 0; i < 5; i++) for (const g of ['a', 'b', 'c']) b.add(env(d, `${g}${i}`, g));
     const first = b.takeBatch();
-    expect(first.map((e) => e.message.body)).toEqual(['a0', 'b0', 'c0']);
+    expect(first.map((e) => bodyOf(e.message))).toEqual(['a0', 'b0', 'c0']);
     expect(b.takeBatch()).toEqual([]); // every group is blocked until its batch comes back
     b.release(first, new Set());
-    expect(b.takeBatch().map((e) => e.message.body)).toEqual(['a1', 'b1', 'c1']);
+    expect(b.takeBatch().map((e) => bodyOf(e.message))).toEqual(['a1', 'b1', 'c1']);
   });
 
   it('with 10, one busy group fills a batch in order', () => {
     const d = dest(true);
     const b = new Batcher(d, 10);
     for (let i = 0; i < 12; i++) b.add(env(d, `m${i}`, 'solo'));
-    expect(b.takeBatch().map((e) => e.message.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']);
+    expect(b.takeBatch().map((e) => bodyOf(e.message))).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']);
   });
 });
 

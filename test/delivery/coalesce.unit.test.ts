@@ -6,7 +6,7 @@
  */
 import { writeSync } from 'node:fs';
 import { AppendCoalescer, WRITE_AT_ONCE_ENTRIES } from '../../src/delivery/coalesce.js';
-import type { Envelope } from '../../src/delivery/envelope.js';
+import { bodyOf, type Envelope } from '../../src/delivery/envelope.js';
 import type { Destination } from '../../src/sqs/resolver.js';
 import type { Spool } from '../../src/spool/spool.js';
 import { makeDest, makeEnvelope, openSpool, passThrough, removeDir, tempDir } from '../support/spool-harness.js';
@@ -50,7 +50,7 @@ async function reopen(s: Spool, dest: Destination): Promise<string[]> {
   for (let i = 0; i < 1000; i++) {
     const { envs, consumed } = spool.pageIn(dest.key, 50);
     if (consumed === 0) break;
-    for (const e of envs) bodies.push(e.message.body);
+    for (const e of envs) bodies.push(bodyOf(e.message));
   }
   return bodies;
 }
@@ -77,7 +77,7 @@ describe('AppendCoalescer', () => {
     // A later turn is its own write.
     await c.append([makeEnvelope(dest, 'later')]);
     expect(state.writes).toBe(2);
-    expect(await reopen(spool, dest)).toEqual([...batches.flat().map((e) => e.message.body), 'later']);
+    expect(await reopen(spool, dest)).toEqual([...batches.flat().map((e) => bodyOf(e.message)), 'later']);
   });
 
   it('a group that does not fit is tried append by append: what fits is written, the rest refused with ESPOOLFULL', async () => {
@@ -92,7 +92,7 @@ describe('AppendCoalescer', () => {
     expect(results).toEqual([...Array(written).fill('ok'), ...Array(10 - written).fill('ESPOOLFULL')]);
     expect(spool.info().writable).toBe(true);
     expect(state.writes).toBe(written); // the group write was refused before any byte went out
-    expect(await reopen(spool, dest)).toEqual(envs.slice(0, written).map((e) => e.message.body));
+    expect(await reopen(spool, dest)).toEqual(envs.slice(0, written).map((e) => bodyOf(e.message)));
   });
 
   it('a write error refuses every append of the group with ESPOOLWRITE and keeps none of them', async () => {
@@ -131,7 +131,7 @@ describe('AppendCoalescer', () => {
     expect(behind[0]?.spoolSeg).toBeUndefined();
     await Promise.all([waitingSmall, waitingBehind]);
     expect(state.writes).toBe(2);
-    expect(await reopen(spool, dest)).toEqual([...first, ...small, ...behind].map((e) => e.message.body));
+    expect(await reopen(spool, dest)).toEqual([...first, ...small, ...behind].map((e) => bodyOf(e.message)));
   });
 
   it('a large append written at once that does not fit is refused within the call with ESPOOLFULL and keeps nothing', async () => {

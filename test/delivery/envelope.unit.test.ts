@@ -3,7 +3,7 @@
  * AcceptedAt (a time in ms is a heap number of its own in each object that holds it), and ids
  * are unique, in order, and of the form clients see.
  */
-import { newEnvelopes, newMessageId } from '../../src/delivery/envelope.js';
+import { bodyOf, groupIdOf, messageOf, newEnvelopes, newMessageId } from '../../src/delivery/envelope.js';
 import { makeDest } from '../support/delivery-harness.js';
 
 it('the envelopes of one accept share one AcceptedAt with the accept time; another accept has its own', () => {
@@ -30,4 +30,14 @@ it('ids: a per-process prefix, a dash and a base-36 counter, each new', () => {
 it('a new envelope has no field that only delivery or a failure sets (8 bytes each of every held message)', () => {
   const [e] = newEnvelopes(makeDest('q'), [{ message: { body: 'm' }, bytes: 1 }], 1).envs;
   expect(Object.keys(e as object).sort()).toEqual(['accepted', 'attempts', 'bytes', 'dest', 'id', 'message', 'offload', 'spoolLen', 'spoolOff', 'spoolSeg']);
+});
+
+it('a message with nothing but a body is held as its body string; any other field keeps the object', () => {
+  const withAttr = { body: 'b', attributes: { a: { DataType: 'String', StringValue: 'x' } } };
+  const items = [{ message: { body: 'a' }, bytes: 1 }, { message: withAttr, bytes: 2 }, { message: { body: 'c', traceHeader: 'Root=1' }, bytes: 1 }];
+  const { envs } = newEnvelopes(makeDest('q'), items, 1);
+  expect(envs.map((e) => e.message)).toEqual(['a', withAttr, { body: 'c', traceHeader: 'Root=1' }]);
+  expect(envs.map((e) => bodyOf(e.message))).toEqual(['a', 'b', 'c']);
+  expect(messageOf(envs[0]!.message)).toEqual({ body: 'a' });
+  expect(groupIdOf(newEnvelopes(makeDest('q.fifo'), [{ message: { body: 'f', groupId: 'g' }, bytes: 1 }], 1).envs[0]!.message)).toBe('g');
 });

@@ -7,7 +7,7 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { defaultInMemoryBytes, loadConfig } from '../../src/config.js';
-import type { Envelope } from '../../src/delivery/envelope.js';
+import { bodyOf, type Envelope } from '../../src/delivery/envelope.js';
 import { Paging, type PagingHost } from '../../src/delivery/paging.js';
 import type { Pager } from '../../src/delivery/store.js';
 import type { Destination } from '../../src/sqs/resolver.js';
@@ -36,7 +36,7 @@ class Host implements PagingHost {
 }
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
-const bodies = (envs: Envelope[]) => envs.map((e) => e.message.body);
+const bodies = (envs: Envelope[]) => envs.map((e) => bodyOf(e.message));
 
 function offer(paging: Paging, host: Host, dest: Destination, bodiesToSend: string[]): void {
   for (const body of bodiesToSend) {

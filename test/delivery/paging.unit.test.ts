@@ -4,7 +4,7 @@
  * between destinations, as memory frees up. Last, the same through a Pipeline.
  */
 import { jest } from '@jest/globals';
-import type { Envelope } from '../../src/delivery/envelope.js';
+import { bodyOf, type Envelope } from '../../src/delivery/envelope.js';
 import { Paging, type PagingHost, PIPELINE_PAGING } from '../../src/delivery/paging.js';
 import { Pipeline } from '../../src/delivery/pipeline.js';
 import type { Pager } from '../../src/delivery/store.js';
@@ -29,7 +29,7 @@ class Host implements PagingHost {
 }
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
-const bodies = (envs: Envelope[]) => envs.map((e) => e.message.body);
+const bodies = (envs: Envelope[]) => envs.map((e) => bodyOf(e.message));
 
 let store: RecordingStore;
 let host: Host;
@@ -234,7 +234,7 @@ describe('a Pipeline with a paging store', () => {
     expect(pipeline.stats('empty')).toBeUndefined();
     await pipeline.accept(d, [msg('new')]); // waits behind the recovered ones
     await pipeline.idle();
-    expect(client.bodies().flat()).toEqual([...old.map((e) => e.message.body), 'new']);
+    expect(client.bodies().flat()).toEqual([...old.map((e) => bodyOf(e.message)), 'new']);
     expect(pipeline.backlogBytes).toBe(0);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Envelope } from '../../src/delivery/envelope.js';
+import { bodyOf, type Envelope } from '../../src/delivery/envelope.js';
 import { providerCredentials } from '../../src/sqs/credentials.js';
 import type { Destination } from '../../src/sqs/resolver.js';
 import { DeadLetterDir } from '../../src/spool/dead-letters.js';
@@ -142,7 +142,7 @@ it('dead-lettered messages are not recovered; when the letter cannot be written 
   const recovered = spool.recover(passThrough);
   expect(recovered.map((r) => r.count)).toEqual([1]);
   const { envs } = spool.pageIn(recovered[0]?.dest.key as string, 10);
-  expect(envs.map((e) => e.message.body)).toEqual(['stuck']);
+  expect(envs.map((e) => bodyOf(e.message))).toEqual(['stuck']);
 });
 
 it('letter files are plain JSON that a human (or the CLI) can read', () => {

@@ -8,7 +8,7 @@ import { jest } from '@jest/globals';
 import { existsSync, fdatasync, ftruncateSync, mkdtempSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Envelope, newEnvelopes } from '../../src/delivery/envelope.js';
+import { bodyOf, type Envelope, newEnvelopes } from '../../src/delivery/envelope.js';
 import { readSegment, RecordType, recordAt, scanBuffer } from '../../src/spool/journal.js';
 import { recoverSegments } from '../../src/spool/recovery.js';
 import { type FileOps, SEGMENT, SegmentFiles, segName } from '../../src/spool/segments.js';
@@ -76,11 +76,26 @@ describe('SegmentFiles', () => {
       expect(e.spoolSeg).toBe(1);
       const rec = recordAt(buf, e.spoolOff!);
       expect(rec?.length).toBe(e.spoolLen);
-      expect(JSON.parse(rec!.payload.toString('utf8'))).toMatchObject({ i: e.id, m: { body: e.message.body }, b: e.bytes });
+      expect(JSON.parse(rec!.payload.toString('utf8'))).toMatchObject({ i: e.id, m: { body: bodyOf(e.message) }, b: e.bytes });
     }
     expect(c.spoolOff).toBe(start);
     expect(f.totalBytes).toBe(buf.length);
     expect(f.active).toMatchObject({ num: 1, live: 3, bytes: buf.length });
+  });
+
+  it('a message held as its body alone is journaled exactly as the {body} object it was made from', () => {
+    const f = files();
+    const q = makeDest('q');
+    const asObject = makeEnvelope(q, 'same body');
+    const asString = { ...asObject, message: 'same body' };
+    f.writeAccepts([asObject]);
+    f.writeAccepts([asString]);
+    const buf = readSegment(join(dir, segName(1)));
+    const a = recordAt(buf, asObject.spoolOff!)!.payload.toString('utf8');
+    const b = recordAt(buf, asString.spoolOff!)!.payload.toString('utf8');
+    expect(b).toBe(a);
+    expect(JSON.parse(b)).toMatchObject({ m: { body: 'same body' } });
+    expect(Object.keys(JSON.parse(b).m)).toEqual(['body']);
   });
 
   it('records an envelope\'s position in the fields newEnvelopes made for it, as three integers, with no object of its own', () => {

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, fdatasync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Envelope } from '../../src/delivery/envelope.js';
+import { bodyOf, type Envelope, messageOf } from '../../src/delivery/envelope.js';
 import { providerCredentials } from '../../src/sqs/credentials.js';
 import type { Destination } from '../../src/sqs/resolver.js';
 import { HEADER_BYTES, scanBuffer } from '../../src/spool/journal.js';
@@ -51,7 +51,7 @@ function drain(s: Spool, dest: Destination): Envelope[] {
 
 const segments = () => readdirSync(dir).filter((n) => n.startsWith('seg-')).sort();
 
-const fields = (e: Envelope) => ({ id: e.id, message: e.message, bytes: e.bytes, acceptedAt: e.accepted.at });
+const fields = (e: Envelope) => ({ id: e.id, message: messageOf(e.message), bytes: e.bytes, acceptedAt: e.accepted.at });
 
 describe('append and recover', () => {
   it('recovers every unfinished message, per destination, in order, with every field', async () => {
@@ -95,6 +95,18 @@ describe('append and recover', () => {
     expect(s2.info()).toMatchObject({ durability: 'write', recovered: 60 - finished.size + 30, corruptRecords: 0, writable: true, deadLetters: dead.length });
   });
 
+  it('a message with nothing but a body is paged back in as its body string; one with more, as its object', async () => {
+    const { spool: s } = spool();
+    s.recover(passThrough);
+    const dest = makeDest('q');
+    const plain = makeEnvelope(dest, { body: 'plain' });
+    const full = makeEnvelope(dest, { body: 'full', attributes: { a: { DataType: 'String', StringValue: 'x' } }, delaySeconds: 3 });
+    s.append([plain, full]);
+    const r = await restart(s);
+    const back = drain(r.spool, dest);
+    expect(back.map((e) => e.message)).toEqual(['plain', { body: 'full', attributes: { a: { DataType: 'String', StringValue: 'x' } }, delaySeconds: 3 }]);
+  });
+
   it('a recovered message finished in the next run is not recovered again', async () => {
     const { spool: s } = spool();
     s.recover(passThrough);
@@ -108,7 +120,7 @@ describe('append and recover', () => {
     const newer = [makeEnvelope(dest, 'newer')];
     r1.spool.append(newer);
     const r2 = await restart(r1.spool);
-    expect(drain(r2.spool, dest).map((e) => e.message.body)).toEqual(['m4', 'm5', 'm6', 'm7', 'm8', 'm9', 'newer']);
+    expect(drain(r2.spool, dest).map((e) => bodyOf(e.message))).toEqual(['m4', 'm5', 'm6', 'm7', 'm8', 'm9', 'newer']);
   });
 
   it('close() writes pending completion marks; an empty spool leaves no segment behind after the next start', async () => {
@@ -334,8 +346,8 @@ describe('bounds and write failures', () => {
 
     const r = await restart(s);
     expect(r.spool.info().corruptRecords).toBe(0);
-    expect(drain(r.spool, dest).map((e) => e.message.body)).toEqual(good.map((e) => e.message.body));
-    expect(drain(r.spool, makeDest('new-queue')).map((e) => e.message.body)).toEqual(['after-1']);
+    expect(drain(r.spool, dest).map((e) => bodyOf(e.message))).toEqual(good.map((e) => bodyOf(e.message)));
+    expect(drain(r.spool, makeDest('new-queue')).map((e) => bodyOf(e.message))).toEqual(['after-1']);
     // And the file itself scans clean.
     for (const n of segments()) expect(scanBuffer(readFileSync(join(dir, n)), () => {}).corruptRegions).toBe(0);
   });
@@ -363,12 +375,12 @@ describe('bounds and write failures', () => {
     s.append(after);
     for (const e of after) s.pageOut(e);
     // Read back through the positions the spool recorded: every one must check out.
-    expect(drain(s, dest).map((e) => e.message.body)).toEqual(after.map((e) => e.message.body));
+    expect(drain(s, dest).map((e) => bodyOf(e.message))).toEqual(after.map((e) => bodyOf(e.message)));
     expect(s.info().corruptRecords).toBe(0);
     expect(s.info().spoolBytes).toBe(statSync(join(dir, 'seg-0000000001.log')).size);
     // At the next start the torn bytes are skipped and reported.
     const r = await restart(s);
-    expect(drain(r.spool, dest).map((e) => e.message.body)).toEqual(['before', ...after.map((e) => e.message.body)]);
+    expect(drain(r.spool, dest).map((e) => bodyOf(e.message))).toEqual(['before', ...after.map((e) => bodyOf(e.message))]);
     expect(r.spool.info().corruptRecords).toBe(1);
   });
 
@@ -385,7 +397,7 @@ describe('bounds and write failures', () => {
     expect(s.info().writable).toBe(true);
     s.append([makeEnvelope(dest, 'after-2')]);
     const r = await restart(s, { segmentBytes: 65_536 }); // close() must not throw either
-    const bodies = drain(r.spool, dest).map((e) => e.message.body);
+    const bodies = drain(r.spool, dest).map((e) => bodyOf(e.message));
     expect(bodies).toHaveLength(72);
     expect(bodies.slice(-2)).toEqual(['after-1', 'after-2']);
   });
@@ -405,7 +417,7 @@ describe('bounds and write failures', () => {
     s.append(second);
     const r = await restart(s);
     // A clean stop: nothing delivered comes back (a lost mark would mean a duplicate).
-    expect(drain(r.spool, dest).map((e) => e.message.body)).toEqual(['second']);
+    expect(drain(r.spool, dest).map((e) => bodyOf(e.message))).toEqual(['second']);
   });
 });
 
@@ -461,7 +473,7 @@ describe('fsync durability', () => {
     expect(s.info().writable).toBe(true);
     // What the senders were told was refused must not be delivered after a restart either.
     const r = await restart(s, { durability: 'fsync' });
-    expect(drain(r.spool, dest).map((e) => e.message.body)).toEqual(['before', 'after']);
+    expect(drain(r.spool, dest).map((e) => bodyOf(e.message))).toEqual(['before', 'after']);
   });
 });
 
@@ -575,7 +587,7 @@ describe('page-in of a damaged record', () => {
     closeSync(fd);
     const { envs: back, consumed, lostBytes } = s.pageIn(d.key, 10);
     expect(consumed).toBe(3);
-    expect(back.map((e) => e.message.body)).toEqual(['first', 'third']);
+    expect(back.map((e) => bodyOf(e.message))).toEqual(['first', 'third']);
     expect(lostBytes).toBe(Buffer.byteLength('second-is-damaged'));
     expect(s.info().corruptRecords).toBe(1);
   });
@@ -599,7 +611,7 @@ describe('completion marks held by a newer segment', () => {
     expect(segments()).toEqual(['seg-0000000001.log', 'seg-0000000003.log']);
     const { spool: next, recovered } = await restart(s, { segmentBytes: 1 });
     expect(recovered.map((r) => r.count)).toEqual([2]);
-    expect(drain(next, d).map((e) => e.message.body)).toEqual(['m2', 'm4']); // not m1
+    expect(drain(next, d).map((e) => bodyOf(e.message))).toEqual(['m2', 'm4']); // not m1
   });
 
   it('are carried forward by a holder that survived a restart and is deleted later', async () => {
@@ -613,11 +625,11 @@ describe('completion marks held by a newer segment', () => {
     await new Promise((r) => setTimeout(r, 40));
     const first = await restart(s, { segmentBytes: 1 });
     const back = drain(first.spool, d);
-    expect(back.map((e) => e.message.body)).toEqual(['m2', 'm3']);
+    expect(back.map((e) => bodyOf(e.message))).toEqual(['m2', 'm3']);
     first.spool.delivered([back[1] as Envelope]); // m3: segment 2 is finished and deleted in this run
     await new Promise((r) => setTimeout(r, 40));
     const second = await restart(first.spool, { segmentBytes: 1 });
-    expect(drain(second.spool, d).map((e) => e.message.body)).toEqual(['m2']); // m1 stays done
+    expect(drain(second.spool, d).map((e) => bodyOf(e.message))).toEqual(['m2']); // m1 stays done
   });
 
   it('are kept across a restart that deletes their holder', async () => {
@@ -631,10 +643,10 @@ describe('completion marks held by a newer segment', () => {
     s.delivered([m1, m3]); // marks in segment 2; segment 2 finished but active
     // Restart 1: segment 2 has nothing unfinished and is deleted at start.
     const first = await restart(s, { segmentBytes: 1 });
-    expect(drain(first.spool, d).map((e) => e.message.body)).toEqual(['m2']);
+    expect(drain(first.spool, d).map((e) => bodyOf(e.message))).toEqual(['m2']);
     // Restart 2 (m2 still not delivered): m1 must still count as done.
     const second = await restart(first.spool, { segmentBytes: 1 });
-    expect(drain(second.spool, d).map((e) => e.message.body)).toEqual(['m2']);
+    expect(drain(second.spool, d).map((e) => bodyOf(e.message))).toEqual(['m2']);
   });
 });
 
@@ -654,7 +666,7 @@ describe('recovery edge cases', () => {
     const r2 = spool();
     const recovered = r2.spool.recover((stored) => (stored ? passThrough(stored) : chain));
     expect(recovered.map((r) => r.count)).toEqual([2]);
-    expect(drain(r2.spool, recovered[0]?.dest as Destination).map((e) => e.message.body)).toEqual(['chain-1', 'chain-2']);
+    expect(drain(r2.spool, recovered[0]?.dest as Destination).map((e) => bodyOf(e.message))).toEqual(['chain-1', 'chain-2']);
   });
 
   it('a torn tail and a flipped byte are reported, counted, and the valid records recovered', async () => {
@@ -673,7 +685,7 @@ describe('recovery edge cases', () => {
     const r = spool();
     const recovered = r.spool.recover(passThrough);
     expect(recovered[0]?.count).toBe(18);
-    expect(drain(r.spool, dest).map((e) => e.message.body)).toEqual(envs.filter((_, i) => i !== 7 && i !== 19).map((e) => e.message.body));
+    expect(drain(r.spool, dest).map((e) => bodyOf(e.message))).toEqual(envs.filter((_, i) => i !== 7 && i !== 19).map((e) => bodyOf(e.message)));
     expect(r.spool.info().corruptRecords).toBe(2);
     expect(r.logs.find('spool segment damaged')).toHaveLength(1);
   });

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { newEnvelopes, type Envelope } from '../../src/delivery/envelope.js';
+import { type Envelope, messageOf, newEnvelopes } from '../../src/delivery/envelope.js';
 import { SqsClient } from '../../src/sqs/client.js';
 import { staticCredentials } from '../../src/sqs/credentials.js';
 import { QueueResolver } from '../../src/sqs/resolver.js';
@@ -127,7 +127,7 @@ describe('Upstreams (the failover router)', () => {
   it('FIFO stays on the down primary unless allowed', async () => {
     await build([['q.fifo'], ['q.fifo']]);
     const envs = await batch('q.fifo', ['a']);
-    envs[0]!.message = { ...envs[0]!.message, groupId: 'g' };
+    envs[0]!.message = { ...messageOf(envs[0]!.message), groupId: 'g' };
     await fakes[0]!.unplug();
     await router.send(envs);
     const again = await router.send(envs);
