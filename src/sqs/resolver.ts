@@ -61,6 +61,15 @@ export class QueueResolver {
   private readonly cache = new Map<string, Destination>();
   private readonly inflight = new Map<string, Promise<Destination>>();
   private readonly maxEntries: number;
+  /**
+   * The last destination cached() found and the credentials it was asked with: an app sends to
+   * one queue with one key, so the next call is that pair again, answered without building and
+   * hashing the `${credentials.key}\0${queue}` key (issue 14: ~0.2 KB a message, the key holding
+   * the secret). Always the cache's own entry for its key: forgotten whenever that entry is
+   * deleted or replaced (drop(), remember()).
+   */
+  private last: Destination | undefined;
+  private lastCredentials: CredentialSource | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -71,7 +80,14 @@ export class QueueResolver {
   }
 
   cached(credentials: CredentialSource, queueName: string): Destination | undefined {
-    return this.hit(`${credentials.key}\0${queueName}`) ?? this.fromKnown(credentials, queueName);
+    const last = this.last;
+    if (last !== undefined && credentials === this.lastCredentials && queueName === last.queueName) return this.touch(last);
+    const d = this.hit(`${credentials.key}\0${queueName}`) ?? this.fromKnown(credentials, queueName);
+    if (d !== undefined) {
+      this.last = d;
+      this.lastCredentials = credentials;
+    }
+    return d;
   }
 
   /** Destinations cached. */
@@ -84,21 +100,30 @@ export class QueueResolver {
     // Least recently used first (hit() moves an entry to the end), so stop at the first recent one.
     for (const [k, d] of this.cache) {
       if ((d.usedAt ?? 0) >= before) break;
-      this.cache.delete(k);
+      this.drop(k);
     }
   }
 
   private hit(key: string): Destination | undefined {
     const d = this.cache.get(key);
-    if (!d) return undefined;
+    return d ? this.touch(d) : undefined;
+  }
+
+  /** A cache hit: moved to the end (most recently used); at most once a second per entry, to stay cheap. */
+  private touch(d: Destination): Destination {
     const now = Date.now();
-    // Move to the end (most recently used); at most once a second per entry, to stay cheap.
     if (now - (d.usedAt ?? 0) > 1000) {
-      this.cache.delete(key);
-      this.cache.set(key, d);
+      this.cache.delete(d.key);
+      this.cache.set(d.key, d);
       d.usedAt = now;
     }
     return d;
+  }
+
+  /** Deletes a cache entry, and the memo of it (see `last`). */
+  private drop(key: string): void {
+    this.cache.delete(key);
+    if (this.last?.key === key) this.last = this.lastCredentials = undefined;
   }
 
   /** The destination, looked up if needed; rejects with the SqsError when SQS refuses or fails. */
@@ -195,13 +220,13 @@ export class QueueResolver {
 
   /** Forget a destination, e.g. after SQS said its queue no longer exists. */
   invalidate(dest: Destination): void {
-    if (this.cache.get(dest.key) === dest) this.cache.delete(dest.key);
+    if (this.cache.get(dest.key) === dest) this.drop(dest.key);
     this.options.known?.forget(dest);
   }
 
   /** Forget every destination for a queue name (queue deleted through the UI). */
   invalidateQueue(queueName: string): void {
-    for (const [k, d] of this.cache) if (d.queueName === queueName) this.cache.delete(k);
+    for (const [k, d] of this.cache) if (d.queueName === queueName) this.drop(k);
     this.options.known?.forgetQueue(queueName);
   }
 
@@ -278,8 +303,10 @@ export class QueueResolver {
   private remember(dest: Destination): void {
     if (!this.cache.has(dest.key) && this.cache.size >= this.maxEntries) {
       const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
+      if (oldest !== undefined) this.drop(oldest);
     }
+    // A newer destination under the memo's key replaces it in the memo too.
+    if (this.last?.key === dest.key && this.last !== dest) this.last = this.lastCredentials = undefined;
     this.cache.set(dest.key, dest);
     if (!dest.usedAt) dest.usedAt = Date.now();
     if (isVerified(dest)) this.options.known?.save(dest);

@@ -1,6 +1,6 @@
 import { SqsClient } from '../../src/sqs/client.js';
 import { staticCredentials } from '../../src/sqs/credentials.js';
-import { QueueResolver } from '../../src/sqs/resolver.js';
+import { makeDestination, QueueResolver } from '../../src/sqs/resolver.js';
 import { startFakeSqs, type FakeSqs } from '../support/fake-sqs.js';
 import { sqsError, startStubSqs } from '../support/daemon.js';
 
@@ -80,6 +80,54 @@ describe('QueueResolver', () => {
     for (let i = 0; i < 4; i++) await r.resolve(creds, `q${i}`);
     expect(r.cached(creds, 'q0')).toBeUndefined();
     for (let i = 1; i < 4; i++) expect(r.cached(creds, `q${i}`)).toBeDefined();
+  });
+
+  it('answers a repeated (credentials, queue) as the cache does, after evictions, sweeps, invalidations and a newer destination', async () => {
+    for (let i = 0; i < 3; i++) fake.createQueue(`q${i}`);
+    const r = new QueueResolver(client, { maxMessageBytes: 1_048_576, maxEntries: 2 });
+    const q0 = await r.resolve(creds, 'q0');
+    expect(r.cached(creds, 'q0')).toBe(q0); // the last pair asked
+    expect(r.cached(other, 'q0')).toBeUndefined(); // same queue, other credentials
+    expect(r.cached(creds, 'q1')).toBeUndefined();
+    expect(r.cached(creds, 'q0')).toBe(q0);
+    // Evicted (maxEntries 2: q1 and q2 push q0 out) while it is the last one found.
+    await r.resolve(creds, 'q1');
+    await r.resolve(creds, 'q2');
+    expect(r.cached(creds, 'q0')).toBeUndefined();
+    // Swept while it is the last one found.
+    const q1 = r.cached(creds, 'q1');
+    expect(q1).toBeDefined();
+    r.sweep(Infinity);
+    expect(r.cached(creds, 'q1')).toBeUndefined();
+    // Invalidated, by destination and by queue name.
+    const a = await r.resolve(creds, 'q1');
+    expect(r.cached(creds, 'q1')).toBe(a);
+    r.invalidate(a);
+    expect(r.cached(creds, 'q1')).toBeUndefined();
+    const b = await r.resolve(creds, 'q1');
+    expect(r.cached(creds, 'q1')).toBe(b);
+    r.invalidateQueue('q1');
+    expect(r.cached(creds, 'q1')).toBeUndefined();
+    // Another destination under the same key (one rebuilt from the spool, verified by delivery)
+    // replaces the cached one: the next call gets it, not the one it found last.
+    const c = await r.resolve(creds, 'q1');
+    expect(r.cached(creds, 'q1')).toBe(c);
+    const rebuilt = makeDestination(c.key, 'q1', '', c.limits, creds);
+    await r.verify(rebuilt);
+    expect(r.cached(creds, 'q1')).toBe(rebuilt);
+  });
+
+  it('keeps a repeated hit most recently used: the memo of the last pair still moves it to the end', async () => {
+    for (let i = 0; i < 3; i++) fake.createQueue(`q${i}`);
+    const r = new QueueResolver(client, { maxMessageBytes: 1_048_576, maxEntries: 2 });
+    const q0 = await r.resolve(creds, 'q0');
+    expect(r.cached(creds, 'q0')).toBe(q0); // the last pair found
+    await r.resolve(creds, 'q1'); // a miss: the last pair found is still q0; q1 is the most recent
+    q0.usedAt = 0; // last touched long ago: the next hit moves it to the end
+    expect(r.cached(creds, 'q0')).toBe(q0); // the memo's answer, moved to the end
+    await r.resolve(creds, 'q2'); // evicts the least recently used: q1
+    expect(r.cached(creds, 'q1')).toBeUndefined();
+    expect(r.cached(creds, 'q0')).toBe(q0);
   });
 });
 
