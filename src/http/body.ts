@@ -22,23 +22,19 @@ const asBuffer = (buf: Buffer): Buffer => buf;
  * closure is made for it.
  */
 function readBodyAs<T, A>(req: IncomingMessage, limit: number, finish: (buf: Buffer, arg: A) => T, arg: A): Promise<T> {
-  // The client may have gone while we waited (first send: GetQueueUrl): its 'error' and
-  // 'close' have fired already and no listener added now would ever be called.
-  if (req.destroyed) return Promise.reject(new DaemonError('BodyReadError', 'the client closed the connection before the body was read'));
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
-    req.resume();
-    return Promise.reject(tooLarge(limit));
+  try {
+    checkDeclared(req, limit);
+    const buf = bufferedBody(req, limit);
+    if (buf !== undefined) return Promise.resolve(finish(buf, arg));
+  } catch (err) {
+    return Promise.reject(err as Error);
   }
+  return readListening(req, limit, finish, arg);
+}
+
+/** readBodyAs's read chunk by chunk as they come, after checkDeclared and bufferedBody. */
+function readListening<T, A>(req: IncomingMessage, limit: number, finish: (buf: Buffer, arg: A) => T, arg: A): Promise<T> {
   const lease = bodyLease(req);
-  if (lease && declared !== undefined && Number(declared) > 0) {
-    try {
-      lease.ensure(Number(declared));
-    } catch (err) {
-      req.resume(); // read and dropped, never kept
-      return Promise.reject(err as Error);
-    }
-  }
   return new Promise((resolve, reject) => {
     // A small body comes in one chunk: the list is made only for a second one (issue 14: the
     // list alone was ~150 bytes of garbage per message).
@@ -89,6 +85,67 @@ function readBodyAs<T, A>(req: IncomingMessage, limit: number, finish: (buf: Buf
     // readHead() may have paused the stream; with its 'readable' listener gone this restarts it.
     req.resume();
   });
+}
+
+/**
+ * What is known before a byte is read, thrown as readBody rejects: the client gone already, a
+ * declared Content-Length over `limit` (the body is read and dropped), or one the body budget
+ * cannot take (the same).
+ */
+function checkDeclared(req: IncomingMessage, limit: number): void {
+  // The client may have gone while we waited (first send: GetQueueUrl): its 'error' and
+  // 'close' have fired already and no listener added now would ever be called.
+  if (req.destroyed) throw new DaemonError('BodyReadError', 'the client closed the connection before the body was read');
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    req.resume();
+    throw tooLarge(limit);
+  }
+  const lease = bodyLease(req);
+  if (lease && declared !== undefined && Number(declared) > 0) {
+    try {
+      lease.ensure(Number(declared));
+    } catch (err) {
+      req.resume(); // read and dropped, never kept
+      throw err;
+    }
+  }
+}
+
+/**
+ * The whole body at once when the parser has put all of it into the request's buffer and nobody
+ * reads the stream yet (not flowing, no 'data' listener, 'end' not emitted): the message is
+ * complete, or its declared Content-Length is all buffered (a small body comes in the packet of
+ * its headers, and the parser pushes it a moment after the route started, ahead of the message's
+ * end). No listeners, closures or promise (issue 14: ~0.6 KB a message). Same refusals as the
+ * read chunk by chunk: over `limit` (413), over what the body budget can take (503). Undefined
+ * when the body is not all there yet: read it with listeners. Call after checkDeclared.
+ */
+function bufferedBody(req: IncomingMessage, limit: number): Buffer | undefined {
+  if (req.readableFlowing === true || req.readableEnded || req.listenerCount('data') > 0) return undefined;
+  const size = req.readableLength;
+  const complete = req.complete;
+  if (!complete && !(size > 0 && size === Number(req.headers['content-length']))) return undefined;
+  // Taken as buffered: one chunk is that Buffer, several are concatenated once.
+  const buf = (req.read() as Buffer | null) ?? EMPTY;
+  // The end of the message is still to come: the stream flows so that it ends ('end', then
+  // Node's own clean-up of the request) as when it is read with listeners.
+  if (!complete) req.resume();
+  if (size > limit) throw tooLarge(limit);
+  const lease = bodyLease(req);
+  if (lease && size > lease.bytes) lease.ensure(size);
+  return buf;
+}
+
+/**
+ * Is the body still on its way, with no reader yet? A route about to read a small form may wait
+ * a turn for it (bufferedBody): the route starts as the headers are parsed, before the parser
+ * pushes the body that came with them.
+ */
+export function bodyPending(ctx: BodyContext): boolean {
+  const req = ctx.req;
+  if ((ctx.state as BodyState).body !== undefined || req.complete || req.destroyed || req.readableFlowing === true) return false;
+  return req.readableLength === 0 || req.readableLength !== Number(req.headers['content-length']);
 }
 
 /**
@@ -222,10 +279,10 @@ function formOf(body: BodyRecord): UrlencodedForm {
 }
 
 /**
- * requestForm without its async layers: the form at once when an earlier reader read the body,
- * else the body read's own promise, resolved with the form parsed as the body ends (the send
- * fast path's single message, issue 14). Same limit checks and refusals as requestForm, thrown
- * or rejected.
+ * requestForm without its async layers: the form at once when an earlier reader read the body
+ * or the parser has buffered all of it (bufferedBody), else the body read's own promise,
+ * resolved with the form parsed as the body ends (the send fast path's single message, issue
+ * 14). Same limit checks and refusals as requestForm, thrown or rejected.
  */
 export function formNow(ctx: BodyContext, limit: number): UrlencodedForm | Promise<UrlencodedForm> {
   const body = (ctx.state as BodyState).body;
@@ -233,7 +290,10 @@ export function formNow(ctx: BodyContext, limit: number): UrlencodedForm | Promi
     if (body.buf.length > limit) throw new DaemonError('RequestTooLarge', `request body is larger than ${limit} bytes`);
     return formOf(body);
   }
-  return readBodyAs(ctx.req, limit, formRead, ctx.state as BodyState);
+  checkDeclared(ctx.req, limit);
+  const buf = bufferedBody(ctx.req, limit);
+  if (buf !== undefined) return formRead(buf, ctx.state as BodyState);
+  return readListening(ctx.req, limit, formRead, ctx.state as BodyState);
 }
 
 /** formNow's finish: the body read is kept as every reader's record (bodyRecord's), then parsed. */

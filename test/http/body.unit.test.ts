@@ -3,11 +3,13 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { serialize } from 'node:v8';
 import { decodeUtf8, decodeUtf8Sliced, readBody } from '../../src/http/body.js';
+import { BodyBudget } from '../../src/http/body-budget.js';
 
 /** A server whose handler hands each request to `onRequest`; answers 200 when it resolves. */
-async function withServer(onRequest: (req: IncomingMessage) => Promise<unknown>): Promise<{ port: number; server: Server; results: Array<{ ok: boolean; value: unknown }> }> {
+async function withServer(onRequest: (req: IncomingMessage) => Promise<unknown>, budget?: BodyBudget): Promise<{ port: number; server: Server; results: Array<{ ok: boolean; value: unknown }> }> {
   const results: Array<{ ok: boolean; value: unknown }> = [];
   const server = createServer((req, res) => {
+    budget?.admit(req, res);
     onRequest(req).then(
       (value) => {
         results.push({ ok: true, value });
@@ -89,6 +91,46 @@ describe('readBody', () => {
     await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc', { destroyAfterMs: 20 });
     expect(await until(() => results.length === 1, 2000)).toBe(true);
     expect(results[0]?.ok).toBe(false);
+  });
+});
+
+describe('readBody of a body the parser has buffered already', () => {
+  /** The body read once it is all in the request's buffer: after a turn (declared length), or once the message is complete. */
+  const after = (wait: 'turn' | 'complete', limit: number, budget?: BodyBudget) =>
+    withServer(async (req) => {
+      if (wait === 'turn') await Promise.resolve();
+      else await until(() => req.complete, 2000);
+      const buffered = req.readableLength;
+      const body = await readBody(req, limit);
+      // Read without a listener; the stream still ends, as Node's clean-up of the request needs.
+      const listeners = req.listenerCount('data');
+      const ended = await until(() => req.readableEnded, 2000);
+      return { body: String(body), buffered, listeners, ended, aborted: req.aborted };
+    }, budget);
+
+  it('reads a declared length all buffered a turn after the headers, and a complete chunked body, at once; the request still ends', async () => {
+    const { port, server, results } = await after('turn', 1000);
+    servers.push(server);
+    await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+    const chunked = await after('complete', 1000);
+    servers.push(chunked.server);
+    await raw(chunked.port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n');
+    for (const [r, body] of [[results[0], 'hello'], [chunked.results[0], 'abcde']] as const) {
+      expect(r).toEqual({ ok: true, value: { body, buffered: body.length, listeners: 0, ended: true, aborted: false } });
+    }
+  });
+
+  it('refuses a buffered chunked body over the limit (413) or over the body budget (503), as the read chunk by chunk does', async () => {
+    const { port, server, results } = await after('complete', 10);
+    servers.push(server);
+    await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n8\r\n01234567\r\n8\r\n01234567\r\n0\r\n\r\n');
+    expect(results[0]?.value).toMatchObject({ status: 413, code: 'RequestTooLarge' });
+    const tight = await after('complete', 1000, new BodyBudget(10));
+    servers.push(tight.server);
+    await raw(tight.port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n8\r\n01234567\r\n8\r\n01234567\r\n0\r\n\r\n');
+    expect(tight.results[0]?.value).toMatchObject({ status: 503, code: 'TooManyBodyBytes' });
+    await raw(tight.port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n8\r\n01234567\r\n0\r\n\r\n');
+    expect(tight.results[1]).toEqual({ ok: true, value: { body: '01234567', buffered: 8, listeners: 0, ended: true, aborted: false } });
   });
 });
 

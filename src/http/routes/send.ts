@@ -6,7 +6,7 @@ import { type Destination, isVerified } from '../../sqs/resolver.js';
 import type { CredentialSource } from '../../sqs/credentials.js';
 import type { TraceInput } from '../../sqs/trace.js';
 import { credentialsFor, credentialsNow } from '../auth.js';
-import { type BodyContext, decodeUtf8Sliced, formNow, requestTextSliced } from '../body.js';
+import { type BodyContext, bodyPending, decodeUtf8Sliced, formNow, requestTextSliced } from '../body.js';
 import { isRawBody, readRawBody } from '../large-body.js';
 import { newMessageId } from '../../delivery/envelope.js';
 import { type OffloadPolicy, thresholdFor } from '../../ingest/offload.js';
@@ -17,6 +17,8 @@ import { checkWaitRoom, waitedResult, wantsWait } from './messages.js';
 import { batchReply } from './send-batch.js';
 
 const FORM = 'application/x-www-form-urlencoded';
+/** Awaited to let the current turn finish (one reaction, no new promise). */
+const NEXT_TURN = Promise.resolve();
 
 /** Resolves a queue for this request's credentials (401 without them), through ingest. */
 export async function destinationFor(deps: Pick<AppDeps, 'config' | 'auth' | 'ingest'>, ctx: Context, queueName: string): Promise<Destination> {
@@ -100,12 +102,16 @@ export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>
   const dest = ingest.cachedDestination(credentials, r.name) ?? (await ingest.destination(credentials, r.name));
   // With --s3-bucket a raw body past the S3 threshold is streamed to its payload file instead.
   const policy = deps.s3?.policy;
-  const parsed: ParsedSend | FramedBatch =
-    policy && isRawBody(r.mime) && !hasBody(r.body)
-      ? await rawOrStreamed(r.body, policy, dest, config.maxRequestBytes)
-      : r.mime === FORM
-        ? decodeForm(await formNow(r.body, config.maxRequestBytes))
-        : await frameSendSliced(r.mime, await requestTextSliced(r.body, config.maxRequestBytes), config.maxBatchEntries);
+  let parsed: ParsedSend | FramedBatch;
+  if (policy && isRawBody(r.mime) && !hasBody(r.body)) parsed = await rawOrStreamed(r.body, policy, dest, config.maxRequestBytes);
+  else if (r.mime === FORM) {
+    // The route starts as the headers are parsed, before the body they came with: a turn later
+    // a small form is all in the request's buffer, read at once (formNow), without the body
+    // read's listeners and promise (issue 14).
+    if (bodyPending(r.body)) await NEXT_TURN;
+    const form = formNow(r.body, config.maxRequestBytes);
+    parsed = decodeForm(form instanceof Promise ? await form : form);
+  } else parsed = await frameSendSliced(r.mime, await requestTextSliced(r.body, config.maxRequestBytes), config.maxBatchEntries);
   if (!parsed.batch) {
     r.beforeSend?.(parsed.entries.length);
     // One message valid as it is: appended and awaited here (an async layer less, issue 14);
