@@ -25,7 +25,16 @@ export function hostGuard(extraHosts: readonly string[]) {
  */
 export function servedHosts(extraHosts: readonly string[]): (host: string) => boolean {
   const allowed = new Set([...LOCAL_NAMES, ...extraHosts.map((h) => h.toLowerCase())]);
-  return (host) => host === '' || allowed.has(hostName(host));
+  // The last Host served, as sent: an app sends the same one with every request, so it is
+  // compared, not lower-cased and sliced again (issue 14: two strings a message). The answer is
+  // a pure function of the header, so one entry is always right.
+  let lastServed = '';
+  return (host) => {
+    if (host === '' || host === lastServed) return true;
+    if (!allowed.has(hostName(host))) return false;
+    lastServed = host;
+    return true;
+  };
 }
 
 /** `LOCALHOST:9292` -> `localhost`, `[::1]:9292` -> `[::1]`. */

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { fromBrowser, hostGuard, hostName, sameOrigin } from '../../src/http/guards.js';
+import { fromBrowser, hostGuard, hostName, sameOrigin, servedHosts } from '../../src/http/guards.js';
 
 /** Just enough of a Koa context for the guards: headers by lower-case name. */
 function ctx(headers: Record<string, string>): Context {
@@ -44,6 +44,16 @@ describe('hostGuard', () => {
   it('does not echo an enormous Host back', async () => {
     const e = (await run(hostGuard([]), `x${'a'.repeat(5000)}`)) as { message: string };
     expect(e.message.length).toBeLessThan(300);
+  });
+});
+
+describe('servedHosts', () => {
+  it('answers the same whatever was asked before it (the last served Host is remembered)', () => {
+    const served = servedHosts(['Sqs.Internal']);
+    const hosts = ['localhost:9292', 'evil.example', 'LOCALHOST:9292', 'localhost:9292', 'localhost.evil.example', '127.0.0.1', '127.0.0.1', '127.0.0.2', 'sqs.internal', 'SQS.INTERNAL:1', '[::1]:1', '[::2]', '', 'evil.example'];
+    const fresh = hosts.map((h) => servedHosts(['Sqs.Internal'])(h));
+    expect(hosts.map((h) => served(h))).toEqual(fresh);
+    expect(fresh).toEqual([true, false, true, true, false, true, true, false, true, true, true, false, true, false]);
   });
 });
 
