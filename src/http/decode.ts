@@ -42,7 +42,7 @@ const FORM_FIELDS: Record<string, keyof MessageInput> = {
 export function parseSend(mime: string, text: string): ParsedSend {
   switch (mime) {
     case 'application/x-www-form-urlencoded':
-      return decodeForm(parseUrlencoded(text));
+      return { batch: false, entries: [formEntry(parseUrlencoded(text))] };
     case 'application/json':
       return parseJson(text);
     case 'application/x-ndjson':
@@ -141,8 +141,11 @@ function ndjsonEntry(line: string, lineNo: number): ParsedEntry {
   }
 }
 
-/** A form send (already parsed: the CSRF guard may have parsed it first): one message. */
-export function decodeForm(form: UrlencodedForm): ParsedSend {
+/**
+ * A form send (already parsed: the CSRF guard may have parsed it first): one message, its entry
+ * as it is (no ParsedSend and entry list around it, issue 14).
+ */
+export function formEntry(form: UrlencodedForm): ParsedEntry {
   const input: MessageInput = {};
   let attributes: Record<string, string> | undefined;
   let rows = false;
@@ -160,7 +163,7 @@ export function decodeForm(form: UrlencodedForm): ParsedSend {
   }
   // The rows' three lists only for a form that has rows (issue 14: three arrays per message).
   if (rows) addFormAttributeRows(input, form);
-  return { batch: false, entries: [{ input }] };
+  return { input };
 }
 
 /**

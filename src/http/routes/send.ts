@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { DaemonError } from '../../errors.js';
-import { type BatchResults, checkQueueName, entriesSource, type EntryResult } from '../../ingest/index.js';
+import { type BatchResults, checkQueueName, entriesSource, type EntryResult, type IngestEntry } from '../../ingest/index.js';
 import { type Destination, isVerified } from '../../sqs/resolver.js';
 import type { CredentialSource } from '../../sqs/credentials.js';
 import type { TraceInput } from '../../sqs/trace.js';
@@ -10,7 +10,7 @@ import { type BodyContext, bodyPending, decodeUtf8Sliced, formNow, requestTextSl
 import { isRawBody, readRawBody } from '../large-body.js';
 import { newMessageId } from '../../delivery/envelope.js';
 import { type OffloadPolicy, thresholdFor } from '../../ingest/offload.js';
-import { decodeForm, type FramedBatch, frameSendSliced, type ParsedSend } from '../decode.js';
+import { type FramedBatch, formEntry, frameSendSliced, type ParsedSend } from '../decode.js';
 import type { AppDeps } from '../deps.js';
 import { formFieldName, withFormFieldNames } from '../form-names.js';
 import { checkWaitRoom, waitedResult, wantsWait } from './messages.js';
@@ -102,7 +102,9 @@ export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>
   const dest = ingest.cachedDestination(credentials, r.name) ?? (await ingest.destination(credentials, r.name));
   // With --s3-bucket a raw body past the S3 threshold is streamed to its payload file instead.
   const policy = deps.s3?.policy;
-  let parsed: ParsedSend | FramedBatch;
+  // A form is one message (`one`); other bodies are decoded into `parsed`: one message or a batch.
+  let one: IngestEntry | undefined;
+  let parsed: ParsedSend | FramedBatch | undefined;
   if (policy && isRawBody(r.mime) && !hasBody(r.body)) parsed = await rawOrStreamed(r.body, policy, dest, config.maxRequestBytes);
   else if (r.mime === FORM) {
     // The route starts as the headers are parsed, before the body they came with: a turn later
@@ -110,14 +112,16 @@ export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>
     // read's listeners and promise (issue 14).
     if (bodyPending(r.body)) await NEXT_TURN;
     const form = formNow(r.body, config.maxRequestBytes);
-    parsed = decodeForm(form instanceof Promise ? await form : form);
+    one = formEntry(form instanceof Promise ? await form : form);
   } else parsed = await frameSendSliced(r.mime, await requestTextSliced(r.body, config.maxRequestBytes), config.maxBatchEntries);
-  if (!parsed.batch) {
-    r.beforeSend?.(parsed.entries.length);
+  if (parsed === undefined || !parsed.batch) {
+    const entries = parsed?.entries;
+    r.beforeSend?.(entries === undefined ? 1 : entries.length);
+    if (entries?.length === 1) one = entries[0];
     // One message valid as it is: appended and awaited here (an async layer less, issue 14);
     // anything else through ingest.send, which validates it again and answers its refusal.
-    const v = parsed.entries.length === 1 ? ingest.validSingle(dest, parsed.entries[0] as ParsedSend['entries'][number], r.trace) : undefined;
-    if (v === undefined) return { dest, batch: false, results: await ingest.send(dest, parsed.entries, { trace: r.trace }) };
+    const v = one !== undefined ? ingest.validSingle(dest, one, r.trace) : undefined;
+    if (v === undefined) return { dest, batch: false, results: await ingest.send(dest, entries ?? [one as IngestEntry], { trace: r.trace }) };
     const accepted = ingest.appendOne(dest, v);
     let ids: string[];
     try {
