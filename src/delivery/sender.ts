@@ -123,19 +123,19 @@ async function split(client: SqsClient, batch: readonly Envelope[], dest: Destin
     failed: [...first.failed, ...second.failed],
     md5Mismatch: [...first.md5Mismatch, ...second.md5Mismatch],
   };
-  if (first.messageIds || second.messageIds) merged.messageIds = joinedIds(first, second, first.messageIds, second.messageIds);
-  if (first.sequenceNumbers || second.sequenceNumbers) merged.sequenceNumbers = joinedIds(first, second, first.sequenceNumbers, second.sequenceNumbers);
+  if (first.messageIds || second.messageIds) merged.messageIds = joinedIds(first.delivered.length, first.messageIds, second.delivered.length, second.messageIds);
+  if (first.sequenceNumbers || second.sequenceNumbers) merged.sequenceNumbers = joinedIds(first.delivered.length, first.sequenceNumbers, second.delivered.length, second.sequenceNumbers);
   // What the parts' requests said (network, throttling...): the split itself was no failure.
   const partError = first.requestError ?? second.requestError;
   if (partError) merged.requestError = partError;
   return merged;
 }
 
-/** Ids of the two halves' delivered entries, in the order of the merged `delivered`. */
-function joinedIds(first: BatchOutcome, second: BatchOutcome, a: (string | undefined)[] | undefined, b: (string | undefined)[] | undefined): (string | undefined)[] {
+/** Ids of the two halves' delivered entries (`na` and `nb` of them), in the order of the merged `delivered`. */
+function joinedIds(na: number, a: (string | undefined)[] | undefined, nb: number, b: (string | undefined)[] | undefined): (string | undefined)[] {
   const ids: (string | undefined)[] = [];
-  for (let i = 0; i < first.delivered.length; i++) ids.push(a?.[i]);
-  for (let i = 0; i < second.delivered.length; i++) ids.push(b?.[i]);
+  for (let i = 0; i < na; i++) ids.push(a?.[i]);
+  for (let i = 0; i < nb; i++) ids.push(b?.[i]);
   return ids;
 }
 
