@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { targets } from './lib/report.js';
+import { issue14Goals } from './lib/report14.js';
 import type { BenchReport, RunRecord } from './lib/types.js';
 
 const files = process.argv.slice(2);
@@ -52,6 +53,15 @@ for (const name of names) {
   out.push(`| target: ${name} | ${reports.map((r) => {
     const t = targets(r).find((x) => x.name === name);
     return t ? (t.met === undefined ? 'n/a' : t.met ? 'met' : '**missed**') : '–';
+  }).join(' | ')} |`);
+}
+// Issue 14's goals: the absolute verdict, then the one against that sitting's bare floor.
+const verdict = (m: boolean | undefined): string => (m === undefined ? 'n/a' : m ? 'met' : '**missed**');
+const goals14 = reports.map((r) => issue14Goals(r));
+for (const name of [...new Set(goals14.flat().map((g) => g.goal))]) {
+  out.push(`| issue 14: ${name} (absolute / against the floor) | ${goals14.map((gs) => {
+    const g = gs.find((x) => x.goal === name);
+    return g ? `${verdict(g.met)} / ${g.scaled ? verdict(g.scaled.met) : '–'}` : '–';
   }).join(' | ')} |`);
 }
 process.stdout.write(`${out.join('\n')}\n`);

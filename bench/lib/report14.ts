@@ -69,7 +69,9 @@ export function issue14Section(report: BenchReport, chartWritten: boolean): stri
   if (goals.length > 0) {
     out.push(`### Goals of issue 14, default durability (${mode})`);
     out.push('');
-    out.push(table(['goal', 'measured', ''], goals.map((g) => [g.goal, g.measured, yes(g.met)])));
+    out.push('The last column moves each goal by how this sitting\'s bare node:http floor ran against the day issue 14 set them (bare floor then: 2,000/s p99 0.32 ms, p99.9 3.5 ms, 47 µs a request; saturated 33 µs, 28,374/s): the same multiple of what this machine gives a server that does nothing.');
+    out.push('');
+    out.push(table(['goal', 'measured', '', 'against this sitting\'s floor'], goals.map((g) => [g.goal, g.measured, yes(g.met), g.scaled ? `${g.scaled.goal}: ${yes(g.scaled.met)}` : '–'])));
     out.push('');
   }
   return out;
@@ -79,7 +81,25 @@ export interface Goal {
   goal: string;
   measured: string;
   met: boolean | undefined;
+  /** The same goal moved by how much slower or faster this sitting's bare node:http floor ran than
+   * it did on the day the issue was filed (FILED): absent where the floor did not run, or where the
+   * goal does not depend on the machine's speed (RSS) or is a ratio to a floor already (sustained CPU against Koa). */
+  scaled?: { goal: string; met: boolean | undefined };
 }
+
+/**
+ * The bare node:http floor as issue 14 measured it when it set its goals (`npm run bench`,
+ * 2026-12-01, unpinned): each absolute goal was a multiple of what the machine gave a server that
+ * does nothing. On a machine (or a day) that runs the floor slower, the same multiple is the fair
+ * goal, so the goals are also judged as ratios to this sitting's floor (docs/benchmarks.md, "Tenth
+ * sitting: issue 14's goals against the floors"). The absolute verdict is shown beside it, unchanged.
+ */
+export const FILED = {
+  /** bare node:http at 2,000 msg/s, unpinned: ack p99 and p99.9 (ms), CPU per request (µs). */
+  open2000: { p99: 0.32, p999: 3.5, cpuUs: 47 },
+  /** bare node:http saturated (closed loop, 64 connections): CPU per request (µs), requests/s. */
+  closed: { cpuUs: 33, perSec: 28_374 },
+} as const;
 
 /** Issue 14's goals, each judged only from runs of this sitting that measure it. */
 export function issue14Goals(report: BenchReport): Goal[] {
@@ -92,26 +112,80 @@ export function issue14Goals(report: BenchReport): Goal[] {
   };
   const pinned = (id: string): RunRecord | undefined => [byId.get(`${id}-pinned`), byId.get(id)].find((r) => r?.pinned === true);
   const out: Goal[] = [];
+  // This sitting's bare floor against the day the goals were set (> 1: the machine is slower).
+  const bareOpen = unpinned('bare-open-2000')?.result?.latency;
+  const bareOpenCpu = unpinned('bare-open-2000')?.cpuUsPerMsg;
+  const bareClosed = unpinned('bare-closed-64');
+  const tail = bareOpen ? { p99: bareOpen.p99 / FILED.open2000.p99, p999: bareOpen.p999 / FILED.open2000.p999 } : undefined;
+  const cpuOpen = bareOpenCpu ? bareOpenCpu / FILED.open2000.cpuUs : undefined;
+  const cpuClosed = bareClosed ? bareClosed.cpuUsPerMsg / FILED.closed.cpuUs : undefined;
+  const rateClosed = bareClosed?.ackedPerSec ? bareClosed.ackedPerSec / FILED.closed.perSec : undefined;
+  const x = (f: number): string => `${f.toFixed(2)}×`;
   const u2000 = unpinned(`daemon-${mode}-open-2000`);
   if (u2000?.result) {
     const { p99, p999 } = u2000.result.latency;
-    out.push({ goal: 'ack p99 ≤ 1.0 ms and p99.9 ≤ 5 ms at 2,000 msg/s, unpinned', measured: `${ms(p99)} / ${ms(p999)} ms`, met: p99 <= 1 && p999 <= 5 });
+    const g99 = tail ? tail.p99 * 1 : NaN;
+    const g999 = tail ? tail.p999 * 5 : NaN;
+    out.push({
+      goal: 'ack p99 ≤ 1.0 ms and p99.9 ≤ 5 ms at 2,000 msg/s, unpinned',
+      measured: `${ms(p99)} / ${ms(p999)} ms`,
+      met: p99 <= 1 && p999 <= 5,
+      ...(tail && { scaled: { goal: `p99 ≤ ${ms(g99)} ms (bare floor's p99 ${x(tail.p99)} the filing day's), p99.9 ≤ ${ms(g999)} ms (${x(tail.p999)})`, met: p99 <= g99 && p999 <= g999 } }),
+    });
   }
   const u5000 = unpinned(`daemon-${mode}-open-5000`);
-  if (u5000?.result) out.push({ goal: 'ack p99 ≤ 2 ms at 5,000 msg/s, unpinned', measured: `${ms(u5000.result.latency.p99)} ms`, met: u5000.result.latency.p99 <= 2 });
+  if (u5000?.result) {
+    // The issue measured no floor at 5,000 msg/s: its 2 ms is twice the 2,000 msg/s goal, moved the same way.
+    const g = tail ? tail.p99 * 2 : NaN;
+    out.push({
+      goal: 'ack p99 ≤ 2 ms at 5,000 msg/s, unpinned',
+      measured: `${ms(u5000.result.latency.p99)} ms`,
+      met: u5000.result.latency.p99 <= 2,
+      ...(tail && { scaled: { goal: `p99 ≤ ${ms(g)} ms (moved as the 2,000 msg/s p99: ${x(tail.p99)}; no floor ran at 5,000/s when the goal was set)`, met: u5000.result.latency.p99 <= g } }),
+    });
+  }
   const p2000 = pinned(`daemon-${mode}-open-2000`);
   if (p2000?.result) out.push({ goal: 'ack p99 ≤ 5 ms at 2,000 msg/s, pinned', measured: `${ms(p2000.result.latency.p99)} ms`, met: p2000.result.latency.p99 <= 5 });
   const sus = unpinned(`daemon-${mode}-sustained`) ?? byId.get(`daemon-${mode}-sustained`);
   const koa = byId.get(sus?.pinned ? 'koa-app-closed-64-pinned' : 'koa-app-closed-64') ?? byId.get('koa-app-closed-64');
   if (sus) {
     const vsKoa = koa ? sus.cpuUsPerMsg / koa.cpuUsPerMsg : NaN;
-    out.push({ goal: `CPU per delivered message ≤ 70 µs sustained (≤ 1.3× the Koa floor's per request)${sus.pinned ? ', pinned' : ', unpinned'}`, measured: `${n1(sus.cpuUsPerMsg)} µs${koa ? ` (${vsKoa.toFixed(2)}× Koa's ${n1(koa.cpuUsPerMsg)} µs)` : ''}`, met: sus.cpuUsPerMsg <= 70 && (!koa || vsKoa <= 1.3) });
-    out.push({ goal: '≥ 12,000 msg/s delivered, single-message POSTs', measured: `${n0(sus.deliveredPerSec)} msg/s`, met: (sus.deliveredPerSec ?? 0) >= 12_000 });
+    const gCpu = cpuClosed && !sus.pinned ? 70 * cpuClosed : NaN;
+    out.push({
+      goal: `CPU per delivered message ≤ 70 µs sustained (≤ 1.3× the Koa floor's per request)${sus.pinned ? ', pinned' : ', unpinned'}`,
+      measured: `${n1(sus.cpuUsPerMsg)} µs${koa ? ` (${vsKoa.toFixed(2)}× Koa's ${n1(koa.cpuUsPerMsg)} µs)` : ''}`,
+      met: sus.cpuUsPerMsg <= 70 && (!koa || vsKoa <= 1.3),
+      ...(cpuClosed && !sus.pinned && { scaled: { goal: `≤ ${n1(gCpu)} µs (bare floor saturated ${x(cpuClosed)} the filing day's CPU a request) and ≤ 1.3× Koa`, met: sus.cpuUsPerMsg <= gCpu && (!koa || vsKoa <= 1.3) } }),
+    });
+    const g = rateClosed ? 12_000 * rateClosed : NaN;
+    out.push({
+      goal: '≥ 12,000 msg/s delivered, single-message POSTs',
+      measured: `${n0(sus.deliveredPerSec)} msg/s`,
+      met: (sus.deliveredPerSec ?? 0) >= 12_000,
+      ...(rateClosed && { scaled: { goal: `≥ ${n0(g)} msg/s (bare floor saturated at ${x(rateClosed)} the filing day's rate)`, met: (sus.deliveredPerSec ?? 0) >= g } }),
+    });
   }
   const c2000 = u2000 ?? byId.get(`daemon-${mode}-open-2000`);
-  if (c2000) out.push({ goal: `CPU per delivered message ≤ 110 µs at 2,000 msg/s${c2000.pinned ? ', pinned' : ', unpinned'}`, measured: `${n1(c2000.cpuUsPerMsg)} µs`, met: c2000.cpuUsPerMsg <= 110 });
+  if (c2000) {
+    const f = c2000 === u2000 ? cpuOpen : undefined;
+    const g = f ? 110 * f : NaN;
+    out.push({
+      goal: `CPU per delivered message ≤ 110 µs at 2,000 msg/s${c2000.pinned ? ', pinned' : ', unpinned'}`,
+      measured: `${n1(c2000.cpuUsPerMsg)} µs`,
+      met: c2000.cpuUsPerMsg <= 110,
+      ...(f && { scaled: { goal: `≤ ${n1(g)} µs (bare floor's CPU at 2,000/s ${x(f)} the filing day's)`, met: c2000.cpuUsPerMsg <= g } }),
+    });
+  }
   const batch = byId.get(`daemon-${mode}-batch`);
-  if (batch) out.push({ goal: '≥ 40,000 msg/s delivered, batch ingest at default settings', measured: `${n0(batch.deliveredPerSec)} msg/s`, met: (batch.deliveredPerSec ?? 0) >= 40_000 });
+  if (batch) {
+    const g = rateClosed ? 40_000 * rateClosed : NaN;
+    out.push({
+      goal: '≥ 40,000 msg/s delivered, batch ingest at default settings',
+      measured: `${n0(batch.deliveredPerSec)} msg/s`,
+      met: (batch.deliveredPerSec ?? 0) >= 40_000,
+      ...(rateClosed && { scaled: { goal: `≥ ${n0(g)} msg/s (bare floor saturated at ${x(rateClosed)} the filing day's rate)`, met: (batch.deliveredPerSec ?? 0) >= g } }),
+    });
+  }
   const unit = report.runs.find((r) => r.id.endsWith('-backlog-unit'));
   if (unit?.backlog) {
     // Judged on the highest reading while the 1,000,000 wait (docs/benchmarks.md, "Fifth sitting"):
@@ -131,10 +205,14 @@ export function issue14Goals(report: BenchReport): Goal[] {
   if (open.length > 0) {
     const worst = open.reduce((a, b) => ((b.runtime?.eventLoopLagMaxMs ?? 0) > (a.runtime?.eventLoopLagMaxMs ?? 0) ? b : a));
     const mid = open.find((r) => r.id.endsWith('-midbatch'));
+    const delay = delayBeyondTick(worst.runtime?.eventLoopLagMaxMs) ?? Infinity;
+    // A held loop is the daemon's own work: it stretches as the machine's CPU slows.
+    const g = cpuClosed ? 10 * cpuClosed : NaN;
     out.push({
       goal: 'event-loop delay max ≤ 10 ms in every open-loop run, a 10,000-entry batch arriving mid-run included',
       measured: `worst ${ms(delayBeyondTick(worst.runtime?.eventLoopLagMaxMs))} ms beyond the monitor's ${EVENT_LOOP_TICK_MS} ms tick (${worst.id}; as prom-client reads it ${ms(worst.runtime?.eventLoopLagMaxMs)} ms)${mid ? `; with the batch ${ms(delayBeyondTick(mid.runtime?.eventLoopLagMaxMs))} ms` : '; the mid-run batch did not run'}`,
-      met: (delayBeyondTick(worst.runtime?.eventLoopLagMaxMs) ?? Infinity) > 10 ? false : mid ? true : undefined,
+      met: delay > 10 ? false : mid ? true : undefined,
+      ...(cpuClosed && { scaled: { goal: `≤ ${ms(g)} ms (bare floor's CPU a request saturated ${x(cpuClosed)} the filing day's)`, met: delay > g ? false : mid ? true : undefined } }),
     });
   }
   return out;
