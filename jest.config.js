@@ -10,6 +10,8 @@
  * - `integration`: every other `*.test.ts` (the daemon end to end, fauxqs, the built CLI as a
  *   child process, headless Chromium, systemd).
  * `npm test` runs both projects, each file once. README "Tests" says the same. */
+import { availableParallelism } from 'node:os';
+
 const shared = {
   rootDir: import.meta.dirname,
   testEnvironment: 'node',
@@ -48,6 +50,10 @@ export default {
     },
   ],
   testTimeout: 60000,
+  // At least two workers. Jest's default (cores - 1) is one on a 2-core machine, and one worker runs
+  // the 159 files one after another while most integration files mostly wait on child processes,
+  // sockets and timers; a second worker fills those waits.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   // A handle leaked by a future test must not hang CI for its 90 minutes after every test has
   // passed; `--detectOpenHandles` finds none today, so this only changes how a leak fails.
   forceExit: true,
