@@ -54,6 +54,8 @@ export default {
   // the 159 files one after another while most integration files mostly wait on child processes,
   // sockets and timers; a second worker fills those waits.
   maxWorkers: Math.max(2, availableParallelism() - 1),
+  // The long files first, so the short ones fill the end (a fresh clone has no cached durations).
+  testSequencer: '<rootDir>/test/support/sequencer.mjs',
   // A handle leaked by a future test must not hang CI for its 90 minutes after every test has
   // passed; `--detectOpenHandles` finds none today, so this only changes how a leak fails.
   forceExit: true,
