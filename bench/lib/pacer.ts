@@ -108,7 +108,11 @@ export async function startPacer(o: PaceOptions): Promise<Pacer> {
   });
   let onReady!: () => void;
   const ready = new Promise<void>((res) => (onReady = res));
+  // Set by stop(): what the worker posted before it saw the flag may still be queued here, and
+  // none of it may reach onDue after stop() returned.
+  let stopped = false;
   const stop = (): void => {
+    stopped = true;
     Atomics.store(cell, 0, 1);
     Atomics.notify(cell, 0);
     Atomics.notify(cell, 2);
@@ -119,6 +123,7 @@ export async function startPacer(o: PaceOptions): Promise<Pacer> {
       onReady();
       return;
     }
+    if (stopped) return;
     const now = performance.now();
     // Up to the one the worker found due (its clock and this one agree to within µs), and any
     // that fell due since.

@@ -42,10 +42,14 @@ test('stop() ends a schedule early and the worker with it', async () => {
   const pacer = await startPacer({ intervalMs: 1, count: 100_000, onDue: () => (calls += 1) });
   const done = pacer.run(performance.now() + 1);
   await new Promise((r) => setTimeout(r, 50));
+  // The main thread held up just before stop() (as by a GC pause or a busy machine): the worker
+  // keeps posting meanwhile, so requests it found due are queued when stop() is called. None of
+  // them may reach onDue after it (one full CI run saw 3 do so, the main thread late by ~3 ms).
+  for (const until = performance.now() + 20; performance.now() < until; );
   pacer.stop();
   const before = calls;
   await new Promise((r) => setTimeout(r, 50));
   expect(before).toBeGreaterThan(0);
-  expect(calls - before).toBeLessThanOrEqual(1);
+  expect(calls - before).toBe(0);
   void done;
 });
