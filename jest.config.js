@@ -5,7 +5,7 @@
  * - `unit`: files named `*.unit.test.ts`. One module (or a few) through its API, with fakes
  *   in-process (loopback only); no child process, no browser, no fauxqs, no daemon started
  *   (startDaemon/startTestDaemon belong in the other tier). `npm run test:unit` runs only these,
- *   in well under 20 s. Here `child_process` functions throw when called, and
+ *   in ~22 s on 2 cores. Here `child_process` functions throw when called, and
  *   importing fauxqs or playwright-core fails, so a test that breaks the rule cannot pass here.
  * - `integration`: every other `*.test.ts` (the daemon end to end, fauxqs, the built CLI as a
  *   child process, headless Chromium, systemd).
