@@ -76,6 +76,25 @@ export function messageOf(m: HeldMessage): OutgoingMessage {
   return typeof m === 'string' ? { body: m } : m;
 }
 
+/**
+ * The message with its body in a string of its own. A batch's bodies may be slices of the
+ * request's text (Frames.plainBody, issue 11), and a slice keeps the whole text alive: harmless
+ * while the batch's messages go out together (in order, per destination: a batch is one
+ * destination's), not when a few of them stay behind. Called when an attempt fails (once an
+ * envelope: outcome.ts), so what stays behind for a retry, a backoff or an outage keeps its own
+ * body, not its batch's text; what is left pinned is the text of batches whose messages have not
+ * been tried yet, which wait in order, at most the in-memory bound of them, the rest paged out.
+ * JSON's round trip gives the same code units (lone surrogates included) in a new flat string.
+ */
+export function unpinned(m: HeldMessage): HeldMessage {
+  if (typeof m === 'string') return flatCopy(m);
+  return typeof m.body === 'string' ? { ...m, body: flatCopy(m.body) } : m;
+}
+
+function flatCopy(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
+}
+
 /** An envelope's failed attempts' start times, ms since the epoch (dead letters show them). */
 export interface Tries {
   readonly firstAt: number;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { SqsError } from '../sqs/errors.js';
 import type { Destination } from '../sqs/resolver.js';
-import type { Envelope } from './envelope.js';
+import { type Envelope, unpinned } from './envelope.js';
 import type { BatchOutcome } from './sender.js';
 
 /** Entries of one batch dead-lettered with one code, and the error they are recorded with. */
@@ -67,8 +67,10 @@ export function sortUndelivered(
   return todo;
 }
 
-/** An attempt of `env` that started at `started` failed: its first and last attempt times (dead letters show them). */
+/** An attempt of `env` that started at `started` failed: its first and last attempt times (dead letters show them); at the first, its body in a string of its own (unpinned). */
 function tried(env: Envelope, started: number): void {
-  if (env.tries === undefined) env.tries = { firstAt: started, lastAt: started };
-  else env.tries.lastAt = started;
+  if (env.tries === undefined) {
+    env.tries = { firstAt: started, lastAt: started };
+    env.message = unpinned(env.message);
+  } else env.tries.lastAt = started;
 }

@@ -91,7 +91,7 @@ export async function frameSendSliced(mime: string, text: string, maxEntries: nu
           JSON.parse(element);
           frames.push(start, end, index + 1);
         });
-        return { batch: true, source: framedSource(frames, text.length, (i) => entryFromJson(JSON.parse(frames.record(text, i)))) };
+        return { batch: true, source: framedSource(frames, text.length, (i) => plainEntry(frames.plainBody(text, i)) ?? entryFromJson(JSON.parse(frames.record(text, i)))) };
       }
       case 'application/x-ndjson':
       case 'application/jsonl':
@@ -99,7 +99,7 @@ export async function frameSendSliced(mime: string, text: string, maxEntries: nu
       case 'application/json-seq': {
         const frames = new Frames();
         await eachRecordAt(text, mime === 'application/json-seq' ? '\x1e' : '\n', maxEntries, (lineNo, start, end) => frames.push(start, end, lineNo));
-        return { batch: true, source: framedSource(frames, text.length, (i) => ndjsonEntry(frames.record(text, i), frames.recordNo(i))) };
+        return { batch: true, source: framedSource(frames, text.length, (i) => plainEntry(frames.plainBody(text, i)) ?? ndjsonEntry(frames.record(text, i), frames.recordNo(i))) };
       }
       default:
         return parseSend(mime, text);
@@ -131,6 +131,15 @@ function framedSource(frames: Frames, textChars: number, entry: (i: number) => P
       return out;
     },
   };
+}
+
+/**
+ * A record that is only a body with nothing to unescape, its body a slice of the batch's text
+ * (Frames.plainBody): the entry JSON.parse would give, without the parse and without a copy of
+ * the body that every young collection it survives would copy again (issue 11).
+ */
+function plainEntry(body: string | undefined): ParsedEntry | undefined {
+  return body === undefined ? undefined : { input: { body } };
 }
 
 function ndjsonEntry(line: string, lineNo: number): ParsedEntry {

@@ -77,6 +77,22 @@ function blank(text: string, start: number, end: number): boolean {
 }
 
 /**
+ * A batch text at least this long (UTF-16 code units; a one-byte string of this many characters
+ * is past V8's largest regular object, 128 KiB) is allocated in the large-object space, which a
+ * young collection never copies: a body kept as a slice of it (V8 makes a SlicedString, 32 bytes,
+ * for 13 characters or more) instead of its own string (~128 bytes for the bench's 110
+ * characters) is 96 bytes less a held message for each young collection it survives (issue 11:
+ * what a scavenge copies during a 10,000-entry batch is the batch's held messages, twice: in the
+ * young generation, then promoted). A slice keeps its whole text alive: see unpinned() in
+ * src/delivery/envelope.ts for what bounds that. A smaller text is a young object itself, copied
+ * with its slices: no gain, so its bodies are decoded as before.
+ */
+export const SLICE_PARENT_MIN_CHARS = 131_072;
+
+/** A record that is `{"body":"…"}` and nothing else, its string with no escape (sticky: tested at the record's start). */
+const PLAIN_BODY = /\{"body":"[^"\\\u0000-\u001f]*"\}/y;
+
+/**
  * Where each record of a batch body sits, three 32-bit numbers a record (start, end, record
  * number) in one typed array: a 10,000-entry batch framed once costs one off-heap buffer, not
  * 10,000 strings or objects that every young collection would have to copy while the batch is
@@ -105,6 +121,21 @@ export class Frames {
   /** Record `i` (0-based) of `text`, trimmed, where eachRecordAt / eachArrayElement found it. */
   record(text: string, i: number): string {
     return text.slice(this.a[3 * i] as number, this.a[3 * i + 1] as number).trim();
+  }
+
+  /**
+   * Record `i`'s body when the record is exactly `{"body":"…"}` with nothing in the string to
+   * unescape (no `"`, backslash or control character: JSON.parse's value is then those characters), as
+   * a slice of `text`; otherwise undefined (decode it with JSON.parse). Only for a `text` of at
+   * least SLICE_PARENT_MIN_CHARS: see there.
+   */
+  plainBody(text: string, i: number): string | undefined {
+    if (text.length < SLICE_PARENT_MIN_CHARS) return undefined;
+    const start = this.a[3 * i] as number;
+    const end = this.a[3 * i + 1] as number;
+    PLAIN_BODY.lastIndex = start;
+    if (!PLAIN_BODY.test(text) || PLAIN_BODY.lastIndex !== end) return undefined;
+    return text.slice(start + 9, end - 2);
   }
 
   /** Record `i`'s 1-based record number (NDJSON: its line). */
