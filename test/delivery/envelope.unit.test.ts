@@ -3,7 +3,7 @@
  * AcceptedAt (a time in ms is a heap number of its own in each object that holds it), and ids
  * are unique, in order, and of the form clients see.
  */
-import { bodyOf, groupIdOf, messageOf, newEnvelopes, newMessageId } from '../../src/delivery/envelope.js';
+import { bodyOf, groupIdOf, messageOf, newEnvelopes, newMessageId, unpinned } from '../../src/delivery/envelope.js';
 import { makeDest } from '../support/delivery-harness.js';
 
 it('the envelopes of one accept share one AcceptedAt with the accept time; another accept has its own', () => {
@@ -40,4 +40,16 @@ it('a message with nothing but a body is held as its body string; any other fiel
   expect(envs.map((e) => bodyOf(e.message))).toEqual(['a', 'b', 'c']);
   expect(messageOf(envs[0]!.message)).toEqual({ body: 'a' });
   expect(groupIdOf(newEnvelopes(makeDest('q.fifo'), [{ message: { body: 'f', groupId: 'g' }, bytes: 1 }], 1).envs[0]!.message)).toBe('g');
+});
+
+describe('unpinned', () => {
+  it('keeps the message as it was: the same body (any code units), the other fields, the same form', () => {
+    for (const body of ['plain', '', 'é ✓ \ud83d\ude00', '\ud800 lone \udfff', 'quote " backslash \\ nl \n']) {
+      expect(unpinned(body)).toBe(body);
+      const m = { body, groupId: 'g', attributes: { a: { DataType: 'String', StringValue: 'v' } } };
+      const u = unpinned(m);
+      expect(u).toEqual(m);
+      expect(u).not.toBe(m); // replaced, not changed in place (an in-flight batch may hold the old object)
+    }
+  });
 });

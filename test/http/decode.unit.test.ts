@@ -1,4 +1,5 @@
 import { parseSend, parseSendSliced, type ParsedEntry, WHOLE_PARSE_CHARS } from '../../src/http/decode.js';
+import { SLICE_PARENT_MIN_CHARS } from '../../src/ingest/slices.js';
 
 const inputs = (entries: ParsedEntry[]) => entries.map((e) => ('input' in e ? e.input : e.error));
 
@@ -147,6 +148,27 @@ describe('parseSendSliced: one JSON.parse for ordinary batches, the splitter for
     }
     for (const text of ['[{"body":"a"},]', `${batch(3000, 100).slice(0, -1)},]`, `[${'"x",'.repeat(70_000)}"unterminated]`]) {
       await expect(parseSendSliced('application/json', text, 100_000)).rejects.toMatchObject({ code: 'MalformedJson', status: 400 });
+    }
+  });
+});
+
+describe('parseSendSliced: plain {"body":...} records of a large batch (bodies kept as slices of its text)', () => {
+  // Lines the shortcut takes and lines it must leave to JSON.parse: escapes, white space, other
+  // fields, a raw control character (invalid JSON: that line's error), a string entry, CRLF.
+  const odd = ['{"body":"a\\"b\\\\c\\u00e9"}', '{ "body":"spaced"}', '{"body":"x","groupId":"g"}', '{"body":"tab\there"}', '"just a string"', '{"body":"crlf"}\r', '{"body":""}', '{"body":"é ✓ \ud83d\ude00 €"}', '{"body":"\ud800 lone"}'];
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => (i % 10 === 7 ? (odd[(i / 10) % odd.length | 0] as string) : JSON.stringify({ body: `plain-${i}-${'b'.repeat(100)}` })));
+
+  it('gives the entries JSON.parse gives, line by line, above and below SLICE_PARENT_MIN_CHARS, NDJSON and JSON arrays', async () => {
+    for (const n of [200, 2000]) {
+      const ls = lines(n);
+      const ndjson = ls.join('\n');
+      expect(ndjson.length > SLICE_PARENT_MIN_CHARS).toBe(n === 2000);
+      const got = await parseSendSliced('application/x-ndjson', ndjson, 10_000);
+      expect(got.entries).toEqual(parseSend('application/x-ndjson', ndjson).entries);
+      expect(got.entries[7]).toMatchObject({ input: { body: 'a"b\\cé' } });
+      expect(got.entries[37]).toMatchObject({ error: { code: 'MalformedJson', message: expect.stringContaining('line 38 ') } });
+      const array = `[${ls.filter((l) => !l.includes('\t') && !l.endsWith('\r')).join(',')}]`;
+      if (array.length > WHOLE_PARSE_CHARS) expect(await parseSendSliced('application/json', array, 10_000)).toEqual(parseSend('application/json', array));
     }
   });
 });

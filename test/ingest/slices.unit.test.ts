@@ -4,7 +4,7 @@
  * at the entry limit before doing the rest, and let the event loop turn while they work.
  */
 import { performance } from 'node:perf_hooks';
-import { arrayRegion, eachArrayElement, eachRecordAt } from '../../src/ingest/slices.js';
+import { arrayRegion, eachArrayElement, eachRecordAt, Frames, SLICE_PARENT_MIN_CHARS } from '../../src/ingest/slices.js';
 
 /** Each record's trimmed text and number, from where eachRecordAt says it sits. */
 const eachRecord = (text: string, sep: string, max: number, on: (record: string, recordNo: number) => void) =>
@@ -87,4 +87,30 @@ it('lets the event loop turn while it splits a large batch', async () => {
     // with room for a descheduled moment on a shared machine.
     expect(longest).toBeLessThan(60);
   }
+});
+
+describe('Frames.plainBody', () => {
+  /** `records` framed in a text padded past SLICE_PARENT_MIN_CHARS (or not), each record's plainBody. */
+  function bodies(records: string[], pad = SLICE_PARENT_MIN_CHARS): (string | undefined)[] {
+    const frames = new Frames();
+    let text = '';
+    for (const r of records) {
+      frames.push(text.length, text.length + r.length, frames.count + 1);
+      text += `${r}\n`;
+    }
+    text += ' '.repeat(Math.max(0, pad - text.length));
+    return records.map((_, i) => frames.plainBody(text, i));
+  }
+
+  it('is the body of a record that is {"body":"..."} with nothing to unescape, and undefined for anything else', () => {
+    const plain = ['{"body":"hello, world: [x] {y}"}', '{"body":""}', '{"body":"é ✓ \ud83d\ude00"}', `{"body":"${'b'.repeat(300)}"}`];
+    expect(bodies(plain)).toEqual(plain.map((r) => (JSON.parse(r) as { body: string }).body));
+    const other = ['{"body":"a\\"b"}', '{"body":"a\\\\b"}', '{"body":"a\\nb"}', '{"body":"tab\there"}', '{"body":"nul\u0000"}', '{ "body":"x"}', '{"body": "x"}', '{"body":"x" }', ' {"body":"x"}', '{"body":"x"}\r', '{"body":"x","groupId":"g"}', '{"groupId":"g","body":"x"}', '{"body":"x"', '"x"', '{"message_body":"x"}', '{"body":"x"}}'];
+    expect(bodies(other)).toEqual(other.map(() => undefined));
+  });
+
+  it('is undefined in a text shorter than SLICE_PARENT_MIN_CHARS (a young string itself: nothing gained)', () => {
+    expect(bodies(['{"body":"x"}'], SLICE_PARENT_MIN_CHARS - 100)).toEqual([undefined]);
+    expect(bodies(['{"body":"x"}'], SLICE_PARENT_MIN_CHARS)).toEqual(['x']);
+  });
 });
