@@ -26,6 +26,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeSqs } from '../test/support/fake-sqs.js';
 import { option } from './lib/args.js';
+import { daemonAddresses } from './lib/daemon-child.js';
 import { abuseBatchLines, messageBody } from './lib/bodies.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -74,21 +75,10 @@ const timer = setTimeout(() => {
   process.stderr.write('alloc: gave up after 5 minutes\n');
   stop(1);
 }, 300_000);
-let url = '';
-let ws = '';
-await new Promise<void>((done, fail) => {
-  d.once('exit', (c) => fail(new Error(`daemon exited (${c}) at start`)));
-  d.stderr.on('data', (c: Buffer) => {
-    const m = /ws:\/\/\S+/.exec(String(c));
-    if (m && !ws) (ws = m[0]), url && done();
-  });
-  d.stdout.on('data', (c: Buffer) => {
-    if (gcOn) for (const l of String(c).split('\n')) if (l.includes('gc=s')) gcLines.push(l);
-    const m = /"url":"(http:[^"]+)"/.exec(String(c));
-    if (m && !url) (url = m[1] as string), ws && done();
-  });
+d.stdout.on('data', (c: Buffer) => {
+  if (gcOn) for (const l of String(c).split('\n')) if (l.includes('gc=s')) gcLines.push(l);
 });
-d.removeAllListeners('exit');
+const { url, ws } = await daemonAddresses(d, true);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(concurrency, 64) });
 const auth = `Basic ${Buffer.from('AKIDALLOC:allocsecret').toString('base64')}`;

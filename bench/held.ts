@@ -22,6 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeSqs } from '../test/support/fake-sqs.js';
 import { option } from './lib/args.js';
+import { daemonAddresses, ndjsonPoster } from './lib/daemon-child.js';
 import { abuseBatchLines } from './lib/bodies.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -40,26 +41,11 @@ const spool = mkdtempSync(join(tmpdir(), 'sqs-accelerator-held-'));
 const snaps = keep || mkdtempSync(join(tmpdir(), 'sqs-accelerator-held-snap-'));
 const d = spawn(process.execPath, ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snaps}`, join(daemonDir, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', fake.endpoint, '--spool-dir', spool, ...daemonArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
 process.on('exit', () => d.kill('SIGKILL'));
-const url = await new Promise<string>((done, fail) => {
-  d.once('exit', (c) => fail(new Error(`daemon exited (${c}) at start`)));
-  d.stdout.on('data', (c: Buffer) => {
-    const m = /"url":"(http:[^"]+)"/.exec(String(c));
-    if (m) done(m[1] as string);
-  });
-});
-d.removeAllListeners('exit');
+const { url } = await daemonAddresses(d, false);
 
 const agent = new http.Agent({ keepAlive: true });
 const auth = `Basic ${Buffer.from('AKIDHELD:heldsecret').toString('base64')}`;
-const postBatch = (): Promise<number> =>
-  new Promise((done, fail) => {
-    const r = http.request(`${url}/queues/held`, { method: 'POST', agent, headers: { 'content-type': 'application/x-ndjson', authorization: auth, 'content-length': Buffer.byteLength(batchBody) } }, (res) => {
-      res.resume();
-      res.on('end', () => done(res.statusCode ?? 0));
-    });
-    r.on('error', fail);
-    r.end(batchBody);
-  });
+const postBatch = ndjsonPoster(url, 'held', auth, batchBody, agent);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Signals the daemon and waits for its new snapshot file to be complete. */

@@ -22,6 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeSqs } from '../test/support/fake-sqs.js';
 import { option } from './lib/args.js';
+import { daemonAddresses, ndjsonPoster } from './lib/daemon-child.js';
 import { abuseBatchLines } from './lib/bodies.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -45,36 +46,17 @@ async function once(): Promise<{ first: Scavenge; second: Scavenge }> {
   const kill = (): void => void d.kill('SIGKILL');
   process.on('exit', kill);
   const scavenges: Scavenge[] = [];
-  let url = '';
-  let ws = '';
-  await new Promise<void>((done, fail) => {
-    d.once('exit', (c) => fail(new Error(`daemon exited (${c}) at start`)));
-    d.stderr.on('data', (c: Buffer) => {
-      const m = /ws:\/\/\S+/.exec(String(c));
-      if (m && !ws) (ws = m[0]), url && done();
-    });
-    d.stdout.on('data', (c: Buffer) => {
-      for (const l of String(c).split('\n')) {
-        if (!l.includes('gc=s ')) continue;
-        const n = (k: string): number => Number(new RegExp(` ${k}=(\\d+)`).exec(l)?.[1] ?? NaN);
-        scavenges.push({ survived: n('new_space_survived'), promoted: n('promoted') });
-      }
-      const m = /"url":"(http:[^"]+)"/.exec(String(c));
-      if (m && !url) (url = m[1] as string), ws && done();
-    });
+  d.stdout.on('data', (c: Buffer) => {
+    for (const l of String(c).split('\n')) {
+      if (!l.includes('gc=s ')) continue;
+      const n = (k: string): number => Number(new RegExp(` ${k}=(\\d+)`).exec(l)?.[1] ?? NaN);
+      scavenges.push({ survived: n('new_space_survived'), promoted: n('promoted') });
+    }
   });
-  d.removeAllListeners('exit');
+  const { url, ws } = await daemonAddresses(d, true);
   const agent = new http.Agent({ keepAlive: true });
   const auth = `Basic ${Buffer.from('AKIDHELD:heldsecret').toString('base64')}`;
-  const postBatch = (): Promise<number> =>
-    new Promise((done, fail) => {
-      const r = http.request(`${url}/queues/held`, { method: 'POST', agent, headers: { 'content-type': 'application/x-ndjson', authorization: auth, 'content-length': Buffer.byteLength(batchBody) } }, (res) => {
-        res.resume();
-        res.on('end', () => done(res.statusCode ?? 0));
-      });
-      r.on('error', fail);
-      r.end(batchBody);
-    });
+  const postBatch = ndjsonPoster(url, 'held', auth, batchBody, agent);
   const sock = new WebSocket(ws);
   await new Promise((r) => sock.addEventListener('open', r, { once: true }));
   let id = 0;
