@@ -121,10 +121,20 @@ export function issue14Goals(report: BenchReport): Goal[] {
   const cpuClosed = bareClosed ? bareClosed.cpuUsPerMsg / FILED.closed.cpuUs : undefined;
   const rateClosed = bareClosed?.ackedPerSec ? bareClosed.ackedPerSec / FILED.closed.perSec : undefined;
   const x = (f: number): string => `${f.toFixed(2)}×`;
+  /** A delivered-rate goal (`target` msg/s), and the same moved by the saturated floor's rate. */
+  const rateGoal = (goal: string, target: number, perSec: number | undefined): Goal => {
+    const got = perSec ?? 0;
+    return {
+      goal,
+      measured: `${n0(perSec)} msg/s`,
+      met: got >= target,
+      ...(rateClosed && { scaled: { goal: `≥ ${n0(target * rateClosed)} msg/s (bare floor saturated at ${x(rateClosed)} the filing day's rate)`, met: got >= target * rateClosed } }),
+    };
+  };
   const u2000 = unpinned(`daemon-${mode}-open-2000`);
   if (u2000?.result) {
     const { p99, p999 } = u2000.result.latency;
-    const g99 = tail ? tail.p99 * 1 : NaN;
+    const g99 = tail ? tail.p99 : NaN; // the goal's 1 ms, moved
     const g999 = tail ? tail.p999 * 5 : NaN;
     out.push({
       goal: 'ack p99 ≤ 1.0 ms and p99.9 ≤ 5 ms at 2,000 msg/s, unpinned',
@@ -157,13 +167,7 @@ export function issue14Goals(report: BenchReport): Goal[] {
       met: sus.cpuUsPerMsg <= 70 && (!koa || vsKoa <= 1.3),
       ...(cpuClosed && !sus.pinned && { scaled: { goal: `≤ ${n1(gCpu)} µs (bare floor saturated ${x(cpuClosed)} the filing day's CPU a request) and ≤ 1.3× Koa`, met: sus.cpuUsPerMsg <= gCpu && (!koa || vsKoa <= 1.3) } }),
     });
-    const g = rateClosed ? 12_000 * rateClosed : NaN;
-    out.push({
-      goal: '≥ 12,000 msg/s delivered, single-message POSTs',
-      measured: `${n0(sus.deliveredPerSec)} msg/s`,
-      met: (sus.deliveredPerSec ?? 0) >= 12_000,
-      ...(rateClosed && { scaled: { goal: `≥ ${n0(g)} msg/s (bare floor saturated at ${x(rateClosed)} the filing day's rate)`, met: (sus.deliveredPerSec ?? 0) >= g } }),
-    });
+    out.push(rateGoal('≥ 12,000 msg/s delivered, single-message POSTs', 12_000, sus.deliveredPerSec));
   }
   const c2000 = u2000 ?? byId.get(`daemon-${mode}-open-2000`);
   if (c2000) {
@@ -177,15 +181,7 @@ export function issue14Goals(report: BenchReport): Goal[] {
     });
   }
   const batch = byId.get(`daemon-${mode}-batch`);
-  if (batch) {
-    const g = rateClosed ? 40_000 * rateClosed : NaN;
-    out.push({
-      goal: '≥ 40,000 msg/s delivered, batch ingest at default settings',
-      measured: `${n0(batch.deliveredPerSec)} msg/s`,
-      met: (batch.deliveredPerSec ?? 0) >= 40_000,
-      ...(rateClosed && { scaled: { goal: `≥ ${n0(g)} msg/s (bare floor saturated at ${x(rateClosed)} the filing day's rate)`, met: (batch.deliveredPerSec ?? 0) >= g } }),
-    });
-  }
+  if (batch) out.push(rateGoal('≥ 40,000 msg/s delivered, batch ingest at default settings', 40_000, batch.deliveredPerSec));
   const unit = report.runs.find((r) => r.id.endsWith('-backlog-unit'));
   if (unit?.backlog) {
     // Judged on the highest reading while the 1,000,000 wait (docs/benchmarks.md, "Fifth sitting"):
