@@ -37,17 +37,23 @@ function readListening<T, A>(req: IncomingMessage, limit: number, finish: (buf: 
   const lease = bodyLease(req);
   return new Promise((resolve, reject) => {
     // A small body comes in one chunk: the list is made only for a second one (issue 14: the
-    // list alone was ~150 bytes of garbage per message).
+    // list alone was ~150 bytes of garbage per message). A body of a declared length that comes
+    // in several is copied into one buffer of that length as it arrives (`whole`), so its end
+    // is not one long copy: a 1.2 MB batch's Buffer.concat held the loop 1-3 ms, its new pages
+    // faulted in at once (issue 14: no single request holds the loop more than 5 ms).
     let first: Buffer | undefined;
     let chunks: Buffer[] | undefined;
+    let whole: Buffer | undefined;
     let size = 0;
     let failed = false;
+    const declared = Number(req.headers['content-length']);
     req.on('data', (chunk: Buffer) => {
       if (failed) return;
+      const at = size;
       size += chunk.length;
       if (size > limit) {
         failed = true;
-        first = chunks = undefined;
+        first = chunks = whole = undefined;
         reject(tooLarge(limit));
         return;
       }
@@ -56,17 +62,27 @@ function readListening<T, A>(req: IncomingMessage, limit: number, finish: (buf: 
           lease.ensure(size);
         } catch (err) {
           failed = true;
-          first = chunks = undefined;
+          first = chunks = whole = undefined;
           reject(err as Error);
           return;
         }
       }
       if (first === undefined) first = chunk;
-      else (chunks ??= [first]).push(chunk);
+      else if (whole !== undefined) {
+        if (size <= whole.length) chunk.copy(whole, at);
+        else (chunks = [whole.subarray(0, at), chunk]), (whole = undefined); // more than declared: the parser would not let it, kept anyway
+      } else if (chunks === undefined && size <= declared && declared <= limit && (lease === undefined || lease.bytes >= declared)) {
+        // Bytes already allowed: within the limit checked before the first byte and taken from
+        // the body budget then (checkDeclared), so a client that declares much and sends little
+        // makes the daemon hold no more than its declaration was charged.
+        whole = Buffer.allocUnsafeSlow(declared);
+        first.copy(whole, 0);
+        chunk.copy(whole, at);
+      } else (chunks ??= [first]).push(chunk);
     });
     req.on('end', () => {
       if (failed) return;
-      const buf = chunks !== undefined ? Buffer.concat(chunks, size) : (first ?? EMPTY);
+      const buf = whole !== undefined ? (size === whole.length ? whole : whole.subarray(0, size)) : chunks !== undefined ? Buffer.concat(chunks, size) : (first ?? EMPTY);
       let out: T;
       try {
         out = finish(buf, arg);
@@ -301,10 +317,17 @@ function formRead(buf: Buffer, state: BodyState): UrlencodedForm {
   return formOf((state.body ??= { buf }));
 }
 
-const SLICE_BYTES = 1_048_576;
+/**
+ * How much of a large body decodeUtf8Sliced decodes in one turn of the event loop. 256 KiB: an
+ * ASCII slice decodes in ~0.3-1 ms on the bench machine (1 MiB took 1.1-4.5 ms, and with the
+ * body's Buffer.concat the turn a 1.2 MB batch ended in held the loop 9-18 ms in the bench's
+ * mid-run batch, issue 14).
+ */
+export const DECODE_SLICE_BYTES = 262_144;
+const SLICE_BYTES = DECODE_SLICE_BYTES;
 
 /**
- * decodeUtf8 for large bodies: a megabyte at a time with a turn of the event loop between
+ * decodeUtf8 for large bodies: DECODE_SLICE_BYTES at a time with a turn of the event loop between
  * (decoding 32 MiB at once holds the loop for tens of milliseconds). Same refusal of invalid
  * UTF-8, also across slice boundaries.
  *
@@ -332,7 +355,7 @@ export async function decodeUtf8Sliced(buf: Buffer): Promise<string> {
   return parts.join('');
 }
 
-/** requestText for bodies that may be large: decoded a megabyte at a time (decodeUtf8Sliced), once. */
+/** requestText for bodies that may be large: decoded a slice at a time (decodeUtf8Sliced), once. */
 export async function requestTextSliced(ctx: BodyContext, limit: number): Promise<string> {
   const body = await bodyRecord(ctx, limit);
   body.text ??= await decodeUtf8Sliced(body.buf);

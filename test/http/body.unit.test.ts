@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { serialize } from 'node:v8';
-import { decodeUtf8, decodeUtf8Sliced, readBody } from '../../src/http/body.js';
+import { jest } from '@jest/globals';
+import { DECODE_SLICE_BYTES, decodeUtf8, decodeUtf8Sliced, readBody } from '../../src/http/body.js';
 import { BodyBudget } from '../../src/http/body-budget.js';
 
 /** A server whose handler hands each request to `onRequest`; answers 200 when it resolves. */
@@ -60,6 +61,33 @@ describe('readBody', () => {
     await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
     await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n');
     expect(results.map((r) => [r.ok, String(r.value)])).toEqual([[true, 'hello'], [true, 'abcde']]);
+  });
+
+  it('copies a body of a declared length into place as its chunks come, with no copy of the whole at its end', async () => {
+    const { port, server, results } = await withServer((req) => readBody(req, 1_000_000));
+    servers.push(server);
+    const body = Buffer.from(Array.from({ length: 30_000 }, (_, i) => `${i % 10}`.repeat(10)).join(''));
+    const concat = jest.spyOn(Buffer, 'concat');
+    try {
+      await new Promise<void>((resolve) => {
+        const s = connect(port, '127.0.0.1', async () => {
+          s.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+          // Five writes a few milliseconds apart: the server reads them as separate chunks.
+          for (let off = 0; off < body.length; off += 60_000) {
+            s.write(body.subarray(off, off + 60_000));
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        });
+        s.on('data', () => {});
+        s.on('close', () => resolve());
+      });
+      expect(results).toHaveLength(1);
+      expect(results[0]?.ok).toBe(true);
+      expect(Buffer.compare(results[0]?.value as Buffer, body)).toBe(0);
+      expect(concat.mock.calls.filter(([, n]) => n === body.length)).toHaveLength(0);
+    } finally {
+      concat.mockRestore();
+    }
   });
 
   it('refuses a declared Content-Length over the limit at once, and a chunked body as soon as it passes the limit', async () => {
@@ -150,8 +178,27 @@ describe('decodeUtf8', () => {
   });
 });
 
-describe('decodeUtf8Sliced (bodies past a slice, 1 MiB)', () => {
-  const SLICE = 1_048_576;
+describe('decodeUtf8Sliced (bodies past a slice, DECODE_SLICE_BYTES)', () => {
+  const SLICE = DECODE_SLICE_BYTES;
+
+  it('decodes a 1.2 MB batch a quarter megabyte a turn: the loop turns between slices', async () => {
+    const buf = Buffer.alloc(1_220_000, 0x61);
+    let turns = 0;
+    let done = false;
+    const count = (): void => {
+      if (done) return;
+      turns += 1;
+      setImmediate(count);
+    };
+    setImmediate(count);
+    const text = await decodeUtf8Sliced(buf);
+    done = true;
+    expect(text.length).toBe(buf.length);
+    // 1,220,000 bytes are five slices of at most 262,144: four turns between them.
+    expect(SLICE).toBeLessThanOrEqual(262_144);
+    expect(turns).toBeGreaterThanOrEqual(4);
+  });
+
   /** `n` ASCII bytes, then `tail` (so a character of `tail` can sit across a slice boundary), then more ASCII. */
   const around = (n: number, tail: Buffer): Buffer => Buffer.concat([Buffer.alloc(n, 0x61), tail, Buffer.alloc(SLICE, 0x62)]);
 
