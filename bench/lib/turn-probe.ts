@@ -130,7 +130,7 @@ if (out !== undefined && out !== '') {
       gapsCpuMs: r(sumRun),
       gapsWaitMs: r(sumWait),
       threadCpuMs: threads(),
-      gc: { count: gcs.length, ms: r(gcs.reduce((s, c) => s + c.ms, 0)) },
+      gc: { count: gcs.length, ms: r(gcs.reduce((s, c) => s + c.ms, 0)), maxMs: r(gcs.reduce((m, c) => Math.max(m, c.ms), 0)), over4Ms: gcs.filter((c) => c.ms > 4).length },
       longest: gaps.slice(0, 200).map((g) => ({ ...g, at: r(g.at), gapMs: r(g.gapMs), cpuMs: r(g.cpuMs), waitMs: r(g.waitMs), gcMs: r(g.gcMs ?? 0) })),
     }, null, 1)}\n`);
   });
