@@ -42,6 +42,10 @@
  *   --daemon-node-args "<flags>"  extra node flags for the daemon (e.g. --max-old-space-size=128); a
  *                                 daemon started as the unit gets them after the unit's own (diagnostics
  *                                 such as --trace-gc; the log says they were added)
+ *   --turn-probe                  load bench/lib/turn-probe.ts into every daemon (not a unit run): each daemon
+ *                                 run's line and the report then say how many of its event-loop turns
+ *                                 were longer than 4 ms and how much of their time the daemon's main thread
+ *                                 waited for a core or spent in GC (a diagnostic: a 1 ms timer in the daemon)
  *   --fake-node-args "<flags>"   node flags for the fake SQS (e.g. --cpu-prof --cpu-prof-dir /tmp/x: what the
  *                                 fake costs, on a machine whose cores it shares with the daemon)
  *   --daemon-env "A=1 B=2"        extra environment for the daemon alone (not the floors; a daemon
@@ -72,6 +76,7 @@ import { type UnitLaunch, unitDurability, unitLaunch } from './lib/unit.js';
 import { describeWarmup, type WarmResult, warmUntilSteady } from './lib/warmup.js';
 import { sqsApiPhase } from './sqsapi.js';
 import type { BacklogReading, BenchReport, Delivery, RunRecord, RuntimeFigures, SqsUse } from './lib/types.js';
+import { inProbe, type ProbeFile, turnsIn } from './lib/turns-summary.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist-bench/bench
 const REPO = resolve(HERE, '../..');
@@ -99,6 +104,8 @@ interface Options {
   retries: number;
   daemonArgs: string[];
   daemonNodeArgs: string[];
+  /** --turn-probe: load bench/lib/turn-probe.ts into each daemon and report its late turns per run. */
+  turnProbe: boolean;
   fakeNodeArgs: string[];
   profileScenarios: Set<string> | undefined;
   daemonScenarios: Set<string> | undefined;
@@ -108,7 +115,7 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, openPacing: 'spin', waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], fakeNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, backlogWatchS: undefined, daemonEnv: {}, outDir: join(REPO, 'bench/results') };
+  const o: Options = { quick: false, only: undefined, modes: undefined, profile: true, openPacing: 'spin', waitQuietMin: 0, maxLoad: 0.5, pinning: 'both', daemonDir: REPO, daemonRev: undefined, rates: undefined, maxOtherCpu: NaN, retries: 3, daemonArgs: [], daemonNodeArgs: [], turnProbe: false, fakeNodeArgs: [], profileScenarios: undefined, daemonScenarios: undefined, backlogWatchS: undefined, daemonEnv: {}, outDir: join(REPO, 'bench/results') };
   let profileSet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -122,6 +129,7 @@ function parseOptions(argv: readonly string[]): Options {
     else if (a === '--modes') o.modes = value().split(',');
     else if (a === '--profile') (o.profile = true), (profileSet = true);
     else if (a === '--no-profile') (o.profile = false), (profileSet = true);
+    else if (a === '--turn-probe') o.turnProbe = true;
     else if (a === '--profile-scenarios') o.profileScenarios = new Set(value().split(','));
     else if (a === '--daemon-scenarios') o.daemonScenarios = new Set(value().split(','));
     else if (a === '--wait-quiet') o.waitQuietMin = Number(value());
@@ -360,6 +368,8 @@ export class Bench {
   loadgen!: Child;
   endpoint = '';
   readonly runs: RunRecord[] = [];
+  /** --turn-probe files written so far (each daemon its own). */
+  private probes = 0;
   /** Every open-loop warm-up of the sitting (lib/warmup.ts), for the report's JSON. */
   readonly warmups: Array<{ label: string } & WarmResult> = [];
   readonly failures: string[] = [];
@@ -433,7 +443,7 @@ export class Bench {
    * `unit`: start it as the systemd unit does (lib/unit.ts: the unit's node and daemon flags,
    * environment and a config file), ignoring every other argument and --daemon-args.
    */
-  async startDaemon(mode: string, extra: string[] = [], nodeArgs: string[] = [], env?: Record<string, string>, unit?: UnitLaunch & { dir: string }): Promise<{ child: Child; origin: string; spoolDir: string | undefined; mode: string }> {
+  async startDaemon(mode: string, extra: string[] = [], nodeArgs: string[] = [], env?: Record<string, string>, unit?: UnitLaunch & { dir: string }): Promise<{ child: Child; origin: string; spoolDir: string | undefined; mode: string; probeFile?: string }> {
     const spoolDir = unit ? unit.dir : this.durability.spoolFlags && mode !== 'memory' ? mkdtempSync(join(tmpdir(), 'sqs-accelerator-bench-')) : undefined;
     const args = unit ? [join(this.o.daemonDir, 'bin/sqs-accelerator.js'), ...unit.args] : [join(this.o.daemonDir, 'bin/sqs-accelerator.js'), '--port', '0', '--endpoint', this.endpoint, ...this.o.daemonArgs, ...extra];
     if (this.durability.spoolFlags && !unit) args.push('--durability', mode);
@@ -444,6 +454,13 @@ export class Bench {
       nodeArgs = [...unit.nodeArgs, ...this.o.daemonNodeArgs];
       env = { ...unit.env, ...this.o.daemonEnv };
     } else if (Object.keys(this.o.daemonEnv).length > 0) env = { ...this.o.daemonEnv, ...env };
+    let probeFile: string | undefined;
+    if (this.o.turnProbe && !unit) {
+      probeFile = join(this.tmp, `turns-${mode}-${++this.probes}.json`);
+      rmSync(probeFile, { force: true });
+      nodeArgs = ['--import', join(HERE, 'lib/turn-probe.js'), ...nodeArgs];
+      env = { ...env, TURN_PROBE_OUT: probeFile };
+    }
     let onUrl: (url: string) => void = () => {};
     const url = new Promise<string>((r) => (onUrl = r));
     const child = new Child({
@@ -471,15 +488,33 @@ export class Bench {
     ]);
     this.pinner.add(child, 'server');
     log(`daemon (${mode}) pid ${child.pid} at ${origin}${spoolDir ? `, spool ${spoolDir}` : ''} ${unit ? `${unit.describe}${this.o.daemonNodeArgs.length + Object.keys(this.o.daemonEnv).length > 0 ? `; added for this run: ${[...Object.entries(this.o.daemonEnv).map(([k, v]) => `${k}=${v}`), ...this.o.daemonNodeArgs].join(' ')}` : ''}` : [...Object.entries(this.o.daemonEnv).map(([k, v]) => `${k}=${v}`), ...this.o.daemonNodeArgs, ...this.o.daemonArgs, ...extra].join(' ')}`);
-    return { child, origin, spoolDir, mode };
+    return { child, origin, spoolDir, mode, ...(probeFile ? { probeFile } : {}) };
   }
 
-  async stopDaemon(d: { child: Child; spoolDir: string | undefined; mode: string }): Promise<void> {
+  async stopDaemon(d: { child: Child; spoolDir: string | undefined; mode: string; probeFile?: string }): Promise<void> {
     const diedEarlier = !d.child.running;
     const code = await d.child.stop(30_000);
+    if (d.probeFile) this.readProbe(d.probeFile);
     if (diedEarlier) this.failures.push(`${d.child.name} (pid ${d.child.pid}) died during the benchmark (exit ${code}); see ${join(this.tmp, `daemon-${d.mode}.log`)}`);
     else if (code !== 0) this.failures.push(`${d.child.name} exited with code ${code} on SIGTERM (expected 0)`);
     if (d.spoolDir) rmSync(d.spoolDir, { recursive: true, force: true });
+  }
+
+  /** --turn-probe: the late turns of each daemon run measured while the probe's daemon lived. */
+  private readProbe(file: string): void {
+    if (!existsSync(file)) {
+      this.failures.push(`--turn-probe: the daemon wrote no ${file}`);
+      return;
+    }
+    const probe = JSON.parse(readFileSync(file, 'utf8')) as ProbeFile;
+    for (const rec of this.runs) {
+      const start = rec.result?.startWallMs;
+      if (rec.system !== 'daemon' || rec.turns || start === undefined || !inProbe(probe, start)) continue;
+      const t = turnsIn(probe, start, rec.result?.elapsedMs ?? 0);
+      rec.turns = t;
+      const pct = (x: number): string => (t.lateMs > 0 ? `${((100 * x) / t.lateMs).toFixed(0)} %` : '–');
+      log(`${rec.id}${rec.pinned ? ' (pinned)' : ''}: ${t.count} event-loop turns > ${t.minGapMs} ms, ${t.lateMs.toFixed(0)} ms in all (longest ${t.longestMs.toFixed(1)}): waiting for a core ${pct(t.waitingMs)}, in GC ${pct(t.gcMs)}`);
+    }
   }
 
   // ---------------------------------------------------------------------------------------

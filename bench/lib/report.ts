@@ -223,6 +223,27 @@ export function renderMarkdown(report: BenchReport, chart = false): string {
     out.push('');
   }
 
+  const withTurns = runs.filter((r) => r.turns);
+  if (withTurns.length > 0) {
+    out.push("### The daemon's late event-loop turns (--turn-probe)");
+    out.push('');
+    out.push(
+      "Turns of the daemon's event loop longer than the probe's minimum during each run (bench/lib/turn-probe.ts: a 1 ms timer and the main thread's schedstat), and what share of their time the main thread was runnable with no core (the machine's other processes, the bench's own load generator and fake SQS among them, or the daemon's other threads) or in garbage collection. The rest is the daemon's own work (or sleep of at most ~1 ms).",
+    );
+    out.push('');
+    out.push(
+      table(
+        ['run', 'turns > min', 'their time ms', 'longest ms', 'waiting for a core', 'in GC', 'the rest ms'],
+        withTurns.map((r) => {
+          const t = r.turns as NonNullable<RunRecord['turns']>;
+          const pct = (x: number): string => (t.lateMs > 0 ? `${((100 * x) / t.lateMs).toFixed(0)} %` : '–');
+          return [`${systemLabel(r)} ${r.scenario}`, String(t.count), n0(t.lateMs), t.longestMs.toFixed(1), pct(t.waitingMs), pct(t.gcMs), n0(Math.max(0, t.lateMs - t.waitingMs - t.gcMs))];
+        }),
+      ),
+    );
+    out.push('');
+  }
+
   const byId = (id: string): RunRecord | undefined => report.runs.find((r) => r.id === id);
   const mode = report.defaultMode;
   const sdkClosed = byId('sdk-closed-10');

@@ -132,6 +132,8 @@ if (out !== undefined && out !== '') {
       threadCpuMs: threads(),
       gc: { count: gcs.length, ms: r(gcs.reduce((s, c) => s + c.ms, 0)), maxMs: r(gcs.reduce((m, c) => Math.max(m, c.ms), 0)), over4Ms: gcs.filter((c) => c.ms > 4).length },
       longest: gaps.slice(0, 200).map((g) => ({ ...g, at: r(g.at), gapMs: r(g.gapMs), cpuMs: r(g.cpuMs), waitMs: r(g.waitMs), gcMs: r(g.gcMs ?? 0) })),
+      /** Every gap kept (at most MAX_GAPS), longest first: [at, gapMs, waitMs, gcMs], for a run's sums (bench/lib/turns-summary.ts). */
+      all: gaps.map((g) => [r(g.at), r(g.gapMs), r(g.waitMs), r(g.gcMs ?? 0)]),
     }, null, 1)}\n`);
   });
 }

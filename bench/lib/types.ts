@@ -91,6 +91,18 @@ export interface RuntimeFigures {
   externalBytes: number;
 }
 
+/** The daemon's event-loop turns longer than `minGapMs` during a run, and what they were made of (bench/lib/turn-probe.ts). */
+export interface TurnsFigures {
+  minGapMs: number;
+  count: number;
+  lateMs: number;
+  /** Of lateMs: the main thread runnable with no core (the machine's other processes, or the daemon's own other threads). */
+  waitingMs: number;
+  /** Of lateMs: garbage collections overlapping the turns. */
+  gcMs: number;
+  longestMs: number;
+}
+
 export interface RunRecord {
   id: string;
   /** `bare node:http`, `Koa`, `SDK app`, `daemon`. */
@@ -133,6 +145,8 @@ export interface RunRecord {
   rssPeakBytes: number;
   backlog?: BacklogFigures;
   runtime?: RuntimeFigures;
+  /** With --turn-probe: the daemon's late event-loop turns during the run (bench/lib/turns-summary.ts). */
+  turns?: TurnsFigures;
   /** How many times the run was made (noisy attempts are repeated, the quietest is kept). */
   attempts?: number;
   /** Other processes' CPU (% of a core) in the discarded attempts. */
