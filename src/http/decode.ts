@@ -1,6 +1,6 @@
 import { DaemonError } from '../errors.js';
 import type { EntrySource, IngestEntry, MessageInput } from '../ingest/index.js';
-import { arrayRegion, eachArrayElement, eachRecordAt, Frames, TooManyEntries } from '../ingest/slices.js';
+import { arrayRegion, eachArrayElement, eachRecordInParts, Frames, TooManyEntries } from '../ingest/slices.js';
 import { parseUrlencoded, type UrlencodedForm } from './urlencoded.js';
 
 /**
@@ -77,7 +77,10 @@ export interface FramedBatch {
  * and each element's syntax (parsed once here and again when read; an NDJSON line that is not
  * JSON is that entry's error only).
  */
-export async function frameSendSliced(mime: string, text: string, maxEntries: number): Promise<ParsedSend | FramedBatch> {
+export async function frameSendSliced(mime: string, body: string | readonly string[], maxEntries: number): Promise<ParsedSend | FramedBatch> {
+  // A body decoded in parts (body.ts decodeUtf8Parts) is framed part by part if it is NDJSON or
+  // a JSON text sequence, whose records never span parts; anything else is one text.
+  const text = typeof body === 'string' ? body : !isRecordsMime(mime) || body.length === 1 ? body.join('') : '';
   try {
     switch (mime) {
       case 'application/json': {
@@ -97,9 +100,17 @@ export async function frameSendSliced(mime: string, text: string, maxEntries: nu
       case 'application/jsonl':
       case 'application/jsonlines':
       case 'application/json-seq': {
+        const parts = typeof body === 'string' || body.length === 1 ? [text] : body;
         const frames = new Frames();
-        await eachRecordAt(text, mime === 'application/json-seq' ? '\x1e' : '\n', maxEntries, (lineNo, start, end) => frames.push(start, end, lineNo));
-        return { batch: true, source: framedSource(frames, text.length, (i) => plainEntry(frames.plainBody(text, i)) ?? ndjsonEntry(frames.record(text, i), frames.recordNo(i))) };
+        await eachRecordInParts(parts, recordSeparator(mime), maxEntries, (lineNo, part, start, end) => frames.push(start, end, lineNo, part));
+        const chars = parts.reduce((n, p) => n + p.length, 0);
+        return {
+          batch: true,
+          source: framedSource(frames, chars, (i) => {
+            const t = parts[frames.partOf(i)] as string;
+            return plainEntry(frames.plainBody(t, i)) ?? ndjsonEntry(frames.record(t, i), frames.recordNo(i));
+          }),
+        };
       }
       default:
         return parseSend(mime, text);
@@ -114,8 +125,17 @@ export async function frameSendSliced(mime: string, text: string, maxEntries: nu
   }
 }
 
+/** Content types whose batch is records separated by one ASCII byte (framed in parts), and that byte. */
+export function isRecordsMime(mime: string): boolean {
+  return mime === 'application/x-ndjson' || mime === 'application/jsonl' || mime === 'application/jsonlines' || mime === 'application/json-seq';
+}
+
+export function recordSeparator(mime: string): string {
+  return mime === 'application/json-seq' ? '\x1e' : '\n';
+}
+
 /** frameSendSliced with every entry decoded at once: for bodies known to be small, and tests. */
-export async function parseSendSliced(mime: string, text: string, maxEntries: number): Promise<ParsedSend> {
+export async function parseSendSliced(mime: string, text: string | readonly string[], maxEntries: number): Promise<ParsedSend> {
   const framed = await frameSendSliced(mime, text, maxEntries);
   return 'source' in framed ? { batch: true, entries: framed.source.read(0, framed.source.count) } : framed;
 }

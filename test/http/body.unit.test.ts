@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { serialize } from 'node:v8';
 import { jest } from '@jest/globals';
-import { DECODE_SLICE_BYTES, decodeUtf8, decodeUtf8Sliced, readBody } from '../../src/http/body.js';
+import { DECODE_SLICE_BYTES, decodeUtf8, decodeUtf8Parts, decodeUtf8Sliced, readBody } from '../../src/http/body.js';
 import { BodyBudget } from '../../src/http/body-budget.js';
 
 /** A server whose handler hands each request to `onRequest`; answers 200 when it resolves. */
@@ -227,5 +227,47 @@ describe('decodeUtf8Sliced (bodies past a slice, DECODE_SLICE_BYTES)', () => {
     expect(text.length).toBe(3 * SLICE + 5);
     // V8's serializer tags a string by its representation: '"' one byte a character, 'c' two.
     expect(String.fromCharCode(serialize(text)[2] as number)).toBe('"');
+  });
+});
+
+describe('decodeUtf8Parts (a batch of separated records, in parts never joined)', () => {
+  const SLICE = DECODE_SLICE_BYTES;
+
+  it('cuts each part just after a separator, a part a turn, and decodes each as one decode would', async () => {
+    const line = (i: number): string => `{"body":"${i} é ✓ 😀 ${'x'.repeat(i % 300)}"}`;
+    const text = Array.from({ length: 20_000 }, (_, i) => line(i)).join('\n');
+    const buf = Buffer.from(text);
+    let turns = 0;
+    let done = false;
+    const count = (): void => {
+      if (done) return;
+      turns += 1;
+      setImmediate(count);
+    };
+    setImmediate(count);
+    const parts = await decodeUtf8Parts(buf, 0x0a);
+    done = true;
+    expect(parts.join('')).toBe(text);
+    expect(parts.length).toBeGreaterThanOrEqual(Math.floor(buf.length / SLICE));
+    for (const p of parts.slice(0, -1)) {
+      expect(p.endsWith('\n')).toBe(true);
+      expect(Buffer.byteLength(p)).toBeLessThanOrEqual(SLICE);
+    }
+    expect(turns).toBeGreaterThanOrEqual(parts.length - 1);
+  });
+
+  it('takes a record longer than a slice whole, up to its separator (or the end)', async () => {
+    const long = 'y'.repeat(SLICE + 10);
+    const parts = await decodeUtf8Parts(Buffer.from(`a\n${long}\nb`), 0x0a);
+    expect(parts).toEqual(['a\n', `${long}\n`, 'b']);
+    expect(await decodeUtf8Parts(Buffer.from(`${long}${long}`), 0x0a)).toEqual([`${long}${long}`]);
+  });
+
+  it('refuses invalid UTF-8 with 400 InvalidEncoding wherever it sits, a part boundary included', async () => {
+    const before = Buffer.alloc(SLICE - 1, 0x61);
+    for (const bad of [Buffer.from([0x0a, 0x80]), Buffer.from([0xe2, 0x82, 0x0a]), Buffer.from([0x0a, 0xed, 0xa0, 0x80])]) {
+      const buf = Buffer.concat([before, bad, Buffer.alloc(SLICE, 0x62)]);
+      await expect(decodeUtf8Parts(buf, 0x0a)).rejects.toMatchObject({ status: 400, code: 'InvalidEncoding' });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { decodeUtf8Parts } from '../../src/http/body.js';
 import { parseSend, parseSendSliced, type ParsedEntry, WHOLE_PARSE_CHARS } from '../../src/http/decode.js';
 import { SLICE_PARENT_MIN_CHARS } from '../../src/ingest/slices.js';
 
@@ -170,5 +171,27 @@ describe('parseSendSliced: plain {"body":...} records of a large batch (bodies k
       const array = `[${ls.filter((l) => !l.includes('\t') && !l.endsWith('\r')).join(',')}]`;
       if (array.length > WHOLE_PARSE_CHARS) expect(await parseSendSliced('application/json', array, 10_000)).toEqual(parseSend('application/json', array));
     }
+  });
+
+  it('gives the same entries, line numbers included, for the body decoded in parts (decodeUtf8Parts), as for it in one text', async () => {
+    const ls = lines(6000);
+    for (const trailing of ['', '\n', '\n\n \n']) {
+      // Through UTF-8 and back, as a request body comes (the lone surrogate line becomes U+FFFD).
+      const text = Buffer.from(`\n${ls.join('\n')}${trailing}`).toString('utf8');
+      const parts = await decodeUtf8Parts(Buffer.from(text), 0x0a);
+      expect(parts.length).toBeGreaterThan(2);
+      expect(parts.join('')).toBe(text);
+      const got = await parseSendSliced('application/x-ndjson', parts, 10_000);
+      expect(got.entries).toEqual(parseSend('application/x-ndjson', text).entries);
+      // ls[37] (a raw tab: invalid JSON) is on line 39, after the leading blank line.
+      expect(got.entries[37]).toMatchObject({ error: { code: 'MalformedJson', message: expect.stringContaining('line 39 ') } });
+    }
+    // JSON text sequences (RS before each record) the same way.
+    const seq = Buffer.from(ls.filter((l) => !l.endsWith('\r')).map((l) => `\x1e${l}\n`).join('')).toString('utf8');
+    const seqParts = await decodeUtf8Parts(Buffer.from(seq), 0x1e);
+    expect(seqParts.length).toBeGreaterThan(2);
+    expect((await parseSendSliced('application/json-seq', seqParts, 10_000)).entries).toEqual(parseSend('application/json-seq', seq).entries);
+    // The entry limit counts across parts.
+    await expect(parseSendSliced('application/x-ndjson', await decodeUtf8Parts(Buffer.from(ls.join('\n')), 0x0a), 5999)).rejects.toMatchObject({ code: 'TooManyEntries', status: 413 });
   });
 });

@@ -4,7 +4,7 @@
  * at the entry limit before doing the rest, and let the event loop turn while they work.
  */
 import { performance } from 'node:perf_hooks';
-import { arrayRegion, eachArrayElement, eachRecordAt, Frames, SLICE_PARENT_MIN_CHARS } from '../../src/ingest/slices.js';
+import { arrayRegion, eachArrayElement, eachRecordAt, eachRecordInParts, Frames, SLICE_PARENT_MIN_CHARS } from '../../src/ingest/slices.js';
 
 /** Each record's trimmed text and number, from where eachRecordAt says it sits. */
 const eachRecord = (text: string, sep: string, max: number, on: (record: string, recordNo: number) => void) =>
@@ -112,5 +112,59 @@ describe('Frames.plainBody', () => {
   it('is undefined in a text shorter than SLICE_PARENT_MIN_CHARS (a young string itself: nothing gained)', () => {
     expect(bodies(['{"body":"x"}'], SLICE_PARENT_MIN_CHARS - 100)).toEqual([undefined]);
     expect(bodies(['{"body":"x"}'], SLICE_PARENT_MIN_CHARS)).toEqual(['x']);
+  });
+});
+
+describe('eachRecordInParts', () => {
+  /** `text` cut into parts just after separators, at the given separator indexes. */
+  const cut = (text: string, sep: string, at: number[]): string[] => {
+    const out: string[] = [];
+    let from = 0;
+    for (const k of at) {
+      const i = text.indexOf(sep, k);
+      if (i < 0) break;
+      out.push(text.slice(from, i + 1));
+      from = i + 1;
+    }
+    out.push(text.slice(from));
+    return out.filter((p, i, all) => p !== '' || i === all.length - 1);
+  };
+  const whole = async (text: string, sep: string, max = 1000): Promise<Array<[number, string]>> => {
+    const got: Array<[number, string]> = [];
+    await eachRecord(text, sep, max, (r, n) => got.push([n, r]));
+    return got;
+  };
+  const inParts = async (parts: string[], sep: string, max = 1000): Promise<Array<[number, string]>> => {
+    const got: Array<[number, string]> = [];
+    await eachRecordInParts(parts, sep, max, (n, p, start, end) => got.push([n, (parts[p] as string).slice(start, end).trim()]));
+    return got;
+  };
+
+  it('finds the records, with their numbers, that eachRecordAt finds in the parts joined, at every cut', async () => {
+    for (const text of ['a\nb\n\nc', 'a\nb\n', '\n\na\r\n \nb\n\n', 'x', '', 'a\n\u00a0\nb\n']) {
+      for (let k = 0; k <= text.length; k++) {
+        for (const at of [[k], [0, k], [k, k + 2]]) {
+          const parts = cut(text, '\n', at);
+          expect(parts.join('')).toBe(text);
+          expect(await inParts(parts, '\n')).toEqual(await whole(text, '\n'));
+        }
+      }
+    }
+    const seq = '\x1e{"a":1}\n\x1e{"b":2}\n\x1e3';
+    for (let k = 0; k <= seq.length; k++) expect(await inParts(cut(seq, '\x1e', [k]), '\x1e')).toEqual(await whole(seq, '\x1e'));
+  });
+
+  it('counts the entry limit across parts, and refuses a part that does not end at a separator', async () => {
+    await expect(eachRecordInParts(['a\nb\n', 'c\nd'], '\n', 3, () => {})).rejects.toMatchObject({ code: 'ETOOMANYENTRIES' });
+    await expect(eachRecordInParts(['a\nb', 'c'], '\n', 10, () => {})).rejects.toThrow('does not end at a separator');
+  });
+
+  it('keeps which part each record is in, in Frames', () => {
+    const f = new Frames();
+    for (let i = 0; i < 300; i++) f.push(i, i + 1, i + 1, i < 100 ? 0 : i < 250 ? 1 : 2);
+    expect([f.partOf(0), f.partOf(99), f.partOf(100), f.partOf(249), f.partOf(250), f.partOf(299)]).toEqual([0, 0, 1, 1, 2, 2]);
+    const one = new Frames();
+    one.push(0, 1, 1);
+    expect(one.partOf(0)).toBe(0);
   });
 });

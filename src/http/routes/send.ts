@@ -6,11 +6,11 @@ import { type Destination, isVerified } from '../../sqs/resolver.js';
 import type { CredentialSource } from '../../sqs/credentials.js';
 import type { TraceInput } from '../../sqs/trace.js';
 import { credentialsFor, credentialsNow } from '../auth.js';
-import { type BodyContext, bodyPending, decodeUtf8Sliced, formNow, requestTextSliced } from '../body.js';
+import { type BodyContext, bodyPending, decodeUtf8Sliced, formNow, requestPartsSliced, requestTextSliced } from '../body.js';
 import { isRawBody, readRawBody } from '../large-body.js';
 import { newMessageId } from '../../delivery/envelope.js';
 import { type OffloadPolicy, thresholdFor } from '../../ingest/offload.js';
-import { type FramedBatch, formEntry, frameSendSliced, type ParsedSend } from '../decode.js';
+import { type FramedBatch, formEntry, frameSendSliced, isRecordsMime, type ParsedSend, recordSeparator } from '../decode.js';
 import type { AppDeps } from '../deps.js';
 import { formFieldName, withFormFieldNames } from '../form-names.js';
 import { checkWaitRoom, waitedResult, wantsWait } from './messages.js';
@@ -113,6 +113,9 @@ export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>
     if (bodyPending(r.body)) await NEXT_TURN;
     const form = formNow(r.body, config.maxRequestBytes);
     one = formEntry(form instanceof Promise ? await form : form);
+  } else if (isRecordsMime(r.mime)) {
+    // NDJSON and JSON text sequences in parts cut at their separator, never joined (decodeUtf8Parts).
+    parsed = await frameSendSliced(r.mime, await requestPartsSliced(r.body, config.maxRequestBytes, recordSeparator(r.mime).charCodeAt(0)), config.maxBatchEntries);
   } else parsed = await frameSendSliced(r.mime, await requestTextSliced(r.body, config.maxRequestBytes), config.maxBatchEntries);
   if (parsed === undefined || !parsed.batch) {
     const entries = parsed?.entries;
