@@ -178,21 +178,27 @@ describe('decodeUtf8', () => {
   });
 });
 
+/** `fn`'s result and how many turns of the event loop (check phases) passed while it ran. */
+async function withTurns<T>(fn: () => Promise<T>): Promise<{ value: T; turns: number }> {
+  let turns = 0;
+  let done = false;
+  const count = (): void => {
+    if (done) return;
+    turns += 1;
+    setImmediate(count);
+  };
+  setImmediate(count);
+  const value = await fn();
+  done = true;
+  return { value, turns };
+}
+
 describe('decodeUtf8Sliced (bodies past a slice, DECODE_SLICE_BYTES)', () => {
   const SLICE = DECODE_SLICE_BYTES;
 
   it('decodes a 1.2 MB batch a quarter megabyte a turn: the loop turns between slices', async () => {
     const buf = Buffer.alloc(1_220_000, 0x61);
-    let turns = 0;
-    let done = false;
-    const count = (): void => {
-      if (done) return;
-      turns += 1;
-      setImmediate(count);
-    };
-    setImmediate(count);
-    const text = await decodeUtf8Sliced(buf);
-    done = true;
+    const { value: text, turns } = await withTurns(() => decodeUtf8Sliced(buf));
     expect(text.length).toBe(buf.length);
     // 1,220,000 bytes are five slices of at most 262,144: four turns between them.
     expect(SLICE).toBeLessThanOrEqual(262_144);
@@ -237,16 +243,7 @@ describe('decodeUtf8Parts (a batch of separated records, in parts never joined)'
     const line = (i: number): string => `{"body":"${i} é ✓ 😀 ${'x'.repeat(i % 300)}"}`;
     const text = Array.from({ length: 20_000 }, (_, i) => line(i)).join('\n');
     const buf = Buffer.from(text);
-    let turns = 0;
-    let done = false;
-    const count = (): void => {
-      if (done) return;
-      turns += 1;
-      setImmediate(count);
-    };
-    setImmediate(count);
-    const parts = await decodeUtf8Parts(buf, 0x0a);
-    done = true;
+    const { value: parts, turns } = await withTurns(() => decodeUtf8Parts(buf, 0x0a));
     expect(parts.join('')).toBe(text);
     expect(parts.length).toBeGreaterThanOrEqual(Math.floor(buf.length / SLICE));
     for (const p of parts.slice(0, -1)) {
