@@ -343,16 +343,26 @@ const SLICE_BYTES = DECODE_SLICE_BYTES;
  */
 export async function decodeUtf8Sliced(buf: Buffer): Promise<string> {
   if (buf.length <= SLICE_BYTES) return decodeUtf8(buf);
+  return (await decodeInSlices(buf, characterCut)).join('');
+}
+
+/** Where a slice from `off` ends: SLICE_BYTES on, backed over the continuation bytes (10xxxxxx) of a character the cut would split. */
+function characterCut(buf: Buffer, off: number): number {
+  let end = Math.min(buf.length, off + SLICE_BYTES);
+  for (let k = 0; k < 3 && end < buf.length && ((buf[end] as number) & 0xc0) === 0x80; k++) end -= 1;
+  return end;
+}
+
+/** `buf` decoded a slice a turn, each slice from where the last ended to `cut(buf, off)`. */
+async function decodeInSlices(buf: Buffer, cut: (buf: Buffer, off: number) => number): Promise<string[]> {
   const parts: string[] = [];
   for (let off = 0; off < buf.length; ) {
-    let end = Math.min(buf.length, off + SLICE_BYTES);
-    // Back over the continuation bytes (10xxxxxx) of a character the cut would split.
-    for (let k = 0; k < 3 && end < buf.length && ((buf[end] as number) & 0xc0) === 0x80; k++) end -= 1;
+    const end = cut(buf, off);
     parts.push(decodeUtf8(buf.subarray(off, end)));
     off = end;
     if (off < buf.length) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  return parts.join('');
+  return parts;
 }
 
 /**
@@ -365,19 +375,12 @@ export async function decodeUtf8Sliced(buf: Buffer): Promise<string> {
  */
 export async function decodeUtf8Parts(buf: Buffer, separator: number): Promise<string[]> {
   if (buf.length <= SLICE_BYTES) return [decodeUtf8(buf)];
-  const parts: string[] = [];
-  for (let off = 0; off < buf.length; ) {
-    let end = buf.length;
-    if (off + SLICE_BYTES < buf.length) {
-      const at = buf.lastIndexOf(separator, off + SLICE_BYTES - 1);
-      const cut = at >= off ? at : buf.indexOf(separator, off + SLICE_BYTES);
-      if (cut >= 0) end = cut + 1;
-    }
-    parts.push(decodeUtf8(buf.subarray(off, end)));
-    off = end;
-    if (off < buf.length) await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  return parts;
+  return decodeInSlices(buf, (b, off) => {
+    if (off + SLICE_BYTES >= b.length) return b.length;
+    const at = b.lastIndexOf(separator, off + SLICE_BYTES - 1);
+    const cut = at >= off ? at : b.indexOf(separator, off + SLICE_BYTES);
+    return cut >= 0 ? cut + 1 : b.length;
+  });
 }
 
 /** A batch body of separated records (decodeUtf8Parts), or the text an earlier reader decoded, as parts. */

@@ -78,43 +78,23 @@ export interface FramedBatch {
  * JSON is that entry's error only).
  */
 export async function frameSendSliced(mime: string, body: string | readonly string[], maxEntries: number): Promise<ParsedSend | FramedBatch> {
-  // A body decoded in parts (body.ts decodeUtf8Parts) is framed part by part if it is NDJSON or
-  // a JSON text sequence, whose records never span parts; anything else is one text.
-  const text = typeof body === 'string' ? body : !isRecordsMime(mime) || body.length === 1 ? body.join('') : '';
   try {
-    switch (mime) {
-      case 'application/json': {
-        // An ordinary batch is parsed in one JSON.parse (~0.3 ms for 256 KiB, under a slice's
-        // budget); the splitter is for bodies where one parse would hold the loop.
-        if (text.length <= WHOLE_PARSE_CHARS) return parseJson(text, maxEntries);
-        const region = arrayRegion(text);
-        if (!region) return parseJson(text, maxEntries);
-        const frames = new Frames();
-        await eachArrayElement(text, region, maxEntries, (element, index, start, end) => {
-          JSON.parse(element);
-          frames.push(start, end, index + 1);
-        });
-        return { batch: true, source: framedSource(frames, text.length, (i) => plainEntry(frames.plainBody(text, i)) ?? entryFromJson(JSON.parse(frames.record(text, i)))) };
-      }
-      case 'application/x-ndjson':
-      case 'application/jsonl':
-      case 'application/jsonlines':
-      case 'application/json-seq': {
-        const parts = typeof body === 'string' || body.length === 1 ? [text] : body;
-        const frames = new Frames();
-        await eachRecordInParts(parts, recordSeparator(mime), maxEntries, (lineNo, part, start, end) => frames.push(start, end, lineNo, part));
-        const chars = parts.reduce((n, p) => n + p.length, 0);
-        return {
-          batch: true,
-          source: framedSource(frames, chars, (i) => {
-            const t = parts[frames.partOf(i)] as string;
-            return plainEntry(frames.plainBody(t, i)) ?? ndjsonEntry(frames.record(t, i), frames.recordNo(i));
-          }),
-        };
-      }
-      default:
-        return parseSend(mime, text);
-    }
+    // NDJSON and JSON text sequences, whose records never span parts, are framed part by part
+    // (a body decoded in parts, body.ts decodeUtf8Parts); anything else as one text.
+    if (isRecordsMime(mime)) return await frameRecords(recordSeparator(mime), typeof body === 'string' ? [body] : body, maxEntries);
+    const text = typeof body === 'string' ? body : body.join('');
+    if (mime !== 'application/json') return parseSend(mime, text);
+    // An ordinary batch is parsed in one JSON.parse (~0.3 ms for 256 KiB, under a slice's
+    // budget); the splitter is for bodies where one parse would hold the loop.
+    if (text.length <= WHOLE_PARSE_CHARS) return parseJson(text, maxEntries);
+    const region = arrayRegion(text);
+    if (!region) return parseJson(text, maxEntries);
+    const frames = new Frames();
+    await eachArrayElement(text, region, maxEntries, (element, index, start, end) => {
+      JSON.parse(element);
+      frames.push(start, end, index + 1);
+    });
+    return { batch: true, source: framedSource(frames, text.length, (i) => plainEntry(frames.plainBody(text, i)) ?? entryFromJson(JSON.parse(frames.record(text, i)))) };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'ETOOMANYENTRIES') throw new DaemonError('TooManyEntries', (err as Error).message);
@@ -123,6 +103,20 @@ export async function frameSendSliced(mime: string, body: string | readonly stri
     }
     throw err;
   }
+}
+
+/** An NDJSON or JSON-seq body's records, part by part (eachRecordInParts), each entry decoded when read. */
+async function frameRecords(separator: string, parts: readonly string[], maxEntries: number): Promise<FramedBatch> {
+  const frames = new Frames();
+  await eachRecordInParts(parts, separator, maxEntries, (lineNo, part, start, end) => frames.push(start, end, lineNo, part));
+  const chars = parts.reduce((n, p) => n + p.length, 0);
+  return {
+    batch: true,
+    source: framedSource(frames, chars, (i) => {
+      const text = parts[frames.partOf(i)] as string;
+      return plainEntry(frames.plainBody(text, i)) ?? ndjsonEntry(frames.record(text, i), frames.recordNo(i));
+    }),
+  };
 }
 
 /** Content types whose batch is records separated by one ASCII byte (framed in parts), and that byte. */

@@ -45,29 +45,15 @@ export class TooManyEntries extends Error {
  * string (issue 11: a 10,000-entry batch's framing made one sliced string a line, garbage at
  * once). Throws TooManyEntries as soon as there are more than `maxEntries`, before doing the rest.
  */
-export async function eachRecordAt(text: string, separator: string, maxEntries: number, onRecord: (recordNo: number, start: number, end: number) => void): Promise<void> {
-  const slicer = new Slicer();
-  let start = 0;
-  let recordNo = 0;
-  let count = 0;
-  while (start <= text.length) {
-    let end = text.indexOf(separator, start);
-    if (end < 0) end = text.length;
-    recordNo += 1;
-    if (!blank(text, start, end)) {
-      if (++count > maxEntries) throw new TooManyEntries(maxEntries);
-      onRecord(recordNo, start, end);
-    }
-    start = end + 1;
-    const y = slicer.tick();
-    if (y) await y;
-  }
+export function eachRecordAt(text: string, separator: string, maxEntries: number, onRecord: (recordNo: number, start: number, end: number) => void): Promise<void> {
+  return eachRecordInParts([text], separator, maxEntries, (recordNo, _part, start, end) => onRecord(recordNo, start, end));
 }
 
 /**
  * eachRecordAt over a body decoded in parts (body.ts decodeUtf8Parts: every part but the last
  * ends just after a separator, so no record spans two parts): the same records with the same
- * numbers as eachRecordAt over the parts joined, each given with the part it is in. A 32 MiB
+ * numbers as over the parts joined, each given with the part it is in (eachRecordAt is this over
+ * one part). A 32 MiB
  * batch's parts are never joined: that one copy held the loop 30-40 ms (issue 11).
  */
 export async function eachRecordInParts(parts: readonly string[], separator: string, maxEntries: number, onRecord: (recordNo: number, part: number, start: number, end: number) => void): Promise<void> {
@@ -128,49 +114,40 @@ export const SLICE_PARENT_MIN_CHARS = 131_072;
 const PLAIN_BODY = /\{"body":"[^"\\\u0000-\u001f]*"\}/y;
 
 /**
- * Where each record of a batch body sits, three 32-bit numbers a record (start, end, record
- * number) in one typed array: a 10,000-entry batch framed once costs one off-heap buffer, not
- * 10,000 strings or objects that every young collection would have to copy while the batch is
- * recorded piece by piece.
+ * Where each record of a batch body sits, four 32-bit numbers a record (start, end, record
+ * number, and the part it is in of a body decoded in parts) in one typed array: a 10,000-entry
+ * batch framed once costs one off-heap buffer, not 10,000 strings or objects that every young
+ * collection would have to copy while the batch is recorded piece by piece.
  */
 export class Frames {
-  private a = new Int32Array(3 * 64);
+  private a = new Int32Array(4 * 64);
   private n = 0;
-  /** Which part of a body decoded in parts each record is in (eachRecordInParts); made only once a record is past part 0. */
-  private parts: Int32Array | undefined;
 
   get count(): number {
     return this.n;
   }
 
   push(start: number, end: number, recordNo: number, part = 0): void {
-    if (3 * this.n + 3 > this.a.length) {
+    if (4 * this.n + 4 > this.a.length) {
       const grown = new Int32Array(this.a.length * 2);
       grown.set(this.a);
       this.a = grown;
     }
-    if (part !== 0 || this.parts !== undefined) {
-      if (this.parts === undefined || this.parts.length < this.a.length / 3) {
-        const grown = new Int32Array(this.a.length / 3);
-        if (this.parts) grown.set(this.parts);
-        this.parts = grown;
-      }
-      this.parts[this.n] = part;
-    }
-    this.a[3 * this.n] = start;
-    this.a[3 * this.n + 1] = end;
-    this.a[3 * this.n + 2] = recordNo;
+    this.a[4 * this.n] = start;
+    this.a[4 * this.n + 1] = end;
+    this.a[4 * this.n + 2] = recordNo;
+    this.a[4 * this.n + 3] = part;
     this.n += 1;
   }
 
-  /** The part record `i` is in (0 for a body in one piece). */
+  /** The part record `i` is in (eachRecordInParts; 0 for a body in one piece). */
   partOf(i: number): number {
-    return this.parts === undefined ? 0 : (this.parts[i] as number);
+    return this.a[4 * i + 3] as number;
   }
 
   /** Record `i` (0-based) of `text`, trimmed, where eachRecordAt / eachArrayElement found it. */
   record(text: string, i: number): string {
-    return text.slice(this.a[3 * i] as number, this.a[3 * i + 1] as number).trim();
+    return text.slice(this.a[4 * i] as number, this.a[4 * i + 1] as number).trim();
   }
 
   /**
@@ -181,8 +158,8 @@ export class Frames {
    */
   plainBody(text: string, i: number): string | undefined {
     if (text.length < SLICE_PARENT_MIN_CHARS) return undefined;
-    const start = this.a[3 * i] as number;
-    const end = this.a[3 * i + 1] as number;
+    const start = this.a[4 * i] as number;
+    const end = this.a[4 * i + 1] as number;
     PLAIN_BODY.lastIndex = start;
     if (!PLAIN_BODY.test(text) || PLAIN_BODY.lastIndex !== end) return undefined;
     return text.slice(start + 9, end - 2);
@@ -190,7 +167,7 @@ export class Frames {
 
   /** Record `i`'s 1-based record number (NDJSON: its line). */
   recordNo(i: number): number {
-    return this.a[3 * i + 2] as number;
+    return this.a[4 * i + 2] as number;
   }
 }
 
