@@ -76,7 +76,7 @@ import { type UnitLaunch, unitDurability, unitLaunch } from './lib/unit.js';
 import { describeWarmup, type WarmResult, warmUntilSteady } from './lib/warmup.js';
 import { sqsApiPhase } from './sqsapi.js';
 import type { BacklogReading, BenchReport, Delivery, RunRecord, RuntimeFigures, SqsUse } from './lib/types.js';
-import { inProbe, type ProbeFile, turnsIn } from './lib/turns-summary.js';
+import { inProbe, type ProbeFile, shareOfLate, turnsIn } from './lib/turns-summary.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist-bench/bench
 const REPO = resolve(HERE, '../..');
@@ -512,7 +512,7 @@ export class Bench {
       if (rec.system !== 'daemon' || rec.turns || start === undefined || !inProbe(probe, start)) continue;
       const t = turnsIn(probe, start, rec.result?.elapsedMs ?? 0);
       rec.turns = t;
-      const pct = (x: number): string => (t.lateMs > 0 ? `${((100 * x) / t.lateMs).toFixed(0)} %` : '–');
+      const pct = (x: number): string => shareOfLate(t, x);
       log(`${rec.id}${rec.pinned ? ' (pinned)' : ''}: ${t.count} event-loop turns > ${t.minGapMs} ms, ${t.lateMs.toFixed(0)} ms in all (longest ${t.longestMs.toFixed(1)}): waiting for a core ${pct(t.waitingMs)}, in GC ${pct(t.gcMs)}`);
     }
   }

@@ -12,7 +12,7 @@
  * `npm run bench -- --turn-probe` does the same for every daemon run, in its log and report.
  */
 import { readFileSync } from 'node:fs';
-import { inProbe, type ProbeFile, turnsIn } from './lib/turns-summary.js';
+import { inProbe, type ProbeFile, shareOfLate, turnsIn } from './lib/turns-summary.js';
 
 interface BenchRun {
   id: string;
@@ -38,7 +38,7 @@ if (!inProbe(probe, start)) {
   process.exit(2);
 }
 const t = turnsIn(probe, start, run.result.elapsedMs ?? 0);
-const pct = (x: number): string => (t.lateMs > 0 ? `${((100 * x) / t.lateMs).toFixed(0)} %` : '–');
+const pct = (x: number): string => shareOfLate(t, x);
 process.stdout.write(
   `${run.id}: ${t.count} turns longer than ${t.minGapMs} ms in ${((run.result.elapsedMs ?? 0) / 1000).toFixed(1)} s, ${t.lateMs.toFixed(0)} ms in all: ` +
     `waiting for a CPU ${t.waitingMs.toFixed(0)} ms (${pct(t.waitingMs)}), in GC ${t.gcMs.toFixed(0)} ms (${pct(t.gcMs)}), ` +

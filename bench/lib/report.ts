@@ -1,4 +1,5 @@
 /** Renders a BenchReport as markdown: tables, ratios against the baselines, targets, profile. */
+import { shareOfLate } from './turns-summary.js';
 import { issue14Section } from './report14.js';
 import { delayBeyondTick } from './event-loop.js';
 import type { BenchReport, RunRecord } from './types.js';
@@ -236,7 +237,7 @@ export function renderMarkdown(report: BenchReport, chart = false): string {
         ['run', 'turns > min', 'their time ms', 'longest ms', 'waiting for a core', 'in GC', 'the rest ms'],
         withTurns.map((r) => {
           const t = r.turns as NonNullable<RunRecord['turns']>;
-          const pct = (x: number): string => (t.lateMs > 0 ? `${((100 * x) / t.lateMs).toFixed(0)} %` : '–');
+          const pct = (x: number): string => shareOfLate(t, x);
           return [`${systemLabel(r)} ${r.scenario}`, String(t.count), n0(t.lateMs), t.longestMs.toFixed(1), pct(t.waitingMs), pct(t.gcMs), n0(Math.max(0, t.lateMs - t.waitingMs - t.gcMs))];
         }),
       ),

@@ -42,3 +42,8 @@ export function turnsIn(probe: ProbeFile, startWallMs: number, elapsedMs: number
   }
   return { minGapMs: probe.minGapMs, count, lateMs, waitingMs, gcMs, longestMs };
 }
+
+/** `x` ms as a share of the turns' time, e.g. `42 %` (– when there were none). */
+export function shareOfLate(t: TurnsFigures, x: number): string {
+  return t.lateMs > 0 ? `${((100 * x) / t.lateMs).toFixed(0)} %` : '–';
+}
