@@ -366,15 +366,18 @@ async function decodeInSlices(buf: Buffer, cut: (buf: Buffer, off: number) => nu
 }
 
 /**
- * decodeUtf8Sliced for a batch of records separated by one ASCII byte (NDJSON's newline, a JSON
- * text sequence's RS): the same slices, each cut just after the last separator in it (further
- * only when one record is longer than a slice), decoded a turn each and kept as parts, never
- * joined: a 32 MiB batch's join held the loop 30-40 ms in one turn (issue 11). An ASCII byte never
- * sits inside a UTF-8 sequence, so each part is valid UTF-8 exactly when the body is; every part
- * but the last ends with the separator, so no record spans two (slices.ts eachRecordInParts).
+ * decodeUtf8Sliced for a batch, kept as parts, never joined: a 32 MiB batch's join held the loop
+ * 30-40 ms in one turn (issue 11). For records separated by one ASCII byte (`separator`: NDJSON's
+ * newline, a JSON text sequence's RS) each slice is cut just after the last separator in it
+ * (further only when one record is longer than a slice): an ASCII byte never sits inside a UTF-8
+ * sequence, so each part is valid UTF-8 exactly when the body is, and as every part but the last
+ * ends with the separator, no record spans two (slices.ts eachRecordInParts). With `'character'`
+ * (a JSON array, whose framing follows strings and elements across parts: eachArrayElementInParts)
+ * the slices are decodeUtf8Sliced's, cut between two characters.
  */
-export async function decodeUtf8Parts(buf: Buffer, separator: number): Promise<string[]> {
+export async function decodeUtf8Parts(buf: Buffer, separator: number | 'character'): Promise<string[]> {
   if (buf.length <= SLICE_BYTES) return [decodeUtf8(buf)];
+  if (separator === 'character') return decodeInSlices(buf, characterCut);
   return decodeInSlices(buf, (b, off) => {
     if (off + SLICE_BYTES >= b.length) return b.length;
     const at = b.lastIndexOf(separator, off + SLICE_BYTES - 1);
@@ -383,8 +386,8 @@ export async function decodeUtf8Parts(buf: Buffer, separator: number): Promise<s
   });
 }
 
-/** A batch body of separated records (decodeUtf8Parts), or the text an earlier reader decoded, as parts. */
-export async function requestPartsSliced(ctx: BodyContext, limit: number, separator: number): Promise<readonly string[]> {
+/** A batch body in parts (decodeUtf8Parts), or the text an earlier reader decoded, as parts. */
+export async function requestPartsSliced(ctx: BodyContext, limit: number, separator: number | 'character'): Promise<readonly string[]> {
   const body = await bodyRecord(ctx, limit);
   return body.text !== undefined ? [body.text] : decodeUtf8Parts(body.buf, separator);
 }

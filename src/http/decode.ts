@@ -1,6 +1,6 @@
 import { DaemonError } from '../errors.js';
 import type { EntrySource, IngestEntry, MessageInput } from '../ingest/index.js';
-import { arrayRegion, eachArrayElement, eachRecordInParts, Frames, TooManyEntries } from '../ingest/slices.js';
+import { arrayRegionInParts, eachArrayElementInParts, eachRecordInParts, Frames, TooManyEntries } from '../ingest/slices.js';
 import { parseUrlencoded, type UrlencodedForm } from './urlencoded.js';
 
 /**
@@ -80,21 +80,32 @@ export interface FramedBatch {
 export async function frameSendSliced(mime: string, body: string | readonly string[], maxEntries: number): Promise<ParsedSend | FramedBatch> {
   try {
     // NDJSON and JSON text sequences, whose records never span parts, are framed part by part
-    // (a body decoded in parts, body.ts decodeUtf8Parts); anything else as one text.
-    if (isRecordsMime(mime)) return await frameRecords(recordSeparator(mime), typeof body === 'string' ? [body] : body, maxEntries);
-    const text = typeof body === 'string' ? body : body.join('');
-    if (mime !== 'application/json') return parseSend(mime, text);
+    // (a body decoded in parts, body.ts decodeUtf8Parts); so is a JSON array, following its
+    // strings and elements across parts; anything else as one text.
+    const parts = typeof body === 'string' ? [body] : body;
+    if (isRecordsMime(mime)) return await frameRecords(recordSeparator(mime), parts, maxEntries);
+    if (mime !== 'application/json') return parseSend(mime, joined(parts));
     // An ordinary batch is parsed in one JSON.parse (~0.3 ms for 256 KiB, under a slice's
     // budget); the splitter is for bodies where one parse would hold the loop.
-    if (text.length <= WHOLE_PARSE_CHARS) return parseJson(text, maxEntries);
-    const region = arrayRegion(text);
-    if (!region) return parseJson(text, maxEntries);
+    const chars = charsOf(parts);
+    if (chars <= WHOLE_PARSE_CHARS) return parseJson(joined(parts), maxEntries);
+    const region = arrayRegionInParts(parts);
+    if (!region) return parseJson(joined(parts), maxEntries);
     const frames = new Frames();
-    await eachArrayElement(text, region, maxEntries, (element, index, start, end) => {
+    // The elements that span two parts, each its own text after the parts (Frames' part index).
+    const texts = parts.slice();
+    await eachArrayElementInParts(parts, region, maxEntries, (element, index, part, start, end) => {
       JSON.parse(element);
-      frames.push(start, end, index + 1);
+      if (part >= 0) frames.push(start, end, index + 1, part);
+      else frames.push(0, element.length, index + 1, texts.push(element) - 1);
     });
-    return { batch: true, source: framedSource(frames, text.length, (i) => plainEntry(frames.plainBody(text, i)) ?? entryFromJson(JSON.parse(frames.record(text, i)))) };
+    return {
+      batch: true,
+      source: framedSource(frames, chars, (i) => {
+        const text = texts[frames.partOf(i)] as string;
+        return plainEntry(frames.plainBody(text, i)) ?? entryFromJson(JSON.parse(frames.record(text, i)));
+      }),
+    };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'ETOOMANYENTRIES') throw new DaemonError('TooManyEntries', (err as Error).message);
@@ -105,14 +116,23 @@ export async function frameSendSliced(mime: string, body: string | readonly stri
   }
 }
 
+function joined(parts: readonly string[]): string {
+  return parts.length === 1 ? (parts[0] as string) : parts.join('');
+}
+
+function charsOf(parts: readonly string[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
+}
+
 /** An NDJSON or JSON-seq body's records, part by part (eachRecordInParts), each entry decoded when read. */
 async function frameRecords(separator: string, parts: readonly string[], maxEntries: number): Promise<FramedBatch> {
   const frames = new Frames();
   await eachRecordInParts(parts, separator, maxEntries, (lineNo, part, start, end) => frames.push(start, end, lineNo, part));
-  const chars = parts.reduce((n, p) => n + p.length, 0);
   return {
     batch: true,
-    source: framedSource(frames, chars, (i) => {
+    source: framedSource(frames, charsOf(parts), (i) => {
       const text = parts[frames.partOf(i)] as string;
       return plainEntry(frames.plainBody(text, i)) ?? ndjsonEntry(frames.record(text, i), frames.recordNo(i));
     }),
@@ -126,6 +146,16 @@ export function isRecordsMime(mime: string): boolean {
 
 export function recordSeparator(mime: string): string {
   return mime === 'application/json-seq' ? '\x1e' : '\n';
+}
+
+/**
+ * How a body of this content type is decoded in parts for frameSendSliced (body.ts
+ * requestPartsSliced): NDJSON and JSON-seq cut just after their separator byte, JSON anywhere
+ * between two characters; undefined: decoded as one text (a raw body, a form: one message).
+ */
+export function partsCut(mime: string): number | 'character' | undefined {
+  if (isRecordsMime(mime)) return recordSeparator(mime).charCodeAt(0);
+  return mime === 'application/json' ? 'character' : undefined;
 }
 
 /** frameSendSliced with every entry decoded at once: for bodies known to be small, and tests. */

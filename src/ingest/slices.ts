@@ -171,24 +171,76 @@ export class Frames {
   }
 }
 
+/** Where a JSON array of messages sits in a request body: its `[` and its `]`. */
+export interface ArrayRegion {
+  open: number;
+  close: number;
+}
+
+/** The same in a body held as parts (body.ts decodeUtf8Parts): each bracket as a part and a position in it. */
+export interface PartsRegion {
+  openPart: number;
+  open: number;
+  closePart: number;
+  close: number;
+}
+
 /** Where a JSON array of messages sits in a request body, if the body is one the splitter handles. */
-export function arrayRegion(text: string): { open: number; close: number } | undefined {
-  let i = 0;
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
-  if (text[i] === '[') {
-    let j = text.length - 1;
-    while (j > i && isSpace(text.charCodeAt(j))) j--;
-    return text[j] === ']' ? { open: i, close: j } : undefined;
+export function arrayRegion(text: string): ArrayRegion | undefined {
+  const r = arrayRegionInParts([text]);
+  return r && { open: r.open, close: r.close };
+}
+
+/**
+ * arrayRegion over a body decoded in parts, cut anywhere between two characters: `[ ... ]`, or
+ * `{ "messages": [ ... ] }` with nothing else in the object, white space around either.
+ */
+export function arrayRegionInParts(parts: readonly string[]): PartsRegion | undefined {
+  const first = nonSpace(parts, 0, 0, 1);
+  const last = nonSpace(parts, parts.length - 1, (parts[parts.length - 1]?.length ?? 0) - 1, -1);
+  if (!first || !last) return undefined;
+  const [fp, fi] = first;
+  const [lp, li] = last;
+  const head = (parts[fp] as string)[fi];
+  if (head === '[') {
+    if ((parts[lp] as string)[li] !== ']' || !(lp > fp || li > fi)) return undefined;
+    return { openPart: fp, open: fi, closePart: lp, close: li };
   }
-  // { "messages": [ ... ] } with nothing else in the object.
-  const m = /^\s*\{\s*"messages"\s*:\s*\[/.exec(text.slice(i, i + 64));
+  if (head !== '{' || (parts[lp] as string)[li] !== '}') return undefined;
+  // The object's opening, up to its `[`, read from the first 64 characters wherever they are.
+  const m = /^\{\s*"messages"\s*:\s*\[/.exec(charsFrom(parts, fp, fi, 64));
   if (!m) return undefined;
-  let j = text.length - 1;
-  while (j > 0 && isSpace(text.charCodeAt(j))) j--;
-  if (text[j] !== '}') return undefined;
-  j--;
-  while (j > 0 && isSpace(text.charCodeAt(j))) j--;
-  return text[j] === ']' ? { open: i + m[0].length - 1, close: j } : undefined;
+  const [op, oi] = advance(parts, fp, fi, m[0].length - 1);
+  const close = nonSpace(parts, lp, li - 1, -1);
+  if (!close) return undefined;
+  const [cp, ci] = close;
+  if ((parts[cp] as string)[ci] !== ']' || !(cp > op || (cp === op && ci > oi))) return undefined;
+  return { openPart: op, open: oi, closePart: cp, close: ci };
+}
+
+/** The first character that is not JSON white space at or after (`step` 1) or before (-1) part `p`'s position `i`. */
+function nonSpace(parts: readonly string[], p: number, i: number, step: 1 | -1): [number, number] | undefined {
+  while (p >= 0 && p < parts.length) {
+    const text = parts[p] as string;
+    for (; i >= 0 && i < text.length; i += step) if (!isSpace(text.charCodeAt(i))) return [p, i];
+    p += step;
+    i = step === 1 ? 0 : (parts[p]?.length ?? 0) - 1;
+  }
+  return undefined;
+}
+
+/** Up to `n` characters from part `p`'s position `i` on, across parts. */
+function charsFrom(parts: readonly string[], p: number, i: number, n: number): string {
+  let out = '';
+  for (; p < parts.length && out.length < n; p++, i = 0) out += (parts[p] as string).slice(i, i + n - out.length);
+  return out;
+}
+
+/** The part and position `n` characters after part `p`'s position `i`. */
+function advance(parts: readonly string[], p: number, i: number, n: number): [number, number] {
+  i += n;
+  while (p < parts.length - 1 && i >= (parts[p] as string).length) i -= (parts[p++] as string).length;
+  return [p, i];
 }
 
 /** A JSON array whose framing (brackets, commas, strings) does not check out. */
@@ -205,53 +257,127 @@ export class MalformedArray extends Error {
  * TooManyEntries past `maxEntries`, MalformedArray when the framing is wrong (a syntax error
  * inside an element is for JSON.parse of that element).
  */
-export async function eachArrayElement(text: string, region: { open: number; close: number }, maxEntries: number, onElement: (element: string, index: number, start: number, end: number) => void): Promise<void> {
+export function eachArrayElement(text: string, region: ArrayRegion, maxEntries: number, onElement: (element: string, index: number, start: number, end: number) => void): Promise<void> {
+  return eachArrayElementInParts([text], { openPart: 0, open: region.open, closePart: 0, close: region.close }, maxEntries, (element, index, _part, start, end) => onElement(element, index, start, end));
+}
+
+/**
+ * eachArrayElement over a body decoded in parts cut anywhere between two characters (body.ts
+ * decodeUtf8Parts without a separator): the same elements, each given with the part it is in and
+ * where, or, for one that spans parts, with part -1 and the element (its text joined: only that
+ * element's characters, never the body's). The parts are never joined: a 32 MiB array's join
+ * held the event loop 30-40 ms in one turn (issue 11). A string that crosses a part boundary is
+ * followed into the next part, the backslashes that end a part counted for the quote that may
+ * start the next.
+ */
+export async function eachArrayElementInParts(
+  parts: readonly string[],
+  region: PartsRegion,
+  maxEntries: number,
+  onElement: (element: string, index: number, part: number, start: number, end: number) => void,
+): Promise<void> {
   // One tick per token outside strings (a string is skipped in one indexOf), so a check every
   // 256 ticks still looks at the clock often enough.
   const slicer = new Slicer(SLICE_MS, 256);
   let depth = 0;
-  let start = region.open + 1;
   let count = 0;
-  const emit = (end: number, last: boolean): void => {
-    const element = text.slice(start, end).trim();
+  // Where the current element starts: a part and a position in it.
+  let sp = region.openPart;
+  let s = region.open + 1;
+  const emit = (ep: number, e: number, last: boolean): void => {
+    const spans = sp !== ep;
+    const element = (spans ? joinSpan(parts, sp, s, ep, e) : (parts[sp] as string).slice(s, e)).trim();
     if (element === '') {
       if (last && count === 0) return; // []
-      throw new MalformedArray(`empty element at position ${start}`);
+      throw new MalformedArray(`empty element at position ${positionOf(parts, sp, s)}`);
     }
     if (++count > maxEntries) throw new TooManyEntries(maxEntries);
-    onElement(element, count - 1, start, end);
+    if (spans) onElement(element, count - 1, -1, 0, element.length);
+    else onElement(element, count - 1, sp, s, e);
   };
-  for (let i = region.open + 1; i < region.close; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) i = stringEnd(text, i, region.close);
-    else if (c === 0x5b || c === 0x7b) depth++;
-    else if (c === 0x5d || c === 0x7d) {
-      if (--depth < 0) throw new MalformedArray(`unbalanced ${String.fromCharCode(c)} at position ${i}`);
-    } else if (c === 0x2c && depth === 0) {
-      emit(i, false);
-      start = i + 1;
+  // Inside a string at a part's end: how many backslashes ended it (an odd run escapes a quote
+  // that starts the next part).
+  let inString = false;
+  let carry = 0;
+  for (let p = region.openPart; p <= region.closePart; p++) {
+    const text = parts[p] as string;
+    const limit = p === region.closePart ? region.close : text.length;
+    let i = p === region.openPart ? region.open + 1 : 0;
+    if (inString) {
+      const q = stringEnd(text, i, limit, carry);
+      if (q < 0) {
+        carry = trailingBackslashes(text, i, limit, carry);
+        continue;
+      }
+      inString = false;
+      i = q + 1;
+    }
+    for (; i < limit; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        const q = stringEnd(text, i + 1, limit, 0);
+        if (q < 0) {
+          inString = true;
+          carry = trailingBackslashes(text, i + 1, limit, 0);
+          break;
+        }
+        i = q;
+      } else if (c === 0x5b || c === 0x7b) depth++;
+      else if (c === 0x5d || c === 0x7d) {
+        if (--depth < 0) throw new MalformedArray(`unbalanced ${String.fromCharCode(c)} at position ${positionOf(parts, p, i)}`);
+      } else if (c === 0x2c && depth === 0) {
+        emit(p, i, false);
+        sp = p;
+        s = i + 1;
+      }
+      const y = slicer.tick();
+      if (y) await y;
     }
     const y = slicer.tick();
     if (y) await y;
   }
-  if (depth !== 0) throw new MalformedArray('the array ends inside a string or an element');
-  emit(region.close, true);
+  if (inString || depth !== 0) throw new MalformedArray('the array ends inside a string or an element');
+  emit(region.closePart, region.close, true);
+}
+
+/** The characters from part `sp`'s position `s` to part `ep`'s position `e`, across the parts between. */
+function joinSpan(parts: readonly string[], sp: number, s: number, ep: number, e: number): string {
+  const pieces = [(parts[sp] as string).slice(s)];
+  for (let p = sp + 1; p < ep; p++) pieces.push(parts[p] as string);
+  pieces.push((parts[ep] as string).slice(0, e));
+  return pieces.join('');
+}
+
+/** Part `p`'s position `i` as a position in the whole body (for error messages). */
+function positionOf(parts: readonly string[], p: number, i: number): number {
+  for (let k = 0; k < p; k++) i += (parts[k] as string).length;
+  return i;
 }
 
 /**
- * The index of the quote that ends the JSON string opened at `open`, found with indexOf (a
- * quote preceded by an odd number of backslashes is escaped): the bodies, most of a batch's
- * bytes, are skipped at memchr speed instead of a character at a time.
+ * The index of the quote that ends a JSON string whose characters in `text` start at `from`,
+ * before `limit`, or -1 when it does not end there; found with indexOf (a quote preceded by an
+ * odd number of backslashes is escaped), so the bodies, most of a batch's bytes, are skipped at
+ * memchr speed instead of a character at a time. `carry`: backslashes just before `from` (the
+ * end of the previous part), which count when only backslashes precede the quote here.
  */
-function stringEnd(text: string, open: number, close: number): number {
-  let j = open;
+function stringEnd(text: string, from: number, limit: number, carry: number): number {
+  let j = from - 1;
   for (;;) {
     j = text.indexOf('"', j + 1);
-    if (j < 0 || j >= close) throw new MalformedArray('the array ends inside a string or an element');
+    if (j < 0 || j >= limit) return -1;
     let k = j - 1;
-    while (text.charCodeAt(k) === 0x5c) k--;
-    if ((j - 1 - k) % 2 === 0) return j;
+    while (k >= from && text.charCodeAt(k) === 0x5c) k--;
+    const run = j - 1 - k + (k < from ? carry : 0);
+    if (run % 2 === 0) return j;
   }
+}
+
+/** How many backslashes end `text` before `limit`, counted back to `from` and on into `carry` if they reach it. */
+function trailingBackslashes(text: string, from: number, limit: number, carry: number): number {
+  let k = limit - 1;
+  while (k >= from && text.charCodeAt(k) === 0x5c) k--;
+  return limit - 1 - k + (k < from ? carry : 0);
 }
 
 function isSpace(c: number): boolean {

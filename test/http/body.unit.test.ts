@@ -265,6 +265,18 @@ describe('decodeUtf8Parts (a batch of separated records, in parts never joined)'
     for (const bad of [Buffer.from([0x0a, 0x80]), Buffer.from([0xe2, 0x82, 0x0a]), Buffer.from([0x0a, 0xed, 0xa0, 0x80])]) {
       const buf = Buffer.concat([before, bad, Buffer.alloc(SLICE, 0x62)]);
       await expect(decodeUtf8Parts(buf, 0x0a)).rejects.toMatchObject({ status: 400, code: 'InvalidEncoding' });
+      await expect(decodeUtf8Parts(buf, 'character')).rejects.toMatchObject({ status: 400, code: 'InvalidEncoding' });
     }
+  });
+
+  it("with 'character' (a JSON array), cuts between two characters, a part a turn, never joined", async () => {
+    // Multi-byte characters at every offset, so some cut would fall inside one if it were not moved.
+    const text = `[${Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ body: `${'é'.repeat(i % 3)}✓😀 ${i}` })).join(',')}]`;
+    const buf = Buffer.from(text);
+    const { value: parts, turns } = await withTurns(() => decodeUtf8Parts(buf, 'character'));
+    expect(parts.length).toBeGreaterThanOrEqual(Math.floor(buf.length / SLICE));
+    expect(parts.join('')).toBe(text);
+    for (const p of parts) expect(Buffer.byteLength(p)).toBeLessThanOrEqual(SLICE);
+    expect(turns).toBeGreaterThanOrEqual(parts.length - 1);
   });
 });

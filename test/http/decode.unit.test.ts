@@ -194,4 +194,30 @@ describe('parseSendSliced: plain {"body":...} records of a large batch (bodies k
     // The entry limit counts across parts.
     await expect(parseSendSliced('application/x-ndjson', await decodeUtf8Parts(Buffer.from(ls.join('\n')), 0x0a), 5999)).rejects.toMatchObject({ code: 'TooManyEntries', status: 413 });
   });
+
+  it('gives the same entries for a JSON array decoded in parts cut anywhere, and never joins its parts', async () => {
+    const ls = lines(6000).filter((l) => !l.includes('\t') && !l.endsWith('\r'));
+    // Through UTF-8 and back, as a request body comes (the lone surrogate becomes U+FFFD).
+    for (const sent of [`[${ls.join(',')}]`, ` {"messages": [\n${ls.join(',\n')}\n] }\n`]) {
+      const text = Buffer.from(sent).toString('utf8');
+      const parts = await decodeUtf8Parts(Buffer.from(text), 'character');
+      expect(parts.length).toBeGreaterThan(2);
+      expect(parts.join('')).toBe(text);
+      // A join of the parts would be one copy of the whole body in one turn (issue 11).
+      Object.defineProperty(parts, 'join', {
+        value: () => {
+          throw new Error('joined');
+        },
+      });
+      const got = await parseSendSliced('application/json', parts, 10_000);
+      expect(got.entries).toEqual(parseSend('application/json', text).entries);
+      expect(got.entries.length).toBe(ls.length);
+    }
+    // Refusals as for one text: the entry limit, broken framing, an element that is not JSON.
+    const array = `[${ls.join(',')}]`;
+    await expect(parseSendSliced('application/json', await decodeUtf8Parts(Buffer.from(array), 'character'), ls.length - 1)).rejects.toMatchObject({ code: 'TooManyEntries', status: 413 });
+    for (const bad of [`${array.slice(0, -1)},]`, `[${ls.map((l, i) => (i === 3000 ? '{"body":x}' : l)).join(',')}]`, `[${'"x",'.repeat(70_000)}"unterminated]`]) {
+      await expect(parseSendSliced('application/json', await decodeUtf8Parts(Buffer.from(bad), 'character'), 100_000)).rejects.toMatchObject({ code: 'MalformedJson', status: 400 });
+    }
+  });
 });

@@ -9,9 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { freshBuild, NODE, ROOT } from '../ops/build.js';
 
-it('keeps a large batch\'s plain bodies as slices of its text, a small batch\'s as strings of their own, and unpinned() copies them', () => {
+it('keeps a large batch\'s plain bodies as slices of its text (of its parts, for a JSON array in parts), a small batch\'s as strings of their own, and unpinned() copies them', () => {
   const build = freshBuild();
   const r = spawnSync(NODE, ['--allow-natives-syntax', join(ROOT, 'test/support/slice-child.mjs'), build], { encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`child failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  expect(JSON.parse(r.stdout)).toEqual({ large: { count: 2000, sliced: 2000 }, small: { count: 200, sliced: 0 }, unpinnedSliced: 0, control: true });
+  const got = JSON.parse(r.stdout);
+  expect(got).toEqual({ large: { count: 2000, sliced: 2000 }, small: { count: 200, sliced: 0 }, unpinnedSliced: 0, array: { parts: [262_144, 262_144, 200_000], count: true, unsliced: expect.any(Number) }, control: true });
+  // A JSON array in parts: every body a slice but those of the (at most two) elements the cuts fall in.
+  expect(got.array.unsliced).toBeLessThanOrEqual(2);
 }, 180_000);

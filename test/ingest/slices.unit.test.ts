@@ -4,7 +4,7 @@
  * at the entry limit before doing the rest, and let the event loop turn while they work.
  */
 import { performance } from 'node:perf_hooks';
-import { arrayRegion, eachArrayElement, eachRecordAt, eachRecordInParts, Frames, SLICE_PARENT_MIN_CHARS } from '../../src/ingest/slices.js';
+import { arrayRegion, arrayRegionInParts, eachArrayElement, eachArrayElementInParts, eachRecordAt, eachRecordInParts, Frames, SLICE_PARENT_MIN_CHARS } from '../../src/ingest/slices.js';
 
 /** Each record's trimmed text and number, from where eachRecordAt says it sits. */
 const eachRecord = (text: string, sep: string, max: number, on: (record: string, recordNo: number) => void) =>
@@ -166,5 +166,80 @@ describe('eachRecordInParts', () => {
     const one = new Frames();
     one.push(0, 1, 1);
     expect(one.partOf(0)).toBe(0);
+  });
+});
+
+describe('eachArrayElementInParts (a JSON array decoded in parts cut anywhere)', () => {
+  /** `text` cut at the given positions (between two code units). */
+  const cutAt = (text: string, at: number[]): string[] => {
+    const out: string[] = [];
+    let from = 0;
+    for (const k of [...new Set(at)].sort((a, b) => a - b)) {
+      if (k <= from || k >= text.length) continue;
+      out.push(text.slice(from, k));
+      from = k;
+    }
+    out.push(text.slice(from));
+    return out;
+  };
+  /** The elements found in `parts`, each as the text the frame names (a part's slice, or the spanning element's own). */
+  const inParts = async (parts: string[], max = 1000): Promise<{ elements: unknown[]; spanning: number }> => {
+    const region = arrayRegionInParts(parts);
+    if (!region) throw new Error('no region');
+    const elements: unknown[] = [];
+    let spanning = 0;
+    await eachArrayElementInParts(parts, region, max, (element, _index, part, start, end) => {
+      if (part < 0) spanning += 1;
+      else expect((parts[part] as string).slice(start, end).trim()).toBe(element);
+      elements.push(JSON.parse(element));
+    });
+    return { elements, spanning };
+  };
+
+  // Backslash runs of every parity next to quotes, commas and brackets in strings, nesting, white space.
+  const value = [{ body: 'a,b' }, 'x]y', { body: '{"nested":[1,2]}', attributes: { k: { DataType: 'String', StringValue: 'q\\"",[' } } }, [1, [2, 3]], 'é\u2028', 7, null, 'ends in a backslash \\', '\\\\",\\', { body: '\\' }, '\\\\\\"'];
+  const texts = [JSON.stringify(value), ` \n${JSON.stringify(value, null, 1)}\n `, JSON.stringify({ messages: value }), ` { "messages" :\n[ 1 , "\\\\" ] } `, '[]', ' [ ] ', '["\\""]'];
+
+  it('finds the elements JSON.parse finds, at every cut and every pair of cuts', async () => {
+    for (const text of texts) {
+      const want = (JSON.parse(text) as { messages?: unknown[] }).messages ?? JSON.parse(text);
+      for (let k = 0; k <= text.length; k++) {
+        expect((await inParts(cutAt(text, [k]))).elements).toEqual(want);
+        for (const d of [1, 2, 3, 7]) expect((await inParts(cutAt(text, [k, k + d]))).elements).toEqual(want);
+      }
+      // Every code unit a part of its own.
+      expect((await inParts(text.split(''))).elements).toEqual(want);
+    }
+  });
+
+  it('gives an element inside one part as where it sits, and joins only the elements a cut falls in', async () => {
+    const text = JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ body: `m${i}` })));
+    const parts = cutAt(text, [100, 300, 301, 600]);
+    const { elements, spanning } = await inParts(parts);
+    expect(elements).toHaveLength(50);
+    // Four cuts, two of them next to each other inside one element: at most four elements joined.
+    expect(spanning).toBeGreaterThan(0);
+    expect(spanning).toBeLessThanOrEqual(4);
+  });
+
+  it('finds the region across parts, and none where the one-text arrayRegion finds none', () => {
+    expect(arrayRegionInParts([' ', '', '\n [1', ',2]', ' ', ''])).toEqual({ openPart: 2, open: 2, closePart: 3, close: 2 });
+    expect(arrayRegionInParts(['{"mess', 'ages": ', '[1]', '}'])).toEqual({ openPart: 2, open: 0, closePart: 2, close: 2 });
+    expect(arrayRegionInParts(['{"messages": [1', '] ', '}  '])).toEqual({ openPart: 0, open: 13, closePart: 1, close: 0 });
+    for (const bad of ['{"messages": [1], "other": 2}', '{"body": "x"}', '[1, 2', '[', ' ', '', '{"messages":[}', 'x[1]']) {
+      expect(arrayRegion(bad)).toBeUndefined();
+      for (let k = 0; k <= bad.length; k++) expect(arrayRegionInParts(cutAt(bad, [k]))).toBeUndefined();
+    }
+  });
+
+  it('refuses broken framing at every cut, and counts the entry limit across parts', async () => {
+    for (const bad of ['[1,,2]', '[1,]', '[1,"x]', '[1,{]', '[1,}]', '["a\\"]', '["\\\\\\"]']) {
+      for (let k = 0; k <= bad.length; k++) await expect(inParts(cutAt(bad, [k]))).rejects.toMatchObject({ code: 'EMALFORMEDARRAY' });
+    }
+    const big = `[${Array.from({ length: 1000 }, () => '{"body":"x"}').join(',')}]`;
+    let seen = 0;
+    const parts = cutAt(big, [1000, 5000, 9000]);
+    await expect(eachArrayElementInParts(parts, arrayRegionInParts(parts)!, 400, () => (seen += 1))).rejects.toMatchObject({ code: 'ETOOMANYENTRIES', limit: 400 });
+    expect(seen).toBe(400);
   });
 });

@@ -10,7 +10,7 @@ import { type BodyContext, bodyPending, decodeUtf8Sliced, formNow, requestPartsS
 import { isRawBody, readRawBody } from '../large-body.js';
 import { newMessageId } from '../../delivery/envelope.js';
 import { type OffloadPolicy, thresholdFor } from '../../ingest/offload.js';
-import { type FramedBatch, formEntry, frameSendSliced, isRecordsMime, type ParsedSend, recordSeparator } from '../decode.js';
+import { type FramedBatch, formEntry, frameSendSliced, type ParsedSend, partsCut } from '../decode.js';
 import type { AppDeps } from '../deps.js';
 import { formFieldName, withFormFieldNames } from '../form-names.js';
 import { checkWaitRoom, waitedResult, wantsWait } from './messages.js';
@@ -113,10 +113,11 @@ export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>
     if (bodyPending(r.body)) await NEXT_TURN;
     const form = formNow(r.body, config.maxRequestBytes);
     one = formEntry(form instanceof Promise ? await form : form);
-  } else if (isRecordsMime(r.mime)) {
-    // NDJSON and JSON text sequences in parts cut at their separator, never joined (decodeUtf8Parts).
-    parsed = await frameSendSliced(r.mime, await requestPartsSliced(r.body, config.maxRequestBytes, recordSeparator(r.mime).charCodeAt(0)), config.maxBatchEntries);
-  } else parsed = await frameSendSliced(r.mime, await requestTextSliced(r.body, config.maxRequestBytes), config.maxBatchEntries);
+  } else {
+    // NDJSON, JSON text sequences and JSON in parts, never joined whole (decodeUtf8Parts); a raw body is one text.
+    const cut = partsCut(r.mime);
+    parsed = await frameSendSliced(r.mime, cut === undefined ? await requestTextSliced(r.body, config.maxRequestBytes) : await requestPartsSliced(r.body, config.maxRequestBytes, cut), config.maxBatchEntries);
+  }
   if (parsed === undefined || !parsed.batch) {
     const entries = parsed?.entries;
     r.beforeSend?.(entries === undefined ? 1 : entries.length);
