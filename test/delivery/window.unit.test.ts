@@ -54,6 +54,46 @@ describe('WindowSlots', () => {
     for (let i = 0; i < cap * 2; i++) expect(w.find(`p-${(i + 1).toString(36)}`) >= 0).toBe(i >= cap / 2);
   });
 
+  it('keeps every column of every entry through a grow while wrapped, and gives the new slots empty columns', () => {
+    const w = new WindowSlots(10);
+    const cap = w.capacity;
+    const uuids = Array.from({ length: cap * 2 }, () => randomUUID());
+    const fill = (i: number): void => {
+      const slot = w.findOrAdd(i % 5 === 4 ? `odd id ${i}` : `p-${(i + 1).toString(36)}`);
+      w.state[slot] = i % 4;
+      w.waited[slot] = i % 2;
+      w.attempts[slot] = i * 3;
+      w.acceptedAt[slot] = 1e12 + i;
+      w.finishedAt[slot] = i % 3 === 0 ? NaN : 2e12 + i;
+      w.queue[slot] = `q${i}`;
+      w.owner[slot] = `k${i}`;
+      w.sequenceNumber[slot] = i % 3 === 1 ? `${10n ** 19n + BigInt(i)}` : undefined;
+      w.error[slot] = i % 7 === 0 ? { code: 'E', message: `m${i}` } : undefined;
+      if (i % 6 !== 5) w.setMessageId(slot, i % 6 === 2 ? `not-a-uuid-${i}` : (uuids[i] as string));
+    };
+    const check = (i: number): void => {
+      const slot = w.find(i % 5 === 4 ? `odd id ${i}` : `p-${(i + 1).toString(36)}`);
+      expect(slot).toBeGreaterThanOrEqual(0);
+      expect([w.state[slot], w.waited[slot], w.attempts[slot], w.acceptedAt[slot], w.queue[slot], w.owner[slot]]).toEqual([i % 4, i % 2, i * 3, 1e12 + i, `q${i}`, `k${i}`]);
+      expect(w.finishedAt[slot]).toBe(i % 3 === 0 ? NaN : 2e12 + i);
+      expect(w.sequenceNumber[slot]).toBe(i % 3 === 1 ? `${10n ** 19n + BigInt(i)}` : undefined);
+      expect(w.error[slot]).toEqual(i % 7 === 0 ? { code: 'E', message: `m${i}` } : undefined);
+      expect(w.messageId(slot)).toBe(i % 6 === 5 ? undefined : i % 6 === 2 ? `not-a-uuid-${i}` : uuids[i]);
+    };
+    for (let i = 0; i < cap; i++) fill(i);
+    for (let i = 0; i < cap / 4; i++) w.evictOldest();
+    for (let i = cap; i < cap + cap / 4; i++) fill(i); // full and wrapped: the head is not slot 0
+    expect(w.head).toBe(cap / 4);
+    fill(cap + cap / 4); // grows
+    expect(w.capacity).toBe(cap * 2);
+    expect(w.head).toBe(0);
+    for (let i = cap / 4; i <= cap + cap / 4; i++) check(i);
+    // The slots past the ring: nothing in them.
+    for (let s = w.count; s < w.capacity; s++) {
+      expect([w.queue[s], w.owner[s], w.sequenceNumber[s], w.error[s], w.messageId(s), w.state[s], w.attempts[s]]).toEqual(['', '', undefined, undefined, undefined, 0, 0]);
+    }
+  });
+
   it('moves the oldest to the back with its id and columns, growing when full', () => {
     const w = new WindowSlots(10);
     const cap = w.capacity;
