@@ -5,7 +5,7 @@ import type { AppDeps } from './deps.js';
 import { errorHeaders } from './errors.js';
 import { servedHosts } from './guards.js';
 import { answerPrepared, throttledLogins } from './refusal.js';
-import { acceptSend, type SendAccepted, type SendRequest, sendAnswer, traceFrom } from './routes/send.js';
+import { acceptSend, type SendAccepted, type SendAnswer, type SendRequest, sendAnswer, traceFrom } from './routes/send.js';
 import type { EntryResult } from '../ingest/index.js';
 import { isVerified } from '../sqs/resolver.js';
 import type { CredentialSource } from '../sqs/credentials.js';
@@ -207,7 +207,7 @@ async function serve(deps: AppDeps, log: AppDeps['log'], res: ServerResponse, r:
     const start = performance.now();
     let ack: Extract<EntryResult, { ok: true }> | undefined;
     let verified = true;
-    let answer: { status: number; headers: Record<string, string>; body: object } | undefined;
+    let answer: SendAnswer | undefined;
     try {
       const sent = await acceptSend(deps, r);
       ack = plainAck(sent);
@@ -222,7 +222,7 @@ async function serve(deps: AppDeps, log: AppDeps['log'], res: ServerResponse, r:
     if (answer === undefined) writeAck(res, r.name, (ack as { id: string }).id, verified);
     else {
       status = answer.status;
-      const json = JSON.stringify(answer.body);
+      const json = answer.json !== undefined ? await answer.json : JSON.stringify(answer.body);
       if (!res.destroyed) {
         res.writeHead(status, headerList(answer.headers, Buffer.byteLength(json)));
         res.end(json);

@@ -5,6 +5,7 @@ import { serialize } from 'node:v8';
 import { jest } from '@jest/globals';
 import { DECODE_SLICE_BYTES, decodeUtf8, decodeUtf8Parts, decodeUtf8Sliced, readBody } from '../../src/http/body.js';
 import { BodyBudget } from '../../src/http/body-budget.js';
+import { withTurns } from '../support/turns.js';
 
 /** A server whose handler hands each request to `onRequest`; answers 200 when it resolves. */
 async function withServer(onRequest: (req: IncomingMessage) => Promise<unknown>, budget?: BodyBudget): Promise<{ port: number; server: Server; results: Array<{ ok: boolean; value: unknown }> }> {
@@ -178,20 +179,6 @@ describe('decodeUtf8', () => {
   });
 });
 
-/** `fn`'s result and how many turns of the event loop (check phases) passed while it ran. */
-async function withTurns<T>(fn: () => Promise<T>): Promise<{ value: T; turns: number }> {
-  let turns = 0;
-  let done = false;
-  const count = (): void => {
-    if (done) return;
-    turns += 1;
-    setImmediate(count);
-  };
-  setImmediate(count);
-  const value = await fn();
-  done = true;
-  return { value, turns };
-}
 
 describe('decodeUtf8Sliced (bodies past a slice, DECODE_SLICE_BYTES)', () => {
   const SLICE = DECODE_SLICE_BYTES;

@@ -12,7 +12,7 @@ import { CHUNK_ENTRIES, Ingest } from '../../src/ingest/ingest.js';
 import { batchResultsOf, DETAILED_ERRORS, type EntrySource, type IngestEntry } from '../../src/ingest/index.js';
 import { ENTRY_SLACK_BYTES } from '../../src/ingest/pieces.js';
 import { frameSendSliced } from '../../src/http/decode.js';
-import { batchReply } from '../../src/http/routes/send-batch.js';
+import { batchReplyJson } from '../../src/http/routes/send-batch.js';
 import { createLogger } from '../../src/log.js';
 import { makeDest } from '../support/delivery-harness.js';
 
@@ -101,6 +101,9 @@ it('an entry over a queue limit that may have been raised re-reads the queue\'s 
   expect(results.accepted).toBe(300);
 });
 
+/** A batch's answer (batchReplyJson), parsed. */
+type Reply = { accepted: number; rejected: number; rejectedByCode?: Record<string, number>; results: Array<{ id: string } | { error: { code: string; message?: string } }> };
+
 it('refusals past the first DETAILED_ERRORS keep no message and share one error per code, and the answer is the same as when every error was kept', async () => {
   // 10 valid entries among 1,000: 990 EmptyBody refusals.
   const body = (i: number) => (i % 100 === 0 ? `m${i}` : '');
@@ -114,14 +117,14 @@ it('refusals past the first DETAILED_ERRORS keep no message and share one error 
   expect(new Set(brief).size).toBe(1); // one object for all 890
 
   // The answer: the first DETAILED_ERRORS rejected entries (by position) with their message, the rest by code.
-  const reply = batchReply('q', results);
+  const reply = JSON.parse(await batchReplyJson('q', results, false)) as Reply;
   const errors = reply.results.filter((r): r is { error: { code: string; message?: string } } => 'error' in r);
   expect(errors.slice(0, DETAILED_ERRORS).every((r) => typeof r.error.message === 'string')).toBe(true);
   expect(errors.slice(DETAILED_ERRORS).every((r) => r.error.message === undefined)).toBe(true);
   expect(reply).toMatchObject({ accepted: 10, rejected: 990, rejectedByCode: { EmptyBody: 990 } });
   // The whole-batch path's results (Ingest.send) answered through batchResultsOf: the same rule.
   const entries: IngestEntry[] = Array.from({ length: 1000 }, (_, i) => ({ input: { body: body(i) } }));
-  const whole = batchReply('q', batchResultsOf(await new Ingest({ pipeline: pipeline([]), resolver, log }).send(dest, entries)));
+  const whole = JSON.parse(await batchReplyJson('q', batchResultsOf(await new Ingest({ pipeline: pipeline([]), resolver, log }).send(dest, entries)), false)) as Reply;
   expect(whole.results.map((r) => ('error' in r ? r.error : 'id'))).toEqual(reply.results.map((r) => ('error' in r ? r.error : 'id')));
 });
 

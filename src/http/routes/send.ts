@@ -14,7 +14,7 @@ import { type FramedBatch, formEntry, frameSendSliced, type ParsedSend, partsCut
 import type { AppDeps } from '../deps.js';
 import { formFieldName, withFormFieldNames } from '../form-names.js';
 import { checkWaitRoom, waitedResult, wantsWait } from './messages.js';
-import { batchReply } from './send-batch.js';
+import { batchReplyJson } from './send-batch.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 /** Awaited to let the current turn finish (one reaction, no new promise). */
@@ -60,7 +60,12 @@ export function registerSendRoutes(router: Router, deps: AppDeps): void {
     }
     ctx.set(answer.headers);
     ctx.status = answer.status;
-    ctx.body = answer.body;
+    if (answer.json === undefined) ctx.body = answer.body;
+    else {
+      // The same Content-Type Koa gives an object body.
+      ctx.type = 'application/json; charset=utf-8';
+      ctx.body = await answer.json;
+    }
   });
 }
 
@@ -147,7 +152,10 @@ export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>
  * DaemonError it is), or per entry (a batch: 202 when any entry was accepted, else 400). A queue
  * SQS could not be asked about yet is said so (`queueVerified: false`).
  */
-export function sendAnswer(name: string, mime: string, sent: SendAccepted): { status: number; headers: Record<string, string>; body: object } {
+/** A send's answer: an object to write as JSON, or (a batch's) the JSON text itself, when it is built. */
+export type SendAnswer = { status: number; headers: Record<string, string>; body: object; json?: undefined } | { status: number; headers: Record<string, string>; body?: undefined; json: Promise<string> };
+
+export function sendAnswer(name: string, mime: string, sent: SendAccepted): SendAnswer {
   const { dest } = sent;
   // SQS could not be asked about this queue yet: accepted, verified before delivery.
   const unverified = !isVerified(dest);
@@ -166,11 +174,12 @@ export function sendAnswer(name: string, mime: string, sent: SendAccepted): { st
     if (only.offload) answer.s3 = { bucket: only.offload.bucket, key: only.offload.key, bytes: only.offload.bytes };
     return { status: 202, headers, body: answer };
   }
-  const reply = batchReply(name, sent.results);
+  // A batch's answer is its JSON text, built a slice of entries a turn (batchReplyJson).
+  const accepted = sent.results.accepted;
   return {
-    status: reply.accepted === 0 ? 400 : 202,
-    headers: unverified && reply.accepted > 0 ? { 'x-queue-verified': 'false' } : {},
-    body: unverified ? { ...reply, queueVerified: false } : reply,
+    status: accepted === 0 ? 400 : 202,
+    headers: unverified && accepted > 0 ? { 'x-queue-verified': 'false' } : {},
+    json: batchReplyJson(name, sent.results, unverified),
   };
 }
 
