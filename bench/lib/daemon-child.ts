@@ -1,5 +1,6 @@
 /**
- * What the bench scripts that start one daemon of their own (held.ts, alloc.ts, survivors.ts)
+ * What the bench scripts that start one daemon of their own (held.ts, alloc.ts, survivors.ts,
+ * own-turns.ts)
  * share: waiting for its addresses, and posting one NDJSON batch to it.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -33,11 +34,11 @@ export function daemonAddresses(d: ChildProcess, inspector: boolean): Promise<{ 
   });
 }
 
-/** A function that posts `body` as one NDJSON batch to `queue` and resolves to the status. */
-export function ndjsonPoster(url: string, queue: string, auth: string, body: string, agent: http.Agent): () => Promise<number> {
+/** A function that posts `body` as one NDJSON batch (or of `contentType`) to `queue` and resolves to the status. */
+export function ndjsonPoster(url: string, queue: string, auth: string, body: string, agent: http.Agent, contentType = 'application/x-ndjson'): () => Promise<number> {
   return () =>
     new Promise((done, fail) => {
-      const r = http.request(`${url}/queues/${queue}`, { method: 'POST', agent, headers: { 'content-type': 'application/x-ndjson', authorization: auth, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const r = http.request(`${url}/queues/${queue}`, { method: 'POST', agent, headers: { 'content-type': contentType, authorization: auth, 'content-length': Buffer.byteLength(body) } }, (res) => {
         res.resume();
         res.on('end', () => done(res.statusCode ?? 0));
       });
