@@ -1,4 +1,4 @@
-import { chmodSync, constants as FS, fdatasync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { chmodSync, constants as FS, fdatasync, ftruncateSync, mkdirSync, openSync, unlink, unlinkSync, writeSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { type AcceptedAt, type Envelope, type FailureReason, toHeld } from '../delivery/envelope.js';
 import type { MessageStore, Pager, StoreInfo } from '../delivery/store.js';
@@ -65,6 +65,8 @@ export class Spool implements MessageStore, Pager {
       writeSync: options.fs?.writeSync ?? ((fd, buf, off, len) => writeSync(fd, buf, off, len)),
       fdatasync: options.fs?.fdatasync ?? ((fd, cb) => fdatasync(fd, cb)),
       ftruncateSync: options.fs?.ftruncateSync ?? ((fd, len) => ftruncateSync(fd, len)),
+      unlink: options.fs?.unlink ?? ((path, cb) => unlink(path, cb)),
+      unlinkSync: options.fs?.unlinkSync ?? ((path) => unlinkSync(path)),
     };
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     chmodSync(this.dir, 0o700);
@@ -103,6 +105,11 @@ export class Spool implements MessageStore, Pager {
 
   delivered(envs: readonly Envelope[]): void {
     this.files.finish(envs);
+  }
+
+  /** Resolves once the deletions of finished segments started so far are done (they run off the event loop: SegmentFiles.dropSegment). */
+  removed(): Promise<void> {
+    return this.files.removed();
   }
 
   deadLettered(envs: readonly Envelope[], reason: FailureReason): void {

@@ -5,7 +5,7 @@
  * left (recoverSegments is the reader of record).
  */
 import { jest } from '@jest/globals';
-import { existsSync, fdatasync, ftruncateSync, mkdtempSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, fdatasync, ftruncateSync, mkdtempSync, readdirSync, rmSync, unlink, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bodyOf, type Envelope, newEnvelopes } from '../../src/delivery/envelope.js';
@@ -23,7 +23,7 @@ beforeEach(() => {
   useFakeClock();
   dir = mkdtempSync(join(tmpdir(), 'sqs-accelerator-segments-'));
   logs = captureLogger();
-  ops = { writeSync: (fd, buf, off, len) => writeSync(fd, buf, off, len), fdatasync: (fd, cb) => fdatasync(fd, cb), ftruncateSync: (fd, len) => ftruncateSync(fd, len) };
+  ops = { writeSync: (fd, buf, off, len) => writeSync(fd, buf, off, len), fdatasync: (fd, cb) => fdatasync(fd, cb), ftruncateSync: (fd, len) => ftruncateSync(fd, len), unlink: (path, cb) => unlink(path, cb), unlinkSync: (path) => unlinkSync(path) };
 });
 afterEach(() => {
   jest.useRealTimers();
@@ -137,8 +137,9 @@ describe('SegmentFiles', () => {
     const before = f.totalBytes;
     const seg1 = readSegment(join(dir, segName(1))).length;
     f.finish([a]);
-    expect(existsSync(join(dir, segName(1)))).toBe(false);
     expect(f.totalBytes).toBe(before - seg1);
+    await f.removed();
+    expect(existsSync(join(dir, segName(1)))).toBe(false);
     f.finish([b]);
     expect(existsSync(join(dir, segName(2)))).toBe(true);
     await advance(19);
@@ -163,7 +164,7 @@ describe('SegmentFiles', () => {
     expect(recoveredIds().sort()).toEqual([a.id, small.id].sort());
   });
 
-  it('when full but everything in the active segment is finished, starts a new segment to free it and writes', () => {
+  it('when full but everything in the active segment is finished, starts a new segment to free it and writes', async () => {
     const f = files();
     const q = makeDest('q');
     const a = makeEnvelope(q, 'x'.repeat(300));
@@ -173,7 +174,42 @@ describe('SegmentFiles', () => {
     const b = makeEnvelope(q, 'b');
     f.writeAccepts([b]);
     expect(b.spoolSeg).toBe(2);
+    await f.removed();
     expect(existsSync(join(dir, segName(1)))).toBe(false);
+  });
+
+  it('deletes a finished segment off the event loop while the spool is writable, and at once while the disk is full', async () => {
+    const calls: string[] = [];
+    const { unlink: realUnlink, unlinkSync: realUnlinkSync, writeSync: realWrite } = ops;
+    ops.unlink = (path, cb) => {
+      calls.push(`unlink ${path.slice(-18)}`);
+      realUnlink(path, cb);
+    };
+    ops.unlinkSync = (path) => {
+      calls.push(`unlinkSync ${path.slice(-18)}`);
+      realUnlinkSync(path);
+    };
+    const f = files({ segmentBytes: 100 });
+    const q = makeDest('q');
+    const [a, b, c] = [makeEnvelope(q, 'x'.repeat(100)), makeEnvelope(q, 'y'.repeat(100)), makeEnvelope(q, 'z'.repeat(100))];
+    f.writeAccepts([a]); // segment 1
+    f.writeAccepts([b]); // segment 2
+    f.finish([a]);
+    // Handed to libuv's pool: the file is gone once that is done, not necessarily now.
+    expect(calls).toEqual([`unlink ${segName(1)}`]);
+    await f.removed();
+    expect(existsSync(join(dir, segName(1)))).toBe(false);
+    // The disk full: writes fail, and the next finished segment's space is needed at once.
+    ops.writeSync = () => {
+      throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+    };
+    expect(() => f.writeAccepts([c])).toThrow(expect.objectContaining({ code: 'ESPOOLWRITE' }));
+    expect(f.writable).toBe(false);
+    ops.writeSync = realWrite;
+    f.finish([b]);
+    await advance(20);
+    expect(calls.slice(1)).toEqual([`unlinkSync ${segName(2)}`]);
+    expect(existsSync(join(dir, segName(2)))).toBe(false);
   });
 
   it('a failed write is cut back (no torn record), refuses with ESPOOLWRITE and marks the spool unwritable until a write works', () => {
@@ -231,6 +267,7 @@ describe('SegmentFiles', () => {
     f.writeAccepts([makeEnvelope(q, 'three')]); // segment 3
     f.finish([two]); // segment 2 is deleted: early's mark must not go with it
     await advance(20);
+    await f.removed();
     expect(existsSync(join(dir, segName(2)))).toBe(false);
     expect(recoveredIds()).not.toContain(early.id);
     expect(recoveredIds()).toContain(live.id);

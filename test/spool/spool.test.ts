@@ -35,6 +35,8 @@ async function restart(s: Spool, options: Parameters<typeof openSpool>[1] = {}) 
   await s.close();
   const next = spool(options);
   const recovered = next.spool.recover(passThrough);
+  // The start deletes finished segments off the event loop: wait for that, as a test of what is on disk must.
+  await next.spool.removed();
   return { ...next, recovered };
 }
 
@@ -165,11 +167,13 @@ describe('segments', () => {
     s.delivered(firstEnvs.slice(0, -1));
     expect(existsSync(join(dir, firstName))).toBe(true);
     s.deadLettered(firstEnvs.slice(-1), { code: 'InvalidMessageContents', message: 'no' });
+    await s.removed();
     expect(existsSync(join(dir, firstName))).toBe(false);
     expect(s.info().spoolBytes).toBeLessThan(before);
     // The second segment: out of order completion works too.
     const secondEnvs = bySeg.get(second) as Envelope[];
     s.delivered([...secondEnvs].reverse());
+    await s.removed();
     expect(existsSync(join(dir, `seg-${String(second).padStart(10, '0')}.log`))).toBe(false);
     // Recovery sees exactly the rest, in order.
     const r = await restart(s, { segmentBytes: 65_536 });
@@ -608,6 +612,7 @@ describe('completion marks held by a newer segment', () => {
     const m4 = makeEnvelope(d, 'm4');
     s.append([m4]); // segment 3
     s.delivered([m3]); // segment 2 is finished and deleted; segment 1 still holds m2
+    await s.removed();
     expect(segments()).toEqual(['seg-0000000001.log', 'seg-0000000003.log']);
     const { spool: next, recovered } = await restart(s, { segmentBytes: 1 });
     expect(recovered.map((r) => r.count)).toEqual([2]);
