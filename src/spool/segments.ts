@@ -5,7 +5,7 @@ import { type Envelope, messageOf } from '../delivery/envelope.js';
 import type { Destination } from '../sqs/resolver.js';
 import type { Credentials, OutgoingMessage, QueueLimits } from '../sqs/types.js';
 import type { OffloadedPayload } from '../ingest/offload.js';
-import { encodeRecord, HEADER_BYTES, readSegment, RecordType, scanBuffer, writeRecordAt } from './journal.js';
+import { checkAt, encodeRecord, HEADER_BYTES, readAt, readSegment, RecordType, scanBuffer, writeRecordAt } from './journal.js';
 import { SpoolError } from './lock.js';
 import { PendingMarks } from './marks.js';
 import { DEFAULT_RESERVE_BYTES, DiskReserve } from './reserve.js';
@@ -28,9 +28,24 @@ export interface Segment {
   live: number;
   /** It holds completion marks of messages recorded in other segments (see carryForward). */
   foreign?: boolean;
+  /**
+   * The completion-mark records this run wrote into it that name messages of other segments:
+   * where each sits and which other segments it names (carryForward reads only those whose
+   * segments are still on disk). Undefined for a segment this run did not start (adopted at
+   * start, or a file that already held records): carryForward then reads all of it.
+   */
+  foreignMarks?: ForeignMarks[];
   /** Accept records were written into it (in this run). */
   accepts?: boolean;
   readFd?: number;
+}
+
+/** A completion-mark record holding marks of messages in other segments (Segment.foreignMarks). */
+export interface ForeignMarks {
+  offset: number;
+  length: number;
+  /** The other segments whose messages it marks. */
+  segments: number[];
 }
 
 /** Payload of a Dest record: destination number `k` within its segment, queue, URL, limits, credentials. */
@@ -150,6 +165,7 @@ export class SegmentFiles {
     }
     this.totalBytes -= seg.bytes - start;
     seg.bytes = start;
+    if (seg.foreignMarks) seg.foreignMarks = seg.foreignMarks.filter((m) => m.offset < start);
     this.destNums.clear();
   }
 
@@ -329,9 +345,13 @@ export class SegmentFiles {
         if ((err as SpoolError).errno !== 'ENOSPC' || !this.reserve.release()) throw err;
         this.writeAll(buf, 'marks');
       }
+      const others = otherSegments(segs, this.active.num);
+      if (others.length > 0) {
+        this.active.foreign = true;
+        this.active.foreignMarks?.push({ offset: this.active.bytes, length: buf.length, segments: others });
+      }
       this.active.bytes += buf.length;
       this.totalBytes += buf.length;
-      if (!this.active.foreign) for (const sg of segs) if (sg !== this.active.num) this.active.foreign = true;
     } catch {
       // Already logged. Keep the marks for the next write: dropping them would redeliver these
       // messages after the next start, even a clean one. They are bounded by the messages in
@@ -395,7 +415,8 @@ export class SegmentFiles {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = fd;
     const bytes = fstatSync(this.fd).size;
-    this.active = { num, path, bytes, live: 0 };
+    // A new file: every mark record in it is this run's, so carryForward can go by foreignMarks.
+    this.active = bytes === 0 ? { num, path, bytes, live: 0, foreignMarks: [] } : { num, path, bytes, live: 0 };
     this.segments.set(num, this.active);
     this.totalBytes += bytes;
     this.destNums = new Map();
@@ -408,17 +429,10 @@ export class SegmentFiles {
    * marks it holds for segments still on disk are written again into the active one first.
    */
   private carryForward(seg: Segment): void {
-    let buf: Buffer;
-    try {
-      buf = readSegment(seg.path);
-    } catch {
-      return; // unreadable: at worst those messages are sent again after a restart
-    }
-    scanBuffer(buf, (r) => {
-      if (r.type !== RecordType.Done) return;
+    const carry = (payload: Buffer): void => {
       let marks: { i: string[]; s?: number[] };
       try {
-        marks = JSON.parse(r.payload.toString('utf8')) as { i: string[]; s?: number[] };
+        marks = JSON.parse(payload.toString('utf8')) as { i: string[]; s?: number[] };
       } catch {
         return;
       }
@@ -428,7 +442,38 @@ export class SegmentFiles {
           this.done.push(id, src);
         }
       });
-    });
+    };
+    if (seg.foreignMarks !== undefined) {
+      // Only the mark records that name a segment still on disk, read where they are: reading and
+      // checking all of a 64 MiB segment here held the event loop 70-400 ms each time a segment
+      // was deleted at high rates (issue 11, bench/own-turns.ts). Usually there are none: the
+      // segments its marks name were deleted before it.
+      const wanted = seg.foreignMarks.filter((m) => m.segments.some((n) => this.segments.has(n)));
+      if (wanted.length === 0) return;
+      let fd: number | undefined;
+      try {
+        fd = seg.readFd ?? openSync(seg.path, FS.O_RDONLY);
+        for (const m of wanted) {
+          const buf = readAt(fd, m.offset, m.length);
+          const n = checkAt(buf, 0);
+          if (n > 0 && buf[1] === RecordType.Done) carry(buf.subarray(HEADER_BYTES, n));
+        }
+      } catch {
+        // unreadable: at worst those messages are sent again after a restart
+      } finally {
+        if (fd !== undefined && fd !== seg.readFd) closeSync(fd);
+      }
+    } else {
+      let buf: Buffer;
+      try {
+        buf = readSegment(seg.path);
+      } catch {
+        return; // unreadable: at worst those messages are sent again after a restart
+      }
+      scanBuffer(buf, (r) => {
+        if (r.type === RecordType.Done) carry(r.payload);
+      });
+    }
     if (this.done.length > 0) this.doneTimer ??= setTimeout(() => this.flushDone(), 20);
   }
 
@@ -467,4 +512,11 @@ export class SegmentFiles {
   async removed(): Promise<void> {
     while (this.removals.size > 0) await Promise.all([...this.removals]);
   }
+}
+
+/** The segments other than `own` that `segs` names, each once (a mark record's: usually none or one). */
+function otherSegments(segs: readonly number[], own: number): number[] {
+  const out: number[] = [];
+  for (const sg of segs) if (sg !== own && !out.includes(sg)) out.push(sg);
+  return out;
 }
