@@ -169,6 +169,7 @@ function framedSource(frames: Frames, textChars: number, entry: (i: number) => P
   return {
     count: frames.count,
     textChars,
+    chars: (i) => frames.chars(i),
     read(from, to) {
       const out: ParsedEntry[] = new Array(to - from);
       for (let i = from; i < to; i++) out[i - from] = entry(i);

@@ -8,13 +8,36 @@ import type { BatchEntryError, BatchResults, EntryError, EntryResult, EntrySourc
 
 /**
  * A large batch is read, validated and recorded in pieces, a turn of the event loop between
- * them: at most this many entries a piece, and at most CHUNK_BYTES of them (at least one entry)
- * per store append. Each piece costs the loop three stretches of work proportional to its size
+ * them: at most this many entries a piece (fewer past PIECE_CHARS of their text), and at most
+ * CHUNK_BYTES of them (at least one entry) per store append. Each piece costs the loop three stretches of work proportional to its size
  * (the envelopes, the journal record encoding and write, the tracker and batcher): 500 entries
  * held it ~10 ms each on the 2026-12-01 bench machine, 100 about 2 ms.
  */
 export const CHUNK_ENTRIES = 100;
 export const CHUNK_BYTES = 1_048_576;
+
+/**
+ * A piece's entries' wire text, at most (UTF-16 code units, at least one entry), when the source
+ * knows each entry's (EntrySource.chars): the work of a piece (reading, validating, the journal
+ * records, the envelopes) goes with its bytes as much as with its entries. 100 entries of 3.3 KB,
+ * 330 KB a piece, held the loop 10-15 ms a piece (issue 11, bench/own-turns.ts); 128 Ki
+ * characters is 100 entries of up to 1.3 KB, so a batch of small messages is read as before.
+ */
+export const PIECE_CHARS = 131_072;
+
+/** Where the piece of `source` that starts at `from` ends: CHUNK_ENTRIES entries, fewer if their text passes PIECE_CHARS (at least one). */
+export function pieceEnd(source: EntrySource, from: number): number {
+  const last = Math.min(source.count, from + CHUNK_ENTRIES);
+  if (source.chars === undefined) return last;
+  let chars = source.chars(from);
+  let to = from + 1;
+  while (to < last) {
+    chars += source.chars(to);
+    if (chars > PIECE_CHARS) break;
+    to += 1;
+  }
+  return to;
+}
 
 /** Where the pieces of `valid` end: each at most CHUNK_ENTRIES entries and CHUNK_BYTES bytes (at least one entry). */
 export function chunkEnds(valid: readonly { bytes: number }[]): number[] {
@@ -101,8 +124,8 @@ export async function sendInPieces(steps: PieceSteps, dest: Destination, source:
     }
   }
   let refused: EntryError | undefined;
-  for (let from = 0; from < n; from += CHUNK_ENTRIES) {
-    const to = Math.min(n, from + CHUNK_ENTRIES);
+  for (let from = 0, to = 0; from < n; from = to) {
+    to = pieceEnd(source, from);
     const piece = source.read(from, to);
     const valid: Validated[] = [];
     const slots: number[] = [];

@@ -165,6 +165,11 @@ export class Frames {
     return text.slice(start + 9, end - 2);
   }
 
+  /** Record `i`'s length in its text (UTF-16 code units, white space around it included). */
+  chars(i: number): number {
+    return (this.a[4 * i + 1] as number) - (this.a[4 * i] as number);
+  }
+
   /** Record `i`'s 1-based record number (NDJSON: its line). */
   recordNo(i: number): number {
     return this.a[4 * i + 2] as number;

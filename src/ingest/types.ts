@@ -45,6 +45,8 @@ export interface EntrySource {
    * textBound). Absent: no such bound.
    */
   readonly textChars?: number;
+  /** UTF-16 code units of entry `i`'s wire text, when the source knows (a piece is bounded by them: pieces.ts PIECE_CHARS). */
+  chars?(i: number): number;
   read(from: number, to: number): IngestEntry[];
 }
 

@@ -1,5 +1,5 @@
 import { decodeUtf8Parts } from '../../src/http/body.js';
-import { parseSend, parseSendSliced, type ParsedEntry, WHOLE_PARSE_CHARS } from '../../src/http/decode.js';
+import { frameSendSliced, parseSend, parseSendSliced, type ParsedEntry, WHOLE_PARSE_CHARS } from '../../src/http/decode.js';
 import { SLICE_PARENT_MIN_CHARS } from '../../src/ingest/slices.js';
 
 const inputs = (entries: ParsedEntry[]) => entries.map((e) => ('input' in e ? e.input : e.error));
@@ -193,6 +193,16 @@ describe('parseSendSliced: plain {"body":...} records of a large batch (bodies k
     expect((await parseSendSliced('application/json-seq', seqParts, 10_000)).entries).toEqual(parseSend('application/json-seq', seq).entries);
     // The entry limit counts across parts.
     await expect(parseSendSliced('application/x-ndjson', await decodeUtf8Parts(Buffer.from(ls.join('\n')), 0x0a), 5999)).rejects.toMatchObject({ code: 'TooManyEntries', status: 413 });
+  });
+
+  it('tells each framed entry\'s length (EntrySource.chars: pieces are bounded by it), NDJSON and JSON arrays', async () => {
+    const ls = lines(3000).filter((l) => !l.includes('\t') && !l.endsWith('\r'));
+    for (const [mime, text] of [['application/x-ndjson', ls.join('\n')], ['application/json', `[${ls.join(',')}]`]] as const) {
+      const framed = await frameSendSliced(mime, await decodeUtf8Parts(Buffer.from(text), mime === 'application/json' ? 'character' : 0x0a), 10_000);
+      if (!('source' in framed)) throw new Error('not framed');
+      // An element a cut falls in is its own (trimmed) text; every other record is where it sits.
+      expect(Array.from({ length: framed.source.count }, (_, i) => framed.source.chars?.(i))).toEqual(ls.map((l) => l.length));
+    }
   });
 
   it('gives the same entries for a JSON array decoded in parts cut anywhere, and never joins its parts', async () => {

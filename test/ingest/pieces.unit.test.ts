@@ -10,7 +10,7 @@
 import type { Validated } from '../../src/delivery/pipeline.js';
 import { CHUNK_ENTRIES, Ingest } from '../../src/ingest/ingest.js';
 import { batchResultsOf, DETAILED_ERRORS, type EntrySource, type IngestEntry } from '../../src/ingest/index.js';
-import { ENTRY_SLACK_BYTES } from '../../src/ingest/pieces.js';
+import { ENTRY_SLACK_BYTES, PIECE_CHARS, pieceEnd } from '../../src/ingest/pieces.js';
 import { frameSendSliced } from '../../src/http/decode.js';
 import { batchReplyJson } from '../../src/http/routes/send-batch.js';
 import { createLogger } from '../../src/log.js';
@@ -99,6 +99,29 @@ it('an entry over a queue limit that may have been raised re-reads the queue\'s 
   const results = await new Ingest({ pipeline: pipeline(events, { fitMessages: 1000 }), resolver: raising, log, maxMessageBytes: 1_048_576 }).sendBatch(small, source(300, events, (i) => `long-${i}`));
   expect(rechecks).toBe(1);
   expect(results.accepted).toBe(300);
+});
+
+it('reads fewer entries a piece when their text passes PIECE_CHARS (at least one), when the source knows each entry\'s', async () => {
+  // 3,300-character entries: 39 of them fit in PIECE_CHARS; one of 200,000 is a piece alone.
+  const sizes = Array.from({ length: 300 }, (_, i) => (i === 150 ? 200_000 : 3_300));
+  const events: string[] = [];
+  const sized: EntrySource = { ...source(300, events, (i) => `m${i}`), chars: (i) => sizes[i] as number };
+  const results = await new Ingest({ pipeline: pipeline([]), resolver, log }).sendBatch(dest, sized);
+  expect(results.accepted).toBe(300);
+  const pieces = events.map((e) => e.slice(5).split('-').map(Number) as [number, number]);
+  // Contiguous, every entry once, each within PIECE_CHARS or a single entry.
+  expect(pieces[0]?.[0]).toBe(0);
+  expect(pieces.at(-1)?.[1]).toBe(300);
+  for (let k = 1; k < pieces.length; k++) expect(pieces[k]?.[0]).toBe(pieces[k - 1]?.[1]);
+  for (const [from, to] of pieces) {
+    const chars = sizes.slice(from, to).reduce((a, b) => a + b, 0);
+    expect(to - from === 1 || chars <= PIECE_CHARS).toBe(true);
+  }
+  expect(pieces).toContainEqual([150, 151]);
+  expect(pieceEnd(sized, 0)).toBe(Math.floor(PIECE_CHARS / 3_300));
+  // Small entries, or a source that does not know their text: CHUNK_ENTRIES a piece, as before.
+  expect(pieceEnd({ ...sized, chars: () => 100 }, 0)).toBe(CHUNK_ENTRIES);
+  expect(pieceEnd(source(300, []), 0)).toBe(CHUNK_ENTRIES);
 });
 
 /** A batch's answer (batchReplyJson), parsed. */
