@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Destination } from './resolver.js';
 import type { QueueLimits } from './types.js';
@@ -19,12 +20,19 @@ interface Entry {
  * mode 0600) so that after a restart sends to known queues are accepted at once, whether SQS
  * answers or not. Keyed per credentials by a SHA-256 of the credential source's key, so a send
  * with other credentials (a wrong secret) is still looked up, and refused, by SQS. Written
- * atomically (temporary file, rename) at most once a second; an unreadable file is ignored.
+ * atomically (temporary file, rename) at most once a second; an unreadable file is ignored. The
+ * file is written and synced in libuv's pool, off the event loop (an fsync took 1-20 ms there
+ * every time a queue's settings were read again, issue 11), and renamed into place from the loop,
+ * so a later write (the shutdown's, synchronous) always wins over one still under way.
  */
 export class KnownQueues {
   private readonly entries = new Map<string, Entry>();
   private timer: NodeJS.Timeout | undefined;
   private dirty = false;
+  /** A write in libuv's pool is under way (writeSoon). */
+  private writing = false;
+  /** Counts the writes begun: one under way renames its file into place only if no later one began. */
+  private generation = 0;
 
   constructor(
     private readonly file: string,
@@ -84,12 +92,13 @@ export class KnownQueues {
     if (changed) this.schedule();
   }
 
-  /** Writes pending changes now (shutdown). */
+  /** Writes pending changes now, synchronously (shutdown); a write still under way is superseded. */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (!this.dirty) return;
+    if (!this.dirty && !this.writing) return;
     this.dirty = false;
+    this.generation += 1;
     const tmp = `${this.file}.tmp`;
     try {
       const fd = openSync(tmp, 'w', 0o600);
@@ -106,11 +115,49 @@ export class KnownQueues {
     }
   }
 
+  /** Resolves once no write is under way (tests). */
+  async settled(): Promise<void> {
+    while (this.writing || this.timer) await new Promise((r) => setTimeout(r, 5));
+  }
+
   private schedule(): void {
     this.dirty = true;
     if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), 1000);
+    this.timer = setTimeout(() => this.writeSoon(), 1000);
     this.timer.unref();
+  }
+
+  /** The pending changes written and synced in libuv's pool, then renamed into place (unless a later write began meanwhile). */
+  private writeSoon(): void {
+    this.timer = undefined;
+    if (!this.dirty) return;
+    if (this.writing) {
+      this.schedule(); // one at a time: the changes go with the next
+      return;
+    }
+    this.dirty = false;
+    const generation = ++this.generation;
+    const tmp = `${this.file}.tmp-pool`;
+    const json = JSON.stringify({ v: 1, queues: [...this.entries.values()] });
+    this.writing = true;
+    void (async () => {
+      try {
+        const fh = await open(tmp, 'w', 0o600);
+        try {
+          await fh.writeFile(json);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        if (generation === this.generation) renameSync(tmp, this.file);
+        else await rm(tmp, { force: true });
+      } catch (err) {
+        // Only a cache: the queues are looked up again after a restart.
+        this.log.warn({ code: (err as NodeJS.ErrnoException).code, file: this.file }, 'could not write the known queues file');
+      } finally {
+        this.writing = false;
+      }
+    })();
   }
 }
 
