@@ -9,9 +9,10 @@ import type { BatchEntryError, BatchResults, EntryError, EntryResult, EntrySourc
 /**
  * A large batch is read, validated and recorded in pieces, a turn of the event loop between
  * them: at most this many entries a piece (fewer past PIECE_CHARS of their text), and at most
- * CHUNK_BYTES of them (at least one entry) per store append. Each piece costs the loop three stretches of work proportional to its size
- * (the envelopes, the journal record encoding and write, the tracker and batcher): 500 entries
- * held it ~10 ms each on the 2026-12-01 bench machine, 100 about 2 ms.
+ * CHUNK_BYTES of them (at least one entry) per store append. Each piece costs the loop three
+ * stretches of work proportional to its size (the envelopes, the journal record encoding and
+ * write, the tracker and batcher): 500 entries held it ~10 ms each on the 2026-12-01 bench
+ * machine, 100 about 2 ms.
  */
 export const CHUNK_ENTRIES = 100;
 export const CHUNK_BYTES = 1_048_576;

@@ -147,14 +147,14 @@ export async function acceptSend(deps: Pick<AppDeps, 'config' | 'ingest' | 's3'>
   return { dest, batch: true, results: await ingest.sendBatch(dest, source, { trace: r.trace }) };
 }
 
+/** A send's answer: an object to write as JSON, or (a batch's) the JSON text itself, when it is built. */
+export type SendAnswer = { status: number; headers: Record<string, string>; body: object; json?: undefined } | { status: number; headers: Record<string, string>; body?: undefined; json: Promise<string> };
+
 /**
  * The answer to an accepted send: 202 with the id (one message; its refusal is thrown as the
  * DaemonError it is), or per entry (a batch: 202 when any entry was accepted, else 400). A queue
  * SQS could not be asked about yet is said so (`queueVerified: false`).
  */
-/** A send's answer: an object to write as JSON, or (a batch's) the JSON text itself, when it is built. */
-export type SendAnswer = { status: number; headers: Record<string, string>; body: object; json?: undefined } | { status: number; headers: Record<string, string>; body?: undefined; json: Promise<string> };
-
 export function sendAnswer(name: string, mime: string, sent: SendAccepted): SendAnswer {
   const { dest } = sent;
   // SQS could not be asked about this queue yet: accepted, verified before delivery.
