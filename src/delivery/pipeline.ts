@@ -308,14 +308,28 @@ export class Pipeline {
 
   /** Messages refused for good outside a send (their payload could not be uploaded). */
   private deadLetterNow(dest: Destination, envs: Envelope[], reason: { code: string; message: string }): void {
-    const stats = this.statsFor(dest);
-    this.store.deadLettered(envs, reason);
-    this.tracker?.deadLettered(envs, reason);
-    this.observer.deadLettered?.(dest, reason.code, envs.length);
-    this.finish(envs, stats, 'deadLettered');
-    if (this.backlogMessages === 0) this.notifyIdle();
-    if (this.inMemory === 0) this.drainWaiter?.();
-    this.paging.maybePageIn();
+    this.deadLetter(dest, envs, reason, this.statsFor(dest), true);
+  }
+
+  /**
+   * Hands messages refused for good to the store, and once it has kept them (a spool writes and
+   * syncs a file each, in libuv's pool: on the event loop that was a fsync a letter, issue 11)
+   * counts them finished: tracker, metrics, backlog. `settleLoop`: then also tell whoever waits
+   * for the backlog or the memory bound (a send's result handler does that itself at its end).
+   */
+  private deadLetter(dest: Destination, envs: Envelope[], reason: { code: string; message: string }, stats: QueueStats, settleLoop: boolean): void {
+    const kept = this.store.deadLettered(envs, reason);
+    const done = (): void => {
+      this.tracker?.deadLettered(envs, reason);
+      this.observer.deadLettered?.(dest, reason.code, envs.length);
+      this.finish(envs, stats, 'deadLettered');
+      if (!settleLoop && kept === undefined) return;
+      if (this.backlogMessages === 0) this.notifyIdle();
+      if (this.inMemory === 0) this.drainWaiter?.();
+      this.paging.maybePageIn();
+    };
+    if (kept === undefined) done();
+    else void kept.then(done, done);
   }
 
   /** Decide whether a batcher may send now, or linger for more entries. */
@@ -443,10 +457,7 @@ export class Pipeline {
 
     for (const [code, { envs, error }] of dead) {
       this.log.warn({ queue: b.dest.queueName, code, count: envs.length, msgIds: envs.slice(0, 10).map((e) => e.id), attempts: envs[0]?.attempts, requestId: error.requestId ?? requestId }, 'SQS rejected messages for good; dead-lettered');
-      this.store.deadLettered(envs, { code, message: error.message });
-      this.tracker?.deadLettered(envs, { code, message: error.message });
-      this.observer.deadLettered?.(b.dest, code, envs.length);
-      this.finish(envs, stats, 'deadLettered');
+      this.deadLetter(b.dest, envs, { code, message: error.message }, stats, false);
     }
 
     const held = new Set<string>();

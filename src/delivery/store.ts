@@ -11,7 +11,12 @@ export interface MessageStore {
   /** Record messages before they are acknowledged. May be async (fsync, group commit). Throws when it cannot. */
   append(envs: readonly Envelope[]): void | Promise<void>;
   delivered(envs: readonly Envelope[]): void;
-  deadLettered(envs: readonly Envelope[], reason: FailureReason): void;
+  /**
+   * Keep messages SQS refused for good. May be async: the pipeline counts them finished (the
+   * tracker, metrics, the backlog) only once it is settled, so a dead letter can be read once its
+   * message is said dead-lettered. Never rejects: a store that cannot keep them says so itself.
+   */
+  deadLettered(envs: readonly Envelope[], reason: FailureReason): void | Promise<void>;
   /** Messages still held at shutdown: a spool keeps them for the next start. */
   abandon(envs: readonly Envelope[]): void;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import { opendir } from 'node:fs/promises';
+import { open, opendir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeadLetter, DeadLetterStore, Owner, StoredDeadLetter } from '../delivery/store.js';
 import { type Envelope, type FailureReason, messageOf } from '../delivery/envelope.js';
@@ -32,6 +32,8 @@ export class DeadLetterDir implements DeadLetterStore {
   private counted: { n: number; at: number } | undefined;
   /** A count from the directory under way (recount), off the event loop. */
   private counting: Promise<void> | undefined;
+  /** The letters being written in the pool (addInPool), in order. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(spoolDir: string) {
     this.dir = join(spoolDir, 'dead-letters');
@@ -39,37 +41,43 @@ export class DeadLetterDir implements DeadLetterStore {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
-  add(envs: readonly Envelope[], reason: FailureReason, credentialsOf: (env: Envelope) => Credentials | null): void {
+  /**
+   * Keeps the letters of messages refused for good, each written, synced and renamed in libuv's
+   * pool (a call's letters together, later calls' after them): on the event loop each was a fsync
+   * (issue 11). Resolves once every letter is kept; rejects if one could not be (the others stay).
+   */
+  addInPool(envs: readonly Envelope[], reason: FailureReason, credentialsOf: (env: Envelope) => Credentials | null): Promise<void> {
     const deadAt = Date.now();
-    for (const env of envs) {
-      const m = messageOf(env.message);
-      const creds = credentialsOf(env);
-      const letter: DeadLetterFile = {
-        id: env.id,
-        queueName: env.dest.queueName,
-        queueUrl: env.dest.queueUrl,
-        accessKeyId: creds ? creds.accessKeyId : null,
-        body: m.body,
-        ...(m.attributes ? { attributes: m.attributes } : {}),
-        ...(m.delaySeconds !== undefined ? { delaySeconds: m.delaySeconds } : {}),
-        ...(m.groupId !== undefined ? { groupId: m.groupId } : {}),
-        ...(m.dedupId !== undefined ? { dedupId: m.dedupId } : {}),
-        ...(m.traceHeader !== undefined ? { traceHeader: m.traceHeader } : {}),
-        code: reason.code,
-        reason: reason.message,
-        attempts: env.attempts,
-        acceptedAt: env.accepted.at,
-        ...(env.tries !== undefined ? { firstAttemptAt: env.tries.firstAt, lastAttemptAt: env.tries.lastAt } : {}),
-        deadAt,
-        ...(env.offload ? { offload: { bucket: env.offload.bucket, key: env.offload.key, bytes: env.offload.bytes } } : {}),
-        credentials: creds,
-      };
-      this.write(letter);
+    const letters = envs.map((env) => letterOf(env, reason, credentialsOf(env), deadAt));
+    // A call's letters at once (the pool has threads for several), the calls one after another.
+    const written = this.writing.then(async () => {
+      await Promise.all(letters.map((letter) => this.writeInPool(letter)));
+    });
+    this.writing = written.catch(() => {});
+    return written;
+  }
+
+  /** Resolves once the letters being written in the pool are (tests). */
+  async written(): Promise<void> {
+    await this.writing;
+  }
+
+  private async writeInPool(letter: DeadLetterFile): Promise<void> {
+    const name = fileName(letter);
+    const tmp = join(this.dir, `.${name}.tmp`);
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(JSON.stringify(letter));
+      await fh.sync();
+    } finally {
+      await fh.close();
     }
+    await rename(tmp, join(this.dir, name));
+    if (this.counted) this.counted.n += 1;
   }
 
   write(letter: DeadLetterFile): void {
-    const name = `${String(letter.deadAt).padStart(15, '0')}.${letter.id}.${letter.queueName}.json`;
+    const name = fileName(letter);
     const tmp = join(this.dir, `.${name}.tmp`);
     const fd = openSync(tmp, 'w', 0o600);
     try {
@@ -189,6 +197,36 @@ export class DeadLetterDir implements DeadLetterStore {
       return false;
     }
   }
+}
+
+/** A letter's file name: `<deadAt>.<id>.<queue>.json`. */
+function fileName(letter: DeadLetterFile): string {
+  return `${String(letter.deadAt).padStart(15, '0')}.${letter.id}.${letter.queueName}.json`;
+}
+
+/** The letter of a message refused for good, with what replay needs. */
+function letterOf(env: Envelope, reason: FailureReason, creds: Credentials | null, deadAt: number): DeadLetterFile {
+  const m = messageOf(env.message);
+  return {
+    id: env.id,
+    queueName: env.dest.queueName,
+    queueUrl: env.dest.queueUrl,
+    accessKeyId: creds ? creds.accessKeyId : null,
+    body: m.body,
+    ...(m.attributes ? { attributes: m.attributes } : {}),
+    ...(m.delaySeconds !== undefined ? { delaySeconds: m.delaySeconds } : {}),
+    ...(m.groupId !== undefined ? { groupId: m.groupId } : {}),
+    ...(m.dedupId !== undefined ? { dedupId: m.dedupId } : {}),
+    ...(m.traceHeader !== undefined ? { traceHeader: m.traceHeader } : {}),
+    code: reason.code,
+    reason: reason.message,
+    attempts: env.attempts,
+    acceptedAt: env.accepted.at,
+    ...(env.tries !== undefined ? { firstAttemptAt: env.tries.firstAt, lastAttemptAt: env.tries.lastAt } : {}),
+    deadAt,
+    ...(env.offload ? { offload: { bucket: env.offload.bucket, key: env.offload.key, bytes: env.offload.bytes } } : {}),
+    credentials: creds,
+  };
 }
 
 function publicView(letter: DeadLetterFile): DeadLetter {

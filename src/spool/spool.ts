@@ -46,6 +46,8 @@ export class Spool implements MessageStore, Pager {
   private readonly opts: SpoolOptions;
   private readonly log: Logger;
   private readonly ops: FileOps;
+  /** Dead letters being written (deadLettered), awaited by close(). */
+  private readonly deadLettering = new Set<Promise<void>>();
   /** The segment files: writing, completion marks, deleting finished segments. */
   private readonly files: SegmentFiles;
   private readonly paged = new Map<string, { dest: Destination; q: PositionQueue }>();
@@ -112,15 +114,23 @@ export class Spool implements MessageStore, Pager {
     return this.files.removed();
   }
 
-  deadLettered(envs: readonly Envelope[], reason: FailureReason): void {
-    try {
-      this.deadLetters.add(envs, reason, (env) => this.storedCredentials(env.dest));
-    } catch (err) {
-      // Keep them in the journal (not finished) rather than lose them: replayed at next start.
-      this.log.error({ err: (err as Error).message, count: envs.length }, 'could not write dead letters; the messages stay in the spool');
-      return;
-    }
-    this.files.finish(envs);
+  /**
+   * Writes the messages' dead letters (in libuv's pool, DeadLetterDir.addInPool), then marks them
+   * finished in the journal; resolves when that is done, or when a letter could not be written:
+   * then they stay in the journal (not finished) rather than be lost, replayed at the next start.
+   */
+  deadLettered(envs: readonly Envelope[], reason: FailureReason): Promise<void> {
+    const kept = this.deadLetters.addInPool(envs, reason, (env) => this.storedCredentials(env.dest)).then(
+      () => {
+        if (!this.closed) this.files.finish(envs);
+      },
+      (err: unknown) => {
+        this.log.error({ err: (err as Error).message, count: envs.length }, 'could not write dead letters; the messages stay in the spool');
+      },
+    );
+    this.deadLettering.add(kept);
+    void kept.then(() => this.deadLettering.delete(kept));
+    return kept;
   }
 
   abandon(): void {
@@ -211,6 +221,8 @@ export class Spool implements MessageStore, Pager {
   async close(): Promise<void> {
     if (this.closed) return;
     while (this.syncing || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
+    // Dead letters being written: finished in the journal first, or left in it if they failed.
+    while (this.deadLettering.size > 0) await Promise.all([...this.deadLettering]);
     this.closed = true;
     await this.files.close();
     unlockSpoolDir(this.dir);

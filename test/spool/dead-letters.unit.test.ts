@@ -28,23 +28,24 @@ afterEach(async () => {
 const ALICE = { accessKeyId: 'AKIDALICE', secretAccessKey: 'alice-secret-1234' };
 const BOB = { accessKeyId: 'AKIDBOB', secretAccessKey: 'bob-secret-5678' };
 
-function kill(envs: Envelope[], code: string, attempts = 3): void {
+/** Appends `envs` and dead-letters them; resolves once their letters are kept (written in libuv's pool). */
+async function kill(envs: Envelope[], code: string, attempts = 3): Promise<void> {
   const t = Date.now();
   for (const e of envs) {
     e.attempts = attempts;
     e.tries = { firstAt: t - 1000, lastAt: t };
   }
   spool.append(envs);
-  spool.deadLettered(envs, { code, message: `${code}: refused` });
+  await spool.deadLettered(envs, { code, message: `${code}: refused` });
 }
 
-it('writes one file per letter with queue, message, error code, attempts and times; lists them oldest first', () => {
+it('writes one file per letter with queue, message, error code, attempts and times; lists them oldest first', async () => {
   const orders = makeDest('orders', ALICE);
   const fifo = makeDest('orders.fifo', ALICE, { fifo: true, maxMessageBytes: 262_144, contentBasedDedup: false });
   const e1 = makeEnvelope(orders, { body: 'one', attributes: { a: { DataType: 'String', StringValue: 'x' } }, delaySeconds: 3 }, 1_700_000_000_000);
   const e2 = makeEnvelope(fifo, { body: 'two', groupId: 'g', dedupId: 'd' }, 1_700_000_000_001);
-  kill([e1], 'QueueDoesNotExist', 1);
-  kill([e2], 'InvalidMessageContents', 4);
+  await kill([e1], 'QueueDoesNotExist', 1);
+  await kill([e2], 'InvalidMessageContents', 4);
   const dl = spool.deadLetters;
   expect(dl.count()).toBe(2);
   expect(spool.info().deadLetters).toBe(2);
@@ -74,12 +75,12 @@ it('writes one file per letter with queue, message, error code, attempts and tim
   expect(dl.ids('orders.fifo')).toEqual([e2.id]);
 });
 
-it('never shows a secret in list() or get(), and filters by owner (same key id with another secret sees nothing)', () => {
-  kill([makeEnvelope(makeDest('q', ALICE), 'a1'), makeEnvelope(makeDest('q', ALICE), 'a2')], 'AccessDenied');
-  kill([makeEnvelope(makeDest('q', BOB), 'b1')], 'AccessDenied');
+it('never shows a secret in list() or get(), and filters by owner (same key id with another secret sees nothing)', async () => {
+  await kill([makeEnvelope(makeDest('q', ALICE), 'a1'), makeEnvelope(makeDest('q', ALICE), 'a2')], 'AccessDenied');
+  await kill([makeEnvelope(makeDest('q', BOB), 'b1')], 'AccessDenied');
   const chain = providerCredentials(async () => ({ ...CREDS }));
   const chainDest: Destination = Object.freeze({ key: 'chain\0q', queueName: 'q', queueUrl: 'http://127.0.0.1:1/000000000000/q', limits: { fifo: false, maxMessageBytes: 1_048_576, contentBasedDedup: false }, credentials: chain });
-  kill([makeEnvelope(chainDest, 'c1')], 'AccessDenied');
+  await kill([makeEnvelope(chainDest, 'c1')], 'AccessDenied');
   const dl = spool.deadLetters;
 
   const everything = JSON.stringify([dl.list(), ...dl.ids().map((id) => dl.get(id))]);
@@ -103,8 +104,8 @@ it('never shows a secret in list() or get(), and filters by owner (same key id w
   expect(dl.get('no-such-id')).toBeUndefined();
 });
 
-it('limit, offset, queue filter; remove() deletes once', () => {
-  for (let i = 0; i < 7; i++) kill([makeEnvelope(makeDest(i % 2 ? 'odd' : 'even', ALICE), `m${i}`)], 'AccessDenied');
+it('limit, offset, queue filter; remove() deletes once', async () => {
+  for (let i = 0; i < 7; i++) await kill([makeEnvelope(makeDest(i % 2 ? 'odd' : 'even', ALICE), `m${i}`)], 'AccessDenied');
   const dl = spool.deadLetters;
   expect(dl.list({ limit: 3 }).items.map((i) => i.body)).toEqual(['m0', 'm1', 'm2']);
   expect(dl.list({ limit: 3, offset: 5 })).toMatchObject({ total: 7, items: [{ body: 'm5' }, { body: 'm6' }] });
@@ -117,8 +118,8 @@ it('limit, offset, queue filter; remove() deletes once', () => {
   expect(dl.count()).toBe(6);
 });
 
-it('a second DeadLetterDir on the same spool (the CLI while the daemon runs) sees the same letters; stray files are ignored', () => {
-  kill([makeEnvelope(makeDest('q', ALICE), 'x')], 'AccessDenied');
+it('a second DeadLetterDir on the same spool (the CLI while the daemon runs) sees the same letters; stray files are ignored', async () => {
+  await kill([makeEnvelope(makeDest('q', ALICE), 'x')], 'AccessDenied');
   writeFileSync(join(spool.deadLetters.dir, '.half-written.json.tmp'), '{"id":');
   writeFileSync(join(spool.deadLetters.dir, 'README'), 'not a letter');
   const other = new DeadLetterDir(dir);
@@ -130,7 +131,7 @@ it('a second DeadLetterDir on the same spool (the CLI while the daemon runs) see
 it('counts its own letters at once, and reads the directory again (off the event loop) only every COUNT_REFRESH_MS', async () => {
   const dl = spool.deadLetters;
   expect(dl.count()).toBe(0); // read from the directory: the first time
-  kill([makeEnvelope(makeDest('q', ALICE), 'a'), makeEnvelope(makeDest('q', ALICE), 'b'), makeEnvelope(makeDest('q', ALICE), 'c')], 'AccessDenied');
+  await kill([makeEnvelope(makeDest('q', ALICE), 'a'), makeEnvelope(makeDest('q', ALICE), 'b'), makeEnvelope(makeDest('q', ALICE), 'c')], 'AccessDenied');
   expect(dl.count()).toBe(3);
   expect(dl.remove(dl.ids()[0] as string)).toBe(true);
   expect(dl.count()).toBe(2);
@@ -150,15 +151,30 @@ it('counts its own letters at once, and reads the directory again (off the event
   }
 });
 
+it('writes letters in libuv\'s pool: nothing of them is done in the turn they are handed over, and the journal marks them finished after', async () => {
+  const dest = makeDest('q', ALICE);
+  const envs = [makeEnvelope(dest, 'one'), makeEnvelope(dest, 'two')];
+  spool.append(envs);
+  const kept = spool.deadLettered(envs, { code: 'AccessDenied', message: 'no' });
+  // On the event loop this was a write and an fsync a letter, before the call returned.
+  expect(readdirSync(spool.deadLetters.dir)).toEqual([]);
+  await kept;
+  expect(spool.deadLetters.list().items.map((l) => l.body)).toEqual(['one', 'two']);
+  // Finished in the journal once kept: a restart brings neither back.
+  await spool.close();
+  spool = openSpool(dir).spool;
+  expect(spool.recover(passThrough)).toEqual([]);
+});
+
 it('dead-lettered messages are not recovered; when the letter cannot be written they stay in the journal instead', async () => {
   const dest = makeDest('q', ALICE);
   const written = makeEnvelope(dest, 'written');
-  kill([written], 'AccessDenied');
+  await kill([written], 'AccessDenied');
   // Make the dead-letter directory unusable (a regular file in its place; chmod would not stop root).
   rmSync(spool.deadLetters.dir, { recursive: true });
   writeFileSync(spool.deadLetters.dir, 'in the way');
   const stuck = makeEnvelope(dest, 'stuck');
-  kill([stuck], 'AccessDenied');
+  await kill([stuck], 'AccessDenied');
   await spool.close();
   rmSync(join(dir, 'dead-letters'));
   mkdirSync(join(dir, 'dead-letters'), { mode: 0o700 });
@@ -169,8 +185,8 @@ it('dead-lettered messages are not recovered; when the letter cannot be written 
   expect(envs.map((e) => bodyOf(e.message))).toEqual(['stuck']);
 });
 
-it('letter files are plain JSON that a human (or the CLI) can read', () => {
-  kill([makeEnvelope(makeDest('q', ALICE), 'readable')], 'AccessDenied');
+it('letter files are plain JSON that a human (or the CLI) can read', async () => {
+  await kill([makeEnvelope(makeDest('q', ALICE), 'readable')], 'AccessDenied');
   const [name] = readdirSync(spool.deadLetters.dir);
   expect(name).toMatch(/^\d{15}\.[A-Za-z0-9-]+\.q\.json$/);
   expect(JSON.parse(readFileSync(join(spool.deadLetters.dir, name as string), 'utf8'))).toMatchObject({ body: 'readable', code: 'AccessDenied', queueName: 'q' });

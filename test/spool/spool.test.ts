@@ -78,7 +78,7 @@ describe('append and recover', () => {
     const delivered = all.filter((_, i) => i % 7 === 0);
     const dead = all.filter((_, i) => i % 11 === 5);
     s.delivered(delivered);
-    s.deadLettered(dead, { code: 'QueueDoesNotExist', message: 'gone' });
+    await s.deadLettered(dead, { code: 'QueueDoesNotExist', message: 'gone' });
     const finished = new Set([...delivered, ...dead].map((e) => e.id));
 
     const { spool: s2, recovered } = await restart(s);
@@ -166,7 +166,7 @@ describe('segments', () => {
     const firstEnvs = bySeg.get(first) as Envelope[];
     s.delivered(firstEnvs.slice(0, -1));
     expect(existsSync(join(dir, firstName))).toBe(true);
-    s.deadLettered(firstEnvs.slice(-1), { code: 'InvalidMessageContents', message: 'no' });
+    await s.deadLettered(firstEnvs.slice(-1), { code: 'InvalidMessageContents', message: 'no' });
     await s.removed();
     expect(existsSync(join(dir, firstName))).toBe(false);
     expect(s.info().spoolBytes).toBeLessThan(before);
@@ -493,7 +493,7 @@ describe('the directory', () => {
     const dest = makeDest('q');
     const envs = [makeEnvelope(dest, 'a'), makeEnvelope(dest, 'b')];
     s.append(envs);
-    s.deadLettered([envs[0] as Envelope], { code: 'AccessDenied', message: 'no' });
+    await s.deadLettered([envs[0] as Envelope], { code: 'AccessDenied', message: 'no' });
     const mode = (p: string) => statSync(p).mode & 0o777;
     expect(mode(sub)).toBe(0o700);
     expect(mode(join(sub, 'dead-letters'))).toBe(0o700);
