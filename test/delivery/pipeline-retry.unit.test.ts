@@ -170,6 +170,32 @@ describe('dead letters instead of retries', () => {
     expect(logs.find('dead-lettered')[0]).toMatchObject({ queue: 'q', code: 'InvalidParameterValue', count: 1, msgIds: [ids[1]], level: 'warn' });
   });
 
+  it('a store that keeps dead letters asynchronously: the messages count as finished only once it has kept them', async () => {
+    const seen: string[] = [];
+    let keep: () => void = () => {};
+    const kept = new Promise<void>((resolve) => (keep = resolve));
+    const deadLettered = store.deadLettered.bind(store);
+    store.deadLettered = (envs, reason) => {
+      deadLettered(envs, reason);
+      return kept;
+    };
+    const p = pipeline({}, undefined, { deadLettered: (dest, code, count) => seen.push(`${dest.queueName}:${code}:${count}`) });
+    await p.accept(makeDest('q'), [msg('good'), msg('bad')]);
+    await flush();
+    client.calls[0]?.answer(failSome((b) => b === 'bad', 'InvalidParameterValue', true)(client.calls[0].entries));
+    await flush();
+    // Handed to the store, not yet kept: still in the backlog, not yet counted or said dead-lettered.
+    expect(store.dead).toHaveLength(1);
+    expect(p.backlogMessages).toBe(1);
+    expect(p.totals).toMatchObject({ sent: 1, deadLettered: 0 });
+    expect(seen).toEqual([]);
+    keep();
+    await flush();
+    expect(p.backlogMessages).toBe(0);
+    expect(p.totals).toMatchObject({ sent: 1, deadLettered: 1 });
+    expect(seen).toEqual(['q:InvalidParameterValue:1']);
+  });
+
   it('a queue deleted upstream: every entry is dead-lettered and the resolver forgets the queue', async () => {
     const invalidated: Destination[] = [];
     const resolver = { invalidate: (dest: Destination) => invalidated.push(dest) } as unknown as QueueResolver;
