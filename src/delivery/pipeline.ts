@@ -290,7 +290,7 @@ export class Pipeline {
   private uploadFirst(env: Envelope): void {
     const stage = this.options.payloads;
     if (!stage) {
-      this.deadLetterNow(env.dest, [env], { code: 'S3NotConfigured', message: 'the message\'s payload waits in the spool for S3, but the daemon now runs without --s3-bucket; restart it with --s3-bucket, then replay the dead letter' });
+      this.deadLetter(env.dest, [env], { code: 'S3NotConfigured', message: 'the message\'s payload waits in the spool for S3, but the daemon now runs without --s3-bucket; restart it with --s3-bucket, then replay the dead letter' });
       return;
     }
     void stage.upload(env).then((r) => {
@@ -301,33 +301,27 @@ export class Pipeline {
         this.schedulePump();
       } else if (r.code !== 'Closed') {
         this.log.warn({ queue: env.dest.queueName, code: r.code, msgId: env.id, reason: r.message }, 'S3 refused a large message\'s payload for good; dead-lettered');
-        this.deadLetterNow(env.dest, [env], r);
+        this.deadLetter(env.dest, [env], r);
       }
     });
   }
 
-  /** Messages refused for good outside a send (their payload could not be uploaded). */
-  private deadLetterNow(dest: Destination, envs: Envelope[], reason: { code: string; message: string }): void {
-    this.deadLetter(dest, envs, reason, this.statsFor(dest), true);
-  }
-
   /**
-   * Hands messages refused for good to the store, and once it has kept them (a spool writes and
-   * syncs a file each, in libuv's pool: on the event loop that was a fsync a letter, issue 11)
-   * counts them finished: tracker, metrics, backlog. `settleLoop`: then also tell whoever waits
-   * for the backlog or the memory bound (a send's result handler does that itself at its end).
+   * Hands messages refused for good (by SQS, or outside a send: a payload that could not be
+   * uploaded, an age limit) to the store, and once it has kept them (a spool writes and syncs a
+   * file each, in libuv's pool: on the event loop that was a fsync a letter, issue 11) counts them
+   * finished: tracker, metrics, backlog, and whoever waits for the backlog or the memory bound.
    */
-  private deadLetter(dest: Destination, envs: Envelope[], reason: { code: string; message: string }, stats: QueueStats, settleLoop: boolean): void {
-    const kept = this.store.deadLettered(envs, reason);
+  private deadLetter(dest: Destination, envs: Envelope[], reason: { code: string; message: string }, stats = this.statsFor(dest)): void {
     const done = (): void => {
       this.tracker?.deadLettered(envs, reason);
       this.observer.deadLettered?.(dest, reason.code, envs.length);
       this.finish(envs, stats, 'deadLettered');
-      if (!settleLoop && kept === undefined) return;
       if (this.backlogMessages === 0) this.notifyIdle();
       if (this.inMemory === 0) this.drainWaiter?.();
       this.paging.maybePageIn();
     };
+    const kept = this.store.deadLettered(envs, reason);
     if (kept === undefined) done();
     else void kept.then(done, done);
   }
@@ -457,7 +451,7 @@ export class Pipeline {
 
     for (const [code, { envs, error }] of dead) {
       this.log.warn({ queue: b.dest.queueName, code, count: envs.length, msgIds: envs.slice(0, 10).map((e) => e.id), attempts: envs[0]?.attempts, requestId: error.requestId ?? requestId }, 'SQS rejected messages for good; dead-lettered');
-      this.deadLetter(b.dest, envs, { code, message: error.message }, stats, false);
+      this.deadLetter(b.dest, envs, { code, message: error.message }, stats);
     }
 
     const held = new Set<string>();
@@ -487,7 +481,7 @@ export class Pipeline {
       const old = b.expireBefore(now - max);
       if (old.length === 0) continue;
       this.log.warn({ queue: b.dest.queueName, code: reason.code, count: old.length, msgIds: old.slice(0, 10).map((e) => e.id) }, 'messages held during an outage past --max-message-age-ms; dead-lettered');
-      this.deadLetterNow(b.dest, old, reason);
+      this.deadLetter(b.dest, old, reason);
     }
   }
 

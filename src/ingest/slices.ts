@@ -145,7 +145,7 @@ export class Frames {
     return this.a[4 * i + 3] as number;
   }
 
-  /** Record `i` (0-based) of `text`, trimmed, where eachRecordAt / eachArrayElement found it. */
+  /** Record `i` (0-based) of `text`, trimmed, where eachRecordAt / eachArrayElementInParts found it. */
   record(text: string, i: number): string {
     return text.slice(this.a[4 * i] as number, this.a[4 * i + 1] as number).trim();
   }
@@ -176,13 +176,7 @@ export class Frames {
   }
 }
 
-/** Where a JSON array of messages sits in a request body: its `[` and its `]`. */
-export interface ArrayRegion {
-  open: number;
-  close: number;
-}
-
-/** The same in a body held as parts (body.ts decodeUtf8Parts): each bracket as a part and a position in it. */
+/** Where a JSON array of messages sits in a body held as parts (body.ts decodeUtf8Parts, or one text as one part): each bracket as a part and a position in it. */
 export interface PartsRegion {
   openPart: number;
   open: number;
@@ -190,15 +184,10 @@ export interface PartsRegion {
   close: number;
 }
 
-/** Where a JSON array of messages sits in a request body, if the body is one the splitter handles. */
-export function arrayRegion(text: string): ArrayRegion | undefined {
-  const r = arrayRegionInParts([text]);
-  return r && { open: r.open, close: r.close };
-}
-
 /**
- * arrayRegion over a body decoded in parts, cut anywhere between two characters: `[ ... ]`, or
- * `{ "messages": [ ... ] }` with nothing else in the object, white space around either.
+ * Where a JSON array of messages sits in a request body held as parts cut anywhere between two
+ * characters, if the body is one the splitter handles: `[ ... ]`, or `{ "messages": [ ... ] }`
+ * with nothing else in the object, white space around either.
  */
 export function arrayRegionInParts(parts: readonly string[]): PartsRegion | undefined {
   const first = nonSpace(parts, 0, 0, 1);
@@ -255,25 +244,18 @@ export class MalformedArray extends Error {
 }
 
 /**
- * Calls `onElement` with the source text of each element of the JSON array between `open`
- * (its `[`) and `close` (its `]`), trimmed, and where it sits (`text.slice(start, end).trim()`),
- * slice by slice: the elements are found by scanning for the commas at depth 1 outside strings,
- * and each is then parsed on its own, so a 32 MiB batch never costs one long JSON.parse. Throws
+ * Calls `onElement` with the source text of each element of the JSON array between the region's
+ * `[` and `]`, trimmed, and where it sits (part, and `parts[part].slice(start, end).trim()`), slice
+ * by slice: the elements are found by scanning for the commas at depth 1 outside strings, and each
+ * is then parsed on its own, so a 32 MiB batch never costs one long JSON.parse. Throws
  * TooManyEntries past `maxEntries`, MalformedArray when the framing is wrong (a syntax error
  * inside an element is for JSON.parse of that element).
- */
-export function eachArrayElement(text: string, region: ArrayRegion, maxEntries: number, onElement: (element: string, index: number, start: number, end: number) => void): Promise<void> {
-  return eachArrayElementInParts([text], { openPart: 0, open: region.open, closePart: 0, close: region.close }, maxEntries, (element, index, _part, start, end) => onElement(element, index, start, end));
-}
-
-/**
- * eachArrayElement over a body decoded in parts cut anywhere between two characters (body.ts
- * decodeUtf8Parts without a separator): the same elements, each given with the part it is in and
- * where, or, for one that spans parts, with part -1 and the element (its text joined: only that
- * element's characters, never the body's). The parts are never joined: a 32 MiB array's join
- * held the event loop 30-40 ms in one turn (issue 11). A string that crosses a part boundary is
- * followed into the next part, the backslashes that end a part counted for the quote that may
- * start the next.
+ *
+ * The body is held as parts cut anywhere between two characters (body.ts decodeUtf8Parts), never
+ * joined: a 32 MiB array's join held the event loop 30-40 ms in one turn (issue 11). An element
+ * that spans parts is given with part -1 and its own text (only that element's characters). A
+ * string that crosses a part boundary is followed into the next part, the backslashes that end a
+ * part counted for the quote that may start the next.
  */
 export async function eachArrayElementInParts(
   parts: readonly string[],

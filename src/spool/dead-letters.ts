@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { open, opendir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeadLetter, DeadLetterStore, Owner, StoredDeadLetter } from '../delivery/store.js';
@@ -32,7 +32,7 @@ export class DeadLetterDir implements DeadLetterStore {
   private counted: { n: number; at: number } | undefined;
   /** A count from the directory under way (recount), off the event loop. */
   private counting: Promise<void> | undefined;
-  /** The letters being written in the pool (addInPool), in order. */
+  /** The letters being written in the pool (add), in order. */
   private writing: Promise<void> = Promise.resolve();
 
   constructor(spoolDir: string) {
@@ -46,23 +46,19 @@ export class DeadLetterDir implements DeadLetterStore {
    * pool (a call's letters together, later calls' after them): on the event loop each was a fsync
    * (issue 11). Resolves once every letter is kept; rejects if one could not be (the others stay).
    */
-  addInPool(envs: readonly Envelope[], reason: FailureReason, credentialsOf: (env: Envelope) => Credentials | null): Promise<void> {
+  add(envs: readonly Envelope[], reason: FailureReason, credentialsOf: (env: Envelope) => Credentials | null): Promise<void> {
     const deadAt = Date.now();
     const letters = envs.map((env) => letterOf(env, reason, credentialsOf(env), deadAt));
     // A call's letters at once (the pool has threads for several), the calls one after another.
     const written = this.writing.then(async () => {
-      await Promise.all(letters.map((letter) => this.writeInPool(letter)));
+      await Promise.all(letters.map((letter) => this.write(letter)));
     });
     this.writing = written.catch(() => {});
     return written;
   }
 
-  /** Resolves once the letters being written in the pool are (tests). */
-  async written(): Promise<void> {
-    await this.writing;
-  }
-
-  private async writeInPool(letter: DeadLetterFile): Promise<void> {
+  /** Writes one letter: to a temporary name, synced, then renamed into place (in libuv's pool). */
+  async write(letter: DeadLetterFile): Promise<void> {
     const name = fileName(letter);
     const tmp = join(this.dir, `.${name}.tmp`);
     const fh = await open(tmp, 'w', 0o600);
@@ -73,20 +69,6 @@ export class DeadLetterDir implements DeadLetterStore {
       await fh.close();
     }
     await rename(tmp, join(this.dir, name));
-    if (this.counted) this.counted.n += 1;
-  }
-
-  write(letter: DeadLetterFile): void {
-    const name = fileName(letter);
-    const tmp = join(this.dir, `.${name}.tmp`);
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(letter));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(this.dir, name));
     if (this.counted) this.counted.n += 1;
   }
 

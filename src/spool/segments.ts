@@ -8,6 +8,7 @@ import type { OffloadedPayload } from '../ingest/offload.js';
 import { checkAt, encodeRecord, HEADER_BYTES, readAt, readSegment, RecordType, scanBuffer, writeRecordAt } from './journal.js';
 import { SpoolError } from './lock.js';
 import { PendingMarks } from './marks.js';
+import { PendingWork } from './pending.js';
 import { DEFAULT_RESERVE_BYTES, DiskReserve } from './reserve.js';
 
 export interface FileOps {
@@ -133,7 +134,7 @@ export class SegmentFiles {
   }
 
   /** Deletions of finished segments under way (dropSegment). */
-  private readonly removals = new Set<Promise<void>>();
+  private readonly removals = new PendingWork();
 
   /** Writes the completion marks still waiting and closes every file. */
   async close(): Promise<void> {
@@ -498,19 +499,19 @@ export class SegmentFiles {
       }
       return;
     }
-    const removal = new Promise<void>((resolve) =>
-      this.ops.unlink(seg.path, (err) => {
-        if (err) this.log.warn({ segment: seg.path, code: err.code }, 'could not delete a finished spool segment');
-        resolve();
-      }),
+    this.removals.track(
+      new Promise<void>((resolve) =>
+        this.ops.unlink(seg.path, (err) => {
+          if (err) this.log.warn({ segment: seg.path, code: err.code }, 'could not delete a finished spool segment');
+          resolve();
+        }),
+      ),
     );
-    this.removals.add(removal);
-    void removal.then(() => this.removals.delete(removal));
   }
 
   /** Resolves once the deletions of finished segments started so far are done (close; tests). */
-  async removed(): Promise<void> {
-    while (this.removals.size > 0) await Promise.all([...this.removals]);
+  removed(): Promise<void> {
+    return this.removals.settled();
   }
 }
 

@@ -7,6 +7,7 @@ import type { Credentials } from '../sqs/types.js';
 import { DeadLetterDir } from './dead-letters.js';
 import { checkAt, HEADER_BYTES, readAt, RecordType } from './journal.js';
 import { checkSpoolDir, lockSpoolDir, SpoolError, unlockSpoolDir } from './lock.js';
+import { PendingWork } from './pending.js';
 import { PositionQueue } from './positions.js';
 import { type CredentialsFor, recoverSegments } from './recovery.js';
 import { type AcceptPayload, type FileOps, SegmentFiles } from './segments.js';
@@ -47,7 +48,7 @@ export class Spool implements MessageStore, Pager {
   private readonly log: Logger;
   private readonly ops: FileOps;
   /** Dead letters being written (deadLettered), awaited by close(). */
-  private readonly deadLettering = new Set<Promise<void>>();
+  private readonly deadLettering = new PendingWork();
   /** The segment files: writing, completion marks, deleting finished segments. */
   private readonly files: SegmentFiles;
   private readonly paged = new Map<string, { dest: Destination; q: PositionQueue }>();
@@ -115,12 +116,12 @@ export class Spool implements MessageStore, Pager {
   }
 
   /**
-   * Writes the messages' dead letters (in libuv's pool, DeadLetterDir.addInPool), then marks them
+   * Writes the messages' dead letters (in libuv's pool, DeadLetterDir.add), then marks them
    * finished in the journal; resolves when that is done, or when a letter could not be written:
    * then they stay in the journal (not finished) rather than be lost, replayed at the next start.
    */
   deadLettered(envs: readonly Envelope[], reason: FailureReason): Promise<void> {
-    const kept = this.deadLetters.addInPool(envs, reason, (env) => this.storedCredentials(env.dest)).then(
+    const kept = this.deadLetters.add(envs, reason, (env) => this.storedCredentials(env.dest)).then(
       () => {
         if (!this.closed) this.files.finish(envs);
       },
@@ -128,9 +129,7 @@ export class Spool implements MessageStore, Pager {
         this.log.error({ err: (err as Error).message, count: envs.length }, 'could not write dead letters; the messages stay in the spool');
       },
     );
-    this.deadLettering.add(kept);
-    void kept.then(() => this.deadLettering.delete(kept));
-    return kept;
+    return this.deadLettering.track(kept);
   }
 
   abandon(): void {
@@ -222,7 +221,7 @@ export class Spool implements MessageStore, Pager {
     if (this.closed) return;
     while (this.syncing || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
     // Dead letters being written: finished in the journal first, or left in it if they failed.
-    while (this.deadLettering.size > 0) await Promise.all([...this.deadLettering]);
+    await this.deadLettering.settled();
     this.closed = true;
     await this.files.close();
     unlockSpoolDir(this.dir);

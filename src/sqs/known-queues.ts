@@ -103,7 +103,7 @@ export class KnownQueues {
     try {
       const fd = openSync(tmp, 'w', 0o600);
       try {
-        writeSync(fd, JSON.stringify({ v: 1, queues: [...this.entries.values()] }));
+        writeSync(fd, this.text());
         fsyncSync(fd);
       } finally {
         closeSync(fd);
@@ -113,6 +113,11 @@ export class KnownQueues {
       // Only a cache: the queues are looked up again after a restart.
       this.log.warn({ code: (err as NodeJS.ErrnoException).code, file: this.file }, 'could not write the known queues file');
     }
+  }
+
+  /** The file's text: every entry, oldest first. */
+  private text(): string {
+    return JSON.stringify({ v: 1, queues: [...this.entries.values()] });
   }
 
   /** Resolves once no write is under way (tests). */
@@ -138,7 +143,7 @@ export class KnownQueues {
     this.dirty = false;
     const generation = ++this.generation;
     const tmp = `${this.file}.tmp-pool`;
-    const json = JSON.stringify({ v: 1, queues: [...this.entries.values()] });
+    const json = this.text();
     this.writing = true;
     void (async () => {
       try {

@@ -45,12 +45,12 @@ describe('sqs-accelerator dead-letters', () => {
   afterAll(async () => {
     await fake.close();
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dl-cli-'));
     store = new DeadLetterDir(dir);
-    store.write(letter('a-1', 'orders'));
-    store.write(letter('a-2', 'orders', { delaySeconds: 3 }));
-    store.write(letter('b-3', 'jobs.fifo', { groupId: 'g1', dedupId: 'dedup-b-3', code: 'AccessDenied' }));
+    await store.write(letter('a-1', 'orders'));
+    await store.write(letter('a-2', 'orders', { delaySeconds: 3 }));
+    await store.write(letter('b-3', 'jobs.fifo', { groupId: 'g1', dedupId: 'dedup-b-3', code: 'AccessDenied' }));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -117,8 +117,8 @@ describe('sqs-accelerator dead-letters', () => {
 
   test('replay of FIFO letters without a deduplication id (older daemons): re-derived, so SQS takes them', async () => {
     fake.reset();
-    store.write(letter('c-4', 'jobs.fifo', { groupId: 'g1' }));
-    store.write(letter('c-5', 'cbd.fifo', { groupId: 'g1' }));
+    await store.write(letter('c-4', 'jobs.fifo', { groupId: 'g1' }));
+    await store.write(letter('c-5', 'cbd.fifo', { groupId: 'g1' }));
     const c = capture();
     expect(await deadLettersCommand(['replay', 'c-4', 'c-5', '--spool-dir', dir, '--endpoint', fake.endpoint], {}, c.io)).toBe(0);
     expect(c.out()).toContain('replayed 2 of 2');

@@ -36,9 +36,9 @@ describe('GET /dead-letters', () => {
     const config = loadConfig(['--port', '0', '--spool-dir', dir], { SQS_ACCELERATOR_ENDPOINT: fake.endpoint });
     daemon = await createDaemon({ config, log: createLogger('silent') }).start();
     const store = daemon.deps.store.deadLetters as DeadLetterDir;
-    store.write(letter('a-1', 'AKIDA', 'secretA'));
-    store.write(letter('a-2', 'AKIDA', 'secretA'));
-    store.write(letter('b-1', 'AKIDB', 'secretB'));
+    await store.write(letter('a-1', 'AKIDA', 'secretA'));
+    await store.write(letter('a-2', 'AKIDA', 'secretA'));
+    await store.write(letter('b-1', 'AKIDB', 'secretB'));
   });
   afterAll(async () => {
     await daemon.stop();

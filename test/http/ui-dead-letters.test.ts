@@ -57,11 +57,11 @@ beforeAll(async () => {
   store = ui.daemon.deps.store.deadLetters as DeadLetterDir;
   await createUpstreamQueue(ui.daemon, 'orders');
   await createUpstreamQueue(ui.daemon, 'bills');
-  store.write(letter('m-1', 'orders'));
-  store.write(letter('m-2', 'orders'));
-  store.write(letter('m-3', 'bills'));
-  store.write(letter('m-4', 'vanished'));
-  store.write(letter('x-9', 'orders', { accessKeyId: 'AKIDOTHER', credentials: { accessKeyId: 'AKIDOTHER', secretAccessKey: 'other-secret' } }));
+  await store.write(letter('m-1', 'orders'));
+  await store.write(letter('m-2', 'orders'));
+  await store.write(letter('m-3', 'bills'));
+  await store.write(letter('m-4', 'vanished'));
+  await store.write(letter('x-9', 'orders', { accessKeyId: 'AKIDOTHER', credentials: { accessKeyId: 'AKIDOTHER', secretAccessKey: 'other-secret' } }));
 });
 
 afterAll(async () => {

@@ -4,7 +4,11 @@
  * at the entry limit before doing the rest, and let the event loop turn while they work.
  */
 import { performance } from 'node:perf_hooks';
-import { arrayRegion, arrayRegionInParts, eachArrayElement, eachArrayElementInParts, eachRecordAt, eachRecordInParts, Frames, SLICE_PARENT_MIN_CHARS } from '../../src/ingest/slices.js';
+import { arrayRegionInParts, eachArrayElementInParts, eachRecordAt, eachRecordInParts, Frames, type PartsRegion, SLICE_PARENT_MIN_CHARS } from '../../src/ingest/slices.js';
+
+/** The splitter over one text (a body in one part). */
+const arrayRegion = (text: string): PartsRegion | undefined => arrayRegionInParts([text]);
+const eachArrayElement = (text: string, region: PartsRegion, max: number, on: (element: string) => void) => eachArrayElementInParts([text], region, max, (element) => on(element));
 
 /** Each record's trimmed text and number, from where eachRecordAt says it sits. */
 const eachRecord = (text: string, sep: string, max: number, on: (record: string, recordNo: number) => void) =>

@@ -9,10 +9,10 @@ export const REPLY_SLICE_ENTRIES = 1_000;
  * Rejected entries past the first DETAILED_ERRORS carry only their code (BatchResults keeps no
  * more), and `rejectedByCode` counts every rejection, so the reply stays bounded (about 40 bytes
  * an entry) however bad the batch. `queueVerified: false` comes last when `unverified`. Built
- * REPLY_SLICE_ENTRIES entries a turn of the
- * event loop. A 10,000-entry batch's answer, its 10,000 result objects and their one JSON.stringify
- * (~280 KB), was one turn of 5-10 ms (issue 11: no request holds the loop more than a few ms).
- * A batch of up to REPLY_SLICE_ENTRIES entries is answered at once.
+ * REPLY_SLICE_ENTRIES entries a turn of the event loop: a 10,000-entry batch's answer, its 10,000
+ * result objects and their one JSON.stringify (~280 KB), was one turn of 5-10 ms (issue 11: no
+ * request holds the loop more than a few ms). A batch of up to REPLY_SLICE_ENTRIES entries is
+ * answered at once.
  */
 export async function batchReplyJson(queue: string, results: BatchResults, unverified: boolean): Promise<string> {
   const n = results.count;
