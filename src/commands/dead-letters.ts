@@ -119,7 +119,7 @@ async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: Out): Pr
     case 'list': {
       const limit = values.limit === undefined ? 1000 : Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number; got ${JSON.stringify(values.limit)}`);
-      const listed = store.list({ limit, ...(values.queue ? { queue: values.queue } : {}) });
+      const listed = await store.list({ limit, ...(values.queue ? { queue: values.queue } : {}) });
       if (values.json) {
         io.out(`${JSON.stringify(listed, null, 2)}\n`);
         return 0;
@@ -137,7 +137,7 @@ async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: Out): Pr
     }
     case 'show': {
       if (ids.length !== 1) throw new UsageError('show takes exactly one id');
-      const letter = store.get(ids[0] as string);
+      const letter = await store.get(ids[0] as string);
       if (!letter) {
         io.err(`no dead letter with id ${ids[0]} in ${store.dir}\n`);
         return 1;
@@ -177,7 +177,7 @@ function preview(body: string): string {
 
 /** purge: the letters, and the S3 objects the daemon offloaded for them (unless --keep-objects). */
 async function purge(store: DeadLetterDir, ids: string[], values: CommandValues, config: Readonly<Config>, io: Out): Promise<number> {
-  const withObjects = values['keep-objects'] !== true && ids.some((id) => store.load(id)?.offload !== undefined);
+  const withObjects = values['keep-objects'] !== true && (await Promise.all(ids.map((id) => store.load(id)))).some((l) => l?.offload !== undefined);
   let s3: S3Client | undefined;
   if (withObjects) {
     if (config.region === '' && config.s3Endpoint === '') throw new UsageError('these letters\' payloads are in S3: purge needs --region (or AWS_REGION) or --s3-endpoint to delete them, or --keep-objects to leave them there');

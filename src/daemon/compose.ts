@@ -165,7 +165,7 @@ async function build(
     // (--credentials chain), or in pass-through mode a chain worker's reply. Either way it goes
     // out with the chain again; only when nothing here uses the chain does it wait in the spool.
     const recovered = spool.recover((stored) => (stored ? staticCredentials(stored) : ownChain), unclaimed);
-    for (const id of unclaimed ?? []) if (!spool.deadLetters.load(id)) policy?.payloads.remove(id);
+    for (const id of unclaimed ?? []) if (!spool.deadLetters.has(id)) policy?.payloads.remove(id);
     // New sends to a queue with messages in the spool use its destination at once.
     for (const r of recovered) resolver.adopt(r.dest);
     pipeline.restore(recovered);

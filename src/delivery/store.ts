@@ -104,15 +104,16 @@ export interface StoredDeadLetter extends DeadLetter {
   credentials: Credentials | null;
 }
 
+/** Dead letters kept (src/spool/dead-letters.ts): letters are read and removed off the event loop. */
 export interface DeadLetterStore {
-  list(options?: { queue?: string; limit?: number; offset?: number; owner?: Owner }): { total: number; items: DeadLetter[] };
-  get(id: string, owner?: Owner): DeadLetter | undefined;
+  list(options?: { queue?: string; limit?: number; offset?: number; owner?: Owner }): Promise<{ total: number; items: DeadLetter[] }>;
+  get(id: string, owner?: Owner): Promise<DeadLetter | undefined>;
   /** The full record, credentials included: for replay only, never for display. */
-  load(id: string): StoredDeadLetter | undefined;
+  load(id: string): Promise<StoredDeadLetter | undefined>;
   /** Every letter's id (optionally of one queue), oldest first. */
   ids(queue?: string): string[];
   /** Removes a letter (after replay, or purge). False if it was not there. */
-  remove(id: string): boolean;
+  remove(id: string): Promise<boolean>;
 }
 
 /**

@@ -24,7 +24,7 @@ export interface PurgeOptions {
 export async function purgeDeadLetters(store: ReplayableStore, ids: readonly string[], options: PurgeOptions = {}): Promise<PurgeResult[]> {
   const results: PurgeResult[] = [];
   for (const id of ids) {
-    const letter = store.load(id);
+    const letter = await store.load(id);
     if (!letter) {
       results.push({ id, ok: false, code: 'NoSuchDeadLetter', message: 'no such dead letter (already replayed or purged?)' });
       continue;
@@ -43,7 +43,7 @@ export async function purgeDeadLetters(store: ReplayableStore, ids: readonly str
         }
       }
     }
-    if (!store.remove(id)) {
+    if (!(await store.remove(id))) {
       results.push({ id, ok: false, code: 'NoSuchDeadLetter', message: 'no such dead letter (already replayed or purged?)' });
       continue;
     }

@@ -18,8 +18,8 @@ import { readPointer } from '../s3/pointer.js';
 
 /** What replay needs of the store: the full record (credentials included) and removal. */
 export interface ReplayableStore {
-  load(id: string): StoredDeadLetter | undefined;
-  remove(id: string): boolean;
+  load(id: string): Promise<StoredDeadLetter | undefined>;
+  remove(id: string): Promise<boolean>;
 }
 
 export interface ReplayOptions {
@@ -64,7 +64,7 @@ export async function replayDeadLetters(store: ReplayableStore, ids: readonly st
   const urls = new Map<string, string>(); // queue name -> URL, per call: a replay of many to one queue resolves it once
   const contentDedup = new Map<string, boolean>();
   for (const id of ids) {
-    const letter = store.load(id);
+    const letter = await store.load(id);
     if (!letter) {
       results.push({ id, ok: false, code: 'NoSuchDeadLetter', message: 'no such dead letter (already replayed or purged?)' });
       continue;
@@ -92,7 +92,7 @@ export async function replayDeadLetters(store: ReplayableStore, ids: readonly st
       }
       await options.uploadPayload?.(letter, creds);
       const out = await options.client.call<{ MessageId?: string }>('SendMessage', sendParams(letter, url, fifo, contentBased), creds);
-      store.remove(id);
+      await store.remove(id);
       results.push(out.MessageId ? { id, ok: true, queue: target, messageId: out.MessageId } : { id, ok: true, queue: target });
     } catch (err) {
       results.push({ id, ok: false, code: isSqsError(err) || isS3Error(err) ? err.code : 'ReplayFailed', message: (err as Error).message });

@@ -57,8 +57,8 @@ describe.each([
     expect([r.status, r.json.queueVerified]).toEqual([202, false]);
     outage(fake, false);
     const letters = d.daemon.deps.store.deadLetters!;
-    await until(() => letters.get(r.json.id) !== undefined, 10_000, 'the dead letter');
-    expect(letters.get(r.json.id)).toMatchObject({ queueName: 'ghost', code: 'QueueDoesNotExist', body: 'boo' });
+    await until(async () => (await letters.get(r.json.id)) !== undefined, 10_000, 'the dead letter');
+    expect(await letters.get(r.json.id)).toMatchObject({ queueName: 'ghost', code: 'QueueDoesNotExist', body: 'boo' });
     // SQS answers now: the next send to it is a 404 at once.
     expect((await post(d.url, '/queues/ghost', 'message_body=again', { contentType: 'application/x-www-form-urlencoded' })).status).toBe(404);
   });

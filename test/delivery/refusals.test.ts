@@ -136,8 +136,8 @@ describe('a refusal of the batch as a whole splits it', () => {
     const r = await post(d.url, '/queues/big', 'y'.repeat(2000), { contentType: 'text/plain' });
     expect(r.status).toBe(202);
     const letters = d.daemon.deps.store.deadLetters!;
-    await until(() => letters.list().total === 1, 5000, 'the dead letter');
-    const letter = letters.list().items[0]!;
+    await until(async () => (await letters.list()).total === 1, 5000, 'the dead letter');
+    const letter = (await letters.list()).items[0]!;
     expect([letter.id, letter.code, letter.attempts]).toEqual([r.json.id, 'BatchRequestTooLong', 1]);
     expect(letter.reason).toContain('alone');
   });

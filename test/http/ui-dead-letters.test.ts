@@ -105,13 +105,13 @@ it('replay: a confirmation page, refused without its CSRF token, then sent to SQ
   expect(confirm.text).toMatch(/<form method="post" action="\/replay-dead-letters" class="card">\s*<input type="hidden" name="_csrf" value="[^"]+">\s*<input type="hidden" name="id" value="m-1">/);
   const forged = await req('POST', '/replay-dead-letters', { html: true, headers: sameOriginBrowser(ui.url), form: { _csrf: 'v1.forged.AAAA', id: 'm-1' } });
   expect(forged.status).toBe(403);
-  expect(store.get('m-1')).toBeDefined();
+  expect((await store.get('m-1'))).toBeDefined();
 
   const done = await req('POST', '/replay-dead-letters', { html: true, headers: sameOriginBrowser(ui.url), form: { _csrf: tokenIn(confirm.text), id: ['m-1', 'x-9'] } });
   expect(done.status).toBe(303);
   expect(done.headers.location).toBe('/dead-letters?replayed=1');
-  expect(store.get('m-1')).toBeUndefined();
-  expect(store.get('x-9')).toBeDefined(); // not the caller's: untouched
+  expect((await store.get('m-1'))).toBeUndefined();
+  expect((await store.get('x-9'))).toBeDefined(); // not the caller's: untouched
   expect(await upstreamBodies('orders')).toEqual([JSON.stringify({ order: 'm-1', note: HOSTILE })]);
   expect((await req('GET', '/dead-letters?replayed=1', { html: true })).text).toContain('Replayed 1 dead letter: SQS accepted it again.');
 });

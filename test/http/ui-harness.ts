@@ -82,17 +82,17 @@ export async function startCredentialProxy(target: string): Promise<Upstream> {
 export class DeadLetterMemoryStore extends MemoryStore implements MessageStore {
   readonly items: DeadLetter[] = [];
   readonly deadLetters: DeadLetterStore = {
-    list: (o = {}) => {
+    list: async (o = {}) => {
       // Owner: by access key id only (this store keeps no secrets).
       const all = this.items.filter((x) => (o.queue === undefined || x.queueName === o.queue) && (o.owner === undefined || x.accessKeyId === o.owner.accessKeyId));
       const offset = o.offset ?? 0;
       return { total: all.length, items: all.slice(offset, offset + (o.limit ?? 50)) };
     },
-    get: (id) => this.items.find((x) => x.id === id),
+    get: async (id) => this.items.find((x) => x.id === id),
     // This store keeps no credentials, so nothing in it can be replayed.
-    load: () => undefined,
+    load: async () => undefined,
     ids: (queue) => this.items.filter((x) => queue === undefined || x.queueName === queue).map((x) => x.id),
-    remove: (id) => {
+    remove: async (id) => {
       const i = this.items.findIndex((x) => x.id === id);
       if (i >= 0) this.items.splice(i, 1);
       return i >= 0;

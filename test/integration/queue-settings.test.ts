@@ -72,7 +72,7 @@ it('ContentBasedDeduplication switched off after the first send: every message d
   const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
   // Sent with an explicit id each time: SQS's own content hash while the queue had it on, the local id after.
   expect(dedup).toEqual({ zero: sha('zero'), one: sha('one'), two: sha('two'), three: sha('three'), four: after.json.id });
-  expect(letters().items.filter((l) => l.queueName === 'cbd.fifo')).toEqual([]);
+  expect((await letters()).items.filter((l) => l.queueName === 'cbd.fifo')).toEqual([]);
   expect(changed(d, 'cbd.fifo')).toBe(false);
 });
 
@@ -96,8 +96,8 @@ it('MaximumMessageSize lowered: new sends over it get 413; one accepted before t
   // Accepted before the daemon re-read the setting: SQS refuses it, the daemon re-reads and says why.
   const early = await post(d.url, '/queues/shrinking', body, { contentType: 'text/plain' });
   expect(early.status).toBe(202);
-  await until(() => letters().items.some((l) => l.id === early.json.id), 5000, 'the dead letter');
-  const letter = letters().items.find((l) => l.id === early.json.id)!;
+  await until(async () => (await letters()).items.some((l) => l.id === early.json.id), 5000, 'the dead letter');
+  const letter = (await letters()).items.find((l) => l.id === early.json.id)!;
   expect(letter.code).toBe('MessageTooLong');
   expect(letter.reason).toContain('at most 1024 bytes');
   expect(letter.reason).toContain('lowered after the message was accepted');
@@ -105,5 +105,5 @@ it('MaximumMessageSize lowered: new sends over it get 413; one accepted before t
   const late = await post(d.url, '/queues/shrinking', body, { contentType: 'text/plain' });
   expect([late.status, late.json.error.code]).toEqual([413, 'MessageTooLarge']);
   expect(late.json.error.message).toContain('1024');
-  expect(letters().items.filter((l) => l.queueName === 'shrinking')).toHaveLength(1);
+  expect((await letters()).items.filter((l) => l.queueName === 'shrinking')).toHaveLength(1);
 });

@@ -122,7 +122,7 @@ test('an S3 that cannot delete the object: the letter is kept, and the result sa
   });
   const letter = { id: 'm-1', queueName: 'q', queueUrl: 'http://x/q', accessKeyId: null, body: '[]', code: 'QueueDoesNotExist', reason: 'gone', attempts: 1, acceptedAt: 1, deadAt: 2, credentials: null, offload: { bucket: BUCKET, key: 'm-1', bytes: 5 } } satisfies StoredDeadLetter;
   const removed: string[] = [];
-  const store = { load: (id: string) => (id === letter.id ? letter : undefined), remove: (id: string) => (removed.push(id), true) };
+  const store = { load: async (id: string) => (id === letter.id ? letter : undefined), remove: async (id: string) => (removed.push(id), true) };
   const client = new DaemonS3({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}` });
   try {
     const results = await purgeDeadLetters(store, ['m-1'], { s3: { client, credentials: () => ({ accessKeyId: AKID, secretAccessKey: SECRET }) } });

@@ -49,7 +49,7 @@ it('writes one file per letter with queue, message, error code, attempts and tim
   const dl = spool.deadLetters;
   expect(dl.count()).toBe(2);
   expect(spool.info().deadLetters).toBe(2);
-  const { total, items } = dl.list();
+  const { total, items } = (await dl.list());
   expect(total).toBe(2);
   expect(items.map((i) => i.id)).toEqual([e1.id, e2.id]);
   expect(items[0]).toMatchObject({
@@ -68,9 +68,9 @@ it('writes one file per letter with queue, message, error code, attempts and tim
     deadAt: expect.any(Number),
   });
   expect(items[1]).toMatchObject({ queueName: 'orders.fifo', groupId: 'g', dedupId: 'd', code: 'InvalidMessageContents', attempts: 4 });
-  expect(dl.get(e2.id)).toEqual(items[1]);
+  expect(await dl.get(e2.id)).toEqual(items[1]);
   // Replay needs the queue URL and the credentials: load() has them, the public views do not.
-  expect(dl.load(e1.id)).toMatchObject({ queueUrl: orders.queueUrl, credentials: ALICE });
+  expect(await dl.load(e1.id)).toMatchObject({ queueUrl: orders.queueUrl, credentials: ALICE });
   expect(dl.ids()).toEqual([e1.id, e2.id]);
   expect(dl.ids('orders.fifo')).toEqual([e2.id]);
 });
@@ -83,38 +83,38 @@ it('never shows a secret in list() or get(), and filters by owner (same key id w
   await kill([makeEnvelope(chainDest, 'c1')], 'AccessDenied');
   const dl = spool.deadLetters;
 
-  const everything = JSON.stringify([dl.list(), ...dl.ids().map((id) => dl.get(id))]);
+  const everything = JSON.stringify([await dl.list(), ...(await Promise.all(dl.ids().map((id) => dl.get(id))))]);
   for (const secret of [ALICE.secretAccessKey, BOB.secretAccessKey, CREDS.secretAccessKey]) expect(everything).not.toContain(secret);
   expect(everything).not.toContain('"credentials"');
   expect(everything).not.toContain('queueUrl');
 
-  expect(dl.list({ owner: ALICE }).items.map((i) => i.body)).toEqual(['a1', 'a2']);
-  expect(dl.list({ owner: BOB }).items.map((i) => i.body)).toEqual(['b1']);
-  expect(dl.list({ owner: { accessKeyId: ALICE.accessKeyId, secretAccessKey: 'wrong' } })).toEqual({ total: 0, items: [] });
-  expect(dl.list({ owner: { accessKeyId: ALICE.accessKeyId, secretAccessKey: `${ALICE.secretAccessKey}x` } }).total).toBe(0);
+  expect((await dl.list({ owner: ALICE })).items.map((i) => i.body)).toEqual(['a1', 'a2']);
+  expect((await dl.list({ owner: BOB })).items.map((i) => i.body)).toEqual(['b1']);
+  expect(await dl.list({ owner: { accessKeyId: ALICE.accessKeyId, secretAccessKey: 'wrong' } })).toEqual({ total: 0, items: [] });
+  expect((await dl.list({ owner: { accessKeyId: ALICE.accessKeyId, secretAccessKey: `${ALICE.secretAccessKey}x` } })).total).toBe(0);
   // The daemon's own credentials are stored as null: accessKeyId null, owned by no client pair.
-  const chainLetter = dl.list().items.find((i) => i.body === 'c1');
+  const chainLetter = (await dl.list()).items.find((i) => i.body === 'c1');
   expect(chainLetter?.accessKeyId).toBeNull();
-  expect(dl.load(chainLetter?.id as string)?.credentials).toBeNull();
-  expect(dl.list({ owner: CREDS }).total).toBe(0);
+  expect((await dl.load(chainLetter?.id as string))?.credentials).toBeNull();
+  expect((await dl.list({ owner: CREDS })).total).toBe(0);
 
-  const bobId = dl.list({ owner: BOB }).items[0]?.id as string;
-  expect(dl.get(bobId, BOB)?.body).toBe('b1');
-  expect(dl.get(bobId, ALICE)).toBeUndefined();
-  expect(dl.get('no-such-id')).toBeUndefined();
+  const bobId = (await dl.list({ owner: BOB })).items[0]?.id as string;
+  expect((await dl.get(bobId, BOB))?.body).toBe('b1');
+  expect(await dl.get(bobId, ALICE)).toBeUndefined();
+  expect(await dl.get('no-such-id')).toBeUndefined();
 });
 
 it('limit, offset, queue filter; remove() deletes once', async () => {
   for (let i = 0; i < 7; i++) await kill([makeEnvelope(makeDest(i % 2 ? 'odd' : 'even', ALICE), `m${i}`)], 'AccessDenied');
   const dl = spool.deadLetters;
-  expect(dl.list({ limit: 3 }).items.map((i) => i.body)).toEqual(['m0', 'm1', 'm2']);
-  expect(dl.list({ limit: 3, offset: 5 })).toMatchObject({ total: 7, items: [{ body: 'm5' }, { body: 'm6' }] });
-  expect(dl.list({ queue: 'odd' })).toMatchObject({ total: 3, items: [{ body: 'm1' }, { body: 'm3' }, { body: 'm5' }] });
-  expect(dl.list({ queue: 'even', owner: ALICE, limit: 2, offset: 1 })).toMatchObject({ total: 4, items: [{ body: 'm2' }, { body: 'm4' }] });
+  expect((await dl.list({ limit: 3 })).items.map((i) => i.body)).toEqual(['m0', 'm1', 'm2']);
+  expect(await dl.list({ limit: 3, offset: 5 })).toMatchObject({ total: 7, items: [{ body: 'm5' }, { body: 'm6' }] });
+  expect(await dl.list({ queue: 'odd' })).toMatchObject({ total: 3, items: [{ body: 'm1' }, { body: 'm3' }, { body: 'm5' }] });
+  expect(await dl.list({ queue: 'even', owner: ALICE, limit: 2, offset: 1 })).toMatchObject({ total: 4, items: [{ body: 'm2' }, { body: 'm4' }] });
   const id = dl.ids()[0] as string;
-  expect(dl.remove(id)).toBe(true);
-  expect(dl.remove(id)).toBe(false);
-  expect(dl.get(id)).toBeUndefined();
+  expect(await dl.remove(id)).toBe(true);
+  expect(await dl.remove(id)).toBe(false);
+  expect(await dl.get(id)).toBeUndefined();
   expect(dl.count()).toBe(6);
 });
 
@@ -123,8 +123,11 @@ it('a second DeadLetterDir on the same spool (the CLI while the daemon runs) see
   writeFileSync(join(spool.deadLetters.dir, '.half-written.json.tmp'), '{"id":');
   writeFileSync(join(spool.deadLetters.dir, 'README'), 'not a letter');
   const other = new DeadLetterDir(dir);
-  expect(other.list().items.map((i) => i.body)).toEqual(['x']);
-  expect(other.remove(other.ids()[0] as string)).toBe(true);
+  expect((await other.list()).items.map((i) => i.body)).toEqual(['x']);
+  expect(await other.remove(other.ids()[0] as string)).toBe(true);
+  expect(new DeadLetterDir(dir).count()).toBe(0);
+  // The daemon's index finds it gone when it reads it (or at its next walk).
+  expect(await spool.deadLetters.list()).toEqual({ total: 0, items: [] });
   expect(spool.deadLetters.count()).toBe(0);
 });
 
@@ -133,12 +136,12 @@ it('counts its own letters at once, and reads the directory again (off the event
   expect(dl.count()).toBe(0); // read from the directory: the first time
   await kill([makeEnvelope(makeDest('q', ALICE), 'a'), makeEnvelope(makeDest('q', ALICE), 'b'), makeEnvelope(makeDest('q', ALICE), 'c')], 'AccessDenied');
   expect(dl.count()).toBe(3);
-  expect(dl.remove(dl.ids()[0] as string)).toBe(true);
+  expect(await dl.remove(dl.ids()[0] as string)).toBe(true);
   expect(dl.count()).toBe(2);
   // The CLI (another process) removes one: not seen until the count is read again (info() asks
   // for it on every gauge and health check; 100,000 letters took ~120 ms of the loop to read).
   const cli = new DeadLetterDir(dir);
-  expect(cli.remove(cli.ids()[0] as string)).toBe(true);
+  expect(await cli.remove(cli.ids()[0] as string)).toBe(true);
   expect(dl.count()).toBe(2);
   const now = Date.now();
   const spy = jest.spyOn(Date, 'now').mockReturnValue(now + COUNT_REFRESH_MS);
@@ -159,7 +162,7 @@ it('writes letters in libuv\'s pool: nothing of them is done in the turn they ar
   // On the event loop this was a write and an fsync a letter, before the call returned.
   expect(readdirSync(spool.deadLetters.dir)).toEqual([]);
   await kept;
-  expect(spool.deadLetters.list().items.map((l) => l.body)).toEqual(['one', 'two']);
+  expect((await spool.deadLetters.list()).items.map((l) => l.body)).toEqual(['one', 'two']);
   // Finished in the journal once kept: a restart brings neither back.
   await spool.close();
   spool = openSpool(dir).spool;
@@ -190,4 +193,108 @@ it('letter files are plain JSON that a human (or the CLI) can read', async () =>
   const [name] = readdirSync(spool.deadLetters.dir);
   expect(name).toMatch(/^\d{15}\.[A-Za-z0-9-]+\.q\.json$/);
   expect(JSON.parse(readFileSync(join(spool.deadLetters.dir, name as string), 'utf8'))).toMatchObject({ body: 'readable', code: 'AccessDenied', queueName: 'q' });
+});
+
+describe('the index of letters (no directory read or file scan per request: issue 11)', () => {
+  const bytesRead = (): number => Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+
+  it('lists, finds and removes from the index: a letter file that appears on disk is seen only at the next walk (COUNT_REFRESH_MS)', async () => {
+    await kill([makeEnvelope(makeDest('q', ALICE), 'mine')], 'AccessDenied');
+    const dl = spool.deadLetters;
+    expect((await dl.list()).total).toBe(1);
+    // A letter put there behind the daemon's back (none of its own writes): every request read the directory, so it showed at once.
+    const stray = { id: 'stray-1', queueName: 'q', queueUrl: 'http://x/q', accessKeyId: null, body: 'stray', code: 'AccessDenied', reason: 'no', attempts: 1, acceptedAt: 1, deadAt: 2, credentials: null };
+    writeFileSync(join(dl.dir, '000000000000002.stray-1.q.json'), JSON.stringify(stray));
+    expect((await dl.list()).items.map((l) => l.body)).toEqual(['mine']);
+    expect(await dl.get('stray-1')).toBeUndefined();
+    expect(await dl.remove('stray-1')).toBe(false);
+    const now = Date.now();
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(now + COUNT_REFRESH_MS);
+    try {
+      expect(dl.count()).toBe(1); // the walk begins; the index answers meanwhile
+      await dl.recounted();
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await dl.list()).items.map((l) => l.body)).toEqual(['stray', 'mine']); // oldest first: its deadAt is 2
+    expect(dl.count()).toBe(2);
+    expect(await dl.remove('stray-1')).toBe(true);
+    expect(readdirSync(dl.dir)).toHaveLength(1);
+  });
+
+  it('an owner-scoped list reads each letter file once to learn whose it is, then only the page it shows', async () => {
+    const big = 'b'.repeat(10_000);
+    await kill(Array.from({ length: 200 }, () => makeEnvelope(makeDest('q', BOB), big)), 'AccessDenied');
+    await kill([makeEnvelope(makeDest('q', ALICE), 'a1'), makeEnvelope(makeDest('q', ALICE), 'a2')], 'AccessDenied');
+    const other = new DeadLetterDir(dir); // an index that has not read a file yet (as after a restart)
+    let before = bytesRead();
+    expect((await other.list({ owner: ALICE })).items.map((l) => l.body)).toEqual(['a1', 'a2']);
+    const first = bytesRead() - before;
+    expect(first).toBeGreaterThan(200 * 10_000); // learned whose each letter is
+    before = bytesRead();
+    const again = await other.list({ owner: ALICE });
+    const second = bytesRead() - before;
+    expect([again.total, again.items.map((l) => l.body)]).toEqual([2, ['a1', 'a2']]);
+    // Every owner-scoped list read every letter: 2 MB here, 100,000 letters took 1.2-1.4 s of the loop.
+    expect(second).toBeLessThan(100_000);
+    expect((await other.list({ owner: BOB, limit: 1 })).total).toBe(200);
+    expect((await other.list({ owner: { accessKeyId: ALICE.accessKeyId, secretAccessKey: 'wrong' } })).total).toBe(0);
+    // Its own letters are known with their owner as they are written (no file read for them).
+    await kill([makeEnvelope(makeDest('q', ALICE), 'a3')], 'AccessDenied');
+    before = bytesRead();
+    expect((await spool.deadLetters.list({ owner: ALICE, limit: 1, offset: 2 })).items.map((l) => l.body)).toEqual(['a3']);
+    expect(bytesRead() - before).toBeLessThan(100_000);
+  });
+
+  it('a letter removed by another process leaves the index when its file is found gone (read, remove, or the next walk)', async () => {
+    const dest = makeDest('q', ALICE);
+    await kill([makeEnvelope(dest, 'one'), makeEnvelope(dest, 'two'), makeEnvelope(dest, 'three')], 'AccessDenied');
+    const dl = spool.deadLetters;
+    const [one, two, three] = dl.ids() as [string, string, string];
+    const cli = new DeadLetterDir(dir);
+    for (const id of [one, two, three]) expect(await cli.remove(id)).toBe(true);
+    expect(dl.count()).toBe(3); // not walked yet
+    const listed = await dl.list({ limit: 1 });
+    expect(listed).toEqual({ total: 2, items: [] }); // the page's letter was read and found gone
+    expect(await dl.get(two)).toBeUndefined();
+    expect(await dl.remove(three)).toBe(false);
+    expect(dl.count()).toBe(0);
+  });
+
+  it('letters written and removed while the directory is walked are neither lost nor brought back', async () => {
+    const dest = makeDest('q', ALICE);
+    await kill(Array.from({ length: 50 }, (_, i) => makeEnvelope(dest, `old${i}`)), 'AccessDenied');
+    const dl = spool.deadLetters;
+    const gone = dl.ids().slice(0, 10);
+    const now = Date.now();
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(now + COUNT_REFRESH_MS);
+    try {
+      dl.count(); // the walk begins
+      await Promise.all([...gone.map((id) => dl.remove(id)), kill([makeEnvelope(dest, 'new')], 'AccessDenied')]);
+      await dl.recounted();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(dl.count()).toBe(41);
+    const bodies = (await dl.list({ limit: 100 })).items.map((l) => l.body);
+    expect(bodies).toHaveLength(41);
+    expect(bodies).toContain('new');
+    expect(bodies).not.toContain('old0');
+    expect(readdirSync(dl.dir).filter((n) => n.endsWith('.json'))).toHaveLength(41);
+  });
+
+  it('two letters of one id (a message dead-lettered again after a restart): both listed, the older found and removed first', async () => {
+    const dl = spool.deadLetters;
+    const letter = (deadAt: number, body: string) => ({ id: 'same-id', queueName: 'q', queueUrl: 'http://x/q', accessKeyId: ALICE.accessKeyId, body, code: 'AccessDenied', reason: 'no', attempts: 1, acceptedAt: 1, deadAt, credentials: ALICE });
+    await dl.write(letter(2_000, 'later'));
+    expect(dl.count()).toBe(1);
+    await dl.write(letter(1_000, 'earlier'));
+    expect((await dl.list()).items.map((l) => l.body)).toEqual(['earlier', 'later']);
+    expect((await dl.get('same-id', ALICE))?.body).toBe('earlier');
+    expect(await dl.remove('same-id')).toBe(true);
+    expect((await dl.get('same-id'))?.body).toBe('later');
+    expect(await dl.remove('same-id')).toBe(true);
+    expect(await dl.remove('same-id')).toBe(false);
+    expect(dl.count()).toBe(0);
+  });
 });

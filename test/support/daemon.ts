@@ -129,9 +129,9 @@ export async function runBounded<T>(count: number, limit: number, task: (i: numb
 }
 
 /** Polls `predicate` every 10 ms until it is true; throws `what` after `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }

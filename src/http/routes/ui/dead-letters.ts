@@ -51,7 +51,7 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
       sendHtml(ctx, deadLetterListPage({ scope: 'all', total: 0, offset: 0, limit, items: [] }, { user: userLabel(ctx, deps), flashes: [], memoryOnly: true }));
       return;
     }
-    const listed = storeOf().list({ limit, offset, ...(queue ? { queue } : {}), ...o });
+    const listed = await storeOf().list({ limit, offset, ...(queue ? { queue } : {}), ...o });
     if (!html) {
       ctx.body = { total: listed.total, offset, limit, items: listed.items };
       return;
@@ -62,7 +62,7 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
 
   router.get('/dead-letters/:id', async (ctx) => {
     const o = await ownerOf(ctx);
-    const letter = storeOf().get(ctx.params.id as string, o.owner);
+    const letter = await storeOf().get(ctx.params.id as string, o.owner);
     if (!letter) throw answerError(404, 'NoSuchDeadLetter', `no dead letter ${JSON.stringify(String(ctx.params.id).slice(0, 80))} for these credentials`);
     if (wantsHtml(ctx)) sendHtml(ctx, deadLetterPage(letter, { user: userLabel(ctx, deps) }));
     else ctx.body = letter;
@@ -72,7 +72,7 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
     router.get(`/${action}-dead-letters`, async (ctx) => {
       const o = await ownerOf(ctx);
       const selection = selectionOf(new Map([['id', queryAll(ctx, 'id')], ['all', queryAll(ctx, 'all')], ['queue', queryAll(ctx, 'queue')]]));
-      const { letters, total } = chosen(storeOf(), selection, o.owner);
+      const { letters, total } = await chosen(storeOf(), selection, o.owner);
       if (total === 0) throw answerError(404, 'NoSuchDeadLetter', 'none of the chosen dead letters exist for these credentials (already replayed or purged?)');
       const data = { selection, letters: letters.slice(0, CONFIRM_LISTED), total, max: MAX_DEAD_LETTERS_PER_ACTION };
       if (wantsHtml(ctx)) sendHtml(ctx, confirmDeadLettersPage(action, data, { user: userLabel(ctx, deps), token: csrfToken(ctx) }));
@@ -84,7 +84,7 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
     const creds = await credentialsOf(ctx, deps);
     const owner = deadLetterOwner(deps, creds);
     const store = storeOf();
-    const { letters } = chosen(store, selectionOf(await readFields(ctx)), owner);
+    const { letters } = await chosen(store, selectionOf(await readFields(ctx)), owner);
     const spoolDir = deps.store.info().dir;
     const uploadPayload = deps.s3 && spoolDir ? payloadUploader(deps.s3.client, spoolDir) : undefined;
     const results = await replayDeadLetters(store, letters.map((l) => l.id), { client: deps.client, credentials: () => creds, ...(uploadPayload ? { uploadPayload } : {}) });
@@ -108,7 +108,7 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
     const creds = await credentialsOf(ctx, deps);
     const owner = deadLetterOwner(deps, creds);
     const store = storeOf();
-    const { letters } = chosen(store, selectionOf(await readFields(ctx)), owner);
+    const { letters } = await chosen(store, selectionOf(await readFields(ctx)), owner);
     // A large message the daemon offloaded takes its S3 object along, deleted with the caller's credentials (as replay sends).
     const s3 = deps.s3 ? { client: deps.s3.client, credentials: () => creds } : undefined;
     const results = await purgeDeadLetters(store, letters.map((l) => l.id), s3 ? { s3 } : {});
@@ -151,12 +151,12 @@ function selectionOf(fields: Fields): Selection {
 }
 
 /** The letters a selection means that the caller may act on, oldest first, at most MAX per request; `total` before the cap. */
-function chosen(store: DeadLetterStore, sel: Selection, owner: Owner | undefined): { letters: DeadLetter[]; total: number } {
+async function chosen(store: DeadLetterStore, sel: Selection, owner: Owner | undefined): Promise<{ letters: DeadLetter[]; total: number }> {
   if ('ids' in sel) {
-    const letters = sel.ids.map((id) => store.get(id, owner)).filter((l): l is DeadLetter => l !== undefined);
+    const letters = (await Promise.all(sel.ids.map((id) => store.get(id, owner)))).filter((l): l is DeadLetter => l !== undefined);
     return { letters, total: letters.length };
   }
-  const listed = store.list({ limit: MAX_DEAD_LETTERS_PER_ACTION, ...(sel.queue ? { queue: sel.queue } : {}), ...(owner ? { owner } : {}) });
+  const listed = await store.list({ limit: MAX_DEAD_LETTERS_PER_ACTION, ...(sel.queue ? { queue: sel.queue } : {}), ...(owner ? { owner } : {}) });
   return { letters: listed.items, total: listed.total };
 }
 

@@ -29,7 +29,7 @@ export function recordSqsCounts(deps: AppDeps, url: string, attributes: Record<s
  * What the queue page and its live view show: SQS's attributes (recorded for the charts), this
  * daemon's counters and the recent samples; `deadLetters` counts the caller's letters, or null.
  */
-export async function queueData(deps: AppDeps, creds: Credentials, name: string, deadLetters: () => number | null): Promise<QueueData> {
+export async function queueData(deps: AppDeps, creds: Credentials, name: string, deadLetters: () => Promise<number | null> | number | null): Promise<QueueData> {
   const described = await managed(() => describeQueue(deps.client, creds, name), name);
   recordSqsCounts(deps, described.url, described.attributes);
   const history = historyOf(deps, { name, url: described.url });
@@ -39,7 +39,7 @@ export async function queueData(deps: AppDeps, creds: Credentials, name: string,
     fifo: described.attributes.FifoQueue === 'true' || name.endsWith('.fifo'),
     attributes: described.attributes,
     daemon: { ...(deps.pipeline.stats(name) ?? EMPTY_STATS) },
-    deadLetters: deadLetters(),
+    deadLetters: await deadLetters(),
     ...(history ? { history } : {}),
   };
 }

@@ -20,7 +20,7 @@ export function registerQueueRoutes(router: Router, deps: AppDeps): void {
   router.get('/queues/:name', async (ctx) => {
     const name = queueParam(ctx);
     const creds = await credentialsOf(ctx, deps);
-    const data = await queueData(deps, creds, name, () => (deps.store.deadLetters ? deps.store.deadLetters.list({ queue: name, limit: 1, ...ownerOption(deps, creds) }).total : null));
+    const data = await queueData(deps, creds, name, async () => (deps.store.deadLetters ? (await deps.store.deadLetters.list({ queue: name, limit: 1, ...ownerOption(deps, creds) })).total : null));
     if (!wantsHtml(ctx)) {
       ctx.body = data;
       return;

@@ -27,7 +27,7 @@ export function registerStatusRoutes(router: Router, deps: AppDeps): void {
     const dl = deps.store.deadLetters;
     if (dl) {
       const owner = ownerOption(deps, creds);
-      const listed = dl.list({ limit: DEAD_LETTERS_PER_PAGE, offset, ...(queueFilter ? { queue: queueFilter } : {}), ...owner });
+      const listed = await dl.list({ limit: DEAD_LETTERS_PER_PAGE, offset, ...(queueFilter ? { queue: queueFilter } : {}), ...owner });
       deadLetters = {
         scope: owner.owner ? 'yours' : 'all',
         total: listed.total,
