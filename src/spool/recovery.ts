@@ -6,7 +6,7 @@ import { type Destination, makeDestination } from '../sqs/resolver.js';
 import type { Credentials } from '../sqs/types.js';
 import { readSegment, RecordType, scanBuffer } from './journal.js';
 import { PositionQueue } from './positions.js';
-import { type DestPayload, type Segment, SEGMENT, segName } from './segments.js';
+import { type DestPayload, type ForeignMarks, type Segment, SEGMENT, segName } from './segments.js';
 
 /** Rebuilds a destination's credentials from a journal record: the pair (pass-through) or the daemon's (null). */
 export type CredentialsFor = (stored: Credentials | null) => CredentialSource | undefined;
@@ -61,20 +61,33 @@ export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log
   const done = new Set<string>();
   const foreign: Array<{ id: string; src: number; holder: number }> = [];
   const holders = new Set<number>();
+  /**
+   * Per segment, where each of its mark records naming other segments' messages sits (whole
+   * record, header included, as the write path records them): when the segment is deleted later
+   * in this run, carryForward reads those records alone, not all of a file of up to 64 MiB on the
+   * event loop (issue 11). Every segment scanned gets a list, empty if it holds none.
+   */
+  const foreignMarksOf = new Map<number, ForeignMarks[]>();
   for (const num of nums) {
     const buf = readSegment(join(dir, segName(num)));
+    const positions: ForeignMarks[] = [];
+    foreignMarksOf.set(num, positions);
     const scan = scanBuffer(buf, (r) => {
       if (r.type !== RecordType.Done) return;
       try {
         const marks = JSON.parse(r.payload.toString('utf8')) as { i: string[]; s?: number[] };
+        let others: number[] | undefined;
         marks.i.forEach((id, k) => {
           done.add(id);
           const src = marks.s?.[k];
           if (src !== undefined && src !== num) {
             foreign.push({ id, src, holder: num });
             holders.add(num);
+            others ??= [];
+            if (!others.includes(src)) others.push(src);
           }
         });
+        if (others !== undefined) positions.push({ offset: r.offset, length: r.length, segments: others });
       } catch {
         // A record with a valid CRC but bad JSON cannot come from us; skip it.
       }
@@ -92,8 +105,8 @@ export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log
     const path = join(dir, segName(num));
     const buf = readSegment(path);
     // A segment holding marks of other segments' messages must carry them forward when it is
-    // deleted later in this run, like one written in this run.
-    const seg: Segment = { num, path, bytes: buf.length, live: 0, foreign: holders.has(num) };
+    // deleted later in this run, like one written in this run: from the records pass 1 found.
+    const seg: Segment = { num, path, bytes: buf.length, live: 0, foreign: holders.has(num), foreignMarks: foreignMarksOf.get(num) ?? [] };
     const dests = new Map<number, Destination | null>();
     scanBuffer(buf, (r) => {
       if (r.type === RecordType.Dest) {

@@ -30,10 +30,12 @@ export interface Segment {
   /** It holds completion marks of messages recorded in other segments (see carryForward). */
   foreign?: boolean;
   /**
-   * The completion-mark records this run wrote into it that name messages of other segments:
-   * where each sits and which other segments it names (carryForward reads only those whose
-   * segments are still on disk). Undefined for a segment this run did not start (adopted at
-   * start, or a file that already held records): carryForward then reads all of it.
+   * The completion-mark records in it that name messages of other segments: where each sits
+   * (the whole record, header included) and which other segments it names (carryForward reads
+   * only those whose segments are still on disk). Kept by the write path for a segment this run
+   * started, and listed by recovery (recoverSegments) for one adopted at start. Undefined for a
+   * file that already held records when this run opened it for writing (openSegment):
+   * carryForward then reads all of it.
    */
   foreignMarks?: ForeignMarks[];
   /** Accept records were written into it (in this run). */

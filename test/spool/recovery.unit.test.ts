@@ -156,6 +156,33 @@ describe('recoverSegments', () => {
     ]);
   });
 
+  it("lists where each mark record naming other segments' messages sits, whole, and the segments it names, so deleting it later reads those alone", () => {
+    const own = done(['three'], [3]);
+    const torn = done(['torn'], [1]).subarray(0, 12);
+    const first = done(['a', 'b', 'c', 'three-too'], [1, 2, 1, 3]);
+    const second = done(['d'], [2]);
+    const old = done(['e']); // an older journal's marks, without segment numbers: not carried
+    segment(1, dest(1, 'q'), accept('a', 1), accept('c', 1), accept('live1', 1));
+    segment(2, dest(1, 'q'), accept('b', 1), accept('d', 1), accept('live2', 1));
+    segment(3, dest(1, 'q'), accept('three', 1), accept('three-too', 1), accept('live3', 1), own, torn, first, old, second);
+    const { r } = recover();
+    const start = readSegment(join(dir, segName(3))).indexOf(first);
+    expect(start).toBeGreaterThan(0);
+    expect(r.corruptRecords).toBe(1);
+    expect(r.segments.map((s) => [s.num, s.foreign, s.foreignMarks])).toEqual([
+      [1, false, []],
+      [2, false, []],
+      [
+        3,
+        true,
+        [
+          { offset: start, length: first.length, segments: [1, 2] },
+          { offset: start + first.length + old.length, length: second.length, segments: [2] },
+        ],
+      ],
+    ]);
+  });
+
   it('marks for a segment that is gone, or without segment numbers (older journals), are not carried', () => {
     segment(2, dest(1, 'q'), accept('x', 1), done(['from-gone-segment'], [1]), done(['x']));
     const { r } = recover();

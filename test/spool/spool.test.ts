@@ -637,6 +637,41 @@ describe('completion marks held by a newer segment', () => {
     expect(drain(second.spool, d).map((e) => bodyOf(e.message))).toEqual(['m2']); // m1 stays done
   });
 
+  it('are carried forward by a holder adopted at start by reading its mark records, not all of it', async () => {
+    /** Bytes this process has read through read(2) and its kin so far (Linux). */
+    const bytesRead = (): number => Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+    const { spool: s } = spool({ segmentBytes: 1 });
+    s.recover(passThrough);
+    const d = makeDest('orders');
+    const [m1, m2] = [makeEnvelope(d, 'm1'), makeEnvelope(d, 'm2')];
+    s.append([m1, m2]); // segment 1
+    // Segment 2: four megabytes of accepts, then m1's mark (its message in segment 1).
+    const big = Array.from({ length: 40 }, (_, i) => makeEnvelope(d, String(i).padStart(2, '0').repeat(50_000)));
+    s.append(big);
+    s.delivered([m1]);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(segments()).toEqual(['seg-0000000001.log', 'seg-0000000002.log']);
+    const size = statSync(join(dir, 'seg-0000000002.log')).size;
+    expect(size).toBeGreaterThan(4_000_000);
+    // Restart: both segments are adopted, segment 2 still holding 40 unfinished messages.
+    const first = await restart(s, { segmentBytes: 1 });
+    const back = drain(first.spool, d);
+    expect(back.map((e) => e.id)).toEqual([m2.id, ...big.map((e) => e.id)]);
+    const m5 = makeEnvelope(d, 'm5');
+    first.spool.append([m5]); // segment 3, unfinished
+    // Segment 2 finished and deleted while segment 1 lives: m1's mark is carried into segment 3.
+    const before = bytesRead();
+    first.spool.delivered(back.slice(1));
+    const read = bytesRead() - before;
+    await new Promise((r) => setTimeout(r, 40));
+    await first.spool.removed();
+    expect(segments()).toEqual(['seg-0000000001.log', 'seg-0000000003.log']);
+    // The mark record alone, not the 4 MB segment it was in.
+    expect(read).toBeLessThan(64 * 1024);
+    const second = await restart(first.spool, { segmentBytes: 1 });
+    expect(drain(second.spool, d).map((e) => e.id)).toEqual([m2.id, m5.id]); // not m1, and no duplicates
+  });
+
   it('are kept across a restart that deletes their holder', async () => {
     const { spool: s } = spool({ segmentBytes: 1 });
     s.recover(passThrough);
