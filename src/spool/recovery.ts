@@ -23,8 +23,6 @@ export interface Recovered {
   tallies: Array<{ dest: Destination; count: number; bytes: number }>;
   /** The stored credentials each rebuilt destination came from (written again in its Dest records). */
   credentialsOf: Map<Destination, Credentials | null>;
-  /** Completion marks to write again: their holder segment is deleted at start, their message's segment stays. */
-  carry: Array<{ id: string; src: number }>;
   /** Unfinished messages found (those without usable credentials not included). */
   recoveredCount: number;
   /** Damaged regions found (torn or corrupt records). */
@@ -59,7 +57,6 @@ export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log
   // Pass 1: which messages are finished, and which marks are held by a segment other than
   // the message's own (to carry forward if their holder is deleted below).
   const done = new Set<string>();
-  const foreign: Array<{ id: string; src: number; holder: number }> = [];
   const holders = new Set<number>();
   /**
    * Per segment, where each of its mark records naming other segments' messages sits (whole
@@ -81,7 +78,6 @@ export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log
           done.add(id);
           const src = marks.s?.[k];
           if (src !== undefined && src !== num) {
-            foreign.push({ id, src, holder: num });
             holders.add(num);
             others ??= [];
             if (!others.includes(src)) others.push(src);
@@ -156,11 +152,7 @@ export function recoverSegments(dir: string, credentialsFor: CredentialsFor, log
   if (unrecoverable.length > 0) {
     log.error({ count: unrecoverable.length, msgIds: unrecoverable.slice(0, 20) }, 'spooled messages whose credentials are not available in this mode (sent with --credentials chain, now pass-through?) stay in the spool');
   }
-  // Marks whose holder is deleted at start (nothing unfinished in it) but whose message's
-  // segment stays: the Spool writes them again (see SegmentFiles.adopt).
-  const stays = (num: number): boolean => (segments.get(num)?.live ?? 0) > 0;
-  const carry = foreign.filter((m) => stays(m.src) && !stays(m.holder)).map((m) => ({ id: m.id, src: m.src }));
-  return { segments: [...segments.values()], lastNum: nums.at(-1) ?? 0, paged, tallies: [...recovered.values()], credentialsOf, carry, recoveredCount, corruptRecords };
+  return { segments: [...segments.values()], lastNum: nums.at(-1) ?? 0, paged, tallies: [...recovered.values()], credentialsOf, recoveredCount, corruptRecords };
 }
 
 // The accept payload starts with {"i":"<id>","k":<n>, (JSON.stringify keeps key order):

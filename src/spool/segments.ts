@@ -117,10 +117,11 @@ export class SegmentFiles {
   }
 
   /**
-   * Takes over the segments found at start, deletes those with nothing unfinished, starts
-   * segment `next`, and writes the completion marks recovery says to carry.
+   * Takes over the segments found at start, deletes those with nothing unfinished (carrying the
+   * marks they hold for segments that stay, as any deletion does: carryForward, from the mark
+   * records recovery listed), starts segment `next` and writes those marks into it.
    */
-  adopt(segments: readonly Segment[], next: number, carry: ReadonlyArray<{ id: string; src: number }>): void {
+  adopt(segments: readonly Segment[], next: number): void {
     for (const seg of segments) {
       this.segments.set(seg.num, seg);
       this.totalBytes += seg.bytes;
@@ -128,10 +129,6 @@ export class SegmentFiles {
     for (const seg of [...this.segments.values()]) if (seg.live === 0) this.dropSegment(seg);
     this.reserve.ensure();
     this.openSegment(next);
-    // Marks whose holder was just deleted but whose message's segment stays: keep them.
-    for (const m of carry) {
-      this.done.push(m.id, m.src);
-    }
     this.flushDone();
   }
 

@@ -89,7 +89,7 @@ export class Spool implements MessageStore, Pager {
     this.recoveredCount += r.recoveredCount;
     for (const [dest, c] of r.credentialsOf) this.credentialsOf.set(dest, c);
     for (const [key, entry] of r.paged) this.paged.set(key, entry);
-    this.files.adopt(r.segments, r.lastNum + 1, r.carry);
+    this.files.adopt(r.segments, r.lastNum + 1);
     if (this.recoveredCount > 0) this.log.info({ recovered: this.recoveredCount, segments: this.files.segments.size }, 'recovered unfinished messages from the spool');
     return r.tallies;
   }

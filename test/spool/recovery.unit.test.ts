@@ -58,7 +58,7 @@ function idsAt(r: ReturnType<typeof recover>['r']): Record<string, string[]> {
 describe('recoverSegments', () => {
   it('an empty directory: nothing to recover', () => {
     const { r } = recover();
-    expect(r).toMatchObject({ segments: [], lastNum: 0, tallies: [], carry: [], recoveredCount: 0, corruptRecords: 0 });
+    expect(r).toMatchObject({ segments: [], lastNum: 0, tallies: [], recoveredCount: 0, corruptRecords: 0 });
   });
 
   it('finds the unfinished messages per destination, in order across segments, at positions that read back', () => {
@@ -142,17 +142,16 @@ describe('recoverSegments', () => {
     expect(r.lastNum).toBe(10);
   });
 
-  it('marks held by a segment deleted at start, for messages of a segment that stays, are to be carried', () => {
+  it('a segment deleted at start holding marks of a segment that stays says so, with where those marks are (adopt carries them)', () => {
     segment(1, dest(1, 'q'), accept('live', 1), accept('done-held-by-2', 1), accept('done-held-by-3', 1));
     segment(2, dest(1, 'q'), accept('two', 1), done(['done-held-by-2', 'two'], [1, 2])); // nothing left in 2: deleted
     segment(3, dest(1, 'q'), accept('three', 1), done(['done-held-by-3'], [1])); // 'three' is live: 3 stays
     const { r } = recover();
     expect(idsAt(r)).toEqual({ q: ['live', 'three'] });
-    expect(r.carry).toEqual([{ id: 'done-held-by-2', src: 1 }]);
-    expect(r.segments.map((s) => [s.num, s.live, s.foreign])).toEqual([
-      [1, 1, false],
-      [2, 0, true],
-      [3, 1, true],
+    expect(r.segments.map((s) => [s.num, s.live, s.foreign, s.foreignMarks?.map((m) => m.segments)])).toEqual([
+      [1, 1, false, []],
+      [2, 0, true, [[1]]],
+      [3, 1, true, [[1]]],
     ]);
   });
 
@@ -183,10 +182,10 @@ describe('recoverSegments', () => {
     ]);
   });
 
-  it('marks for a segment that is gone, or without segment numbers (older journals), are not carried', () => {
+  it('marks without segment numbers (older journals) finish their messages; those naming a segment that is gone are listed (adopt skips them)', () => {
     segment(2, dest(1, 'q'), accept('x', 1), done(['from-gone-segment'], [1]), done(['x']));
     const { r } = recover();
     expect(r.tallies).toEqual([]);
-    expect(r.carry).toEqual([]);
+    expect(r.segments.map((s) => s.foreignMarks?.map((m) => m.segments))).toEqual([[[1]]]);
   });
 });

@@ -33,7 +33,7 @@ afterEach(() => {
 /** SegmentFiles in `dir`, started at segment 1; `bounds` stays live (tests change maxSpoolBytes). */
 function files(opts: { segmentBytes?: number; maxSpoolBytes?: number } = {}, o = { segmentBytes: 1_048_576, maxSpoolBytes: 64 * 1_048_576, ...opts }): SegmentFiles & { bounds: typeof o } {
   const f = new SegmentFiles(dir, o, ops, logs.log, (d) => d.credentials.get() as Credentials);
-  f.adopt([], 1, []);
+  f.adopt([], 1);
   return Object.assign(f, { bounds: o });
 }
 
