@@ -9,7 +9,7 @@ import type { Upstreams } from './upstreams/router.js';
 import { registerUpstreamMetrics } from './upstreams/metrics.js';
 import { registerS3Metrics } from './s3/metrics.js';
 import type { OutageSnapshot } from './delivery/outage.js';
-import { type Observer, QueueTally, ScrapedHistogram, tallyCounter } from './hot-metrics.js';
+import { type Observer, QueueTally, ScrapedHistogram, ScrapedSeries, tallyCounter } from './hot-metrics.js';
 import type { S3Stats, UploadBacklog } from './s3/stats.js';
 import type { HttpServerStats } from './http/server.js';
 
@@ -89,7 +89,6 @@ export class Metrics {
 
   private readonly retried: Counter<'queue' | 'code'>;
   private readonly deadLettered: Counter<'queue' | 'code'>;
-  private readonly requests: Counter<'queue' | 'result'>;
   private readonly requestErrors: Counter<'queue' | 'code'>;
   private readonly batchSize: Histogram;
   private readonly ackSeconds: ScrapedHistogram;
@@ -110,7 +109,18 @@ export class Metrics {
     tallyCounter(this.registry, `${p}messages_sent_total`, 'Messages SQS confirmed.', tallies, (t) => t.sent);
     this.retried = new Counter({ name: `${p}messages_retried_total`, help: 'Message send attempts that failed transiently and were scheduled again, by error code.', labelNames: ['queue', 'code'], registers });
     this.deadLettered = new Counter({ name: `${p}messages_dead_lettered_total`, help: 'Messages SQS refused for good (or too old), by reason code.', labelNames: ['queue', 'code'], registers });
-    this.requests = new Counter({ name: `${p}sqs_requests_total`, help: 'SendMessageBatch requests, by whether the request as a whole succeeded.', labelNames: ['queue', 'result'], registers });
+    new ScrapedSeries(
+      `${p}sqs_requests_total`,
+      'SendMessageBatch requests, by whether the request as a whole succeeded.',
+      'counter',
+      (emit) => {
+        for (const t of this.tallies.values()) {
+          if (t.requestsOk > 0) emit(t.sharedOk, t.requestsOk);
+          if (t.requestsError > 0) emit(t.sharedError, t.requestsError);
+        }
+      },
+      this.registry,
+    );
     this.requestErrors = new Counter({ name: `${p}sqs_request_errors_total`, help: 'SendMessageBatch requests that failed as a whole, by error code (NetworkError, TimeoutError, throttling, 5xx, ...).', labelNames: ['queue', 'code'], registers });
     this.batchSize = new Histogram({ name: `${p}batch_size`, help: 'Entries per SendMessageBatch request.', buckets: BATCH_BUCKETS, registers });
     this.ackSeconds = new ScrapedHistogram(`${p}ack_duration_seconds`, 'Time to answer POST /queues/:name, from request to response, by HTTP status.', 'status', ACK_BUCKETS, this.registry);
@@ -137,17 +147,22 @@ export class Metrics {
     gauge('spool_recovered_messages', 'Messages recovered from the spool at start.', (s) => s.store.info().recovered);
     gauge('spool_corrupt_records', 'Damaged journal records found at start.', (s) => s.store.info().corruptRecords);
     gauge('dead_letters_stored', 'Dead letters kept in the dead-letter store.', (s) => s.store.info().deadLetters);
-    new Gauge({
-      name: `${p}queue_backlog_messages`,
-      help: 'Messages not yet delivered, per queue.',
-      labelNames: ['queue'],
-      registers,
-      collect() {
-        if (!self.sources) return;
-        this.reset();
-        for (const [name, stats] of self.sources.pipeline.allStats()) this.inc({ queue: self.queues.get(name) }, stats.backlog);
+    new ScrapedSeries(
+      `${p}queue_backlog_messages`,
+      'Messages not yet delivered, per queue.',
+      'gauge',
+      (emit) => {
+        if (!this.sources) return;
+        // Per label: queues past the cap add up into "(other)"'s series, where the first of them is.
+        const sums = new Map<QueueTally, number>();
+        for (const [name, stats] of this.sources.pipeline.allStats()) {
+          const t = this.queue(name);
+          sums.set(t, (sums.get(t) ?? 0) + stats.backlog);
+        }
+        for (const [t, v] of sums) emit(t.shared, v);
       },
-    });
+      this.registry,
+    );
     new Gauge({
       name: `${p}upstream_pool`,
       help: 'The connection pool to SQS: connections (connected, free) and requests (pending, queued, running, size).',
@@ -205,12 +220,13 @@ export class Metrics {
       retried: (dest, code, count) => this.retried.inc({ queue: this.queues.get(dest.queueName), code: this.codes.get(code) }, count),
       deadLettered: (dest, code, count) => this.deadLettered.inc({ queue: this.queues.get(dest.queueName), code: this.codes.get(code) }, count),
       batchDone: (dest, entries, latencyMs, requestError) => {
-        const queue = this.queues.get(dest.queueName);
-        const result = requestError ? 'error' : 'ok';
+        const q = this.queue(dest.queueName);
         this.batchSize.observe(entries);
-        this.upstreamSeconds.observe({ result }, latencyMs / 1000);
-        this.requests.inc({ queue, result });
-        if (requestError) this.requestErrors.inc({ queue, code: this.codes.get(requestError.code) });
+        this.upstreamSeconds.observe({ result: requestError ? 'error' : 'ok' }, latencyMs / 1000);
+        if (requestError) {
+          q.requestsError += 1;
+          this.requestErrors.inc({ queue: q.label, code: this.codes.get(requestError.code) });
+        } else q.requestsOk += 1;
       },
       unexpectedError: () => this.unexpectedError('delivery'),
     };
@@ -324,9 +340,19 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  /** The Prometheus text exposition. */
-  render(): Promise<string> {
-    return this.registry.metrics();
+  /**
+   * The Prometheus text exposition, the same text as the registry's metrics(), one metric family
+   * a turn of the event loop: the registry renders every family in one turn, 13-20 ms with 1,000
+   * queues in use (issue 11: no request holds the loop more than a few milliseconds; a scrape
+   * every 15 s held every ack behind it).
+   */
+  async render(): Promise<string> {
+    const parts: string[] = [];
+    for (const metric of this.registry.getMetricsAsArray()) {
+      parts.push(await this.registry.getSingleMetricAsString(metric.name));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return `${parts.join('\n\n')}\n`;
   }
 
   /** The last request error that counted towards "unreachable" (for /readyz's reason). */

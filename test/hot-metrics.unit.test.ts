@@ -3,8 +3,8 @@
  * prom-client's own Histogram and Counter print for the same observations, and the daemon's
  * Metrics keeps its series' names, labels and label cap.
  */
-import { Counter, Histogram, Registry } from 'prom-client';
-import { QueueTally, ScrapedHistogram, tallyCounter } from '../src/hot-metrics.js';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { QueueTally, ScrapedHistogram, ScrapedSeries, tallyCounter } from '../src/hot-metrics.js';
 import { Metrics } from '../src/metrics.js';
 import type { Destination } from '../src/sqs/resolver.js';
 
@@ -68,6 +68,29 @@ describe('tallyCounter', () => {
   });
 });
 
+describe('ScrapedSeries', () => {
+  it("prints what prom-client's Counter and Gauge print for the same series (labels with quotes, backslashes, newlines), text and JSON", async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const odd = 'a "quoted" \\ back\nslash';
+    const series: Array<[Record<string, string>, number]> = [
+      [{ queue: 'orders', result: 'ok' }, 3],
+      [{ queue: odd, result: 'error' }, 1.5],
+      [{ queue: 'orders', result: 'error' }, 0],
+    ];
+    new ScrapedSeries('t_requests_total', 'Requests.', 'counter', (emit) => series.forEach(([l, v]) => emit(l, v)), ours);
+    new ScrapedSeries('t_backlog', 'Backlog.', 'gauge', (emit) => series.forEach(([l, v]) => emit({ queue: `${l.queue}/${l.result}` }, v + 1)), ours);
+    const c = new Counter({ name: 't_requests_total', help: 'Requests.', labelNames: ['queue', 'result'], registers: [theirs] });
+    const g = new Gauge({ name: 't_backlog', help: 'Backlog.', labelNames: ['queue'], registers: [theirs] });
+    for (const [l, v] of series) {
+      c.inc(l, v);
+      g.inc({ queue: `${l.queue}/${l.result}` }, v + 1);
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.getMetricsAsJSON()).toEqual(await theirs.getMetricsAsJSON());
+  });
+});
+
 describe('Metrics', () => {
   const dest = (queueName: string) => ({ queueName }) as Destination;
   const sample = (text: string, series: string) => {
@@ -103,5 +126,58 @@ describe('Metrics', () => {
     expect(sample(t, 'sqs_accelerator_ack_duration_seconds_bucket{le="+Inf",status="503"}')).toBe(1);
     expect(sample(t, 'sqs_accelerator_ack_duration_seconds_sum{status="503"}')).toBe(7);
     expect(sample(t, 'sqs_accelerator_ack_duration_seconds_count{status="202"}')).toBe(2);
+  });
+
+  it('counts SendMessageBatch requests and shows backlog per queue, past the label cap into "(other)"', async () => {
+    const m = new Metrics({ processMetrics: false, maxQueueLabels: 2 });
+    const stats = new Map([['a', { backlog: 4 }], ['b', { backlog: 0 }], ['c', { backlog: 2 }], ['d', { backlog: 5 }]]);
+    m.attach({
+      pipeline: { backlogMessages: 11, backlogBytes: 0, inFlightRequests: 0, totals: { md5Mismatch: 0 }, allStats: () => stats as never },
+      store: { info: () => ({ durability: 'memory', spoolBytes: 0, writable: true, recovered: 0, corruptRecords: 0, deadLetters: 0 }) },
+      client: { stats: () => undefined },
+    });
+    m.observer.batchDone?.(dest('a'), 10, 20, undefined);
+    m.observer.batchDone?.(dest('a'), 3, 20, { code: 'NetworkError', message: 'x' } as never);
+    m.observer.batchDone?.(dest('c'), 1, 20, undefined);
+    m.observer.batchDone?.(dest('d'), 1, 20, undefined);
+    const t = await m.render();
+    expect(sample(t, 'sqs_accelerator_sqs_requests_total{queue="a",result="ok"}')).toBe(1);
+    expect(sample(t, 'sqs_accelerator_sqs_requests_total{queue="a",result="error"}')).toBe(1);
+    // The first two queues seen (a, c) keep their names; d, and b (seen first at the scrape), are "(other)".
+    expect(sample(t, 'sqs_accelerator_sqs_requests_total{queue="c",result="ok"}')).toBe(1);
+    expect(sample(t, 'sqs_accelerator_sqs_requests_total{queue="(other)",result="ok"}')).toBe(1);
+    expect(sample(t, 'sqs_accelerator_sqs_requests_total{queue="c",result="error"}')).toBeUndefined();
+    expect(sample(t, 'sqs_accelerator_sqs_request_errors_total{queue="a",code="NetworkError"}')).toBe(1);
+    expect(sample(t, 'sqs_accelerator_queue_backlog_messages{queue="a"}')).toBe(4);
+    expect(sample(t, 'sqs_accelerator_queue_backlog_messages{queue="c"}')).toBe(2);
+    expect(sample(t, 'sqs_accelerator_queue_backlog_messages{queue="b"}')).toBeUndefined();
+    expect(sample(t, 'sqs_accelerator_queue_backlog_messages{queue="(other)"}')).toBe(5);
+    expect(t).toContain('# TYPE sqs_accelerator_queue_backlog_messages gauge');
+    expect(t).toContain('# TYPE sqs_accelerator_sqs_requests_total counter');
+  });
+
+  it("renders the registry's own text one metric family a turn, so a scrape of many queues does not hold the event loop", async () => {
+    const m = new Metrics({ maxQueueLabels: 1000 }); // process metrics on: the daemon's families
+    for (let i = 0; i < 300; i++) {
+      m.observer.accepted?.(dest(`q${i}`), i + 1, 10 * i);
+      m.observer.retried?.(dest(`q${i}`), 'ThrottlingException', 1);
+    }
+    m.observeAck(202, 0.001);
+    let turns = 0;
+    let counting = true;
+    const tick = (): void => {
+      turns += 1;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const text = await m.render();
+    counting = false;
+    // One family a turn (the registry's metrics() renders all in one: no turn passes).
+    expect(turns).toBeGreaterThanOrEqual(m.registry.getMetricsAsArray().length - 1);
+    // The same text, but for the process figures that move between two readings.
+    const moving = /^(process_|nodejs_)/;
+    const steady = (t: string) => t.split('\n').filter((l) => !moving.test(l) && !moving.test(l.replace(/^# (HELP|TYPE) /, ''))).join('\n');
+    expect(steady(text)).toBe(steady(await m.registry.metrics()));
+    expect(sample(text, 'sqs_accelerator_messages_accepted_total{queue="q299"}')).toBe(300);
   });
 });
