@@ -259,6 +259,6 @@ class DaemonImpl extends EventEmitter<DaemonEvents> implements Daemon {
 /** The S3 client's connections, and (memory-only mode) the temporary payload directory. */
 async function closeS3(deps: AppDeps): Promise<void> {
   if (!deps.s3) return;
-  deps.s3.policy?.payloads.close();
+  await deps.s3.policy?.payloads.close();
   await deps.s3.client.close();
 }

@@ -1,9 +1,10 @@
-import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { open, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SpoolError } from './lock.js';
+import { PendingWork } from './pending.js';
 
 /** Message ids as newMessageId() makes them (and request/reply's): safe as file names. */
 const ID = /^[A-Za-z0-9._-]{1,120}$/;
@@ -24,8 +25,19 @@ export class LargePayloads {
   private bytesOnDisk = 0;
   private readonly sizes = new Map<string, number>();
   private readonly temporary: boolean;
+  /** Payload files being deleted in libuv's pool (remove). */
+  private readonly removals = new PendingWork();
 
-  constructor(private readonly options: { spoolDir?: string; fsync: boolean; maxBytes: number; log: Logger }) {
+  constructor(
+    private readonly options: {
+      spoolDir?: string;
+      fsync: boolean;
+      maxBytes: number;
+      log: Logger;
+      /** Deletes a file in libuv's pool: fs.promises.unlink (tests hold it back). */
+      unlink?: (path: string) => Promise<void>;
+    },
+  ) {
     if (options.spoolDir !== undefined) {
       this.dir = join(options.spoolDir, 'large');
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -105,28 +117,38 @@ export class LargePayloads {
       if (this.options.fsync) await fh.datasync();
       await fh.close();
       await rename(part, path);
-      if (this.options.fsync) syncDir(this.dir);
+      if (this.options.fsync) await syncDir(this.dir);
       this.sizes.set(id, size);
       return size;
     } catch (err) {
       this.bytesOnDisk -= counted;
       await fh.close().catch(() => undefined);
-      rmSync(part, { force: true });
+      await rm(part, { force: true });
       throw err;
     }
   }
 
-  /** Deletes a payload file (delivered, refused at ingest, or its dead letter purged). */
+  /**
+   * Deletes a payload file (delivered, refused at ingest, or its dead letter purged): counted
+   * gone at once, unlinked in libuv's pool (freeing a file of megabytes held the event loop, once
+   * for every large message delivered). A crash before the unlink leaves a file no message
+   * claims, which the next start deletes.
+   */
   remove(id: string): void {
     const size = this.sizes.get(id);
     if (size === undefined) return;
     this.sizes.delete(id);
     this.bytesOnDisk -= size;
-    try {
-      unlinkSync(this.pathOf(id));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.options.log.warn({ msgId: id, code: (err as NodeJS.ErrnoException).code }, 'could not delete a large-message file');
-    }
+    this.removals.track(
+      (this.options.unlink ?? unlink)(this.pathOf(id)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') this.options.log.warn({ msgId: id, code: err.code }, 'could not delete a large-message file');
+      }),
+    );
+  }
+
+  /** Resolves once the payload files removed so far are unlinked (tests, close). */
+  removed(): Promise<void> {
+    return this.removals.settled();
   }
 
   /** Ids of the payload files on disk (recovery keeps those of unfinished messages and dead letters). */
@@ -134,7 +156,9 @@ export class LargePayloads {
     return [...this.sizes.keys()];
   }
 
-  close(): void {
+  /** Waits for the deletions under way; in memory-only mode removes the temporary directory. */
+  async close(): Promise<void> {
+    await this.removals.settled();
     if (this.temporary) rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -146,13 +170,14 @@ export class LargeBodyError extends Error {
   }
 }
 
-function syncDir(dir: string): void {
+/** Syncs a directory (a rename in it), in libuv's pool: on the event loop it was a journal commit per large message. */
+async function syncDir(dir: string): Promise<void> {
   try {
-    const fd = openSync(dir, 'r');
+    const fh = await open(dir, 'r');
     try {
-      fsyncSync(fd);
+      await fh.sync();
     } finally {
-      closeSync(fd);
+      await fh.close();
     }
   } catch {
     /* best effort: the rename is on disk at the next sync anyway */

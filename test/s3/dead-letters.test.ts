@@ -63,6 +63,7 @@ test('no such bucket: a dead letter that keeps its payload; shown as "in S3"; re
   expect(replay.status).toBe(200);
   const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 2, MessageAttributeNames: ['All'] }));
   expect(got.Messages?.[0]?.Body).toBe(`["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"${BUCKET}","s3Key":"${id}"}]`);
+  await d.daemon.deps.s3?.policy?.payloads.removed(); // unlinked in libuv's pool
   expect(existsSync(file)).toBe(false); // the letter and its payload file went together
 
   const fetched = await get(`/payload?bucket=${BUCKET}&key=${encodeURIComponent(id)}`);

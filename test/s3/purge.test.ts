@@ -91,6 +91,7 @@ test('purge of a letter the daemon offloaded deletes its S3 object and payload f
   expect(purged.status).toBe(200);
   expect(purged.json).toEqual({ purged: 2, deletedObjects: 1, failed: [] });
   expect(await exists(mine.key)).toBe(false);
+  await d.daemon.deps.s3?.policy?.payloads.removed(); // unlinked in libuv's pool
   expect(existsSync(join(d.spoolDir as string, 'spool', 'large', mine.id))).toBe(false);
   expect(await exists('apps/own')).toBe(true);
 }, 40_000);
