@@ -84,6 +84,8 @@ export interface Config {
   maxSpoolBytes: number;
   /** Journal segment size; finished segments are deleted. */
   spoolSegmentBytes: number;
+  /** Most dead letters kept; past it messages SQS refuses for good stay in the journal. */
+  maxDeadLetters: number;
   /** Messages kept in memory at most; with a spool the rest of the backlog waits on disk. */
   maxInMemoryMessages: number;
   /**
@@ -220,6 +222,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'spoolDir', flag: '--spool-dir', env: ['SQS_ACCELERATOR_SPOOL_DIR'], kind: 'string', default: '', example: '/var/lib/sqs-accelerator', doc: 'Spool directory (journal and dead letters), created 0700 with 0600 files. Default: $STATE_DIRECTORY (systemd), else $XDG_STATE_HOME/sqs-accelerator, else ~/.local/state/sqs-accelerator.' },
   { key: 'maxSpoolBytes', flag: '--max-spool-bytes', env: ['SQS_ACCELERATOR_MAX_SPOOL_BYTES'], kind: 'int', default: String(4096 * MiB), unit: 'bytes', min: MiB, doc: 'Most journal bytes on disk; beyond it new sends get 503 + Retry-After.' },
   { key: 'spoolSegmentBytes', flag: '--spool-segment-bytes', env: ['SQS_ACCELERATOR_SPOOL_SEGMENT_BYTES'], kind: 'int', default: String(64 * MiB), unit: 'bytes', min: 64 * 1024, doc: 'Journal segment size; a segment is deleted once every message in it is delivered or dead-lettered.' },
+  { key: 'maxDeadLetters', flag: '--max-dead-letters', env: ['SQS_ACCELERATOR_MAX_DEAD_LETTERS'], kind: 'int', default: '100000', min: 1, max: 10_000_000, example: '1000000', doc: 'Most dead letters kept in the spool directory (one file each; the index the daemon keeps of them takes about 260 bytes of memory a letter). Past it a message SQS refuses for good is not lost: it stays in the journal (logged once when the store fills) and is sent again at the next start; replay or purge letters to make room.' },
   { key: 'maxInMemoryMessages', flag: '--max-in-memory-messages', env: ['SQS_ACCELERATOR_MAX_IN_MEMORY_MESSAGES'], kind: 'int', default: '10000', min: 100, example: '50000', doc: 'Messages held in memory at most (each costs about 600 bytes of heap besides its body); with a spool, the rest of the backlog waits on disk and is read back in order, so memory stays bounded during long outages. 10,000 is some fifteen times what 64 batches in flight take.' },
   { key: 'maxInMemoryBytes', flag: '--max-in-memory-bytes', env: ['SQS_ACCELERATOR_MAX_IN_MEMORY_BYTES'], kind: 'int', default: '0', unit: 'bytes', min: 0, example: '67108864', doc: 'Message bytes (body + attributes) held in memory at most, as --max-in-memory-messages counts messages: with a spool the rest of the backlog waits on disk, so a backlog of large messages stays within the V8 heap. 0: an eighth of the V8 heap limit (node --max-old-space-size).' },
   // worker side (README "Worker side")

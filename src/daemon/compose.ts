@@ -77,7 +77,7 @@ export async function compose(config: Readonly<Config>, options: ComposeOptions)
   else if (config.durability === 'memory') store = new MemoryStore(log.child({ mod: 'store' }));
   else {
     checkSpoolDir(config.spoolDir);
-    spool = new Spool({ dir: config.spoolDir, durability: config.durability, maxSpoolBytes: config.maxSpoolBytes, segmentBytes: config.spoolSegmentBytes, log: log.child({ mod: 'spool' }) });
+    spool = new Spool({ dir: config.spoolDir, durability: config.durability, maxSpoolBytes: config.maxSpoolBytes, segmentBytes: config.spoolSegmentBytes, maxDeadLetters: config.maxDeadLetters, log: log.child({ mod: 'spool' }) });
     store = spool;
   }
   try {

@@ -74,7 +74,11 @@ export class DeadLetterDir implements DeadLetterStore {
   /** The letters being written in the pool (add), in order. */
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(spoolDir: string) {
+  /** Most letters kept (--max-dead-letters); past it add() keeps none of a call's (DeadLettersFull). */
+  readonly maxLetters: number;
+
+  constructor(spoolDir: string, options: { maxLetters?: number } = {}) {
+    this.maxLetters = options.maxLetters ?? Number.POSITIVE_INFINITY;
     this.dir = join(spoolDir, 'dead-letters');
     this.removePayload = (id) => rmSync(join(spoolDir, 'large', id), { force: true });
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -85,13 +89,15 @@ export class DeadLetterDir implements DeadLetterStore {
   /**
    * Keeps the letters of messages refused for good, each written, synced and renamed in libuv's
    * pool (a call's letters together, later calls' after them): on the event loop each was a fsync
-   * (issue 11). Resolves once every letter is kept; rejects if one could not be (the others stay).
+   * (issue 11). Resolves once every letter is kept; rejects if one could not be (the others stay),
+   * or with DeadLettersFull, keeping none, if they would take the store past maxLetters.
    */
   add(envs: readonly Envelope[], reason: FailureReason, credentialsOf: (env: Envelope) => Credentials | null): Promise<void> {
     const deadAt = Date.now();
     const letters = envs.map((env) => letterOf(env, reason, credentialsOf(env), deadAt));
     // A call's letters at once (the pool has threads for several), the calls one after another.
     const written = this.writing.then(async () => {
+      if (this.live + letters.length > this.maxLetters) throw new DeadLettersFull(this.live, this.maxLetters);
       await Promise.all(letters.map((letter) => this.write(letter)));
     });
     this.writing = written.catch(() => {});
@@ -347,6 +353,17 @@ export class DeadLetterDir implements DeadLetterStore {
   private ownerKey(c: Owner | Credentials | null): string {
     if (!c) return '';
     return createHmac('sha256', this.salt).update(`${c.accessKeyId.length}:${c.accessKeyId}`).update(c.secretAccessKey).digest('base64url').slice(0, 22);
+  }
+}
+
+/** The store holds --max-dead-letters letters: a call's letters are not written (they stay in the journal). */
+export class DeadLettersFull extends Error {
+  override readonly name = 'DeadLettersFull';
+  constructor(
+    readonly letters: number,
+    readonly max: number,
+  ) {
+    super(`the dead-letter store holds ${letters} of at most ${max} letters (--max-dead-letters)`);
   }
 }
 

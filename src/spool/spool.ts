@@ -4,7 +4,7 @@ import { type AcceptedAt, type Envelope, type FailureReason, toHeld } from '../d
 import type { MessageStore, Pager, StoreInfo } from '../delivery/store.js';
 import type { Destination } from '../sqs/resolver.js';
 import type { Credentials } from '../sqs/types.js';
-import { DeadLetterDir } from './dead-letters.js';
+import { DeadLetterDir, DeadLettersFull } from './dead-letters.js';
 import { checkAt, HEADER_BYTES, readAt, RecordType } from './journal.js';
 import { checkSpoolDir, lockSpoolDir, SpoolError, unlockSpoolDir } from './lock.js';
 import { PendingWork } from './pending.js';
@@ -25,6 +25,8 @@ export interface SpoolOptions {
   /** A segment is closed and a new one started past this size. */
   segmentBytes: number;
   log: Logger;
+  /** Most dead letters kept (--max-dead-letters); past it refused messages stay in the journal. Default: no bound. */
+  maxDeadLetters?: number;
   /** Disk space held back for completion marks (file RESERVE); default 1 MiB. */
   reserveBytes?: number;
   /** File operations, replaceable in tests (disk full, I/O errors). */
@@ -56,6 +58,8 @@ export class Spool implements MessageStore, Pager {
   private pending: Array<{ envs: readonly Envelope[]; resolve: () => void; reject: (e: Error) => void }> = [];
   private syncing = false;
   private closed = false;
+  /** The dead-letter store was full at the last attempt (deadLettered logs the change, not each batch). */
+  private lettersFull = false;
   private recoveredCount = 0;
   private corruptRecords = 0;
   private credentialsOf = new WeakMap<Destination, Credentials | null>();
@@ -74,7 +78,7 @@ export class Spool implements MessageStore, Pager {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     chmodSync(this.dir, 0o700);
     lockSpoolDir(this.dir);
-    this.deadLetters = new DeadLetterDir(this.dir);
+    this.deadLetters = new DeadLetterDir(this.dir, options.maxDeadLetters !== undefined ? { maxLetters: options.maxDeadLetters } : {});
     this.files = new SegmentFiles(this.dir, options, this.ops, this.log, (dest) => this.storedCredentials(dest));
   }
 
@@ -119,14 +123,25 @@ export class Spool implements MessageStore, Pager {
    * Writes the messages' dead letters (in libuv's pool, DeadLetterDir.add), then marks them
    * finished in the journal; resolves when that is done, or when a letter could not be written:
    * then they stay in the journal (not finished) rather than be lost, replayed at the next start.
+   * So do they while the store holds --max-dead-letters letters (logged when it fills, and when
+   * it has room again: not once per refused batch).
    */
   deadLettered(envs: readonly Envelope[], reason: FailureReason): Promise<void> {
     const kept = this.deadLetters.add(envs, reason, (env) => this.storedCredentials(env.dest)).then(
       () => {
+        if (this.lettersFull) {
+          this.lettersFull = false;
+          this.log.info({ letters: this.deadLetters.count(), max: this.deadLetters.maxLetters }, 'dead-letter store has room again');
+        }
         if (!this.closed) this.files.finish(envs);
       },
       (err: unknown) => {
-        this.log.error({ err: (err as Error).message, count: envs.length }, 'could not write dead letters; the messages stay in the spool');
+        if (!(err instanceof DeadLettersFull)) {
+          this.log.error({ err: (err as Error).message, count: envs.length }, 'could not write dead letters; the messages stay in the spool');
+        } else if (!this.lettersFull) {
+          this.lettersFull = true;
+          this.log.warn({ letters: err.letters, max: err.max }, 'dead-letter store full (--max-dead-letters): messages SQS refuses for good stay in the spool, to be sent again at the next start; replay or purge dead letters');
+        }
       },
     );
     return this.deadLettering.track(kept);

@@ -298,3 +298,28 @@ describe('the index of letters (no directory read or file scan per request: issu
     expect(dl.count()).toBe(0);
   });
 });
+
+it('past --max-dead-letters a refused message stays in the journal (not lost), logged once when the store fills and once when it has room again', async () => {
+  await spool.close();
+  const opened = openSpool(dir, { maxDeadLetters: 2 });
+  spool = opened.spool;
+  spool.recover(passThrough);
+  const dest = makeDest('q', ALICE);
+  await kill([makeEnvelope(dest, 'one'), makeEnvelope(dest, 'two')], 'AccessDenied');
+  await kill([makeEnvelope(dest, 'three')], 'AccessDenied');
+  await kill([makeEnvelope(dest, 'four')], 'AccessDenied');
+  const dl = spool.deadLetters;
+  expect((await dl.list()).items.map((l) => l.body)).toEqual(['one', 'two']);
+  expect(opened.logs.find('dead-letter store full')).toEqual([expect.objectContaining({ level: 'warn', letters: 2, max: 2 })]);
+  // Room again (a letter purged): the next refused message is a letter, and the log says so once.
+  expect(await dl.remove(dl.ids()[0] as string)).toBe(true);
+  await kill([makeEnvelope(dest, 'five')], 'AccessDenied');
+  expect((await dl.list()).items.map((l) => l.body)).toEqual(['two', 'five']);
+  expect(opened.logs.find('dead-letter store has room again')).toHaveLength(1);
+  // The two kept out of the store are still in the journal: a restart brings them back to be sent again.
+  await spool.close();
+  spool = openSpool(dir, { maxDeadLetters: 2 }).spool;
+  const recovered = spool.recover(passThrough);
+  expect(recovered.map((r) => r.count)).toEqual([2]);
+  expect(spool.pageIn(recovered[0]?.dest.key as string, 10).envs.map((e) => bodyOf(e.message))).toEqual(['three', 'four']);
+});
