@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { QueueTally, ScrapedHistogram, ScrapedSeries, tallyCounter } from '../src/hot-metrics.js';
 import { Metrics } from '../src/metrics.js';
 import type { Destination } from '../src/sqs/resolver.js';
+import { withTurns } from './support/turns.js';
 
 const BOUNDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -163,15 +164,7 @@ describe('Metrics', () => {
       m.observer.retried?.(dest(`q${i}`), 'ThrottlingException', 1);
     }
     m.observeAck(202, 0.001);
-    let turns = 0;
-    let counting = true;
-    const tick = (): void => {
-      turns += 1;
-      if (counting) setImmediate(tick);
-    };
-    setImmediate(tick);
-    const text = await m.render();
-    counting = false;
+    const { value: text, turns } = await withTurns(() => m.render());
     // One family a turn (the registry's metrics() renders all in one: no turn passes).
     expect(turns).toBeGreaterThanOrEqual(m.registry.getMetricsAsArray().length - 1);
     // The same text, but for the process figures that move between two readings.

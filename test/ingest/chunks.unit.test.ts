@@ -10,6 +10,7 @@ import { CHUNK_BYTES, CHUNK_ENTRIES, chunkEnds, Ingest } from '../../src/ingest/
 import type { IngestEntry } from '../../src/ingest/index.js';
 import { createLogger } from '../../src/log.js';
 import { makeDest } from '../support/delivery-harness.js';
+import { withTurns } from '../support/turns.js';
 
 const log = createLogger('silent');
 const dest = makeDest('plain');
@@ -45,15 +46,7 @@ it('chunkEnds: at most CHUNK_ENTRIES entries and CHUNK_BYTES bytes a piece, at l
 it('a 1,000-entry batch is appended in pieces of CHUNK_ENTRIES, a turn of the loop between them, results in order', async () => {
   const { pipeline, appends } = recordingPipeline();
   const ingest = new Ingest({ pipeline, resolver, log });
-  let turns = 0;
-  let counting = true;
-  const tick = (): void => {
-    turns += 1;
-    if (counting) setImmediate(tick);
-  };
-  setImmediate(tick);
-  const results = await ingest.send(dest, entries(1000));
-  counting = false;
+  const { value: results, turns } = await withTurns(() => ingest.send(dest, entries(1000)));
   expect(appends).toEqual(Array.from({ length: 1000 / CHUNK_ENTRIES }, () => CHUNK_ENTRIES));
   expect(turns).toBeGreaterThanOrEqual(1000 / CHUNK_ENTRIES - 1); // other callbacks ran between the pieces
   expect(results.map((r) => (r.ok ? r.id : r.error.code))).toEqual(Array.from({ length: 1000 }, (_, i) => `id-${i}`));
