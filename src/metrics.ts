@@ -147,6 +147,7 @@ export class Metrics {
     gauge('spool_recovered_messages', 'Messages recovered from the spool at start.', (s) => s.store.info().recovered);
     gauge('spool_corrupt_records', 'Damaged journal records found at start.', (s) => s.store.info().corruptRecords);
     gauge('dead_letters_stored', 'Dead letters kept in the dead-letter store.', (s) => s.store.info().deadLetters);
+    gauge('dead_letters_limit', 'The --max-dead-letters bound (0: no dead-letter store); past it refused messages stay in the spool.', (s) => s.store.info().deadLettersLimit ?? 0);
     new ScrapedSeries(
       `${p}queue_backlog_messages`,
       'Messages not yet delivered, per queue.',

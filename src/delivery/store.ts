@@ -56,6 +56,8 @@ export interface StoreInfo {
   spoolBytes: number;
   /** Dead letters kept. */
   deadLetters: number;
+  /** Most dead letters kept (--max-dead-letters); absent without a dead-letter store. */
+  deadLettersLimit?: number;
   /** Messages recovered from the journal at start. */
   recovered: number;
   /** Damaged records found at start (torn or corrupt tail). */

@@ -226,6 +226,7 @@ export class Spool implements MessageStore, Pager {
       dir: this.dir,
       spoolBytes: this.files.totalBytes,
       deadLetters: this.deadLetters.count(),
+      ...(Number.isFinite(this.deadLetters.maxLetters) ? { deadLettersLimit: this.deadLetters.maxLetters } : {}),
       recovered: this.recoveredCount,
       corruptRecords: this.corruptRecords,
       writable: this.files.writable,

@@ -136,6 +136,7 @@ describe('ops routes', () => {
     expect(sample(t, 'sqs_accelerator_inflight_requests')).toBe(0);
     expect(sample(t, 'sqs_accelerator_spool_bytes')).toBe(0);
     expect(sample(t, 'sqs_accelerator_spool_writable')).toBe(1);
+    expect(sample(t, 'sqs_accelerator_dead_letters_limit')).toBe(0); // memory store: no dead-letter store
     const batches = sample(t, 'sqs_accelerator_batch_size_count') as number;
     expect(batches).toBeGreaterThanOrEqual(2);
     expect(sample(t, 'sqs_accelerator_batch_size_sum')).toBe(6);

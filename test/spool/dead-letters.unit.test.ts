@@ -310,6 +310,7 @@ it('past --max-dead-letters a refused message stays in the journal (not lost), l
   await kill([makeEnvelope(dest, 'four')], 'AccessDenied');
   const dl = spool.deadLetters;
   expect((await dl.list()).items.map((l) => l.body)).toEqual(['one', 'two']);
+  expect(spool.info()).toMatchObject({ deadLetters: 2, deadLettersLimit: 2 }); // /metrics: dead_letters_stored against _limit
   expect(opened.logs.find('dead-letter store full')).toEqual([expect.objectContaining({ level: 'warn', letters: 2, max: 2 })]);
   // Room again (a letter purged): the next refused message is a letter, and the log says so once.
   expect(await dl.remove(dl.ids()[0] as string)).toBe(true);
