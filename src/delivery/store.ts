@@ -108,7 +108,12 @@ export interface StoredDeadLetter extends DeadLetter {
 
 /** Dead letters kept (src/spool/dead-letters.ts): letters are read and removed off the event loop. */
 export interface DeadLetterStore {
-  list(options?: { queue?: string; limit?: number; offset?: number; owner?: Owner }): Promise<{ total: number; items: DeadLetter[] }>;
+  /** A page, oldest first; `maxBodyChars` ends it early once its bodies pass that many characters. */
+  list(options?: { queue?: string; limit?: number; offset?: number; owner?: Owner; maxBodyChars?: number }): Promise<{ total: number; items: DeadLetter[] }>;
+  /** Ids of the letters of a queue (or all; the caller's own given an owner), oldest first, at most `limit`, and how many. */
+  select(options: { queue?: string; limit: number; owner?: Owner }): Promise<{ total: number; ids: string[] }>;
+  /** Of these ids, those with a letter (the caller's own, given an owner), in the order given. */
+  owned(ids: readonly string[], owner?: Owner): Promise<string[]>;
   get(id: string, owner?: Owner): Promise<DeadLetter | undefined>;
   /** The full record, credentials included: for replay only, never for display. */
   load(id: string): Promise<StoredDeadLetter | undefined>;

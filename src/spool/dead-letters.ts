@@ -15,6 +15,8 @@ const NAME = /^(\d{15})\.([A-Za-z0-9-]+)\.([A-Za-z0-9_.-]+)\.json$/;
 export const COUNT_REFRESH_MS = 5_000;
 /** Files read at once to learn whose letters they are (an owner-scoped list, the first time). */
 const OWNER_READS = 16;
+/** Letters of a page read at once (list). */
+const LIST_READS = 16;
 
 /** A letter the index knows: its file name's parts, and whose key pair sent it once read. */
 interface Indexed {
@@ -148,19 +150,61 @@ export class DeadLetterDir implements DeadLetterStore {
     return this.byId.has(id);
   }
 
-  async list(options: { queue?: string; limit?: number; offset?: number; owner?: Owner } = {}): Promise<{ total: number; items: DeadLetter[] }> {
+  /**
+   * A page of letters, oldest first. `maxBodyChars` bounds the page by its bodies too (a page of
+   * 1,000 letters of 1 MiB each was a gigabyte answer): letters are read LIST_READS at a time and
+   * the page ends once their bodies pass it, so a caller pages on by the items it got.
+   */
+  async list(options: { queue?: string; limit?: number; offset?: number; owner?: Owner; maxBodyChars?: number } = {}): Promise<{ total: number; items: DeadLetter[] }> {
     const limit = options.limit ?? 100;
     const offset = options.offset ?? 0;
-    const { queue, owner } = options;
-    let chosen = this.current().filter((e) => !e.gone && (queue === undefined || e.queue === queue));
-    if (owner) {
-      await this.knowOwners(chosen);
-      const key = this.ownerKey(owner);
-      chosen = chosen.filter((e) => !e.gone && e.owner === key);
+    const { owner } = options;
+    const maxChars = options.maxBodyChars ?? Number.POSITIVE_INFINITY;
+    const chosen = await this.chosen(options.queue, owner);
+    const page = chosen.slice(offset, offset + limit);
+    const items: DeadLetter[] = [];
+    let missing = 0;
+    let chars = 0;
+    for (let i = 0; i < page.length && (items.length === 0 || chars <= maxChars); i += LIST_READS) {
+      for (const l of await Promise.all(page.slice(i, i + LIST_READS).map((e) => this.read(e)))) {
+        if (l === undefined || (owner && !ownedBy(l, owner))) missing += 1;
+        else if (items.length === 0 || chars + l.body.length <= maxChars) {
+          items.push(publicView(l));
+          chars += l.body.length;
+        } else chars = Number.POSITIVE_INFINITY; // the page is full
+      }
     }
-    const page = await Promise.all(chosen.slice(offset, offset + limit).map((e) => this.read(e)));
-    const items = page.filter((l): l is DeadLetterFile => l !== undefined && (!owner || ownedBy(l, owner))).map(publicView);
-    return { total: chosen.length - (page.length - items.length), items };
+    return { total: chosen.length - missing, items };
+  }
+
+  /** The index's letters of a queue (or all), the caller's own given an owner (read once to learn it). */
+  private async chosen(queue: string | undefined, owner: Owner | undefined): Promise<Indexed[]> {
+    const chosen = this.current().filter((e) => !e.gone && (queue === undefined || e.queue === queue));
+    if (!owner) return chosen;
+    await this.knowOwners(chosen);
+    const key = this.ownerKey(owner);
+    return chosen.filter((e) => !e.gone && e.owner === key);
+  }
+
+  /**
+   * The ids of the letters a selection means (of a queue, a caller's own), oldest first, at most
+   * `limit`, and how many there are: from the index, no letter read but to learn owners once.
+   * Replay and purge act on ids; reading up to 1,000 letters of up to 1 MiB each to get them held
+   * a gigabyte.
+   */
+  async select(options: { queue?: string; limit: number; owner?: Owner }): Promise<{ total: number; ids: string[] }> {
+    const chosen = await this.chosen(options.queue, options.owner);
+    return { total: chosen.length, ids: chosen.slice(0, options.limit).map((e) => e.id) };
+  }
+
+  /** Of these ids, those with a letter (the caller's own, given an owner), in the order given. */
+  async owned(ids: readonly string[], owner?: Owner): Promise<string[]> {
+    this.current();
+    const entries = ids.map((id) => this.byId.get(id)).filter((e): e is Indexed => e !== undefined);
+    if (!owner) return entries.map((e) => e.id);
+    await this.knowOwners(entries);
+    const key = this.ownerKey(owner);
+    return entries.filter((e) => !e.gone && e.owner === key).map((e) => e.id);
   }
 
   async get(id: string, owner?: Owner): Promise<DeadLetter | undefined> {

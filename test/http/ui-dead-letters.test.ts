@@ -148,6 +148,25 @@ it('purge: confirmation, CSRF, then removed for good; bad selections are 400s na
   expect((await req('GET', '/replay-dead-letters?id=nope')).status).toBe(404);
 });
 
+it('a page of the list is bounded by its bodies (LIST_BODY_CHARS), and a confirmation of "all" reads no letter it does not name', async () => {
+  const big = Array.from({ length: 10 }, (_, i) => letter(`big-${i}`, 'huge', { body: `${i}`.repeat(1024 * 1024) }));
+  for (const l of big) await store.write(l);
+  try {
+    const page = await req('GET', '/dead-letters?queue=huge&limit=1000');
+    expect(page.status).toBe(200);
+    // 8 MiB of bodies at most: 8 of the 10 (all 10, 10 MiB, were built into one answer).
+    expect([page.json.total, page.json.items.length]).toEqual([10, 8]);
+    const next = await req('GET', '/dead-letters?queue=huge&limit=1000&offset=8');
+    expect(next.json.items.map((l: { id: string }) => l.id)).toEqual(['big-8', 'big-9']);
+    const confirm = await req('GET', '/purge-dead-letters?all=1&queue=huge');
+    expect([confirm.status, confirm.json.total, confirm.json.ids]).toEqual([200, 10, big.map((l) => l.id)]);
+    const purged = await req('POST', '/purge-dead-letters', { json: { all: true, queue: 'huge' } });
+    expect(purged.json).toMatchObject({ purged: 10, failed: [] });
+  } finally {
+    for (const l of big) await store.remove(l.id);
+  }
+});
+
 it('never shows a secret', () => {
   for (const r of seen) {
     expect(r.text).not.toContain(SECRET);

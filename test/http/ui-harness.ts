@@ -88,6 +88,11 @@ export class DeadLetterMemoryStore extends MemoryStore implements MessageStore {
       const offset = o.offset ?? 0;
       return { total: all.length, items: all.slice(offset, offset + (o.limit ?? 50)) };
     },
+    select: async (o) => {
+      const all = this.items.filter((x) => (o.queue === undefined || x.queueName === o.queue) && (o.owner === undefined || x.accessKeyId === o.owner.accessKeyId));
+      return { total: all.length, ids: all.slice(0, o.limit).map((x) => x.id) };
+    },
+    owned: async (ids, owner) => ids.filter((id) => this.items.some((x) => x.id === id && (owner === undefined || x.accessKeyId === owner.accessKeyId))),
     get: async (id) => this.items.find((x) => x.id === id),
     // This store keeps no credentials, so nothing in it can be replayed.
     load: async () => undefined,

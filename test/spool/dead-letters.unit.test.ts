@@ -324,3 +324,25 @@ it('past --max-dead-letters a refused message stays in the journal (not lost), l
   expect(recovered.map((r) => r.count)).toEqual([2]);
   expect(spool.pageIn(recovered[0]?.dest.key as string, 10).envs.map((e) => bodyOf(e.message))).toEqual(['three', 'four']);
 });
+
+it('select() and owned() answer from the index (no letter read once owners are known); list() can end a page by its bodies', async () => {
+  const big = 'B'.repeat(20_000);
+  await kill(Array.from({ length: 50 }, () => makeEnvelope(makeDest('q', BOB), big)), 'AccessDenied');
+  await kill([makeEnvelope(makeDest('q', ALICE), 'a1'), makeEnvelope(makeDest('other', ALICE), 'a2')], 'AccessDenied');
+  const dl = spool.deadLetters;
+  const bobs = dl.ids('q').slice(0, 50);
+  const read = (): number => Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+  const before = read();
+  expect(await dl.select({ limit: 3, owner: BOB })).toEqual({ total: 50, ids: bobs.slice(0, 3) });
+  expect((await dl.select({ limit: 10, owner: ALICE, queue: 'other' })).total).toBe(1);
+  expect(await dl.select({ limit: 100, owner: { accessKeyId: BOB.accessKeyId, secretAccessKey: 'wrong' } })).toEqual({ total: 0, ids: [] });
+  expect(await dl.owned([bobs[1] as string, 'no-such', bobs[0] as string], BOB)).toEqual([bobs[1], bobs[0]]);
+  expect(await dl.owned([bobs[0] as string], ALICE)).toEqual([]);
+  expect(await dl.owned([bobs[0] as string, 'no-such'])).toEqual([bobs[0]]);
+  expect(read() - before).toBeLessThan(200_000); // its own letters: owners known as written (1 MB of bodies here)
+  // A page bounded by its bodies: ends once they pass the bound, never empty.
+  const page = await dl.list({ owner: BOB, limit: 50, maxBodyChars: 50_000 });
+  expect([page.total, page.items.length]).toEqual([50, 2]);
+  expect((await dl.list({ owner: BOB, limit: 50, maxBodyChars: 10 })).items.map((l) => l.id)).toEqual([bobs[0]]);
+  expect((await dl.list({ owner: BOB, limit: 50, offset: 48, maxBodyChars: 50_000 })).items.map((l) => l.id)).toEqual(bobs.slice(48));
+});

@@ -16,6 +16,12 @@ import { checkQueueName } from '../../../ingest/index.js';
 export const MAX_DEAD_LETTERS_PER_ACTION = 1000;
 /** Letters named on a confirmation page (the rest are counted). */
 const CONFIRM_LISTED = 50;
+/**
+ * Most body characters in one page of the list (JSON or HTML): past them the page ends early
+ * (`items` shorter than `limit`; page on from `offset` + the items got). 1,000 letters of 1 MiB
+ * each were a gigabyte built in memory for one answer.
+ */
+export const LIST_BODY_CHARS = 8 * 1024 * 1024;
 const PER_PAGE = 50;
 const ID = /^[A-Za-z0-9-]{1,64}$/;
 
@@ -51,7 +57,7 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
       sendHtml(ctx, deadLetterListPage({ scope: 'all', total: 0, offset: 0, limit, items: [] }, { user: userLabel(ctx, deps), flashes: [], memoryOnly: true }));
       return;
     }
-    const listed = await storeOf().list({ limit, offset, ...(queue ? { queue } : {}), ...o });
+    const listed = await storeOf().list({ limit, offset, maxBodyChars: LIST_BODY_CHARS, ...(queue ? { queue } : {}), ...o });
     if (!html) {
       ctx.body = { total: listed.total, offset, limit, items: listed.items };
       return;
@@ -72,11 +78,17 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
     router.get(`/${action}-dead-letters`, async (ctx) => {
       const o = await ownerOf(ctx);
       const selection = selectionOf(new Map([['id', queryAll(ctx, 'id')], ['all', queryAll(ctx, 'all')], ['queue', queryAll(ctx, 'queue')]]));
-      const { letters, total } = await chosen(storeOf(), selection, o.owner);
+      const store = storeOf();
+      const { ids, total } = await chosen(store, selection, o.owner);
       if (total === 0) throw answerError(404, 'NoSuchDeadLetter', 'none of the chosen dead letters exist for these credentials (already replayed or purged?)');
-      const data = { selection, letters: letters.slice(0, CONFIRM_LISTED), total, max: MAX_DEAD_LETTERS_PER_ACTION };
-      if (wantsHtml(ctx)) sendHtml(ctx, confirmDeadLettersPage(action, data, { user: userLabel(ctx, deps), token: csrfToken(ctx) }));
-      else ctx.body = { total, ids: letters.map((l) => l.id), confirm: { method: 'POST', path: `/${action}-dead-letters` } };
+      if (!wantsHtml(ctx)) {
+        ctx.body = { total, ids, confirm: { method: 'POST', path: `/${action}-dead-letters` } };
+        return;
+      }
+      // Only the letters the page names are read.
+      const letters = (await Promise.all(ids.slice(0, CONFIRM_LISTED).map((id) => store.get(id, o.owner)))).filter((l): l is DeadLetter => l !== undefined);
+      const data = { selection, letters, total, max: MAX_DEAD_LETTERS_PER_ACTION };
+      sendHtml(ctx, confirmDeadLettersPage(action, data, { user: userLabel(ctx, deps), token: csrfToken(ctx) }));
     });
   }
 
@@ -84,10 +96,10 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
     const creds = await credentialsOf(ctx, deps);
     const owner = deadLetterOwner(deps, creds);
     const store = storeOf();
-    const { letters } = await chosen(store, selectionOf(await readFields(ctx)), owner);
+    const { ids } = await chosen(store, selectionOf(await readFields(ctx)), owner);
     const spoolDir = deps.store.info().dir;
     const uploadPayload = deps.s3 && spoolDir ? payloadUploader(deps.s3.client, spoolDir) : undefined;
-    const results = await replayDeadLetters(store, letters.map((l) => l.id), { client: deps.client, credentials: () => creds, ...(uploadPayload ? { uploadPayload } : {}) });
+    const results = await replayDeadLetters(store, ids, { client: deps.client, credentials: () => creds, ...(uploadPayload ? { uploadPayload } : {}) });
     const replayed = results.filter((r) => r.ok).length;
     log.info({ replayed, failed: results.length - replayed, by: userLabel(ctx, deps) }, 'dead letters replayed');
     const failed = results.length - replayed;
@@ -108,10 +120,10 @@ export function registerDeadLetterRoutes(router: Router, deps: AppDeps): void {
     const creds = await credentialsOf(ctx, deps);
     const owner = deadLetterOwner(deps, creds);
     const store = storeOf();
-    const { letters } = await chosen(store, selectionOf(await readFields(ctx)), owner);
+    const { ids } = await chosen(store, selectionOf(await readFields(ctx)), owner);
     // A large message the daemon offloaded takes its S3 object along, deleted with the caller's credentials (as replay sends).
     const s3 = deps.s3 ? { client: deps.s3.client, credentials: () => creds } : undefined;
-    const results = await purgeDeadLetters(store, letters.map((l) => l.id), s3 ? { s3 } : {});
+    const results = await purgeDeadLetters(store, ids, s3 ? { s3 } : {});
     const purged = results.filter((r) => r.ok).length;
     const objects = results.filter((r) => r.ok && r.deletedObject !== undefined).length;
     const failed = results.filter((r): r is Extract<PurgeResult, { ok: false }> => !r.ok);
@@ -150,14 +162,16 @@ function selectionOf(fields: Fields): Selection {
   return { ids };
 }
 
-/** The letters a selection means that the caller may act on, oldest first, at most MAX per request; `total` before the cap. */
-async function chosen(store: DeadLetterStore, sel: Selection, owner: Owner | undefined): Promise<{ letters: DeadLetter[]; total: number }> {
+/**
+ * The ids of the letters a selection means that the caller may act on, oldest first, at most MAX
+ * per request; `total` before the cap. From the store's index: no letter is read for it.
+ */
+async function chosen(store: DeadLetterStore, sel: Selection, owner: Owner | undefined): Promise<{ ids: string[]; total: number }> {
   if ('ids' in sel) {
-    const letters = (await Promise.all(sel.ids.map((id) => store.get(id, owner)))).filter((l): l is DeadLetter => l !== undefined);
-    return { letters, total: letters.length };
+    const ids = await store.owned(sel.ids, owner);
+    return { ids, total: ids.length };
   }
-  const listed = await store.list({ limit: MAX_DEAD_LETTERS_PER_ACTION, ...(sel.queue ? { queue: sel.queue } : {}), ...(owner ? { owner } : {}) });
-  return { letters: listed.items, total: listed.total };
+  return store.select({ limit: MAX_DEAD_LETTERS_PER_ACTION, ...(sel.queue ? { queue: sel.queue } : {}), ...(owner ? { owner } : {}) });
 }
 
 function resultFlashes(ctx: Context): Flash[] {

@@ -6,6 +6,7 @@ import { type StatusData, type StatusS3, statusPage } from '../../ui/pages/statu
 import { statusQueues } from '../../ui/status-queues.js';
 import { html } from '../../ui/template.js';
 import { historyOf } from './live.js';
+import { LIST_BODY_CHARS } from './dead-letters.js';
 import { credentialsOf, intQuery, ownerOption, query, uptimeSeconds, userLabel, verifyCredentials } from './request.js';
 
 const DEAD_LETTERS_PER_PAGE = 20;
@@ -27,7 +28,7 @@ export function registerStatusRoutes(router: Router, deps: AppDeps): void {
     const dl = deps.store.deadLetters;
     if (dl) {
       const owner = ownerOption(deps, creds);
-      const listed = await dl.list({ limit: DEAD_LETTERS_PER_PAGE, offset, ...(queueFilter ? { queue: queueFilter } : {}), ...owner });
+      const listed = await dl.list({ limit: DEAD_LETTERS_PER_PAGE, offset, maxBodyChars: LIST_BODY_CHARS, ...(queueFilter ? { queue: queueFilter } : {}), ...owner });
       deadLetters = {
         scope: owner.owner ? 'yours' : 'all',
         total: listed.total,
