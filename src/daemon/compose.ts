@@ -166,6 +166,10 @@ async function build(
     // out with the chain again; only when nothing here uses the chain does it wait in the spool.
     const recovered = spool.recover((stored) => (stored ? staticCredentials(stored) : ownChain), unclaimed);
     for (const id of unclaimed ?? []) if (!spool.deadLetters.has(id)) policy?.payloads.remove(id);
+    // In pass-through mode every list of dead letters is a caller's own: learn whose each is now, in the background.
+    if (config.credentials !== 'chain') {
+      spool.deadLetters.learnOwners().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not read the dead letters\' owners; the first list will'));
+    }
     // New sends to a queue with messages in the spool use its destination at once.
     for (const r of recovered) resolver.adopt(r.dest);
     pipeline.restore(recovered);

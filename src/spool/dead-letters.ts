@@ -197,6 +197,14 @@ export class DeadLetterDir implements DeadLetterStore {
     return { total: chosen.length, ids: chosen.slice(0, options.limit).map((e) => e.id) };
   }
 
+  /**
+   * Learns whose every letter is (reading each file once, in libuv's pool), so the first list
+   * scoped to a caller need not: the daemon starts it in pass-through mode, where every list is.
+   */
+  async learnOwners(): Promise<void> {
+    await this.knowOwners(this.current());
+  }
+
   /** Of these ids, those with a letter (the caller's own, given an owner), in the order given. */
   async owned(ids: readonly string[], owner?: Owner): Promise<string[]> {
     this.current();
