@@ -73,6 +73,8 @@ export class DeadLetterDir implements DeadLetterStore {
   private owning: Promise<void> | undefined;
   /** Keys ownerKey() makes: per process, so the index holds no secret nor anything to test one against. */
   private readonly salt = randomBytes(32);
+  /** Letters' owner keys, each once (ownerOf); those of removed letters go at compaction (forget). */
+  private ownerKeys = new Map<string, string>();
   /** The letters being written in the pool (add), in order. */
   private writing: Promise<void> = Promise.resolve();
 
@@ -118,7 +120,7 @@ export class DeadLetterDir implements DeadLetterStore {
       await fh.close();
     }
     await rename(tmp, join(this.dir, name));
-    if (!this.named(letter.id, name)) this.insert(this.entry(name, letter.id, letter.queueName, this.ownerKey(letter.credentials)));
+    if (!this.named(letter.id, name)) this.insert(this.entry(name, letter.id, letter.queueName, this.ownerOf(letter.credentials)));
   }
 
   /**
@@ -364,6 +366,7 @@ export class DeadLetterDir implements DeadLetterStore {
     if (this.gone > 64 && this.gone >= this.live) {
       this.index = this.index.filter((x) => !x.gone);
       this.gone = 0;
+      this.ownerKeys = new Map(this.index.filter((x) => x.owner).map((x) => [x.owner as string, x.owner as string]));
     }
   }
 
@@ -376,7 +379,7 @@ export class DeadLetterDir implements DeadLetterStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.forget(e);
       return undefined; // removed meanwhile by another process, or unreadable
     }
-    e.owner ??= this.ownerKey(letter.credentials);
+    e.owner ??= this.ownerOf(letter.credentials);
     return letter;
   }
 
@@ -401,10 +404,22 @@ export class DeadLetterDir implements DeadLetterStore {
     }
   }
 
-  /** Who a key pair is, for the index: an HMAC under this process's salt, '' for none. */
+  /** Who a key pair is: an HMAC under this process's salt, '' for none. */
   private ownerKey(c: Owner | Credentials | null): string {
     if (!c) return '';
-    return createHmac('sha256', this.salt).update(`${c.accessKeyId.length}:${c.accessKeyId}`).update(c.secretAccessKey).digest('base64url').slice(0, 22);
+    return createHmac('sha256', this.salt).update(`${c.accessKeyId.length}:${c.accessKeyId}`).update(c.secretAccessKey).digest('base64url');
+  }
+
+  /**
+   * A letter's owner key for the index: one string per key pair, shared by all its letters (a
+   * string each took ~100 bytes a letter). Only letters' owners are kept, never a caller's.
+   */
+  private ownerOf(c: Credentials | null): string {
+    const key = this.ownerKey(c);
+    const known = this.ownerKeys.get(key);
+    if (known !== undefined) return known;
+    this.ownerKeys.set(key, key);
+    return key;
   }
 }
 
