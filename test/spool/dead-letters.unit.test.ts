@@ -3,12 +3,12 @@
  * it is listed, read and removed, per owner in pass-through mode, never showing a secret.
  */
 import { jest } from '@jest/globals';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bodyOf, type Envelope } from '../../src/delivery/envelope.js';
 import { providerCredentials } from '../../src/sqs/credentials.js';
 import type { Destination } from '../../src/sqs/resolver.js';
-import { COUNT_REFRESH_MS, DeadLetterDir } from '../../src/spool/dead-letters.js';
+import { COUNT_REFRESH_MS, DeadLetterDir, FULL_WALK_MS } from '../../src/spool/dead-letters.js';
 import type { Spool } from '../../src/spool/spool.js';
 import { CREDS, makeDest, makeEnvelope, openSpool, passThrough, removeDir, tempDir } from '../support/spool-harness.js';
 
@@ -351,4 +351,33 @@ it('select() and owned() answer from the index (no letter read once owners are k
   expect([page.total, page.items.length]).toEqual([50, 2]);
   expect((await dl.list({ owner: BOB, limit: 50, maxBodyChars: 10 })).items.map((l) => l.id)).toEqual([bobs[0]]);
   expect((await dl.list({ owner: BOB, limit: 50, offset: 48, maxBodyChars: 50_000 })).items.map((l) => l.id)).toEqual(bobs.slice(48));
+});
+
+it('skips a walk while the directory\'s mtime is unchanged, but walks at least every FULL_WALK_MS', async () => {
+  const letters = join(dir, 'dead-letters');
+  const round = new Date(1_700_000_000_000); // whole seconds: set back exactly
+  utimesSync(letters, round, round);
+  const dl = new DeadLetterDir(dir);
+  const stray = (id: string, deadAt: number) => writeFileSync(join(letters, `${String(deadAt).padStart(15, '0')}.${id}.q.json`), JSON.stringify({ id, queueName: 'q', queueUrl: 'http://x/q', accessKeyId: null, body: id, code: 'AccessDenied', reason: 'no', attempts: 1, acceptedAt: 1, deadAt, credentials: null }));
+  stray('hidden', 5);
+  utimesSync(letters, round, round); // as if nothing changed (a file system with coarse times)
+  const now = Date.now();
+  const at = (ms: number) => jest.spyOn(Date, 'now').mockReturnValue(now + ms);
+  try {
+    at(COUNT_REFRESH_MS);
+    dl.count();
+    await dl.recounted();
+    expect(dl.count()).toBe(0); // mtime unchanged: not walked
+    at(FULL_WALK_MS + 1);
+    dl.count();
+    await dl.recounted();
+    expect(dl.count()).toBe(1); // walked anyway
+    stray('seen', 6); // a real change moves the mtime: the next walk sees it
+    at(FULL_WALK_MS + 1 + COUNT_REFRESH_MS);
+    dl.count();
+    await dl.recounted();
+    expect(dl.ids()).toEqual(['hidden', 'seen']);
+  } finally {
+    jest.restoreAllMocks();
+  }
 });
