@@ -15,10 +15,8 @@ const NAME = /^(\d{15})\.([A-Za-z0-9-]+)\.([A-Za-z0-9_.-]+)\.json$/;
 export const COUNT_REFRESH_MS = 5_000;
 /** The directory is walked at least this often even when its mtime says nothing changed. */
 export const FULL_WALK_MS = 60_000;
-/** Files read at once to learn whose letters they are (an owner-scoped list, the first time). */
-const OWNER_READS = 16;
-/** Letters of a page read at once (list). */
-const LIST_READS = 16;
+/** Letter files read at once (a page of a list; learning whose letters are). */
+const READS = 16;
 
 /** A letter the index knows: its file name's parts, and whose key pair sent it once read. */
 interface Indexed {
@@ -46,7 +44,8 @@ interface Indexed {
  * owner-scoped list read every file (issue 11): with 100,000 letters a lookup took ~150 ms, an
  * owner's list 1.2-1.4 s and a purge of 100 letters 21 s of the loop. The index takes this
  * process's own writes and removals at once; the directory is walked again, off the loop, at most
- * every COUNT_REFRESH_MS for what another process (the CLI) changed, and a letter whose file is
+ * every COUNT_REFRESH_MS (and only when its mtime moved: walk) for what another process (the CLI)
+ * changed, and a letter whose file is
  * found gone when read leaves the index then. Files are read and removed in libuv's pool.
  */
 export class DeadLetterDir implements DeadLetterStore {
@@ -159,7 +158,7 @@ export class DeadLetterDir implements DeadLetterStore {
 
   /**
    * A page of letters, oldest first. `maxBodyChars` bounds the page by its bodies too (a page of
-   * 1,000 letters of 1 MiB each was a gigabyte answer): letters are read LIST_READS at a time and
+   * 1,000 letters of 1 MiB each was a gigabyte answer): letters are read READS at a time and
    * the page ends once their bodies pass it, so a caller pages on by the items it got.
    */
   async list(options: { queue?: string; limit?: number; offset?: number; owner?: Owner; maxBodyChars?: number } = {}): Promise<{ total: number; items: DeadLetter[] }> {
@@ -172,13 +171,14 @@ export class DeadLetterDir implements DeadLetterStore {
     const items: DeadLetter[] = [];
     let missing = 0;
     let chars = 0;
-    for (let i = 0; i < page.length && (items.length === 0 || chars <= maxChars); i += LIST_READS) {
-      for (const l of await Promise.all(page.slice(i, i + LIST_READS).map((e) => this.read(e)))) {
+    let full = false;
+    for (let i = 0; i < page.length && !full; i += READS) {
+      for (const l of await Promise.all(page.slice(i, i + READS).map((e) => this.read(e)))) {
         if (l === undefined || (owner && !ownedBy(l, owner))) missing += 1;
-        else if (items.length === 0 || chars + l.body.length <= maxChars) {
+        else if (!full && (items.length === 0 || chars + l.body.length <= maxChars)) {
           items.push(publicView(l));
           chars += l.body.length;
-        } else chars = Number.POSITIVE_INFINITY; // the page is full
+        } else full = true;
       }
     }
     return { total: chosen.length - missing, items };
@@ -187,10 +187,14 @@ export class DeadLetterDir implements DeadLetterStore {
   /** The index's letters of a queue (or all), the caller's own given an owner (read once to learn it). */
   private async chosen(queue: string | undefined, owner: Owner | undefined): Promise<Indexed[]> {
     const chosen = this.current().filter((e) => !e.gone && (queue === undefined || e.queue === queue));
-    if (!owner) return chosen;
-    await this.knowOwners(chosen);
+    return owner ? this.ofOwner(chosen, owner) : chosen;
+  }
+
+  /** Of these letters, the owner's (their owners read from their files once, if not known yet). */
+  private async ofOwner(entries: readonly Indexed[], owner: Owner): Promise<Indexed[]> {
+    await this.knowOwners(entries);
     const key = this.ownerKey(owner);
-    return chosen.filter((e) => !e.gone && e.owner === key);
+    return entries.filter((e) => !e.gone && e.owner === key);
   }
 
   /**
@@ -216,10 +220,7 @@ export class DeadLetterDir implements DeadLetterStore {
   async owned(ids: readonly string[], owner?: Owner): Promise<string[]> {
     this.current();
     const entries = ids.map((id) => this.byId.get(id)).filter((e): e is Indexed => e !== undefined);
-    if (!owner) return entries.map((e) => e.id);
-    await this.knowOwners(entries);
-    const key = this.ownerKey(owner);
-    return entries.filter((e) => !e.gone && e.owner === key).map((e) => e.id);
+    return (owner ? await this.ofOwner(entries, owner) : entries).map((e) => e.id);
   }
 
   async get(id: string, owner?: Owner): Promise<DeadLetter | undefined> {
@@ -405,7 +406,7 @@ export class DeadLetterDir implements DeadLetterStore {
     return letter;
   }
 
-  /** Learns whose the letters are whose owner the index does not know yet, reading their files (OWNER_READS at once). */
+  /** Learns whose the letters are whose owner the index does not know yet, reading their files (READS at once). */
   private async knowOwners(entries: readonly Indexed[]): Promise<void> {
     for (;;) {
       const unknown = entries.filter((e) => !e.gone && e.owner === undefined);
@@ -420,7 +421,7 @@ export class DeadLetterDir implements DeadLetterStore {
             if ((await this.read(e)) === undefined && !e.gone) e.owner = ''; // unreadable: nobody's
           }
         };
-        await Promise.all(Array.from({ length: OWNER_READS }, reader));
+        await Promise.all(Array.from({ length: READS }, reader));
       })().finally(() => (this.owning = undefined));
       await this.owning;
     }
