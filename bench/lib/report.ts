@@ -229,16 +229,16 @@ export function renderMarkdown(report: BenchReport, chart = false): string {
     out.push("### The daemon's late event-loop turns (--turn-probe)");
     out.push('');
     out.push(
-      "Turns of the daemon's event loop longer than the probe's minimum during each run (bench/lib/turn-probe.ts: a 1 ms timer and the main thread's schedstat), and what share of their time the main thread was runnable with no core (the machine's other processes, the bench's own load generator and fake SQS among them, or the daemon's other threads) or in garbage collection. The rest is the daemon's own work (or sleep of at most ~1 ms).",
+      "Turns of the daemon's event loop longer than the probe's minimum during each run (bench/lib/turn-probe.ts: a 1 ms timer and the main thread's schedstat), and what share of their time the main thread was runnable with no core (the machine's other processes, the bench's own load generator and fake SQS among them, or the daemon's other threads) or in garbage collection. The rest is the daemon's own work (or sleep of at most ~1 ms); the longest own part is the most of one turn that was not waiting for a core, its GC included (within about a millisecond: the waiting is read at the probe's ticks).",
     );
     out.push('');
     out.push(
       table(
-        ['run', 'turns > min', 'their time ms', 'longest ms', 'waiting for a core', 'in GC', 'the rest ms'],
+        ['run', 'turns > min', 'their time ms', 'longest ms', 'waiting for a core', 'in GC', 'the rest ms', 'longest own part ms'],
         withTurns.map((r) => {
           const t = r.turns as NonNullable<RunRecord['turns']>;
           const pct = (x: number): string => shareOfLate(t, x);
-          return [`${systemLabel(r)} ${r.scenario}`, String(t.count), n0(t.lateMs), t.longestMs.toFixed(1), pct(t.waitingMs), pct(t.gcMs), n0(Math.max(0, t.lateMs - t.waitingMs - t.gcMs))];
+          return [`${systemLabel(r)} ${r.scenario}`, String(t.count), n0(t.lateMs), t.longestMs.toFixed(1), pct(t.waitingMs), pct(t.gcMs), n0(Math.max(0, t.lateMs - t.waitingMs - t.gcMs)), t.longestOwnMs === undefined ? '–' : Math.max(0, t.longestOwnMs).toFixed(1)];
         }),
       ),
     );

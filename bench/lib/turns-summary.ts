@@ -1,8 +1,9 @@
 /**
  * A run's share of the daemon's late event-loop turns, from bench/lib/turn-probe.ts's file
  * (`npm run bench -- --turn-probe`, bench/turns.ts): how many turns longer than the probe's
- * minimum fell in the run's window, how long they were in all, and how much of that the main
- * thread waited, runnable, for a core and spent in garbage collection.
+ * minimum fell in the run's window, how long they were in all, how much of that the main
+ * thread waited, runnable, for a core and spent in garbage collection, and the longest part of one
+ * turn that was not waiting (the daemon's own, its GC included).
  */
 import type { TurnsFigures } from './types.js';
 
@@ -32,6 +33,7 @@ export function turnsIn(probe: ProbeFile, startWallMs: number, elapsedMs: number
   let waitingMs = 0;
   let gcMs = 0;
   let longestMs = 0;
+  let longestOwnMs = 0;
   for (const [at, gap, wait, gc] of gaps) {
     if (at < from || at > to) continue;
     count += 1;
@@ -39,8 +41,9 @@ export function turnsIn(probe: ProbeFile, startWallMs: number, elapsedMs: number
     waitingMs += wait;
     gcMs += gc;
     longestMs = Math.max(longestMs, gap);
+    longestOwnMs = Math.max(longestOwnMs, gap - wait);
   }
-  return { minGapMs: probe.minGapMs, count, lateMs, waitingMs, gcMs, longestMs };
+  return { minGapMs: probe.minGapMs, count, lateMs, waitingMs, gcMs, longestMs, longestOwnMs };
 }
 
 /** `x` ms as a share of the turns' time, e.g. `42 %` (– when there were none). */

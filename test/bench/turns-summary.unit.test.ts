@@ -21,7 +21,12 @@ const probe: ProbeFile = {
 };
 
 test("sums the turns that began in the run's window, and only those", () => {
-  expect(turnsIn(probe, 1_002_000, 1_000)).toEqual({ minGapMs: 4, count: 3, lateMs: 38, waitingMs: 20, gcMs: 5, longestMs: 20 });
+  expect(turnsIn(probe, 1_002_000, 1_000)).toEqual({ minGapMs: 4, count: 3, lateMs: 38, waitingMs: 20, gcMs: 5, longestMs: 20, longestOwnMs: 10 });
+});
+
+test("the longest own part is one turn's less its waiting (its GC counted), not the longest turn's", () => {
+  const own: ProbeFile = { ...probe, all: [[2_000, 20, 15, 3], [2_100, 9, 1, 0], [2_200, 12, 2, 7]] };
+  expect(turnsIn(own, 1_002_000, 1_000)).toMatchObject({ longestMs: 20, longestOwnMs: 10 });
 });
 
 test('falls back to the 200 longest when the file has no full list (older probe files)', () => {
