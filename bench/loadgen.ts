@@ -14,8 +14,10 @@
  * own lateness (its "gen lag").
  */
 import { performance } from 'node:perf_hooks';
-import { Client, Pool } from 'undici';
+import { Worker } from 'node:worker_threads';
+import { Pool } from 'undici';
 import { BitSet, messageBody } from './lib/bodies.js';
+import { type BurstJob, type BurstOutcome, hrMs } from './lib/burst-poster.js';
 import type { LoadResult, LoadSpec } from './lib/load-spec.js';
 import { serve } from './lib/serve.js';
 import { type Pacer, startPacer } from './lib/pacer.js';
@@ -129,33 +131,45 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       });
   };
 
-  // The burst's body is built before the clock starts: building 2 MB of JSON mid-run would
-  // stall this process's schedule, not the server's.
+  // The burst is another caller's: its body is built, sent and its answer read on a thread of its
+  // own (lib/burst-poster.ts), so that none of it delays this thread's schedule (the trickle's).
   const burstFirst = nReq * per;
-  let burstBody = '';
-  if (burstEntries > 0) {
-    const list: string[] = new Array(burstEntries);
-    for (let k = 0; k < burstEntries; k++) list[k] = messageBody(spec.tag, burstFirst + k, spec.bodyBytes);
-    burstBody = JSON.stringify(list);
-  }
-  const burstClient = burstEntries > 0 ? new Client(spec.origin, { keepAliveTimeout: 60_000 }) : undefined;
   let burst: LoadResult['burst'];
+  let burstWorker: Worker | undefined;
   let burstDone: Promise<void> = Promise.resolve();
-  const sendBurst = (intended: number): void => {
-    const client = burstClient as Client;
-    const sentAt = performance.now();
-    const burstHeaders = { ...headers, 'content-type': 'application/json' };
-    burstDone = client
-      .request({ path, method: 'POST', headers: burstHeaders, body: burstBody, headersTimeout: spec.drainTimeoutMs, bodyTimeout: spec.drainTimeoutMs })
-      .then(async (res) => {
-        const text = await res.body.text();
-        const done = performance.now();
-        const ok = res.statusCode >= 200 && res.statusCode < 300;
-        burst = { entries: burstEntries, status: String(res.statusCode), latencyMs: done - intended, acked: ok ? ackList(text, burstFirst, burstEntries) : 0, sentAtMs: sentAt - t0 };
-      })
-      .catch((err: unknown) => {
-        burst = { entries: burstEntries, status: `error:${(err as { code?: string }).code ?? (err as Error).name}`, latencyMs: NaN, acked: 0, sentAtMs: sentAt - t0 };
+  if (burstEntries > 0) {
+    const job: BurstJob = { origin: spec.origin, path, headers: { ...headers, 'content-type': 'application/json' }, tag: spec.tag, first: burstFirst, entries: burstEntries, bodyBytes: spec.bodyBytes, timeoutMs: spec.drainTimeoutMs };
+    const w = new Worker(new URL('./lib/burst-poster.js', import.meta.url), { workerData: job });
+    burstWorker = w;
+    await new Promise<void>((resolve, reject) => {
+      w.once('message', () => resolve());
+      w.once('error', reject);
+    });
+  }
+  const startBurst = (t0: number, atMs: number): void => {
+    const w = burstWorker as Worker;
+    // The main thread's performance.now() onto the clock both threads read.
+    const hrOffset = hrMs() - performance.now();
+    burstDone = new Promise<void>((resolve) => {
+      w.once('message', (o: BurstOutcome) => {
+        let got = 0;
+        if (o.acked === 'all') {
+          for (let k = 0; k < burstEntries; k++) acked.set(burstFirst + k);
+          got = burstEntries;
+        } else {
+          for (const k of o.acked) acked.set(burstFirst + k);
+          got = o.acked.length;
+        }
+        ackedCount += got;
+        burst = { entries: burstEntries, status: o.status, latencyMs: o.latencyMs, acked: got, sentAtMs: o.sentHrMs - hrOffset - t0 };
+        resolve();
       });
+      w.once('error', (err) => {
+        burst = { entries: burstEntries, status: `error:${err.name}`, latencyMs: NaN, acked: 0, sentAtMs: NaN };
+        resolve();
+      });
+    });
+    w.postMessage({ dueHrMs: t0 + atMs + hrOffset });
   };
 
   const interval = 1000 / (spec.rate ?? 1);
@@ -176,14 +190,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   let started = 0;
   let lastStart = t0;
 
-  if (open && burstClient && spec.burst) {
-    const due = t0 + spec.burst.atMs;
-    const fire = (): void => {
-      if (performance.now() >= due) sendBurst(due);
-      else setImmediate(fire);
-    };
-    setTimeout(fire, Math.max(0, due - performance.now() - 2));
-  }
+  if (open && burstWorker && spec.burst) startBurst(t0, spec.burst.atMs);
   if (pacer) {
     await pacer.run(t0);
     lastStart = performance.now();
@@ -234,9 +241,9 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     }
     clearTimeout(timer);
   }
-  if (burstClient) {
+  if (burstWorker) {
     await burstDone;
-    await burstClient.close();
+    await burstWorker.terminate();
   }
   const cpu = process.cpuUsage(cpu0);
   const msgs = started * per + burstEntries;
