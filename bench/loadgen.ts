@@ -139,7 +139,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   let burstDone: Promise<void> = Promise.resolve();
   if (burstEntries > 0) {
     const job: BurstJob = { origin: spec.origin, path, headers: { ...headers, 'content-type': 'application/json' }, tag: spec.tag, first: burstFirst, entries: burstEntries, bodyBytes: spec.bodyBytes, timeoutMs: spec.drainTimeoutMs };
-    const w = new Worker(new URL('./lib/burst-poster.js', import.meta.url), { workerData: job });
+    const w = new Worker(new URL('./lib/burst-poster.js', import.meta.url), { workerData: { burst: job } });
     burstWorker = w;
     await new Promise<void>((resolve, reject) => {
       w.once('message', () => resolve());

@@ -9,7 +9,7 @@
  * batch is built, sent and its answer read by a worker thread with its own event loop, as a second
  * client process would; the generator's thread only starts it and collects the outcome.
  *
- * Protocol: workerData { origin, path, headers, tag, first, entries, bodyBytes, timeoutMs }; the
+ * Protocol: workerData { burst: { origin, path, headers, tag, first, entries, bodyBytes, timeoutMs } }; the
  * worker builds the body and posts { ready: true }; the main thread posts { dueHrMs } (when to
  * send, CLOCK_MONOTONIC ms from `process.hrtime`, which both threads read); the worker posts
  * { status, latencyMs (from dueHrMs to the end of the answer), sentHrMs, acked: number[] | 'all' }
@@ -83,4 +83,6 @@ async function main(job: BurstJob): Promise<void> {
   port.postMessage(outcome);
 }
 
-if (parentPort && workerData) void main(workerData as BurstJob);
+// Only as the burst's worker (the load generator passes { burst: job }); importing it does nothing.
+const data = workerData as { burst?: BurstJob } | null;
+if (parentPort && data?.burst) void main(data.burst);
