@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
 import { BitSet, messageBody } from './lib/bodies.js';
-import { type BurstJob, type BurstOutcome, hrMs } from './lib/burst-poster.js';
+import { ackedOf, type BurstJob, type BurstOutcome, hrMs } from './lib/burst-poster.js';
 import type { LoadResult, LoadSpec } from './lib/load-spec.js';
 import { serve } from './lib/serve.js';
 import { type Pacer, startPacer } from './lib/pacer.js';
@@ -73,24 +73,16 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   let lastDone = 0;
   let onIdle: (() => void) | undefined;
 
-  /** A list's answer: every entry acknowledged, or those with an id in `results`. Returns how many. */
-  const ackList = (text: string, first: number, n: number): number => {
-    const answer = JSON.parse(text) as { accepted?: number; results?: Array<{ id?: string }> };
-    if (answer.accepted === n || answer.results === undefined) {
-      for (let k = 0; k < n; k++) acked.set(first + k);
-      ackedCount += n;
-      return n;
-    }
-    let got = 0;
-    answer.results.forEach((r, k) => {
-      if (r.id !== undefined) {
-        acked.set(first + k);
-        got += 1;
-      }
-    });
+  /** Marks entries first..first+n-1 acknowledged (all, or those of `which`, 0-based in the list); returns how many. */
+  const markAcked = (which: number[] | 'all', first: number, n: number): number => {
+    if (which === 'all') for (let k = 0; k < n; k++) acked.set(first + k);
+    else for (const k of which) acked.set(first + k);
+    const got = which === 'all' ? n : which.length;
     ackedCount += got;
     return got;
   };
+  /** A list's answer: every entry acknowledged, or those with an id in `results`. Returns how many. */
+  const ackList = (text: string, first: number, n: number): number => markAcked(ackedOf(text, n), first, n);
 
   const bodyOf = (i: number): string => {
     if (sqs !== undefined) return JSON.stringify({ QueueUrl: sqs, MessageBody: messageBody(spec.tag, i, spec.bodyBytes) });
@@ -152,15 +144,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     const hrOffset = hrMs() - performance.now();
     burstDone = new Promise<void>((resolve) => {
       w.once('message', (o: BurstOutcome) => {
-        let got = 0;
-        if (o.acked === 'all') {
-          for (let k = 0; k < burstEntries; k++) acked.set(burstFirst + k);
-          got = burstEntries;
-        } else {
-          for (const k of o.acked) acked.set(burstFirst + k);
-          got = o.acked.length;
-        }
-        ackedCount += got;
+        const got = markAcked(o.acked, burstFirst, burstEntries);
         burst = { entries: burstEntries, status: o.status, latencyMs: o.latencyMs, acked: got, sentAtMs: o.sentHrMs - hrOffset - t0 };
         resolve();
       });

@@ -513,7 +513,7 @@ export class Bench {
       const t = turnsIn(probe, start, rec.result?.elapsedMs ?? 0);
       rec.turns = t;
       const pct = (x: number): string => shareOfLate(t, x);
-      log(`${rec.id}${rec.pinned ? ' (pinned)' : ''}: ${t.count} event-loop turns > ${t.minGapMs} ms, ${t.lateMs.toFixed(0)} ms in all (longest ${t.longestMs.toFixed(1)}, its own part at most ${Math.max(0, t.longestOwnMs).toFixed(1)}): waiting for a core ${pct(t.waitingMs)}, in GC ${pct(t.gcMs)}`);
+      log(`${rec.id}${rec.pinned ? ' (pinned)' : ''}: ${t.count} event-loop turns > ${t.minGapMs} ms, ${t.lateMs.toFixed(0)} ms in all (longest ${t.longestMs.toFixed(1)}, its own part at most ${(t.longestOwnMs ?? 0).toFixed(1)}): waiting for a core ${pct(t.waitingMs)}, in GC ${pct(t.gcMs)}`);
     }
   }
 

@@ -42,7 +42,7 @@ const pct = (x: number): string => shareOfLate(t, x);
 process.stdout.write(
   `${run.id}: ${t.count} turns longer than ${t.minGapMs} ms in ${((run.result.elapsedMs ?? 0) / 1000).toFixed(1)} s, ${t.lateMs.toFixed(0)} ms in all: ` +
     `waiting for a CPU ${t.waitingMs.toFixed(0)} ms (${pct(t.waitingMs)}), in GC ${t.gcMs.toFixed(0)} ms (${pct(t.gcMs)}), ` +
-    `the rest (running, or asleep) ${(t.lateMs - t.waitingMs - t.gcMs).toFixed(0)} ms; the longest own part of one turn ${Math.max(0, t.longestOwnMs).toFixed(1)} ms\n`,
+    `the rest (running, or asleep) ${(t.lateMs - t.waitingMs - t.gcMs).toFixed(0)} ms; the longest own part of one turn ${(t.longestOwnMs ?? 0).toFixed(1)} ms\n`,
 );
 process.stdout.write(`daemon threads' CPU over its life, ms: ${Object.entries(probe.threadCpuMs).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
 const to = from + (run.result.elapsedMs ?? 0);

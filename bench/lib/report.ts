@@ -238,7 +238,7 @@ export function renderMarkdown(report: BenchReport, chart = false): string {
         withTurns.map((r) => {
           const t = r.turns as NonNullable<RunRecord['turns']>;
           const pct = (x: number): string => shareOfLate(t, x);
-          return [`${systemLabel(r)} ${r.scenario}`, String(t.count), n0(t.lateMs), t.longestMs.toFixed(1), pct(t.waitingMs), pct(t.gcMs), n0(Math.max(0, t.lateMs - t.waitingMs - t.gcMs)), t.longestOwnMs === undefined ? '–' : Math.max(0, t.longestOwnMs).toFixed(1)];
+          return [`${systemLabel(r)} ${r.scenario}`, String(t.count), n0(t.lateMs), t.longestMs.toFixed(1), pct(t.waitingMs), pct(t.gcMs), n0(Math.max(0, t.lateMs - t.waitingMs - t.gcMs)), t.longestOwnMs === undefined ? '–' : t.longestOwnMs.toFixed(1)];
         }),
       ),
     );
